@@ -1,0 +1,56 @@
+"""Organizer accounts: creation, authentication and community roles."""
+
+from flask_babel import lazy_gettext as _l
+
+from ..audit.services import record
+from ..errors import Conflict, NotFound
+from ..extensions import db
+from ..timeutil import utcnow
+from .models import COMMUNITY_ROLES, Membership, User
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Always hashes, to keep timing even."""
+    user = db.session.scalar(db.select(User).filter_by(username=username))
+    if user is None:
+        User(password_hash="").set_password(password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def create_user(username: str, password: str, *, display_name: str = "", is_admin: bool = False,
+                organization_id: int | None = None, actor=None) -> User:
+    if db.session.scalar(db.select(User).filter_by(username=username)):
+        raise Conflict(_l("The username %(name)s is taken.", name=username))
+    user = User(username=username, display_name=display_name or username, is_admin=is_admin,
+                organization_id=organization_id)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record("user.create", "user", user.id, actor=actor,
+           after={"username": username, "is_admin": is_admin})
+    db.session.commit()
+    return user
+
+
+def grant_role(username: str, community_id: int, role: str, *, actor=None) -> Membership:
+    if role not in COMMUNITY_ROLES:
+        raise NotFound(_l("Unknown role."))
+    user = db.session.scalar(db.select(User).filter_by(username=username))
+    if user is None:
+        raise NotFound(_l("No user is called %(name)s.", name=username))
+    existing = db.session.scalar(
+        db.select(Membership).filter_by(user_id=user.id, community_id=community_id, role=role))
+    if existing:
+        return existing
+    membership = Membership(user_id=user.id, community_id=community_id, role=role)
+    db.session.add(membership)
+    db.session.flush()
+    record("membership.grant", "user", user.id, actor=actor, community_id=community_id,
+           after={"role": role})
+    db.session.commit()
+    return membership

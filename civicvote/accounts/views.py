@@ -1,0 +1,85 @@
+"""Login, logout, the organizer console home and user administration."""
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..communities.services import communities_for, list_communities
+from ..errors import DomainError
+from ..extensions import db, limiter
+from ..security import admin_required
+from . import bp
+from .forms import ROLE_LABELS, LoginForm, MembershipForm, UserForm
+from .models import User
+from .services import authenticate, create_user, grant_role
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _username_key() -> str:
+    # A second limit per account name stops one password being tried from many addresses.
+    return "login-user:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("accounts.console")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_("Wrong username or password."), "error")
+        return render_template("accounts/login.html", form=form), 401
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("main.index"))
+
+
+@bp.get("/console")
+@login_required
+def console():
+    return render_template("accounts/console.html", communities=communities_for(current_user))
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@admin_required
+def users():
+    user_form = UserForm(prefix="user")
+    membership_form = MembershipForm(prefix="role")
+    membership_form.community.choices = [(c.id, c.name) for c in list_communities()]
+    try:
+        if "user-submit" in request.form and user_form.validate_on_submit():
+            create_user(user_form.username.data, user_form.password.data,
+                        display_name=user_form.display_name.data,
+                        is_admin=user_form.is_admin.data, actor=current_user)
+            flash(_("Account created."), "success")
+            return redirect(url_for("accounts.users"))
+        if "role-submit" in request.form and membership_form.validate_on_submit():
+            grant_role(membership_form.username.data, membership_form.community.data,
+                       membership_form.role.data, actor=current_user)
+            flash(_("Role granted."), "success")
+            return redirect(url_for("accounts.users"))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    status = 422 if request.method == "POST" else 200
+    all_users = db.session.scalars(db.select(User).order_by(User.username))
+    return render_template("accounts/users.html", users=all_users, user_form=user_form,
+                           membership_form=membership_form, role_labels=ROLE_LABELS), status

@@ -1,0 +1,171 @@
+"""Ballots (投票), credentials, participation and the cast ballots themselves.
+
+Secrecy rests on the split between ``participations`` (who voted, when, how) and ``cast_ballots``
+(what was chosen): the latter carries no voter key, no timestamp and no sequential id.
+"""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..errors import InvalidTransition
+from ..extensions import db
+from ..timeutil import utcnow
+
+METHODS = ("approval", "knapsack", "cumulative", "yes_no")
+METHOD_LABELS = {
+    "approval": _l("Approval: choose the proposals you support"),
+    "knapsack": _l("Budget: choose proposals that fit the budget"),
+    "cumulative": _l("Points: spread your points"),
+    "yes_no": _l("Yes or no on each proposal"),
+}
+MODES = ("assembly", "online", "mixed")
+STATUSES = ("draft", "open", "paused", "closed")
+STATUS_LABELS = {
+    "draft": _l("Not yet open"),
+    "open": _l("Open"),
+    "paused": _l("Paused"),
+    "closed": _l("Closed"),
+}
+# Allowed status changes: a closed ballot never reopens (its result feeds the allocation).
+TRANSITIONS = {
+    ("draft", "open"),
+    ("open", "paused"),
+    ("paused", "open"),
+    ("open", "closed"),
+    ("paused", "closed"),
+}
+
+
+class Ballot(db.Model):
+    __tablename__ = "ballots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("funding_rounds.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    method: Mapped[str] = mapped_column(String(20), default="approval")
+    mode: Mapped[str] = mapped_column(String(20), default="mixed")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    min_choices: Mapped[int] = mapped_column(Integer, default=0)
+    max_choices: Mapped[int | None] = mapped_column(Integer)
+    budget_fen: Mapped[int | None] = mapped_column(BigInteger)
+    points_total: Mapped[int | None] = mapped_column(Integer)
+    online_opens_at: Mapped[datetime | None] = mapped_column(DateTime)
+    online_closes_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Quorum: "households_percent" or "residents_percent" (of the eligible) or "minimum" (a count).
+    quorum_kind: Mapped[str] = mapped_column(String(30), default="households_percent")
+    quorum_value: Mapped[int] = mapped_column(Integer, default=50)
+    # A proposal passes when more than this percent of ballots cast approve it.
+    pass_threshold_percent: Mapped[int] = mapped_column(Integer, default=50)
+    results_visible_live: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    round = relationship("FundingRound", back_populates="ballots")
+    items = relationship("BallotItem", back_populates="ballot", order_by="BallotItem.position",
+                         cascade="all, delete-orphan")
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def locked(self) -> bool:
+        """Method, limits and proposal list are frozen once the ballot has been opened."""
+        return self.opened_at is not None
+
+    def change_status(self, new_status: str, *, at: datetime | None = None) -> None:
+        """Apply one status transition; raises InvalidTransition for any other."""
+        if (self.status, new_status) not in TRANSITIONS:
+            raise InvalidTransition(
+                _l("A ballot that is %(old)s cannot become %(new)s.",
+                   old=STATUS_LABELS.get(self.status, self.status),
+                   new=STATUS_LABELS.get(new_status, new_status)))
+        now = at or utcnow()
+        if new_status == "open" and self.opened_at is None:
+            self.opened_at = now
+        if new_status == "closed":
+            self.closed_at = now
+        self.status = new_status
+
+
+class BallotItem(db.Model):
+    __tablename__ = "ballot_items"
+    __table_args__ = (UniqueConstraint("ballot_id", "proposal_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id", ondelete="CASCADE"), index=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    ballot = relationship("Ballot", back_populates="items")
+    proposal = relationship("Proposal")
+
+
+class Credential(db.Model):
+    """A voter card: the token itself is never stored, only its SHA-256."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    # The voter key is "r<resident id>" or "h<household id>", as the round's vote unit decides.
+    voter_key: Mapped[str] = mapped_column(String(30), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    short_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="card")  # card | walk_in
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Participation(db.Model):
+    """Who took part in a ballot. The unique constraint is what makes one person, one vote."""
+
+    __tablename__ = "participations"
+    __table_args__ = (UniqueConstraint("ballot_id", "voter_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    voter_key: Mapped[str] = mapped_column(String(30))
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"))
+    channel: Mapped[str] = mapped_column(String(20))  # online | assembly | paper
+    cast_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Idempotent retries: the key's hash and the request's hash, and the receipt sealed with a key
+    # derived from the voter's token so that the database alone cannot link it to the ballot.
+    idempotency_hash: Mapped[str | None] = mapped_column(String(64))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    sealed_receipt: Mapped[str | None] = mapped_column(String(128))
+
+
+class CastBallot(db.Model):
+    """The contents of one ballot: no voter key, no timestamp, a random id."""
+
+    __tablename__ = "cast_ballots"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    # approval/knapsack: {"selections": [ids]}; cumulative: {"points": {id: n}}; yes_no: {id: bool}
+    contents: Mapped[dict] = mapped_column(JSON)
+    receipt_code: Mapped[str] = mapped_column(String(20), unique=True)
+
+
+class PaperBallotEntry(db.Model):
+    """One clerk's entry of a paper ballot; two independent entries must agree."""
+
+    __tablename__ = "paper_ballot_entries"
+    __table_args__ = (UniqueConstraint("ballot_id", "voter_key", "clerk_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    voter_key: Mapped[str] = mapped_column(String(30))
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    contents: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|matched|mismatch
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")

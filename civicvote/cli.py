@@ -1,0 +1,149 @@
+"""The ``civicvote`` command: a Flask CLI group sharing the app's configuration."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate.cli import db as db_group
+
+from . import create_app
+from .resources import PACKAGE_DIR, resource_dir
+
+
+def register(app) -> None:
+    app.cli.add_command(db_group)
+    for command in (demo, seed_demo, serve, create_admin, translations):
+        app.cli.add_command(command)
+
+
+def _upgrade_database() -> None:
+    from flask_migrate import upgrade
+
+    upgrade(directory=str(resource_dir("migrations")))
+
+
+def _database_is_current() -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from .extensions import db
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    with db.engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == heads
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Upgrade the database and load the demo district if it is empty."""
+    from .demo import load_demo
+
+    _upgrade_database()
+    summary = load_demo()
+    click.echo(summary)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@with_appcontext
+def demo(host: str, port: int):
+    """Create the database if needed, load a demo district and serve it (development server)."""
+    from .demo import load_demo
+
+    _upgrade_database()
+    click.echo(load_demo())
+    click.echo(f"Serving the demo on http://{host}:{port}/  (Ctrl+C to stop)")
+    current_app.run(host=host, port=port, debug=False, threaded=True, load_dotenv=False)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--upgrade/--no-upgrade", default=False,
+              help="Apply pending migrations before serving.")
+@with_appcontext
+def serve(host: str, port: int, workers: int, threads: int, upgrade: bool):
+    """Serve in production with gunicorn."""
+    storage = current_app.config["RATELIMIT_STORAGE_URI"]
+    if workers > 1 and storage.startswith("memory"):
+        raise click.ClickException(
+            "Rate limits kept in memory are per worker, so several workers would multiply them. "
+            "Set CIVICVOTE_RATELIMIT_STORAGE_URL=redis://127.0.0.1:6379/0 or use --workers 1.")
+    if upgrade:
+        _upgrade_database()
+    elif not _database_is_current():
+        raise click.ClickException(
+            "The database schema is not current: run `civicvote db upgrade` first.")
+    args = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--worker-class", "gthread",
+        "--threads", str(threads),
+        "--access-logfile", "-",
+        # Log only the path: personal voting links carry a token in the query or path.
+        "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+        "--forwarded-allow-ips", os.environ.get("CIVICVOTE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "civicvote.wsgi:app",
+    ]
+    os.execv(sys.executable, args)
+
+
+@click.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--display-name", default="")
+@with_appcontext
+def create_admin(username: str, password: str, display_name: str):
+    """Create an administrator account."""
+    from .accounts.services import create_user
+    from .errors import DomainError
+
+    if len(password) < 10:
+        raise click.ClickException("The password needs at least 10 characters.")
+    try:
+        create_user(username, password, display_name=display_name, is_admin=True)
+    except DomainError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"Administrator {username} created.")
+
+
+@click.group("translations")
+def translations():
+    """Extract, update and compile the message catalogs (wraps pybabel)."""
+
+
+def _pybabel(*args: str) -> None:
+    pybabel = shutil.which("pybabel") or "pybabel"
+    subprocess.run([pybabel, *args], check=True, cwd=PACKAGE_DIR.parent)
+
+
+@translations.command("update")
+def translations_update():
+    """Extract messages from code and templates and merge them into every catalog."""
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+             "-o", "translations/messages.pot", ".")
+    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations",
+             "--no-fuzzy-matching", "--ignore-obsolete")
+
+
+@translations.command("compile")
+def translations_compile():
+    """Compile the catalogs into the .mo files the app reads."""
+    _pybabel("compile", "-d", "translations", "--statistics")
+
+
+def main() -> None:
+    cli = FlaskGroup(create_app=create_app, add_default_commands=True, load_dotenv=False,
+                     help="civicvote: participatory budgeting and resident voting.")
+    cli.main(prog_name="civicvote")

@@ -1,0 +1,66 @@
+"""Configuration: defaults in code, secrets and URLs from ``CIVICVOTE_*`` environment variables."""
+
+import os
+import secrets
+from pathlib import Path
+
+
+def instance_path() -> Path:
+    """The folder for the SQLite file and the generated secret key (``./instance`` by default)."""
+    return Path(os.environ.get("CIVICVOTE_INSTANCE_PATH", "instance")).resolve()
+
+
+def _secret_key(folder: Path) -> str:
+    """The secret key from the environment, else one generated once and kept in ``instance/``."""
+    from_env = os.environ.get("CIVICVOTE_SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written with O_EXCL so two workers starting at once cannot pick different keys.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def database_url(folder: Path) -> str:
+    url = os.environ.get("CIVICVOTE_DATABASE_URL")
+    if url:
+        # Plain postgresql:// URLs go through psycopg 3, the driver we ship.
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        return url
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'civicvote.db'}"
+
+
+def load_config() -> dict:
+    """Build the configuration mapping from the environment."""
+    folder = instance_path()
+    return {
+        "INSTANCE_PATH": str(folder),
+        "SECRET_KEY": _secret_key(folder),
+        "SQLALCHEMY_DATABASE_URI": database_url(folder),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "RATELIMIT_STORAGE_URI": os.environ.get("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_LOGIN": os.environ.get("CIVICVOTE_RATELIMIT_LOGIN", "10 per minute"),
+        "REDIS_URL": os.environ.get("CIVICVOTE_REDIS_URL", ""),
+        "PUBLIC_BASE_URL": os.environ.get("CIVICVOTE_PUBLIC_BASE_URL", ""),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("CIVICVOTE_SECURE_COOKIES", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "zh_Hans",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("CIVICVOTE_TIMEZONE", "Asia/Shanghai"),
+        "LANGUAGES": ["zh_Hans", "en"],
+    }

@@ -1,0 +1,62 @@
+"""Locale choice and locale-aware formatting of numbers, money and dates."""
+
+from decimal import Decimal
+
+from babel import Locale
+from babel.numbers import format_currency
+from flask import current_app, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+LOCALE_COOKIE = "civicvote_lang"
+# How each supported locale is offered in the switcher: always in its own language.
+LOCALE_NAMES = {"zh_Hans": "中文", "en": "English"}
+
+
+def select_locale() -> str:
+    """The visitor's explicit choice (a cookie set by the switcher), else Accept-Language."""
+    supported = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    if chosen in supported:
+        return chosen
+    for value, _quality in request.accept_languages:
+        tag = value.lower().replace("_", "-")
+        if tag.startswith("zh"):
+            return "zh_Hans"
+        if tag.startswith("en"):
+            return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def html_lang() -> str:
+    """The BCP 47 tag of the active locale for ``<html lang>`` (``zh-Hans``, ``en``)."""
+    locale = get_locale() or Locale.parse("zh_Hans")
+    return "-".join(part for part in (locale.language, locale.script) if part)
+
+
+def money(fen: int | None) -> str:
+    """Format an amount of integer fen as yuan (¥) in the active locale."""
+    if fen is None:
+        return ""
+    locale = get_locale() or Locale.parse("zh_Hans")
+    # Babel's English spells the yuan "CN¥"; residents and donors here know it as ¥, so English
+    # pages keep English grouping and signs with the plain ¥ sign.
+    pattern = "¥#,##0.00" if locale.language == "en" else None
+    return format_currency(Decimal(fen) / 100, "CNY", locale=locale, format=pattern)
+
+
+def number(value) -> str:
+    return format_decimal(value)
+
+
+def register_template_helpers(app) -> None:
+    app.jinja_env.globals.update(
+        html_lang=html_lang,
+        LOCALE_NAMES=LOCALE_NAMES,
+        get_locale=get_locale,
+    )
+    app.jinja_env.filters.update(
+        money=money,
+        number=number,
+        date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
+        datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
+    )

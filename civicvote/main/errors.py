@@ -1,0 +1,73 @@
+"""Error pages: HTML for people, JSON for the API; never a trace."""
+
+from flask import jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DomainError
+from ..extensions import db
+
+MESSAGES = {
+    400: lambda: _("The request could not be understood. Please go back and try again."),
+    403: lambda: _("You do not have permission to see this page."),
+    404: lambda: _("This page does not exist."),
+    405: lambda: _("This action is not allowed here."),
+    409: lambda: _("This conflicts with the current state. Please reload and try again."),
+    413: lambda: _("The upload is too large."),
+    422: lambda: _("The submitted data is not valid."),
+    429: lambda: _("Too many attempts. Please wait a minute and try again."),
+    500: lambda: _("Something went wrong on our side. Please try again."),
+    503: lambda: _("The service is busy or restarting. Please try again in a moment."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None):
+    """A response for ``status`` in the form the client asked for."""
+    message = message or MESSAGES.get(status, MESSAGES[400])()
+    if wants_json():
+        response = jsonify({"error": code or str(status), "message": message})
+    else:
+        response = make_response(
+            render_template("errors/error.html", status=status, message=message))
+    response.status_code = status
+    return response
+
+
+def register(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return error_response(
+            400, _("The form has expired or was not sent from this site. Please try again."),
+            "csrf")
+
+    @app.errorhandler(DomainError)
+    def domain_error(error):
+        db.session.rollback()
+        return error_response(error.status_code, str(error.message), error.code)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        # A lost or restarting database: tell the client to retry rather than show a trace.
+        db.session.rollback()
+        app.logger.warning("database unavailable: %s", error.orig)
+        response = error_response(503, code="unavailable")
+        response.headers["Retry-After"] = "2"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return error_response(error.code or 500, None, error.name.lower().replace(" ", "_"))
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        app.logger.exception("unhandled error")
+        db.session.rollback()
+        return error_response(500, None, "internal")

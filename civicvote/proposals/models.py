@@ -1,0 +1,121 @@
+"""Costed proposals (项目方案) with line items, the needs they answer, versions and reviews."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (JSON, BigInteger, Date, DateTime, ForeignKey, Integer, Numeric, String,
+                        Table, Column, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+
+PROPOSAL_STATUSES = ("draft", "submitted", "returned", "approved", "rejected", "withdrawn")
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted for review"),
+    "returned": _l("Returned for revision"),
+    "approved": _l("Approved for the ballot"),
+    "rejected": _l("Rejected"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+proposal_needs = Table(
+    "proposal_needs",
+    db.metadata,
+    Column("proposal_id", ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("need_id", ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Proposal(db.Model):
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("funding_rounds.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    beneficiaries_count: Mapped[int] = mapped_column(Integer, default=0)
+    beneficiaries_desc: Mapped[str] = mapped_column(String(200), default="")
+    location: Mapped[str] = mapped_column(String(100), default="")
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    category_code: Mapped[str] = mapped_column(String(40), default="")
+    implementer: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    # Computed by the server from the line items, in integer fen.
+    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    round = relationship("FundingRound")
+    organization = relationship("Organization", back_populates="proposals")
+    line_items = relationship("LineItem", back_populates="proposal", order_by="LineItem.position",
+                              cascade="all, delete-orphan")
+    needs = relationship("Need", secondary=proposal_needs, order_by="Need.id")
+    versions = relationship("ProposalVersion", back_populates="proposal",
+                            order_by="ProposalVersion.number", cascade="all, delete-orphan")
+    reviews = relationship("Review", back_populates="proposal", order_by="Review.id",
+                           cascade="all, delete-orphan")
+    milestones = relationship("Milestone", back_populates="proposal", order_by="Milestone.position",
+                              cascade="all, delete-orphan")
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+class LineItem(db.Model):
+    __tablename__ = "line_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    unit_cost_fen: Mapped[int] = mapped_column(BigInteger)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+
+    proposal = relationship("Proposal", back_populates="line_items")
+
+
+class ProposalVersion(db.Model):
+    """A frozen copy of a proposal as submitted; every submission keeps one, so changes show."""
+
+    __tablename__ = "proposal_versions"
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[dict] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    proposal = relationship("Proposal", back_populates="versions")
+
+
+class Review(db.Model):
+    """A reviewer's decision on one version: approve, return with comments, or reject."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    automatic_checks: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    proposal = relationship("Proposal", back_populates="reviews")
+    reviewer = relationship("User")

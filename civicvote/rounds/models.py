@@ -1,0 +1,113 @@
+"""Funding rounds: one yearly cycle of a community's fund, its phases, rules and fund sources."""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..errors import InvalidTransition
+from ..extensions import db
+from ..timeutil import utcnow
+
+# The cycle of DESIGN.md, in order. A round moves forward one phase at a time.
+PHASES = ("intake", "costing", "review", "ballot", "allocation", "notice", "delivery", "evaluation",
+          "closed")
+PHASE_LABELS = {
+    "intake": _l("Collecting needs"),
+    "costing": _l("Costing proposals"),
+    "review": _l("Reviewing proposals"),
+    "ballot": _l("Voting"),
+    "allocation": _l("Allocating funds"),
+    "notice": _l("Public notice"),
+    "delivery": _l("Delivery"),
+    "evaluation": _l("Evaluation"),
+    "closed": _l("Closed"),
+}
+
+VOTE_UNIT_RESIDENT = "resident"
+VOTE_UNIT_HOUSEHOLD = "household"
+
+SOURCE_GENERAL = "general"
+SOURCE_RESTRICTED = "restricted"
+SOURCE_MATCHING = "matching"
+SOURCE_KINDS = (SOURCE_GENERAL, SOURCE_RESTRICTED, SOURCE_MATCHING)
+
+
+class FundingRound(db.Model):
+    __tablename__ = "funding_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    year: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text, default="")
+    phase: Mapped[str] = mapped_column(String(20), default="intake")
+    # Money is integer fen (1 yuan = 100 fen) everywhere; floats never touch it.
+    budget_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    per_project_cap_fen: Mapped[int | None] = mapped_column(BigInteger)
+    vote_unit: Mapped[str] = mapped_column(String(20), default=VOTE_UNIT_HOUSEHOLD)
+    allocation_rule: Mapped[str] = mapped_column(String(30), default="greedy")
+    approval_threshold_percent: Mapped[int | None] = mapped_column(Integer)
+    tie_break: Mapped[str] = mapped_column(String(40), default="cost")
+    notice_days: Mapped[int] = mapped_column(Integer, default=7)
+    required_documents: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    community = relationship("Community", back_populates="rounds")
+    categories = relationship("RoundCategory", back_populates="round", order_by="RoundCategory.position",
+                              cascade="all, delete-orphan")
+    fund_sources = relationship("FundSource", back_populates="round", order_by="FundSource.id",
+                                cascade="all, delete-orphan")
+    ballots = relationship("Ballot", back_populates="round", order_by="Ballot.id")
+
+    @property
+    def phase_label(self):
+        return PHASE_LABELS.get(self.phase, self.phase)
+
+    def advance(self) -> str:
+        """Move to the next phase of the cycle; a closed round cannot move."""
+        index = PHASES.index(self.phase)
+        if index == len(PHASES) - 1:
+            raise InvalidTransition(_l("This round is closed."))
+        self.phase = PHASES[index + 1]
+        return self.phase
+
+    def category_codes(self) -> list[str]:
+        return [c.code for c in self.categories]
+
+
+class RoundCategory(db.Model):
+    """A category a round accepts (e.g. greening, elderly care); its name is shown as entered."""
+
+    __tablename__ = "round_categories"
+    __table_args__ = (db.UniqueConstraint("round_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("funding_rounds.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    round = relationship("FundingRound", back_populates="categories")
+
+
+class FundSource(db.Model):
+    """Where money comes from: the general community fund, restricted gifts, matching donors."""
+
+    __tablename__ = "fund_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("funding_rounds.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20), default=SOURCE_GENERAL)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Restricted sources: only these category codes (empty = any) and at most this per project.
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    per_project_cap_fen: Mapped[int | None] = mapped_column(BigInteger)
+    # Matching sources add match_ratio_percent fen per 100 fen raised from residents, up to the cap.
+    match_ratio_percent: Mapped[int | None] = mapped_column(Integer)
+    donor: Mapped[str] = mapped_column(String(120), default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    round = relationship("FundingRound", back_populates="fund_sources")

@@ -1,0 +1,13 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  // Buttons marked data-confirm ask before submitting their form.
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var message = (button && button.getAttribute("data-confirm")) ||
+      event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+    }
+  });
+})();
