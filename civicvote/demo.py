@@ -17,6 +17,7 @@ from .communities.models import Community
 from .extensions import db
 from .intake.models import Need
 from .organizations.models import APPROVED, Organization
+from .proposals.models import LineItem, Proposal
 from .registry.models import Household, Resident
 from .rounds.models import FundingRound, FundSource, RoundCategory
 from .timeutil import utcnow

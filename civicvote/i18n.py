@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from babel import Locale
 from babel.numbers import format_currency
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 LOCALE_COOKIE = "civicvote_lang"
@@ -14,6 +14,8 @@ LOCALE_NAMES = {"zh_Hans": "中文", "en": "English"}
 
 def select_locale() -> str:
     """The visitor's explicit choice (a cookie set by the switcher), else Accept-Language."""
+    if not has_request_context():  # CLI commands and background work speak the default
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     chosen = request.cookies.get(LOCALE_COOKIE)
     if chosen in supported:

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from ..forms import BaseForm
+from ..forms import BaseForm, choices
 from .models import CLERK, ORG_MEMBER, ORGANIZER, REVIEWER, SUPERVISOR
 
 ROLE_LABELS = {
@@ -31,4 +31,4 @@ class UserForm(BaseForm):
 class MembershipForm(BaseForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     community = SelectField(_l("Community"), coerce=int, validators=[DataRequired()])
-    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()), validators=[DataRequired()])
+    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()), validators=[DataRequired()])

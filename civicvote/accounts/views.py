@@ -9,6 +9,7 @@ from ..errors import DomainError
 from ..extensions import db, limiter
 from ..security import admin_required
 from . import bp
+from ..forms import choices
 from .forms import ROLE_LABELS, LoginForm, MembershipForm, UserForm
 from .models import User
 from .services import authenticate, create_user, grant_role
@@ -63,7 +64,7 @@ def console():
 def users():
     user_form = UserForm(prefix="user")
     membership_form = MembershipForm(prefix="role")
-    membership_form.community.choices = [(c.id, c.name) for c in list_communities()]
+    membership_form.community.choices = choices((c.id, c.name) for c in list_communities())
     try:
         if "user-submit" in request.form and user_form.validate_on_submit():
             create_user(user_form.username.data, user_form.password.data,

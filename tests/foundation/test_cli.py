@@ -1,0 +1,80 @@
+"""The console script: shared configuration, admin creation, demo data, serve's safety checks."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from civicvote.accounts.models import User
+from civicvote.communities.models import Community
+from civicvote.extensions import db
+from tests.conftest import REPO
+
+
+def test_create_admin(runner, app):
+    result = runner.invoke(args=["create-admin", "--username", "boss", "--password",
+                                 "a long password", "--display-name", "主任"])
+    assert result.exit_code == 0, result.output
+    boss = db.session.scalar(db.select(User).filter_by(username="boss"))
+    assert boss.is_admin and boss.check_password("a long password")
+    again = runner.invoke(args=["create-admin", "--username", "boss", "--password",
+                                "a long password"])
+    assert again.exit_code != 0
+    assert "boss" in again.output
+
+
+def test_create_admin_refuses_short_passwords(runner, app):
+    result = runner.invoke(args=["create-admin", "--username", "boss", "--password", "short"])
+    assert result.exit_code != 0
+    assert db.session.scalar(db.select(User).filter_by(username="boss")) is None
+
+
+def test_seed_demo_loads_a_district_once(runner, app):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(db.select(db.func.count(Community.id))) == 2
+    again = runner.invoke(args=["seed-demo"])
+    assert "already" in again.output
+    assert db.session.scalar(db.select(db.func.count(Community.id))) == 2
+
+
+def _civicvote(args, env, timeout=120):
+    return subprocess.run([sys.executable, "-m", "civicvote", *args], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    env = dict(os.environ)
+    env.update({"CIVICVOTE_INSTANCE_PATH": str(tmp_path / "instance"),
+                "CIVICVOTE_DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}"})
+    env.pop("CIVICVOTE_SECRET_KEY", None)
+    return env
+
+
+def test_every_command_reads_the_same_database(cli_env, tmp_path):
+    assert _civicvote(["db", "upgrade"], cli_env).returncode == 0
+    made = _civicvote(["create-admin", "--username", "boss", "--password", "a long password"],
+                      cli_env)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "shared.db").exists()
+    # The secret key is generated once into the instance folder and reused.
+    key = (tmp_path / "instance" / "secret_key").read_text()
+    assert len(key) == 64
+    _civicvote(["db", "current"], cli_env)
+    assert (tmp_path / "instance" / "secret_key").read_text() == key
+
+
+def test_serve_refuses_memory_rate_limits_with_several_workers(cli_env):
+    _civicvote(["db", "upgrade"], cli_env)
+    cli_env["CIVICVOTE_RATELIMIT_STORAGE_URL"] = "memory://"
+    result = _civicvote(["serve", "--workers", "2"], cli_env)
+    assert result.returncode != 0
+    assert "CIVICVOTE_RATELIMIT_STORAGE_URL" in result.stderr
+
+
+def test_serve_refuses_an_unmigrated_database(cli_env):
+    result = _civicvote(["serve", "--workers", "1"], cli_env)
+    assert result.returncode != 0
+    assert "civicvote db upgrade" in result.stderr

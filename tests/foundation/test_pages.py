@@ -1,0 +1,90 @@
+"""The public pages, locales, CSRF, and the JSON API basics."""
+
+import pytest
+
+from tests import factories
+
+
+def test_home_is_chinese_by_default(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<html lang="zh-Hans">' in page
+    assert "社区资金怎么花，居民说了算" in page
+
+
+@pytest.mark.parametrize("header", ["en", "en-US,en;q=0.9", "fr;q=0.9, en;q=0.5"])
+def test_home_follows_accept_language(client, header):
+    page = client.get("/", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Residents decide how the community fund is spent" in page
+
+
+def test_chinese_accept_language_variants(client):
+    for header in ("zh-CN", "zh-TW,zh;q=0.8", "zh"):
+        page = client.get("/", headers={"Accept-Language": header}).get_data(as_text=True)
+        assert '<html lang="zh-Hans">' in page
+
+
+def test_switcher_choice_beats_accept_language(client):
+    response = client.get("/lang/en?next=/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    page = client.get("/", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    client.get("/lang/zh_Hans")
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="zh-Hans">' in page
+
+
+def test_switcher_refuses_open_redirects(client):
+    for target in ("https://evil.example/", "//evil.example/", "javascript:alert(1)"):
+        response = client.get("/lang/en", query_string={"next": target})
+        assert response.headers["Location"] == "/"
+
+
+def test_unknown_language_is_ignored(client):
+    client.get("/lang/xx")
+    assert '<html lang="zh-Hans">' in client.get("/").get_data(as_text=True)
+
+
+def test_login_form_has_csrf_token_and_refuses_post_without_it(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert factories.csrf_token(page)
+    response = client.post("/login", data={"username": "a", "password": "b"})
+    assert response.status_code == 400
+    assert "表单已过期" in response.get_data(as_text=True)
+
+
+def test_money_is_formatted_in_both_locales(client):
+    place = factories.community(slug="xfl", name="幸福里")
+    factories.funding_round(place, budget_fen=20_000_050)
+    zh = client.get("/c/xfl").get_data(as_text=True)
+    assert "¥200,000.50" in zh
+    en = client.get("/c/xfl", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "¥200,000.50" in en
+    assert "CN¥" not in en
+
+
+def test_unknown_pages_are_404_in_html_and_json(client):
+    assert client.get("/c/nowhere").status_code == 404
+    response = client.get("/api/v1/nothing")
+    assert response.status_code == 404
+    assert response.is_json and response.json["error"] == "not_found"
+
+
+def test_api_lists_communities_and_rounds(client):
+    place = factories.community(slug="xfl", name="幸福里")
+    other = factories.community(slug="fq", name="枫桥")
+    first = factories.funding_round(place)
+    communities = client.get("/api/v1/communities").json["communities"]
+    assert [c["name"] for c in communities] == ["幸福里", "枫桥"]
+    assert communities[0]["url"].endswith("/c/xfl")
+    assert communities[0]["round_ids"] == [first.id]
+    assert communities[1]["id"] == other.id
+    rounds = client.get("/api/v1/rounds").json["rounds"]
+    assert rounds[0]["id"] == first.id
+    assert rounds[0]["community_id"] == place.id
+    assert rounds[0]["name"] == "2026年度"
+    assert rounds[0]["ballot_ids"] == []
+    assert rounds[0]["budget_fen"] == 20_000_000
