@@ -86,7 +86,7 @@ def register_commands(app: Flask) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL for concurrent readers, enforced foreign keys, and waiting instead of failing on locks."""
+    """WAL for concurrent readers, enforced foreign keys, waiting rather than failing on locks."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -69,8 +69,9 @@ def demo(host: str, port: int):
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-@click.option("--upgrade/--no-upgrade", default=False,
-              help="Apply pending migrations before serving.")
+@click.option(
+    "--upgrade/--no-upgrade", default=False, help="Apply pending migrations before serving."
+)
 @with_appcontext
 def serve(host: str, port: int, workers: int, threads: int, upgrade: bool):
     """Serve in production with gunicorn."""
@@ -78,25 +79,36 @@ def serve(host: str, port: int, workers: int, threads: int, upgrade: bool):
     if workers > 1 and storage.startswith("memory"):
         raise click.ClickException(
             "Rate limits kept in memory are per worker, so several workers would multiply them. "
-            "Set CIVICVOTE_RATELIMIT_STORAGE_URL=redis://127.0.0.1:6379/0 or use --workers 1.")
+            "Set CIVICVOTE_RATELIMIT_STORAGE_URL=redis://127.0.0.1:6379/0 or use --workers 1."
+        )
     if upgrade:
         _upgrade_database()
     elif not _database_is_current():
         raise click.ClickException(
-            "The database schema is not current: run `civicvote db upgrade` first.")
+            "The database schema is not current: run `civicvote db upgrade` first."
+        )
     args = [
-        sys.executable, "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--worker-class", "gthread",
-        "--threads", str(threads),
-        "--access-logfile", "-",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--access-logfile",
+        "-",
         # Log only the path: personal voting links carry a token in the query or path.
-        "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
-        "--forwarded-allow-ips", os.environ.get("CIVICVOTE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "--access-logformat",
+        '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+        "--forwarded-allow-ips",
+        os.environ.get("CIVICVOTE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "civicvote.wsgi:app",
     ]
-    os.execv(sys.executable, args)
+    os.execv(sys.executable, args)  # noqa: S606 (fixed program, our own arguments)
 
 
 @click.command("create-admin")
@@ -125,16 +137,33 @@ def translations():
 
 def _pybabel(*args: str) -> None:
     pybabel = shutil.which("pybabel") or "pybabel"
-    subprocess.run([pybabel, *args], check=True, cwd=PACKAGE_DIR.parent)
+    subprocess.run([pybabel, *args], check=True, cwd=PACKAGE_DIR.parent)  # noqa: S603
 
 
 @translations.command("update")
 def translations_update():
     """Extract messages from code and templates and merge them into every catalog."""
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-             "-o", "translations/messages.pot", ".")
-    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations",
-             "--no-fuzzy-matching", "--ignore-obsolete")
+    _pybabel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        "translations/messages.pot",
+        ".",
+    )
+    _pybabel(
+        "update",
+        "-i",
+        "translations/messages.pot",
+        "-d",
+        "translations",
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
 
 
 @translations.command("compile")
@@ -144,6 +173,10 @@ def translations_compile():
 
 
 def main() -> None:
-    cli = FlaskGroup(create_app=create_app, add_default_commands=True, load_dotenv=False,
-                     help="civicvote: participatory budgeting and resident voting.")
+    cli = FlaskGroup(
+        create_app=create_app,
+        add_default_commands=True,
+        load_dotenv=False,
+        help="civicvote: participatory budgeting and resident voting.",
+    )
     cli.main(prog_name="civicvote")

@@ -2,12 +2,24 @@
 
 from .accounts.models import Membership, User  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
-from .ballots.models import (Ballot, BallotItem, CastBallot, Credential,  # noqa: F401
-                             PaperBallotEntry, Participation)
+from .ballots.models import (  # noqa: F401
+    Ballot,
+    BallotItem,
+    CastBallot,
+    Credential,
+    PaperBallotEntry,
+    Participation,
+)
 from .checkin.models import Assembly, CheckIn  # noqa: F401
 from .communities.models import Community  # noqa: F401
-from .delivery.models import (CompletionReport, Milestone, ProgressUpdate, Rating,  # noqa: F401
-                              SpendingEntry, Upload)
+from .delivery.models import (  # noqa: F401
+    CompletionReport,
+    Milestone,
+    ProgressUpdate,
+    Rating,
+    SpendingEntry,
+    Upload,
+)
 from .intake.models import Need, NeedSupport  # noqa: F401
 from .organizations.models import Organization  # noqa: F401
 from .proposals.models import LineItem, Proposal, ProposalVersion, Review  # noqa: F401

@@ -12,17 +12,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-
-from flask.testing import FlaskClient
 
 from civicvote import create_app
 from civicvote.extensions import db
 
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get(
-    "CIVICVOTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    "CIVICVOTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -37,7 +37,8 @@ def postgres_unavailable_reason() -> str | None:
             postgres_unavailable_reason.cached = None
         except Exception as error:  # any failure to connect means "not available here"
             postgres_unavailable_reason.cached = (
-                f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(error).__name__}")
+                f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(error).__name__}"
+            )
     return postgres_unavailable_reason.cached
 
 
@@ -54,8 +55,9 @@ class PostgresDatabase:
 
     def __init__(self, prefix: str = "civicvote_test"):
         self.name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        self.url = make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(
-            hide_password=False)
+        self.url = (
+            make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(hide_password=False)
+        )
         self._admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with self._admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{self.name}"'))
@@ -119,8 +121,13 @@ def database_urls(tmp_path_factory):
 def _empty_all_tables() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(text(
-            "TRUNCATE " + ", ".join(f'"{name}"' for name in tables) + " RESTART IDENTITY CASCADE"))
+        db.session.execute(
+            text(
+                "TRUNCATE "
+                + ", ".join(f'"{name}"' for name in tables)
+                + " RESTART IDENTITY CASCADE"
+            )
+        )
     else:
         for name in tables:
             db.session.execute(text(f'DELETE FROM "{name}"'))

@@ -22,8 +22,14 @@ def community(**fields) -> Community:
     return obj
 
 
-def user(username: str | None = None, *, roles=(), is_admin: bool = False,
-         password: str = PASSWORD, **fields) -> User:
+def user(
+    username: str | None = None,
+    *,
+    roles=(),
+    is_admin: bool = False,
+    password: str = PASSWORD,
+    **fields,
+) -> User:
     """A user holding ``roles``: pairs of (community, role)."""
     obj = User(username=username or f"user{next(_counter)}", is_admin=is_admin, **fields)
     obj.set_password(password)
@@ -36,14 +42,22 @@ def user(username: str | None = None, *, roles=(), is_admin: bool = False,
 
 
 def funding_round(of: Community, **fields) -> FundingRound:
-    values = {"community_id": of.id, "name": "2026年度", "year": 2026, "budget_fen": 20_000_000,
-              "per_project_cap_fen": 8_000_000}
+    values = {
+        "community_id": of.id,
+        "name": "2026年度",
+        "year": 2026,
+        "budget_fen": 20_000_000,
+        "per_project_cap_fen": 8_000_000,
+    }
     values.update(fields)
     obj = FundingRound(**values)
-    obj.categories = [RoundCategory(code="elderly", name="为老服务", position=0),
-                      RoundCategory(code="greening", name="环境绿化", position=1)]
-    obj.fund_sources = [FundSource(name="为民服务专项资金", kind="general",
-                                   amount_fen=values["budget_fen"])]
+    obj.categories = [
+        RoundCategory(code="elderly", name="为老服务", position=0),
+        RoundCategory(code="greening", name="环境绿化", position=1),
+    ]
+    obj.fund_sources = [
+        FundSource(name="为民服务专项资金", kind="general", amount_fen=values["budget_fen"])
+    ]
     db.session.add(obj)
     db.session.commit()
     return obj
@@ -59,5 +73,6 @@ def csrf_token(page: str) -> str:
 def login(client, username: str, password: str = PASSWORD):
     """Log in through the real form (CSRF token included)."""
     token = csrf_token(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={"csrf_token": token, "username": username,
-                                       "password": password})
+    return client.post(
+        "/login", data={"csrf_token": token, "username": username, "password": password}
+    )

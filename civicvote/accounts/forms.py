@@ -20,9 +20,16 @@ class LoginForm(BaseForm):
 
 
 class UserForm(BaseForm):
-    username = StringField(_l("Username"), validators=[
-        DataRequired(), Length(min=3, max=64),
-        Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Use letters, digits, dot, dash or underscore."))])
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(min=3, max=64),
+            Regexp(
+                r"^[A-Za-z0-9_.-]+$", message=_l("Use letters, digits, dot, dash or underscore.")
+            ),
+        ],
+    )
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
     is_admin = BooleanField(_l("Administrator"))
@@ -31,4 +38,6 @@ class UserForm(BaseForm):
 class MembershipForm(BaseForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     community = SelectField(_l("Community"), coerce=int, validators=[DataRequired()])
-    role = SelectField(_l("Role"), choices=choices(ROLE_LABELS.items()), validators=[DataRequired()])
+    role = SelectField(
+        _l("Role"), choices=choices(ROLE_LABELS.items()), validators=[DataRequired()]
+    )

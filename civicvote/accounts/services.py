@@ -22,17 +22,33 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def create_user(username: str, password: str, *, display_name: str = "", is_admin: bool = False,
-                organization_id: int | None = None, actor=None) -> User:
+def create_user(
+    username: str,
+    password: str,
+    *,
+    display_name: str = "",
+    is_admin: bool = False,
+    organization_id: int | None = None,
+    actor=None,
+) -> User:
     if db.session.scalar(db.select(User).filter_by(username=username)):
         raise Conflict(_l("The username %(name)s is taken.", name=username))
-    user = User(username=username, display_name=display_name or username, is_admin=is_admin,
-                organization_id=organization_id)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        is_admin=is_admin,
+        organization_id=organization_id,
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    record("user.create", "user", user.id, actor=actor,
-           after={"username": username, "is_admin": is_admin})
+    record(
+        "user.create",
+        "user",
+        user.id,
+        actor=actor,
+        after={"username": username, "is_admin": is_admin},
+    )
     db.session.commit()
     return user
 
@@ -44,13 +60,20 @@ def grant_role(username: str, community_id: int, role: str, *, actor=None) -> Me
     if user is None:
         raise NotFound(_l("No user is called %(name)s.", name=username))
     existing = db.session.scalar(
-        db.select(Membership).filter_by(user_id=user.id, community_id=community_id, role=role))
+        db.select(Membership).filter_by(user_id=user.id, community_id=community_id, role=role)
+    )
     if existing:
         return existing
     membership = Membership(user_id=user.id, community_id=community_id, role=role)
     db.session.add(membership)
     db.session.flush()
-    record("membership.grant", "user", user.id, actor=actor, community_id=community_id,
-           after={"role": role})
+    record(
+        "membership.grant",
+        "user",
+        user.id,
+        actor=actor,
+        community_id=community_id,
+        after={"role": role},
+    )
     db.session.commit()
     return membership

@@ -7,9 +7,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..communities.services import communities_for, list_communities
 from ..errors import DomainError
 from ..extensions import db, limiter
+from ..forms import choices
 from ..security import admin_required
 from . import bp
-from ..forms import choices
 from .forms import ROLE_LABELS, LoginForm, MembershipForm, UserForm
 from .models import User
 from .services import authenticate, create_user, grant_role
@@ -67,14 +67,22 @@ def users():
     membership_form.community.choices = choices((c.id, c.name) for c in list_communities())
     try:
         if "user-submit" in request.form and user_form.validate_on_submit():
-            create_user(user_form.username.data, user_form.password.data,
-                        display_name=user_form.display_name.data,
-                        is_admin=user_form.is_admin.data, actor=current_user)
+            create_user(
+                user_form.username.data,
+                user_form.password.data,
+                display_name=user_form.display_name.data,
+                is_admin=user_form.is_admin.data,
+                actor=current_user,
+            )
             flash(_("Account created."), "success")
             return redirect(url_for("accounts.users"))
         if "role-submit" in request.form and membership_form.validate_on_submit():
-            grant_role(membership_form.username.data, membership_form.community.data,
-                       membership_form.role.data, actor=current_user)
+            grant_role(
+                membership_form.username.data,
+                membership_form.community.data,
+                membership_form.role.data,
+                actor=current_user,
+            )
             flash(_("Role granted."), "success")
             return redirect(url_for("accounts.users"))
     except DomainError as error:
@@ -82,5 +90,10 @@ def users():
         flash(str(error.message), "error")
     status = 422 if request.method == "POST" else 200
     all_users = db.session.scalars(db.select(User).order_by(User.username))
-    return render_template("accounts/users.html", users=all_users, user_form=user_form,
-                           membership_form=membership_form, role_labels=ROLE_LABELS), status
+    return render_template(
+        "accounts/users.html",
+        users=all_users,
+        user_form=user_form,
+        membership_form=membership_form,
+        role_labels=ROLE_LABELS,
+    ), status

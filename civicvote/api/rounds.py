@@ -15,10 +15,17 @@ def round_json(funding_round: FundingRound) -> dict:
         "vote_unit": funding_round.vote_unit,
         "categories": [{"code": c.code, "name": c.name} for c in funding_round.categories],
         "fund_sources": [
-            {"id": s.id, "name": s.name, "kind": s.kind, "amount_fen": s.amount_fen,
-             "categories": s.categories, "per_project_cap_fen": s.per_project_cap_fen,
-             "match_ratio_percent": s.match_ratio_percent}
-            for s in funding_round.fund_sources if s.public
+            {
+                "id": s.id,
+                "name": s.name,
+                "kind": s.kind,
+                "amount_fen": s.amount_fen,
+                "categories": s.categories,
+                "per_project_cap_fen": s.per_project_cap_fen,
+                "match_ratio_percent": s.match_ratio_percent,
+            }
+            for s in funding_round.fund_sources
+            if s.public
         ],
         "ballot_ids": [b.id for b in funding_round.ballots],
     }

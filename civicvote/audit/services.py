@@ -35,9 +35,17 @@ def _fields(event: AuditEvent) -> dict:
     }
 
 
-def record(action: str, obj_type: str, obj_id: int | None = None, *, actor=None,
-           community_id: int | None = None, before: dict | None = None,
-           after: dict | None = None, public: bool = False) -> AuditEvent:
+def record(
+    action: str,
+    obj_type: str,
+    obj_id: int | None = None,
+    *,
+    actor=None,
+    community_id: int | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    public: bool = False,
+) -> AuditEvent:
     """Append one event in the caller's transaction, chained to the current head.
 
     The caller commits; the event lands with the change it describes or not at all.

@@ -7,8 +7,17 @@ Secrecy rests on the split between ``participations`` (who voted, when, how) and
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..errors import InvalidTransition
@@ -66,8 +75,12 @@ class Ballot(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     round = relationship("FundingRound", back_populates="ballots")
-    items = relationship("BallotItem", back_populates="ballot", order_by="BallotItem.position",
-                         cascade="all, delete-orphan")
+    items = relationship(
+        "BallotItem",
+        back_populates="ballot",
+        order_by="BallotItem.position",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def status_label(self):
@@ -82,9 +95,12 @@ class Ballot(db.Model):
         """Apply one status transition; raises InvalidTransition for any other."""
         if (self.status, new_status) not in TRANSITIONS:
             raise InvalidTransition(
-                _l("A ballot that is %(old)s cannot become %(new)s.",
-                   old=STATUS_LABELS.get(self.status, self.status),
-                   new=STATUS_LABELS.get(new_status, new_status)))
+                _l(
+                    "A ballot that is %(old)s cannot become %(new)s.",
+                    old=STATUS_LABELS.get(self.status, self.status),
+                    new=STATUS_LABELS.get(new_status, new_status),
+                )
+            )
         now = at or utcnow()
         if new_status == "open" and self.opened_at is None:
             self.opened_at = now

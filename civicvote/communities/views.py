@@ -20,5 +20,8 @@ def show(slug: str):
 @bp.get("/console/c/<slug>")
 @community_required(*COMMUNITY_ROLES)
 def console(community):
-    return render_template("communities/console.html", community=community,
-                           roles=sorted(current_user.roles_in(community.id)))
+    return render_template(
+        "communities/console.html",
+        community=community,
+        roles=sorted(current_user.roles_in(community.id)),
+    )

@@ -24,9 +24,7 @@ MESSAGES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def error_response(status: int, message: str | None = None, code: str | None = None):
@@ -36,7 +34,8 @@ def error_response(status: int, message: str | None = None, code: str | None = N
         response = jsonify({"error": code or str(status), "message": message})
     else:
         response = make_response(
-            render_template("errors/error.html", status=status, message=message))
+            render_template("errors/error.html", status=status, message=message)
+        )
     response.status_code = status
     return response
 
@@ -45,8 +44,8 @@ def register(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return error_response(
-            400, _("The form has expired or was not sent from this site. Please try again."),
-            "csrf")
+            400, _("The form has expired or was not sent from this site. Please try again."), "csrf"
+        )
 
     @app.errorhandler(DomainError)
     def domain_error(error):

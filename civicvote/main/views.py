@@ -21,8 +21,9 @@ def set_language(code: str):
         target = url_for("main.index")
     response = redirect(target)
     if code in current_app.config["LANGUAGES"]:
-        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
-                            httponly=True)
+        response.set_cookie(
+            LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
     return response
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -27,5 +27,7 @@ class Organization(db.Model):
     applied_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    members = relationship("User", back_populates="organization", foreign_keys="User.organization_id")
+    members = relationship(
+        "User", back_populates="organization", foreign_keys="User.organization_id"
+    )
     proposals = relationship("Proposal", back_populates="organization")

@@ -4,8 +4,20 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (JSON, BigInteger, Date, DateTime, ForeignKey, Integer, Numeric, String,
-                        Table, Column, Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -55,15 +67,28 @@ class Proposal(db.Model):
 
     round = relationship("FundingRound")
     organization = relationship("Organization", back_populates="proposals")
-    line_items = relationship("LineItem", back_populates="proposal", order_by="LineItem.position",
-                              cascade="all, delete-orphan")
+    line_items = relationship(
+        "LineItem",
+        back_populates="proposal",
+        order_by="LineItem.position",
+        cascade="all, delete-orphan",
+    )
     needs = relationship("Need", secondary=proposal_needs, order_by="Need.id")
-    versions = relationship("ProposalVersion", back_populates="proposal",
-                            order_by="ProposalVersion.number", cascade="all, delete-orphan")
-    reviews = relationship("Review", back_populates="proposal", order_by="Review.id",
-                           cascade="all, delete-orphan")
-    milestones = relationship("Milestone", back_populates="proposal", order_by="Milestone.position",
-                              cascade="all, delete-orphan")
+    versions = relationship(
+        "ProposalVersion",
+        back_populates="proposal",
+        order_by="ProposalVersion.number",
+        cascade="all, delete-orphan",
+    )
+    reviews = relationship(
+        "Review", back_populates="proposal", order_by="Review.id", cascade="all, delete-orphan"
+    )
+    milestones = relationship(
+        "Milestone",
+        back_populates="proposal",
+        order_by="Milestone.position",
+        cascade="all, delete-orphan",
+    )
 
     @property
     def status_label(self):
@@ -74,8 +99,9 @@ class LineItem(db.Model):
     __tablename__ = "line_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
-                                             index=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer, default=0)
     description: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[Decimal] = mapped_column(Numeric(12, 2))
@@ -108,8 +134,9 @@ class Review(db.Model):
     __tablename__ = "reviews"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
-                                             index=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
     version: Mapped[int] = mapped_column(Integer)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision: Mapped[str] = mapped_column(String(20))

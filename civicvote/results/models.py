@@ -30,8 +30,12 @@ class AllocationRun(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finalized_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    projects = relationship("ProjectAllocation", back_populates="run",
-                            order_by="ProjectAllocation.rank", cascade="all, delete-orphan")
+    projects = relationship(
+        "ProjectAllocation",
+        back_populates="run",
+        order_by="ProjectAllocation.rank",
+        cascade="all, delete-orphan",
+    )
     objections = relationship("Objection", back_populates="run", order_by="Objection.id")
 
 
@@ -39,8 +43,9 @@ class ProjectAllocation(db.Model):
     __tablename__ = "project_allocations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("allocation_runs.id", ondelete="CASCADE"),
-                                        index=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("allocation_runs.id", ondelete="CASCADE"), index=True
+    )
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"))
     rank: Mapped[int] = mapped_column(Integer)
     votes: Mapped[int] = mapped_column(BigInteger)

@@ -11,8 +11,17 @@ from ..extensions import db
 from ..timeutil import utcnow
 
 # The cycle of DESIGN.md, in order. A round moves forward one phase at a time.
-PHASES = ("intake", "costing", "review", "ballot", "allocation", "notice", "delivery", "evaluation",
-          "closed")
+PHASES = (
+    "intake",
+    "costing",
+    "review",
+    "ballot",
+    "allocation",
+    "notice",
+    "delivery",
+    "evaluation",
+    "closed",
+)
 PHASE_LABELS = {
     "intake": _l("Collecting needs"),
     "costing": _l("Costing proposals"),
@@ -55,10 +64,15 @@ class FundingRound(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     community = relationship("Community", back_populates="rounds")
-    categories = relationship("RoundCategory", back_populates="round", order_by="RoundCategory.position",
-                              cascade="all, delete-orphan")
-    fund_sources = relationship("FundSource", back_populates="round", order_by="FundSource.id",
-                                cascade="all, delete-orphan")
+    categories = relationship(
+        "RoundCategory",
+        back_populates="round",
+        order_by="RoundCategory.position",
+        cascade="all, delete-orphan",
+    )
+    fund_sources = relationship(
+        "FundSource", back_populates="round", order_by="FundSource.id", cascade="all, delete-orphan"
+    )
     ballots = relationship("Ballot", back_populates="round", order_by="Ballot.id")
 
     @property

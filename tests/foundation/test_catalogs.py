@@ -34,9 +34,24 @@ def test_zh_hans_catalog_is_complete():
 def test_catalog_covers_every_extracted_message(tmp_path):
     template = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "--no-location", "-o", str(template), "."],
-        cwd=REPO, check=True, capture_output=True)
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "--no-location",
+            "-o",
+            str(template),
+            ".",
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     with template.open("rb") as handle:
         extracted = {m.id for m in read_po(handle) if m.id}
     known = {m.id for m in _catalog() if m.id}

@@ -13,13 +13,23 @@ from tests.conftest import REPO
 
 
 def test_create_admin(runner, app):
-    result = runner.invoke(args=["create-admin", "--username", "boss", "--password",
-                                 "a long password", "--display-name", "主任"])
+    result = runner.invoke(
+        args=[
+            "create-admin",
+            "--username",
+            "boss",
+            "--password",
+            "a long password",
+            "--display-name",
+            "主任",
+        ]
+    )
     assert result.exit_code == 0, result.output
     boss = db.session.scalar(db.select(User).filter_by(username="boss"))
     assert boss.is_admin and boss.check_password("a long password")
-    again = runner.invoke(args=["create-admin", "--username", "boss", "--password",
-                                "a long password"])
+    again = runner.invoke(
+        args=["create-admin", "--username", "boss", "--password", "a long password"]
+    )
     assert again.exit_code != 0
     assert "boss" in again.output
 
@@ -40,23 +50,34 @@ def test_seed_demo_loads_a_district_once(runner, app):
 
 
 def _civicvote(args, env, timeout=120):
-    return subprocess.run([sys.executable, "-m", "civicvote", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "civicvote", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
 def cli_env(tmp_path):
     env = dict(os.environ)
-    env.update({"CIVICVOTE_INSTANCE_PATH": str(tmp_path / "instance"),
-                "CIVICVOTE_DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}"})
+    env.update(
+        {
+            "CIVICVOTE_INSTANCE_PATH": str(tmp_path / "instance"),
+            "CIVICVOTE_DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
+        }
+    )
     env.pop("CIVICVOTE_SECRET_KEY", None)
     return env
 
 
 def test_every_command_reads_the_same_database(cli_env, tmp_path):
     assert _civicvote(["db", "upgrade"], cli_env).returncode == 0
-    made = _civicvote(["create-admin", "--username", "boss", "--password", "a long password"],
-                      cli_env)
+    made = _civicvote(
+        ["create-admin", "--username", "boss", "--password", "a long password"], cli_env
+    )
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "shared.db").exists()
     # The secret key is generated once into the instance folder and reused.

@@ -94,13 +94,28 @@ def test_admin_creates_account_and_grants_role(client):
     factories.user("root", is_admin=True)
     factories.login(client, "root")
     token = factories.csrf_token(client.get("/admin/users").get_data(as_text=True))
-    created = client.post("/admin/users", data={
-        "user-csrf_token": token, "csrf_token": token, "user-submit": "1",
-        "user-username": "newbie", "user-display_name": "新人", "user-password": "long enough pw"})
+    created = client.post(
+        "/admin/users",
+        data={
+            "user-csrf_token": token,
+            "csrf_token": token,
+            "user-submit": "1",
+            "user-username": "newbie",
+            "user-display_name": "新人",
+            "user-password": "long enough pw",
+        },
+    )
     assert created.status_code == 302, created.get_data(as_text=True)
-    granted = client.post("/admin/users", data={
-        "role-csrf_token": token, "role-submit": "1", "role-username": "newbie",
-        "role-community": str(place.id), "role-role": ORGANIZER})
+    granted = client.post(
+        "/admin/users",
+        data={
+            "role-csrf_token": token,
+            "role-submit": "1",
+            "role-username": "newbie",
+            "role-community": str(place.id),
+            "role-role": ORGANIZER,
+        },
+    )
     assert granted.status_code == 302
     client.post("/logout", data={"csrf_token": token})
     factories.login(client, "newbie", "long enough pw")
@@ -111,9 +126,16 @@ def test_admin_form_rejects_bad_usernames(client):
     factories.user("root", is_admin=True)
     factories.login(client, "root")
     token = factories.csrf_token(client.get("/admin/users").get_data(as_text=True))
-    response = client.post("/admin/users", data={
-        "user-csrf_token": token, "user-submit": "1", "user-username": "<script>",
-        "user-display_name": "x" * 500, "user-password": "short"})
+    response = client.post(
+        "/admin/users",
+        data={
+            "user-csrf_token": token,
+            "user-submit": "1",
+            "user-username": "<script>",
+            "user-display_name": "x" * 500,
+            "user-password": "short",
+        },
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "<script>" not in page

@@ -1,0 +1,98 @@
+"""Real servers for browser and concurrency tests: ``civicvote serve`` (gunicorn) subprocesses."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def civicvote(args: list[str], env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run one ``civicvote`` command and fail loudly with its output if it fails."""
+    result = subprocess.run(
+        [sys.executable, "-m", "civicvote", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"civicvote {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+class Server:
+    """``civicvote serve`` on a free port; ``stop()`` ends it."""
+
+    def __init__(self, env: dict, workers: int = 1, threads: int = 4, log_path: Path | None = None):
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._log = open(log_path, "w") if log_path else None  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "civicvote",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+            ],
+            env=env,
+            cwd=REPO,
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not become ready")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log:
+            self._log.close()
+
+
+def server_env(instance: Path, database_url: str | None = None, **extra: str) -> dict:
+    env = dict(os.environ)
+    env["CIVICVOTE_INSTANCE_PATH"] = str(instance)
+    env["CIVICVOTE_SECRET_KEY"] = "browser-tests-secret"
+    env["CIVICVOTE_DATABASE_URL"] = database_url or f"sqlite:///{instance / 'civicvote.db'}"
+    env.setdefault("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://")
+    env.update(extra)
+    return env
