@@ -24,3 +24,27 @@ def normalize_short_code(code: str) -> str:
 
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def find_credential(ballot_id: int, secret: str):
+    """The credential of ``ballot_id`` whose token or short code is ``secret``, or None.
+
+    Revoked and expired credentials are returned too; callers decide what each state means.
+    """
+    from ..extensions import db
+    from .models import Credential
+
+    secret = (secret or "").strip()
+    if not secret or len(secret) > 64:
+        return None
+    by_token = db.select(Credential).filter_by(ballot_id=ballot_id, token_hash=hash_secret(secret))
+    found = db.session.scalar(by_token)
+    if found is None:
+        code = normalize_short_code(secret)
+        if len(code) == SHORT_CODE_LENGTH:
+            found = db.session.scalar(
+                db.select(Credential).filter_by(
+                    ballot_id=ballot_id, short_code_hash=hash_secret(code)
+                )
+            )
+    return found
