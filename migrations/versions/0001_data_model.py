@@ -490,6 +490,7 @@ def upgrade():
         sa.Column("issued_at", sa.DateTime(), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=True),
         sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.Column("claimed_at", sa.DateTime(), nullable=True),
         sa.Column("used_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["ballot_id"], ["ballots.id"], name=op.f("fk_credentials_ballot_id_ballots")
