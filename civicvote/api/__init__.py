@@ -1,7 +1,30 @@
-"""The read-only JSON API under /api/v1 (casting endpoints are added by the ballots area)."""
+"""The read-only JSON API under /api/v1 (casting endpoints are added by the ballots area).
 
-from flask import Blueprint
+Every GET answer carries a strong ETag and honours If-None-Match (304), and is readable from any
+origin (CORS), since it is open data.
+"""
+
+from flask import Blueprint, request
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.after_request
+def open_data_headers(response):
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "If-None-Match, Content-Type"
+        response.headers["Access-Control-Expose-Headers"] = "ETag"
+    if (
+        request.method in ("GET", "HEAD")
+        and response.status_code == 200
+        and not response.direct_passthrough
+    ):
+        response.headers.setdefault("Cache-Control", "no-cache")
+        response.add_etag()
+        response.make_conditional(request)
+    return response
+
 
 from . import communities, rounds  # noqa: E402, F401

@@ -1,7 +1,9 @@
 from flask import url_for
 
-from ..communities.services import list_communities
+from ..communities.models import Community
+from ..extensions import db
 from . import bp
+from .pagination import paginate
 
 
 def community_json(community) -> dict:
@@ -17,4 +19,5 @@ def community_json(community) -> dict:
 
 @bp.get("/v1/communities")
 def communities():
-    return {"communities": [community_json(c) for c in list_communities()]}
+    query = db.select(Community).order_by(Community.id)
+    return paginate(query, "communities", community_json)

@@ -1,6 +1,7 @@
 from ..extensions import db
 from ..rounds.models import FundingRound
 from . import bp
+from .pagination import paginate
 
 
 def round_json(funding_round: FundingRound) -> dict:
@@ -34,4 +35,4 @@ def round_json(funding_round: FundingRound) -> dict:
 @bp.get("/v1/rounds")
 def rounds():
     query = db.select(FundingRound).order_by(FundingRound.id)
-    return {"rounds": [round_json(r) for r in db.session.scalars(query)]}
+    return paginate(query, "rounds", round_json)

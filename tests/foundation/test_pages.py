@@ -88,3 +88,34 @@ def test_api_lists_communities_and_rounds(client):
     assert rounds[0]["name"] == "2026年度"
     assert rounds[0]["ballot_ids"] == []
     assert rounds[0]["budget_fen"] == 20_000_000
+
+
+def test_api_answers_carry_etags_and_cors(client):
+    factories.community()
+    first = client.get("/api/v1/communities")
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+    etag = first.headers["ETag"]
+    again = client.get("/api/v1/communities", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    factories.community()
+    changed = client.get("/api/v1/communities", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+
+
+def test_api_pages_through_lists(client):
+    for _ in range(5):
+        factories.community()
+    body = client.get("/api/v1/communities?per_page=2&page=2").json
+    assert len(body["communities"]) == 2
+    assert (body["page"], body["per_page"], body["total"], body["pages"]) == (2, 2, 5, 3)
+    assert "page=3" in body["next"]
+    last = client.get("/api/v1/communities?per_page=2&page=3").json
+    assert len(last["communities"]) == 1 and "next" not in last
+
+
+@pytest.mark.parametrize("query", ["page=0", "page=x", "per_page=1000", "per_page=-1"])
+def test_api_refuses_bad_paging(client, query):
+    response = client.get(f"/api/v1/communities?{query}")
+    assert response.status_code == 422
+    assert response.json["error"] == "bad_pagination"
