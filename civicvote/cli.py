@@ -15,8 +15,10 @@ from .resources import PACKAGE_DIR, resource_dir
 
 
 def register(app) -> None:
+    from .audit.commands import audit
+
     app.cli.add_command(db_group)
-    for command in (demo, seed_demo, serve, create_admin, translations):
+    for command in (demo, seed_demo, serve, create_admin, translations, audit):
         app.cli.add_command(command)
 
 
