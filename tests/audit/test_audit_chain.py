@@ -15,8 +15,16 @@ def chain(app):
     place = factories.community()
     actor = factories.user("organizer")
     for n in range(5):
-        record("need.accept", "need", n + 1, actor=actor, community_id=place.id,
-               before={"status": "new"}, after={"status": "accepted", "n": n}, public=True)
+        record(
+            "need.accept",
+            "need",
+            n + 1,
+            actor=actor,
+            community_id=place.id,
+            before={"status": "new"},
+            after={"status": "accepted", "n": n},
+            public=True,
+        )
         db.session.commit()
     return [e.id for e in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id))]
 
@@ -49,13 +57,16 @@ def test_intact_chain_verifies(runner, chain):
     assert "OK: 5 entries" in result.output
 
 
-@pytest.mark.parametrize("column, value", [
-    ("action", "'need.decline'"),
-    ("after", "'{\"status\": \"declined\"}'"),
-    ("actor_label", "'someone-else'"),
-    ("public", "false"),
-    ("object_id", "99"),
-])
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("action", "'need.decline'"),
+        ("after", '\'{"status": "declined"}\''),
+        ("actor_label", "'someone-else'"),
+        ("public", "false"),
+        ("object_id", "99"),
+    ],
+)
 def test_a_changed_row_is_named(runner, chain, column, value):
     db.session.execute(text(f"UPDATE audit_events SET {column} = {value} WHERE id = {chain[2]}"))
     db.session.commit()
@@ -66,8 +77,10 @@ def test_a_changed_row_is_named(runner, chain, column, value):
 
 
 def test_a_changed_timestamp_is_caught(runner, chain):
-    db.session.execute(text("UPDATE audit_events SET created_at = :t WHERE id = :id"),
-                       {"t": "2020-01-01 00:00:00", "id": chain[1]})
+    db.session.execute(
+        text("UPDATE audit_events SET created_at = :t WHERE id = :id"),
+        {"t": "2020-01-01 00:00:00", "id": chain[1]},
+    )
     db.session.commit()
     assert f"audit entry {chain[1]} " in _verify(runner).output
 
@@ -101,8 +114,9 @@ def test_a_rewritten_row_with_a_recomputed_hash_breaks_the_next_link(runner, cha
     event.after = {"status": "declined"}
     db.session.flush()
     forged = _digest(event.prev_hash, _fields(event))
-    db.session.execute(text("UPDATE audit_events SET hash = :h WHERE id = :id"),
-                       {"h": forged, "id": chain[2]})
+    db.session.execute(
+        text("UPDATE audit_events SET hash = :h WHERE id = :id"), {"h": forged, "id": chain[2]}
+    )
     db.session.commit()
     result = _verify(runner)
     assert result.exit_code == 1
@@ -126,8 +140,16 @@ def test_two_appenders_cannot_fork_the_chain(app):
     record("a", "x")
     db.session.commit()
     head = db.session.scalar(db.select(AuditEvent).order_by(AuditEvent.id.desc()))
-    db.session.add(AuditEvent(action="b", object_type="x", prev_hash=head.prev_hash,
-                              hash="f" * 64, actor_label="", created_at=head.created_at))
+    db.session.add(
+        AuditEvent(
+            action="b",
+            object_type="x",
+            prev_hash=head.prev_hash,
+            hash="f" * 64,
+            actor_label="",
+            created_at=head.created_at,
+        )
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
@@ -135,8 +157,14 @@ def test_two_appenders_cannot_fork_the_chain(app):
 
 def test_admin_log_filters_and_public_log_hides_private_actions(client, chain):
     place_id = db.session.get(AuditEvent, chain[0]).community_id
-    record("user.create", "user", 7, community_id=place_id, public=False,
-           after={"username": "secret-name"})
+    record(
+        "user.create",
+        "user",
+        7,
+        community_id=place_id,
+        public=False,
+        after={"username": "secret-name"},
+    )
     db.session.commit()
     from civicvote.communities.models import Community
 
