@@ -16,9 +16,10 @@ from .resources import PACKAGE_DIR, resource_dir
 
 def register(app) -> None:
     from .audit.commands import audit
+    from .backup import backup, restore
 
     app.cli.add_command(db_group)
-    for command in (demo, seed_demo, serve, create_admin, translations, audit):
+    for command in (demo, seed_demo, serve, create_admin, translations, audit, backup, restore):
         app.cli.add_command(command)
 
 

@@ -141,9 +141,7 @@ def backend(request):
     return request.param
 
 
-@pytest.fixture
-def app(backend, database_urls, tmp_path):
-    """The application on a clean database of the current backend."""
+def _app_on(backend: str, database_urls, tmp_path):
     application = create_app(test_config(database_urls(backend), tmp_path / "instance"))
     with application.app_context():
         yield application
@@ -151,6 +149,24 @@ def app(backend, database_urls, tmp_path):
         _empty_all_tables()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(backend, database_urls, tmp_path):
+    """The application on a clean database of the current backend."""
+    yield from _app_on(backend, database_urls, tmp_path)
+
+
+@pytest.fixture
+def sqlite_app(database_urls, tmp_path):
+    """For what only SQLite has (file backups, the embedded default)."""
+    yield from _app_on("sqlite", database_urls, tmp_path)
+
+
+@pytest.fixture
+def postgres_app(database_urls, tmp_path):
+    require_postgres()
+    yield from _app_on("postgres", database_urls, tmp_path)
 
 
 class IsolatedClient(FlaskClient):
