@@ -65,9 +65,10 @@ def register_blueprints(app: Flask) -> None:
     from .api import bp as api_bp
     from .audit import bp as audit_bp
     from .communities import bp as communities_bp
+    from .delivery import bp as delivery_bp
     from .main import bp as main_bp
 
-    for blueprint in (main_bp, accounts_bp, communities_bp, audit_bp, api_bp):
+    for blueprint in (main_bp, accounts_bp, communities_bp, audit_bp, delivery_bp, api_bp):
         app.register_blueprint(blueprint)
     # The JSON API authenticates with credentials in the body, not cookies.
     csrf.exempt(api_bp)

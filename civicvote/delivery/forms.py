@@ -1,0 +1,91 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileSize
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from ..forms import BaseForm, choices
+from ..money import MAX_FEN, parse_yuan
+
+TEN_MB = 10 * 1024 * 1024
+
+
+class MilestoneForm(BaseForm):
+    title = StringField(_l("Milestone"), validators=[DataRequired(), Length(max=120)])
+    planned_date = DateField(_l("Planned date"), validators=[Optional()])
+
+
+class MilestoneDoneForm(BaseForm):
+    actual_date = DateField(_l("Date reached"), validators=[DataRequired()])
+
+
+class SignOffForm(BaseForm):
+    comment = TextAreaField(_l("Comment (public)"), validators=[Length(max=1000)])
+
+
+class ProgressForm(BaseForm):
+    text = TextAreaField(_l("What happened"), validators=[DataRequired(), Length(max=2000)])
+    percent = IntegerField(_l("Progress (%)"), validators=[InputRequired(), NumberRange(0, 100)])
+    photo = FileField(
+        _l("Photo (JPEG, PNG or WebP, at most 10 MB)"),
+        validators=[FileSize(TEN_MB, message=_l("Files can be at most 10 MB."))],
+    )
+
+
+class SpendingForm(BaseForm):
+    spent_on = DateField(_l("Date paid"), validators=[DataRequired()])
+    item = StringField(_l("What was bought"), validators=[DataRequired(), Length(max=200)])
+    amount = StringField(_l("Amount (yuan)"), validators=[DataRequired(), Length(max=20)])
+    payee = StringField(_l("Paid to"), validators=[DataRequired(), Length(max=120)])
+    line_item = SelectField(_l("Line item"), coerce=int)
+    fund_source = SelectField(_l("Fund source"), coerce=int)
+    receipt = FileField(
+        _l("Receipt (photo or PDF, at most 10 MB)"),
+        validators=[FileSize(TEN_MB, message=_l("Files can be at most 10 MB."))],
+    )
+
+    def setup(self, proposal) -> "SpendingForm":
+        self.line_item.choices = choices(
+            [(0, _l("Not in the budget"))] + [(i.id, i.description) for i in proposal.line_items]
+        )
+        self.fund_source.choices = choices(
+            [(0, _l("Not stated"))] + [(s.id, s.name) for s in proposal.round.fund_sources]
+        )
+        return self
+
+    def validate_amount(self, field):
+        fen = parse_yuan(field.data)
+        if fen is None:
+            raise ValidationError(_l("Enter an amount in yuan, like 1250.50."))
+        if not 0 < fen <= MAX_FEN:
+            raise ValidationError(_l("The amount must be more than zero and at most ¥100,000,000."))
+        self.amount_fen = fen
+
+
+class CompletionForm(BaseForm):
+    text = TextAreaField(_l("Completion report"), validators=[DataRequired(), Length(max=5000)])
+
+
+class RatingForm(BaseForm):
+    code = StringField(_l("Your voter card code"), validators=[DataRequired(), Length(max=64)])
+    score = RadioField(
+        _l("How satisfied are you?"),
+        coerce=int,
+        validators=[InputRequired()],
+        choices=choices(
+            [
+                (5, _l("5 · Very satisfied")),
+                (4, _l("4 · Satisfied")),
+                (3, _l("3 · Neutral")),
+                (2, _l("2 · Dissatisfied")),
+                (1, _l("1 · Very dissatisfied")),
+            ]
+        ),
+    )
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Length(max=500)])

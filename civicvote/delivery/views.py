@@ -1,0 +1,323 @@
+"""Funded projects in public, their delivery console, uploads and residents' ratings."""
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.models import ORG_MEMBER, ORGANIZER, SUPERVISOR
+from ..communities.services import get_community
+from ..errors import DomainError, NotFound
+from ..extensions import db, limiter
+from ..security import community_required
+from . import bp
+from .forms import (
+    CompletionForm,
+    MilestoneDoneForm,
+    MilestoneForm,
+    ProgressForm,
+    RatingForm,
+    SignOffForm,
+    SpendingForm,
+)
+from .models import Milestone, ProgressUpdate, SpendingEntry, Upload
+from .services import (
+    add_milestone,
+    approve_spending,
+    budget_of,
+    complete_milestone,
+    completion_of,
+    evaluation_open,
+    funded_projects,
+    get_funded_project,
+    post_progress,
+    rate_project,
+    rating_summary,
+    record_spending,
+    sign_off_completion,
+    sign_off_milestone,
+    submit_completion,
+)
+from .uploads import store_upload, upload_folder
+
+
+def _public_project(slug: str, proposal_id: int):
+    community = get_community(slug)
+    if community is None:
+        abort(404)
+    try:
+        proposal, allocation = get_funded_project(community.id, proposal_id)
+    except NotFound:
+        abort(404)
+    return community, proposal, allocation
+
+
+def _project_view_data(proposal, allocation) -> dict:
+    updates = list(
+        db.session.scalars(
+            db.select(ProgressUpdate)
+            .filter_by(proposal_id=proposal.id)
+            .order_by(ProgressUpdate.created_at.desc())
+        )
+    )
+    spending = list(
+        db.session.scalars(
+            db.select(SpendingEntry)
+            .filter_by(proposal_id=proposal.id)
+            .order_by(SpendingEntry.spent_on)
+        )
+    )
+    uploads = {
+        u.id: u
+        for u in db.session.scalars(
+            db.select(Upload).filter(
+                Upload.id.in_(
+                    [u.photo_id for u in updates if u.photo_id]
+                    + [s.receipt_id for s in spending if s.receipt_id]
+                )
+            )
+        )
+    }
+    return {
+        "proposal": proposal,
+        "allocation": allocation,
+        "updates": updates,
+        "spending": spending,
+        "uploads": uploads,
+        "budget": budget_of(proposal, allocation),
+        "completion": completion_of(proposal.id),
+        "ratings": rating_summary(proposal.id),
+        "evaluation_open": evaluation_open(proposal),
+    }
+
+
+@bp.get("/c/<slug>/projects")
+def projects(slug: str):
+    community = get_community(slug)
+    if community is None:
+        abort(404)
+    rounds = [(r, funded_projects(r.id)) for r in reversed(community.rounds)]
+    return render_template("delivery/projects.html", community=community, rounds=rounds)
+
+
+@bp.get("/c/<slug>/projects/<int:proposal_id>")
+def project(slug: str, proposal_id: int):
+    community, proposal, allocation = _public_project(slug, proposal_id)
+    return render_template(
+        "delivery/project.html", community=community, **_project_view_data(proposal, allocation)
+    )
+
+
+@bp.route("/c/<slug>/projects/<int:proposal_id>/rate", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def rate(slug: str, proposal_id: int):
+    community, proposal, allocation = _public_project(slug, proposal_id)
+    form = RatingForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            rate_project(proposal, form.code.data, form.score.data, form.comment.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            status = error.status_code
+        else:
+            flash(
+                _(
+                    "Thank you. Your rating is saved; you can change it until the evaluation "
+                    "closes."
+                ),
+                "success",
+            )
+            return redirect(url_for("delivery.project", slug=slug, proposal_id=proposal.id))
+    elif form.is_submitted():
+        status = 422
+    response = render_template(
+        "delivery/rate.html",
+        community=community,
+        proposal=proposal,
+        form=form,
+        open=evaluation_open(proposal),
+    )
+    return response, status
+
+
+@bp.get("/uploads/<name>")
+def upload_file(name: str):
+    upload = db.session.scalar(
+        db.select(Upload).filter((Upload.stored_name == name) | (Upload.thumbnail_name == name))
+    )
+    if upload is None:
+        abort(404)
+    content_type = "image/jpeg" if name == upload.thumbnail_name else upload.content_type
+    response = send_from_directory(
+        upload_folder(current_app.instance_path), name, mimetype=content_type, max_age=86400
+    )
+    # Served files never run: no scripts, no plugins, not framed elsewhere.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if content_type == "application/pdf":
+        response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+# --- the delivery console ---------------------------------------------------------------
+
+
+def _console_project(community, proposal_id: int):
+    try:
+        proposal, allocation = get_funded_project(community.id, proposal_id)
+    except NotFound:
+        abort(404)
+    return proposal, allocation
+
+
+def _may_report(proposal) -> bool:
+    """Organizers, and members of the implementing organization, report on delivery."""
+    community_id = proposal.round.community_id
+    if current_user.has_role(community_id, ORGANIZER):
+        return True
+    return (
+        current_user.has_role(community_id, ORG_MEMBER)
+        and current_user.organization_id is not None
+        and current_user.organization_id == proposal.organization_id
+    )
+
+
+def _store(file_storage):
+    if not file_storage or not getattr(file_storage, "filename", ""):
+        return None
+    return store_upload(
+        file_storage.read(),
+        file_storage.filename,
+        instance_path=current_app.instance_path,
+        uploaded_by_id=current_user.id,
+    )
+
+
+CONSOLE_ROLES = (ORGANIZER, ORG_MEMBER, SUPERVISOR)
+
+
+@bp.route("/console/c/<slug>/projects/<int:proposal_id>", methods=["GET", "POST"])
+@community_required(*CONSOLE_ROLES)
+def console(community, proposal_id: int):
+    proposal, allocation = _console_project(community, proposal_id)
+    reporter = _may_report(proposal)
+    supervisor = current_user.has_role(community.id, SUPERVISOR)
+    forms = {
+        "milestone": MilestoneForm(prefix="ms"),
+        "done": MilestoneDoneForm(prefix="done"),
+        "signoff": SignOffForm(prefix="so"),
+        "progress": ProgressForm(prefix="pg"),
+        "spending": SpendingForm(prefix="sp").setup(proposal),
+        "completion": CompletionForm(prefix="cr"),
+    }
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        try:
+            done = _handle(action, forms, proposal, allocation, reporter, supervisor)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            status = error.status_code
+        else:
+            if done:
+                flash(done, "success")
+                return redirect(
+                    url_for("delivery.console", slug=community.slug, proposal_id=proposal.id)
+                )
+            status = 422
+    return render_template(
+        "delivery/console.html",
+        community=community,
+        forms=forms,
+        reporter=reporter,
+        supervisor=supervisor,
+        **_project_view_data(proposal, allocation),
+    ), status
+
+
+def _milestone(proposal, raw_id: str) -> Milestone:
+    milestone = db.session.get(Milestone, int(raw_id)) if raw_id.isdigit() else None
+    if milestone is None or milestone.proposal_id != proposal.id:
+        abort(404)
+    return milestone
+
+
+def _handle(action, forms, proposal, allocation, reporter, supervisor) -> str | None:
+    """Run one console action; a message on success, None when its form did not validate."""
+    reporter_actions = {"milestone", "done", "progress", "spending", "completion"}
+    supervisor_actions = {"signoff", "approve", "signoff_completion"}
+    if (action in reporter_actions and not reporter) or (
+        action in supervisor_actions and not supervisor
+    ):
+        abort(403)
+    if action == "milestone" and forms["milestone"].validate_on_submit():
+        form = forms["milestone"]
+        add_milestone(proposal, form.title.data, form.planned_date.data, actor=current_user)
+        return _("Milestone added.")
+    if action == "done" and forms["done"].validate_on_submit():
+        milestone = _milestone(proposal, request.form.get("milestone", ""))
+        complete_milestone(milestone, forms["done"].actual_date.data, actor=current_user)
+        return _("Milestone reported as reached.")
+    if action == "signoff" and forms["signoff"].validate_on_submit():
+        milestone = _milestone(proposal, request.form.get("milestone", ""))
+        sign_off_milestone(milestone, forms["signoff"].comment.data, actor=current_user)
+        return _("Milestone signed off.")
+    if action == "progress" and forms["progress"].validate_on_submit():
+        form = forms["progress"]
+        post_progress(
+            proposal,
+            form.text.data,
+            form.percent.data,
+            photo=_store(form.photo.data),
+            actor=current_user,
+        )
+        return _("Progress update published.")
+    if action == "spending" and forms["spending"].validate_on_submit():
+        form = forms["spending"]
+        entry = record_spending(
+            proposal,
+            allocation,
+            spent_on=form.spent_on.data,
+            item=form.item.data,
+            amount_fen=form.amount_fen,
+            payee=form.payee.data,
+            line_item_id=form.line_item.data or None,
+            fund_source_id=form.fund_source.data or None,
+            receipt=_store(form.receipt.data),
+            actor=current_user,
+        )
+        if entry.over_budget:
+            return _(
+                "Payment recorded. It is over budget and waits for the supervisory "
+                "committee's approval."
+            )
+        return _("Payment recorded.")
+    if action == "approve" and forms["signoff"].validate_on_submit():
+        raw = request.form.get("entry", "")
+        entry = db.session.get(SpendingEntry, int(raw)) if raw.isdigit() else None
+        if entry is None or entry.proposal_id != proposal.id:
+            abort(404)
+        approve_spending(entry, actor=current_user)
+        return _("Over-budget payment approved.")
+    if action == "completion" and forms["completion"].validate_on_submit():
+        submit_completion(proposal, forms["completion"].text.data, actor=current_user)
+        return _("Completion report submitted.")
+    if action == "signoff_completion" and forms["signoff"].validate_on_submit():
+        report = completion_of(proposal.id)
+        if report is None:
+            abort(404)
+        sign_off_completion(report, forms["signoff"].comment.data, actor=current_user)
+        return _("Completion report signed off.")
+    if action not in reporter_actions | supervisor_actions:
+        abort(400)
+    return None
