@@ -409,13 +409,14 @@ def search_residents(community_id: int, query: str, *, limit: int = 50) -> list[
     query = (query or "").strip()[:60]
     if query:
         like = f"%{query.replace('%', '').replace('_', '')}%"
+        compact = "%" + "".join(ch for ch in query if ch not in "%_- ") + "%"
         stmt = stmt.where(
             db.or_(
                 Resident.name.like(like),
                 Resident.external_ref.like(like),
                 Household.building.like(like),
                 Household.room.like(like),
-                (Household.building + Household.unit + Household.room).like(like),
+                (Household.building + Household.unit + Household.room).like(compact),
             )
         )
     stmt = stmt.order_by(Household.building, Household.unit, Household.room, Resident.id)
