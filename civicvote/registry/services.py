@@ -142,16 +142,23 @@ def _header_map(header: list[str]) -> dict[str, int]:
     return found
 
 
-def _parse_row(values: dict[str, str], this_year: int) -> tuple[dict, str | None]:
-    """One row's clean values, or the first reason it is not acceptable."""
+def _parse_row(values: dict[str, str], this_year: int, names: dict) -> tuple[dict, str | None]:
+    """One row's clean values, or the first reason it is not acceptable.
+
+    ``names`` maps each column to its header as written in the file, for the messages.
+    """
     row = {key: (values.get(key) or "").strip() for key in COLUMNS}
     for key in REQUIRED:
         if not row[key]:
-            return row, str(_l("%(column)s is empty.", column=key))
+            return row, str(_l("%(column)s is empty.", column=names.get(key, key)))
     for key, limit in LIMITS.items():
         if len(row[key]) > limit:
             return row, str(
-                _l("%(column)s is longer than %(limit)d characters.", column=key, limit=limit)
+                _l(
+                    "%(column)s is longer than %(limit)d characters.",
+                    column=names.get(key, key),
+                    limit=limit,
+                )
             )
     birth = row["birth_year"]
     if birth:
@@ -184,6 +191,7 @@ def parse_registry_csv(text: str, *, this_year: int | None = None) -> tuple[list
     except csv.Error as error:
         raise ImportRejected(_l("The file is not valid CSV.")) from error
     columns = _header_map(header)
+    names = {key: header[index].strip().lstrip("\ufeff") for key, index in columns.items()}
     rows, errors, seen = [], [], {}
     while True:
         try:
@@ -199,7 +207,7 @@ def parse_registry_csv(text: str, *, this_year: int | None = None) -> tuple[list
         if len(rows) + len(errors) >= MAX_IMPORT_ROWS:
             raise ImportRejected(_l("More than %(count)d rows.", count=MAX_IMPORT_ROWS))
         values = {key: raw[index] if index < len(raw) else "" for key, index in columns.items()}
-        row, problem = _parse_row(values, this_year)
+        row, problem = _parse_row(values, this_year, names)
         if problem is None and row["external_ref"] in seen:
             problem = str(
                 _l(

@@ -153,3 +153,25 @@ def test_printed_card_sheet_qr_codes_decode_to_the_links(demo_server, desktop):
     assert overflowing == []
     screenshot(desktop, "cards-sheet-print")
     desktop.emulate_media(media="screen")
+
+
+def test_registry_import_lists_bad_rows_on_a_phone(demo_server, phone, tmp_path):
+    base = demo_server.url
+    _login(phone, base, "organizer")
+    phone.goto(base + "/console/c/xingfuli/registry/import")
+    bad = tmp_path / "名册.csv"
+    bad.write_bytes(
+        "编号,姓名,楼栋,单元,房号,出生年份,居住状态\n"
+        "N1,新居民,7栋,1单元,101,1990,户籍\n"
+        "N2,,7栋,1单元,102,1990,户籍\n"
+        "N3,某某,7栋,1单元,103,1890,户籍\n".encode("gb18030")
+    )
+    phone.locator("input[type=file]").set_input_files(str(bad))
+    phone.locator("main form button[type=submit]").click()
+    summary = phone.locator(".error-summary")
+    summary.wait_for()
+    cells = summary.locator("tbody td.num").all_inner_texts()
+    assert cells == ["3", "4"]
+    assert "姓名" in summary.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(phone, "registry-import-bad-rows")
