@@ -46,8 +46,9 @@ def test_walk_in_desk_shows_a_qr_that_decodes_to_a_personal_link(demo_server, de
     desktop.locator("a[href$='/walk-in']").click()
     desktop.locator("input[name=q]").fill("5栋-1单元-3")
     desktop.locator("main form[role=search] button").click()
+    desktop.wait_for_url(re.compile(r".*/walk-in\?q=.+"))
     rows = desktop.locator("table.walk-in-results tbody tr")
-    assert rows.count() >= 1
+    rows.first.wait_for()
     screenshot(desktop, "checkin-walk-in-search")
     row = rows.filter(has=desktop.locator("button")).first
     address = row.locator("td").nth(1).inner_text()
