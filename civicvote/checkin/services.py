@@ -20,7 +20,8 @@ from ..ballots.models import Ballot
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..registry.models import Resident
-from ..rounds.models import FundingRound
+from ..registry.services import eligible_residents_query
+from ..rounds.models import VOTE_UNIT_HOUSEHOLD, FundingRound
 from ..timeutil import utcnow
 from .models import Assembly, CheckIn
 
@@ -288,7 +289,13 @@ def quorum_status(ballot: Ballot) -> dict:
     """
     funding_round = ballot.round
     keys = _present_keys(ballot)
-    voters = eligible_voters(ballot)
+    eligible_q = eligible_residents_query(funding_round.community_id, funding_round.year).subquery()
+    eligible_residents = db.session.scalar(db.select(db.func.count()).select_from(eligible_q))
+    eligible_households = db.session.scalar(
+        db.select(db.func.count(db.distinct(eligible_q.c.household_id)))
+    )
+    per_household = funding_round.vote_unit == VOTE_UNIT_HOUSEHOLD
+    eligible_voters_count = eligible_households if per_household else eligible_residents
     kind, value = ballot.quorum_kind, ballot.quorum_value or 0
     if kind == "households_percent":
         resident_ids = [int(k[1:]) for k in keys if k.startswith("r")]
@@ -299,17 +306,13 @@ def quorum_status(ballot: Ballot) -> dict:
                     db.select(Resident.household_id).where(Resident.id.in_(resident_ids))
                 )
             )
-        present = len(households)
-        if funding_round.vote_unit == "household":
-            eligible = len(voters)
-        else:
-            eligible = len({(v.building, v.unit, v.room) for v in voters})
+        present, eligible = len(households), eligible_households
         required = math.ceil(eligible * value / 100)
     elif kind == "residents_percent":
-        present, eligible = len(keys), len(voters)
+        present, eligible = len(keys), eligible_voters_count
         required = math.ceil(eligible * value / 100)
     else:
-        present, eligible, required = len(keys), len(voters), value
+        present, eligible, required = len(keys), eligible_voters_count, value
     return {
         "kind": kind,
         "value": value,

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager
 
 from ..errors import DomainError, NotFound
 from ..extensions import db
@@ -393,10 +394,11 @@ def is_eligible(resident: Resident, round_year: int) -> bool:
 
 
 def eligible_residents_query(community_id: int, round_year: int):
-    """A SELECT of the residents who may vote in a round of ``round_year``."""
+    """A SELECT of the residents who may vote in a round of ``round_year`` (households loaded)."""
     return (
         db.select(Resident)
         .join(Household, Resident.household_id == Household.id)
+        .options(contains_eager(Resident.household))
         .where(
             Resident.community_id == community_id,
             Resident.eligible.is_(True),
@@ -427,7 +429,9 @@ def search_residents(community_id: int, query: str, *, limit: int = 50) -> list[
                 (Household.building + Household.unit + Household.room).like(compact),
             )
         )
-    stmt = stmt.order_by(Household.building, Household.unit, Household.room, Resident.id)
+    stmt = stmt.options(contains_eager(Resident.household)).order_by(
+        Household.building, Household.unit, Household.room, Resident.id
+    )
     return list(db.session.scalars(stmt.limit(limit)))
 
 
