@@ -240,3 +240,57 @@ def test_cli_refuses_unknown_ballot(app, runner, tmp_path):
     )
     assert result.exit_code != 0
     assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("scanned", "secret"),
+    [
+        ("https://vote.example.cn/v/AbC-_123xyz\n", "AbC-_123xyz"),
+        ("http://127.0.0.1:5000/v/tok?utm=x#frag", "tok"),
+        ("  abcde fghjk ", "abcde fghjk"),
+        ("", ""),
+    ],
+)
+def test_extract_secret_from_scanner_input(scanned, secret):
+    from civicvote.ballots.credentials import extract_secret
+
+    assert extract_secret(scanned) == secret
+
+
+def test_base_url_prefers_the_configured_public_address():
+    from civicvote.ballots.credentials import base_url_for
+
+    assert base_url_for({"PUBLIC_BASE_URL": "https://a.cn/"}, "http://b/") == "https://a.cn"
+    assert base_url_for({"PUBLIC_BASE_URL": ""}, "http://b/") == "http://b"
+    assert base_url_for({}, None) == "http://127.0.0.1:5000"
+
+
+def test_cli_issue_for_one_building(setup, runner, tmp_path):
+    _community, _round, _households, ballot = setup
+    out = tmp_path / "b2.csv"
+    result = runner.invoke(
+        args=[
+            "credentials",
+            "issue",
+            "--ballot",
+            str(ballot.id),
+            "--building",
+            "2栋",
+            "--out",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8") as handle:
+        voters = [row["voter"] for row in csv.DictReader(handle)]
+    assert voters == ["2栋-1单元-101", "2栋-1单元-201", "2栋-1单元-301"]
+
+
+def test_no_cards_for_a_closed_ballot(setup):
+    from civicvote.errors import Conflict
+
+    _community, _round, _households, ballot = setup
+    ballot.status = "closed"
+    db.session.commit()
+    with pytest.raises(Conflict):
+        issue_credentials(ballot.id, base_url=BASE)
