@@ -75,10 +75,15 @@ def _wants_json() -> bool:
 @community_required(*DESK_ROLES)
 def index(community):
     assemblies = community_assemblies(community.id)
+    ballots = {a.ballot_id: a.ballot for a in assemblies}
     return render_template(
         "checkin/assemblies.html",
         community=community,
         assemblies=assemblies,
+        quorums={
+            ballot_id: (quorum_label(ballot), quorum_status(ballot))
+            for ballot_id, ballot in ballots.items()
+        },
         ballots=community_ballots(community.id),
         can_manage=current_user.has_role(community.id, ORGANIZER),
     )
@@ -306,3 +311,23 @@ def walk_in_issue(community, assembly_id: int):
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in/check-in")
+@community_required(*DESK_ROLES)
+def walk_in_check_in(community, assembly_id: int):
+    """Mark a resident found in the registry present, without a phone (e.g. a paper voter)."""
+    assembly = get_assembly(community.id, assembly_id)
+    form = WalkInForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a resident from the search results."), "error")
+        return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
+    try:
+        result = check_in_voter(assembly, form.voter.data, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
+    db.session.commit()
+    flash(_result_message(result), "warning" if result.already else "success")
+    return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)

@@ -1,5 +1,7 @@
 """Organizer pages: the voter registry (import, list, add, edit) and voter cards."""
 
+from datetime import date
+
 from flask import (
     current_app,
     flash,
@@ -35,6 +37,7 @@ from .services import (
     buildings,
     get_resident,
     import_registry,
+    is_eligible,
     registry_counts,
     save_resident,
     search_residents,
@@ -46,11 +49,15 @@ from .services import (
 def index(community):
     query = request.args.get("q", "")[:60]
     residents = search_residents(community.id, query, limit=200)
+    rounds = community.rounds
+    year = rounds[-1].year if rounds else date.today().year
     return render_template(
         "registry/index.html",
         community=community,
         residents=residents,
         query=query,
+        year=year,
+        may_vote={r.id: is_eligible(r, year) for r in residents},
         counts=registry_counts(community.id),
         residence_labels=RESIDENCE_LABELS,
         ballots=community_ballots(community.id),

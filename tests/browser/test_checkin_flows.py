@@ -52,7 +52,7 @@ def test_walk_in_desk_shows_a_qr_that_decodes_to_a_personal_link(demo_server, de
     screenshot(desktop, "checkin-walk-in-search")
     row = rows.filter(has=desktop.locator("button")).first
     address = row.locator("td").nth(1).inner_text()
-    row.locator("button").click()
+    row.locator("button.primary").click()
     qr = desktop.locator(".walk-in-qr svg.qr")
     qr.wait_for()
     assert address in desktop.locator(".walk-in-voter").inner_text()

@@ -354,3 +354,27 @@ def test_clerks_cannot_manage_assemblies(hall, client):
     assert (
         client.get(f"/console/c/{community.slug}/assemblies/{assembly.id}/edit").status_code == 403
     )
+
+
+def test_walk_in_check_in_without_a_phone(desk, client):
+    community, _ballot, assembly, _cards, households = desk
+    key = f"h{households[4].id}"
+    url = _desk_url(community, assembly, "/walk-in")
+    page = client.get(url + "?q=2栋").get_data(as_text=True)
+    assert "/walk-in/check-in" in page
+    response = client.post(
+        url + "/check-in", data={"csrf_token": factories.csrf_token(page), "voter": key}
+    )
+    assert response.status_code == 303
+    assert db.session.scalar(db.select(CheckIn).filter_by(voter_key=key)).credential_id is None
+    assert client.post(url + "/check-in", data={"voter": key}).status_code == 400  # no CSRF
+
+
+def test_assemblies_page_shows_quorum_and_threshold(hall, client):
+    community, _ballot, assembly, cards, _households = hall
+    check_in(assembly, cards[0].token)
+    db.session.commit()
+    factories.user("org", roles=[(community, "organizer")])
+    factories.login(client, "org")
+    page = client.get(f"/console/c/{community.slug}/assemblies").get_data(as_text=True)
+    assert "1 / 6" in page and "50%" in page
