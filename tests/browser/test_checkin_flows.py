@@ -42,6 +42,7 @@ def test_walk_in_desk_shows_a_qr_that_decodes_to_a_personal_link(demo_server, de
     base = demo_server.url
     _login(desktop, base, "clerk")
     desktop.goto(base + "/console/c/xingfuli/assemblies")
+    screenshot(desktop, "checkin-assemblies")
     desktop.locator("a[href$='/assemblies/1']").first.click()
     desktop.locator("a[href$='/walk-in']").click()
     desktop.locator("input[name=q]").fill("5栋-1单元-3")
@@ -129,6 +130,7 @@ def test_printed_card_sheet_qr_codes_decode_to_the_links(demo_server, desktop):
     base = demo_server.url
     _login(desktop, base, "organizer")
     desktop.goto(base + "/console/c/xingfuli/ballots/1/cards")
+    screenshot(desktop, "cards-issue")
     desktop.locator("select[name=building]").select_option("3栋")
     desktop.locator("input[name=count]").fill("8")
     desktop.locator("main form button.primary").first.click()
