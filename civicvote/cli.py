@@ -21,6 +21,9 @@ def register(app) -> None:
     app.cli.add_command(db_group)
     for command in (demo, seed_demo, serve, create_admin, translations, audit, backup, restore):
         app.cli.add_command(command)
+    from .ballots.credential_commands import credentials
+
+    app.cli.add_command(credentials)
 
 
 def _upgrade_database() -> None:

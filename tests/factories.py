@@ -76,3 +76,76 @@ def login(client, username: str, password: str = PASSWORD):
     return client.post(
         "/login", data={"csrf_token": token, "username": username, "password": password}
     )
+
+
+# --- registry, ballots, assemblies (issue 4) ---------------------------------------------------
+
+
+def household(of: Community, building: str = "1栋", unit: str = "1单元", room: str = "101"):
+    from civicvote.registry.models import Household
+
+    obj = Household(community_id=of.id, building=building, unit=unit, room=room)
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def resident(in_household, **fields):
+    from civicvote.registry.models import Resident
+
+    n = next(_counter)
+    values = {
+        "community_id": in_household.community_id,
+        "household_id": in_household.id,
+        "external_ref": f"R{n:05d}",
+        "name": f"居民{n}",
+        "birth_year": 1970,
+        "residence_status": "registered",
+        "eligible": True,
+    }
+    values.update(fields)
+    obj = Resident(**values)
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def ballot(in_round: FundingRound, **fields):
+    from civicvote.ballots.models import Ballot
+
+    values = {"round_id": in_round.id, "title": "2026年度投票", "method": "approval"}
+    values.update(fields)
+    obj = Ballot(**values)
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def assembly(of_ballot, **fields):
+    from datetime import datetime
+
+    from civicvote.checkin.models import Assembly
+
+    values = {
+        "ballot_id": of_ballot.id,
+        "title": "居民议事会",
+        "place": "社区服务中心",
+        "starts_at": datetime(2026, 6, 1, 1, 30),
+    }
+    values.update(fields)
+    obj = Assembly(**values)
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def registry(of: Community, buildings: int = 2, rooms: int = 3, per_room: int = 2) -> list:
+    """Households ``<b>栋-1单元-<r>01``, ``per_room`` adult residents in each; returns them."""
+    made = []
+    for b in range(1, buildings + 1):
+        for r in range(1, rooms + 1):
+            h = household(of, building=f"{b}栋", room=f"{r}01")
+            for _ in range(per_room):
+                resident(h)
+            made.append(h)
+    return made

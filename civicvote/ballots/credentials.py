@@ -1,7 +1,18 @@
 """Voter-card tokens: random, at least 128 bits, stored only as SHA-256 hashes."""
 
 import hashlib
+import re
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from ..audit.services import record
+from ..errors import Conflict, DomainError, NotFound
+from ..extensions import db
+from ..timeutil import utcnow
+from .models import Ballot, Credential, Participation
 
 # Crockford-style alphabet without 0/O, 1/I/L, U: easy to read aloud and type on a phone.
 SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -31,8 +42,6 @@ def find_credential(ballot_id: int, secret: str):
 
     Revoked and expired credentials are returned too; callers decide what each state means.
     """
-    from ..extensions import db
-    from .models import Credential
 
     secret = (secret or "").strip()
     if not secret or len(secret) > 64:
@@ -48,3 +57,321 @@ def find_credential(ballot_id: int, secret: str):
                 )
             )
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Issuing and revoking credentials (voter cards and one-time walk-in links).
+
+
+WALK_IN_MINUTES = 10
+DEFAULT_CLI_BASE_URL = "http://127.0.0.1:5000"
+
+
+@dataclass(frozen=True)
+class Voter:
+    """One voting unit of a ballot: a resident or a household, as the round decides."""
+
+    key: str  # "r<resident id>" or "h<household id>"
+    building: str
+    unit: str
+    room: str
+    name: str = ""  # the resident's name in a per-resident round
+
+    @property
+    def address(self) -> str:
+        return "-".join(part for part in (self.building, self.unit, self.room) if part)
+
+    @property
+    def label(self) -> str:
+        return f"{self.address} {self.name}".strip()
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    """A freshly issued credential: the only moment its token and short code exist in clear."""
+
+    voter: Voter
+    token: str
+    short_code: str
+    link: str
+    credential_id: int
+
+    @property
+    def label(self) -> str:
+        return self.voter.label
+
+
+def personal_link(base_url: str, token: str) -> str:
+    """The URL a voter card's QR code carries: ``<base>/v/<token>``."""
+    return f"{base_url.rstrip('/')}/v/{token}"
+
+
+def base_url_for(config, url_root: str | None = None) -> str:
+    """PUBLIC_BASE_URL when set, else the request's root URL, else the CLI default."""
+    return (config.get("PUBLIC_BASE_URL") or url_root or DEFAULT_CLI_BASE_URL).rstrip("/")
+
+
+def extract_secret(scanned: str) -> str:
+    """The token or short code in what a scanner or a person typed.
+
+    A scanned voter card yields its personal link ``.../v/<token>`` (perhaps with a query or a
+    trailing newline); a typed short code comes as-is, with spaces or dashes if the person likes.
+    """
+    text = (scanned or "").strip()
+    match = re.search(r"/v/([A-Za-z0-9_-]+)", text)
+    if match:
+        return match.group(1)
+    return text[:64]
+
+
+def _natural(value: str):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", value or "")]
+
+
+def _ballot_context(ballot_id: int):
+
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None:
+        raise NotFound(_l("No such ballot."))
+    return ballot
+
+
+def eligible_voters(ballot, building: str | None = None) -> list[Voter]:
+    """The ballot's voters in print order (building, unit, room): residents or households."""
+    from ..registry.services import eligible_residents_query
+    from ..rounds.models import VOTE_UNIT_RESIDENT
+
+    funding_round = ballot.round
+    residents = list(
+        db.session.scalars(eligible_residents_query(funding_round.community_id, funding_round.year))
+    )
+    voters: dict[str, Voter] = {}
+    for resident in residents:
+        household = resident.household
+        if building and household.building != building:
+            continue
+        if funding_round.vote_unit == VOTE_UNIT_RESIDENT:
+            key = f"r{resident.id}"
+            voters[key] = Voter(
+                key, household.building, household.unit, household.room, resident.name
+            )
+        else:
+            key = f"h{household.id}"
+            voters.setdefault(key, Voter(key, household.building, household.unit, household.room))
+    return sorted(
+        voters.values(),
+        key=lambda v: (_natural(v.building), _natural(v.unit), _natural(v.room), _natural(v.key)),
+    )
+
+
+def voter_for_key(ballot, voter_key: str) -> Voter | None:
+    """The voter behind a credential's key, whether or not still eligible (None if unknown)."""
+    from ..registry.models import Household, Resident
+
+    if not voter_key or voter_key[0] not in "rh" or not voter_key[1:].isdigit():
+        return None
+    community_id = ballot.round.community_id
+    if voter_key[0] == "r":
+        resident = db.session.get(Resident, int(voter_key[1:]))
+        if resident is None or resident.community_id != community_id:
+            return None
+        h = resident.household
+        return Voter(voter_key, h.building, h.unit, h.room, resident.name)
+    household = db.session.get(Household, int(voter_key[1:]))
+    if household is None or household.community_id != community_id:
+        return None
+    return Voter(voter_key, household.building, household.unit, household.room)
+
+
+def _new_credential(ballot_id: int, voter_key: str, kind: str, expires_at=None):
+
+    token, short = new_token(), new_short_code()
+    credential = Credential(
+        ballot_id=ballot_id,
+        voter_key=voter_key,
+        token_hash=hash_secret(token),
+        short_code_hash=hash_secret(short),
+        kind=kind,
+        expires_at=expires_at,
+    )
+    db.session.add(credential)
+    db.session.flush()
+    return credential, token, short
+
+
+def _lock_ballot(ballot_id: int) -> None:
+    """Serialise issuers of one ballot on PostgreSQL (SQLite serialises writers anyway)."""
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(db.select(Ballot.id).where(Ballot.id == ballot_id).with_for_update())
+
+
+def issue_credentials(
+    ballot_id: int,
+    building: str | None = None,
+    count: int | None = None,
+    *,
+    base_url: str = DEFAULT_CLI_BASE_URL,
+    actor=None,
+) -> list[IssuedCard]:
+    """Issue voter cards to eligible voters of the ballot who hold no live card yet.
+
+    ``building`` limits the batch to one building (cards are printed building by building);
+    ``count`` issues at most that many, to the next voters in print order. Returns the cards with
+    their tokens, which exist nowhere else afterwards: only hashes are stored. The caller commits.
+    """
+
+    ballot = _ballot_context(ballot_id)
+    if ballot.status == "closed":
+        raise Conflict(_l("This ballot is closed; no more cards can be issued."))
+    if count is not None and not 1 <= count <= 100_000:
+        raise DomainError(_l("The number of cards must be between 1 and 100000."))
+    _lock_ballot(ballot_id)
+    holders = set(
+        db.session.scalars(
+            db.select(Credential.voter_key).where(
+                Credential.ballot_id == ballot_id,
+                Credential.kind == "card",
+                Credential.revoked_at.is_(None),
+            )
+        )
+    )
+    pending = [v for v in eligible_voters(ballot, building) if v.key not in holders]
+    if count is not None:
+        pending = pending[:count]
+    cards = []
+    for voter in pending:
+        credential, token, short = _new_credential(ballot_id, voter.key, "card")
+        cards.append(IssuedCard(voter, token, short, personal_link(base_url, token), credential.id))
+    community_id = ballot.round.community_id
+    record(
+        "credentials.issue",
+        "ballot",
+        ballot_id,
+        actor=actor,
+        community_id=community_id,
+        after={"building": building, "requested": count, "issued": len(cards)},
+    )
+    return cards
+
+
+def revoke_credentials(
+    ballot_id: int, *, voter_key: str | None = None, secret: str | None = None, actor=None
+) -> int:
+    """Revoke the live credentials of one voter (by key) or one credential (by token or code).
+
+    Returns how many were revoked. A revoked card cannot be used to check in or vote; the voter
+    can then be issued a new card. The caller commits.
+    """
+
+    ballot = _ballot_context(ballot_id)
+    if bool(voter_key) == bool(secret):
+        raise DomainError(_l("Name either a voter or a card code."))
+    if secret:
+        found = find_credential(ballot_id, extract_secret(secret))
+        targets = [found] if found is not None and found.revoked_at is None else []
+    else:
+        targets = list(
+            db.session.scalars(
+                db.select(Credential).filter_by(
+                    ballot_id=ballot_id, voter_key=voter_key, revoked_at=None
+                )
+            )
+        )
+    now = utcnow()
+    for credential in targets:
+        credential.revoked_at = now
+        record(
+            "credentials.revoke",
+            "credential",
+            credential.id,
+            actor=actor,
+            community_id=ballot.round.community_id,
+            after={
+                "ballot_id": ballot_id,
+                "voter_key": credential.voter_key,
+                "kind": credential.kind,
+            },
+        )
+    return len(targets)
+
+
+def has_voted(ballot_id: int, voter_key: str) -> bool:
+
+    return (
+        db.session.scalar(
+            db.select(Participation.id).filter_by(ballot_id=ballot_id, voter_key=voter_key)
+        )
+        is not None
+    )
+
+
+def issue_walk_in(ballot_id: int, voter_key: str, *, base_url: str, actor=None) -> IssuedCard:
+    """A one-time credential for a walk-in at the desk: valid 10 minutes, claimable once.
+
+    Refused when the voter is not eligible or has already voted. Earlier unclaimed walk-in
+    credentials of the same voter are revoked, so only the QR on the screen works. The caller
+    commits.
+    """
+
+    ballot = _ballot_context(ballot_id)
+    if ballot.status == "closed":
+        raise Conflict(_l("This ballot is closed."))
+    voter = next((v for v in eligible_voters(ballot) if v.key == voter_key), None)
+    if voter is None:
+        raise DomainError(_l("This person is not an eligible voter of this ballot."))
+    if has_voted(ballot_id, voter_key):
+        raise Conflict(_l("This voter has already voted in this ballot."), code="voted")
+    now = utcnow()
+    for old in db.session.scalars(
+        db.select(Credential).filter_by(
+            ballot_id=ballot_id,
+            voter_key=voter_key,
+            kind="walk_in",
+            revoked_at=None,
+            claimed_at=None,
+        )
+    ):
+        old.revoked_at = now
+    credential, token, short = _new_credential(
+        ballot_id, voter_key, "walk_in", expires_at=now + timedelta(minutes=WALK_IN_MINUTES)
+    )
+    record(
+        "credentials.walk_in",
+        "credential",
+        credential.id,
+        actor=actor,
+        community_id=ballot.round.community_id,
+        after={
+            "ballot_id": ballot_id,
+            "voter_key": voter_key,
+            "expires_at": credential.expires_at.isoformat(),
+        },
+    )
+    return IssuedCard(voter, token, short, personal_link(base_url, token), credential.id)
+
+
+def credential_summary(ballot_id: int) -> dict:
+    """Counts for the console: live cards, revoked, used, walk-ins."""
+
+    rows = db.session.execute(
+        db.select(
+            Credential.kind,
+            Credential.revoked_at.is_(None),
+            Credential.used_at.is_not(None),
+            db.func.count(Credential.id),
+        )
+        .where(Credential.ballot_id == ballot_id)
+        .group_by(Credential.kind, Credential.revoked_at.is_(None), Credential.used_at.is_not(None))
+    ).all()
+    summary = {"cards": 0, "revoked": 0, "used": 0, "walk_ins": 0}
+    for kind, live, used, n in rows:
+        if kind == "walk_in":
+            summary["walk_ins"] += n
+        elif live:
+            summary["cards"] += n
+        else:
+            summary["revoked"] += n
+        if used:
+            summary["used"] += n
+    return summary

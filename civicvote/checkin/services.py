@@ -1,0 +1,334 @@
+"""Assemblies, check-in at the desk, and the quorum of a ballot.
+
+Check-in marks a voter present at an assembly once: the unique constraint on
+(assembly, voter key) decides, so two desks scanning the same card at once still record one
+check-in. Failed attempts (unknown, revoked or expired codes) are logged without the code.
+"""
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from ..audit.services import record
+from ..ballots.credentials import eligible_voters, extract_secret, find_credential, voter_for_key
+from ..ballots.models import Ballot
+from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..extensions import db
+from ..registry.models import Resident
+from ..registry.services import eligible_residents_query
+from ..rounds.models import VOTE_UNIT_HOUSEHOLD, FundingRound
+from ..timeutil import utcnow
+from .models import Assembly, CheckIn
+
+log = logging.getLogger("civicvote.checkin")
+
+QUORUM_KINDS = ("households_percent", "residents_percent", "minimum")
+
+
+# --- assemblies --------------------------------------------------------------------------------
+
+
+def community_ballots(community_id: int) -> list[Ballot]:
+    return list(
+        db.session.scalars(
+            db.select(Ballot)
+            .join(FundingRound, Ballot.round_id == FundingRound.id)
+            .where(FundingRound.community_id == community_id)
+            .order_by(Ballot.id.desc())
+        )
+    )
+
+
+def get_ballot(community_id: int, ballot_id: int) -> Ballot:
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None or ballot.round.community_id != community_id:
+        raise NotFound(_l("No such ballot."))
+    return ballot
+
+
+def get_assembly(community_id: int, assembly_id: int) -> Assembly:
+    assembly = db.session.get(Assembly, assembly_id)
+    if assembly is None or assembly.ballot.round.community_id != community_id:
+        raise NotFound(_l("No such assembly."))
+    return assembly
+
+
+def community_assemblies(community_id: int) -> list[Assembly]:
+    return list(
+        db.session.scalars(
+            db.select(Assembly)
+            .join(Ballot, Assembly.ballot_id == Ballot.id)
+            .join(FundingRound, Ballot.round_id == FundingRound.id)
+            .where(FundingRound.community_id == community_id)
+            .order_by(Assembly.starts_at.desc())
+        )
+    )
+
+
+def _assembly_snapshot(assembly: Assembly) -> dict:
+    return {
+        "ballot_id": assembly.ballot_id,
+        "title": assembly.title,
+        "place": assembly.place,
+        "starts_at": assembly.starts_at.isoformat(),
+    }
+
+
+def save_assembly(
+    community_id: int,
+    *,
+    ballot_id: int,
+    title: str,
+    place: str,
+    starts_at: datetime,
+    assembly: Assembly | None = None,
+    actor=None,
+) -> Assembly:
+    """Create (``assembly`` None) or update an assembly of one of the community's ballots."""
+    ballot = get_ballot(community_id, ballot_id)
+    before = _assembly_snapshot(assembly) if assembly else None
+    if assembly is None:
+        assembly = Assembly(ballot_id=ballot.id, title=title, place=place, starts_at=starts_at)
+        db.session.add(assembly)
+    else:
+        if assembly.ballot_id != ballot.id and has_check_ins(assembly.id):
+            raise Conflict(_l("People have checked in; the assembly's ballot cannot change."))
+        assembly.ballot_id, assembly.title = ballot.id, title
+        assembly.place, assembly.starts_at = place, starts_at
+    db.session.flush()
+    record(
+        "assembly.update" if before else "assembly.create",
+        "assembly",
+        assembly.id,
+        actor=actor,
+        community_id=community_id,
+        before=before,
+        after=_assembly_snapshot(assembly),
+        public=True,
+    )
+    return assembly
+
+
+def has_check_ins(assembly_id: int) -> bool:
+    return (
+        db.session.scalar(db.select(CheckIn.id).filter_by(assembly_id=assembly_id).limit(1))
+        is not None
+    )
+
+
+def delete_assembly(community_id: int, assembly_id: int, *, actor=None) -> None:
+    assembly = get_assembly(community_id, assembly_id)
+    if has_check_ins(assembly.id):
+        raise Conflict(_l("People have checked in at this assembly; it cannot be deleted."))
+    record(
+        "assembly.delete",
+        "assembly",
+        assembly.id,
+        actor=actor,
+        community_id=community_id,
+        before=_assembly_snapshot(assembly),
+        public=True,
+    )
+    db.session.delete(assembly)
+
+
+# --- check-in ----------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckInResult:
+    """What the desk shows: who (address, for a visual check) and whether it is new."""
+
+    voter_label: str
+    address: str
+    name: str
+    checked_in_at: datetime
+    already: bool
+
+
+class CheckInRefused(DomainError):
+    """An unknown, revoked or expired code: counted against the desk's guessing limit."""
+
+    status_code = 404
+
+
+def check_in(
+    assembly: Assembly, scanned: str, *, actor=None, remote_addr: str = ""
+) -> CheckInResult:
+    """Check in the holder of the card whose link or short code was scanned or typed.
+
+    Returns the result (``already`` when this voter had checked in before, with that time).
+    Raises :class:`CheckInRefused` for a code that matches no live credential of the ballot;
+    each refusal is logged (assembly, user, address; never the code). The caller commits.
+    """
+    secret = extract_secret(scanned)
+    credential = find_credential(assembly.ballot_id, secret) if secret else None
+    reason = None
+    if credential is None:
+        reason = "unknown"
+    elif credential.revoked_at is not None:
+        reason = "revoked"
+    elif credential.expires_at is not None and credential.expires_at < utcnow():
+        reason = "expired"
+    if reason:
+        log.warning(
+            "check-in refused: reason=%s assembly=%s user=%s addr=%s",
+            reason,
+            assembly.id,
+            getattr(actor, "id", None),
+            remote_addr,
+        )
+        messages = {
+            "unknown": _l("No voter card matches this code. Check the code and try again."),
+            "revoked": _l("This card was revoked. Send the voter to the walk-in desk."),
+            "expired": _l("This one-time code has expired."),
+        }
+        raise CheckInRefused(messages[reason], code=reason)
+    return _mark_present(assembly, credential.voter_key, credential.id, actor=actor)
+
+
+def _mark_present(assembly: Assembly, voter_key: str, credential_id: int | None, *, actor=None):
+    voter = voter_for_key(assembly.ballot, voter_key)
+    if voter is None:
+        raise Forbidden(_l("This card's voter is no longer in the registry."))
+    existing = db.session.scalar(
+        db.select(CheckIn).filter_by(assembly_id=assembly.id, voter_key=voter_key)
+    )
+    if existing is None:
+        try:
+            with db.session.begin_nested():
+                existing = CheckIn(
+                    assembly_id=assembly.id,
+                    voter_key=voter_key,
+                    credential_id=credential_id,
+                    checked_in_by_id=getattr(actor, "id", None),
+                    checked_in_at=utcnow(),
+                )
+                db.session.add(existing)
+        except IntegrityError:
+            # Another desk checked this voter in a moment ago: report theirs.
+            existing = db.session.scalar(
+                db.select(CheckIn).filter_by(assembly_id=assembly.id, voter_key=voter_key)
+            )
+        else:
+            record(
+                "checkin.create",
+                "assembly",
+                assembly.id,
+                actor=actor,
+                community_id=assembly.ballot.round.community_id,
+                after={"voter_key": voter_key, "check_in_id": existing.id},
+            )
+            return CheckInResult(
+                voter.label, voter.address, voter.name, existing.checked_in_at, False
+            )
+    return CheckInResult(voter.label, voter.address, voter.name, existing.checked_in_at, True)
+
+
+def check_in_voter(assembly: Assembly, voter_key: str, *, actor=None) -> CheckInResult:
+    """Check in a voter found in the registry by the desk (a walk-in without a card)."""
+    if not any(v.key == voter_key for v in eligible_voters(assembly.ballot)):
+        raise DomainError(_l("This person is not an eligible voter of this ballot."))
+    return _mark_present(assembly, voter_key, None, actor=actor)
+
+
+def recent_check_ins(assembly: Assembly, limit: int = 10) -> list[dict]:
+    rows = db.session.scalars(
+        db.select(CheckIn)
+        .filter_by(assembly_id=assembly.id)
+        .order_by(CheckIn.checked_in_at.desc(), CheckIn.id.desc())
+        .limit(limit)
+    )
+    out = []
+    for row in rows:
+        voter = voter_for_key(assembly.ballot, row.voter_key)
+        out.append(
+            {
+                "address": voter.address if voter else "?",
+                "name": voter.name if voter else "",
+                "at": row.checked_in_at,
+            }
+        )
+    return out
+
+
+def assembly_attendance(assembly: Assembly) -> int:
+    return (
+        db.session.scalar(db.select(db.func.count(CheckIn.id)).filter_by(assembly_id=assembly.id))
+        or 0
+    )
+
+
+# --- quorum ------------------------------------------------------------------------------------
+
+
+def _present_keys(ballot: Ballot) -> set[str]:
+    return set(
+        db.session.scalars(
+            db.select(CheckIn.voter_key)
+            .join(Assembly, CheckIn.assembly_id == Assembly.id)
+            .where(Assembly.ballot_id == ballot.id)
+            .distinct()
+        )
+    )
+
+
+def quorum_status(ballot: Ballot) -> dict:
+    """Whether the ballot's quorum is met by the people checked in at its assemblies.
+
+    ``households_percent``: households with at least one checked-in voter, against eligible
+    households; ``residents_percent``: checked-in voters against eligible voters (in a household
+    round a household's card counts as one resident present); ``minimum``: checked-in voters
+    against a fixed number. Returns ``present``, ``eligible``, ``required``, ``met``, ``kind``,
+    ``value`` and the decision threshold ``pass_threshold_percent``.
+    """
+    funding_round = ballot.round
+    keys = _present_keys(ballot)
+    eligible_q = eligible_residents_query(funding_round.community_id, funding_round.year).subquery()
+    eligible_residents = db.session.scalar(db.select(db.func.count()).select_from(eligible_q))
+    eligible_households = db.session.scalar(
+        db.select(db.func.count(db.distinct(eligible_q.c.household_id)))
+    )
+    per_household = funding_round.vote_unit == VOTE_UNIT_HOUSEHOLD
+    eligible_voters_count = eligible_households if per_household else eligible_residents
+    kind, value = ballot.quorum_kind, ballot.quorum_value or 0
+    if kind == "households_percent":
+        resident_ids = [int(k[1:]) for k in keys if k.startswith("r")]
+        households = {int(k[1:]) for k in keys if k.startswith("h")}
+        if resident_ids:
+            households |= set(
+                db.session.scalars(
+                    db.select(Resident.household_id).where(Resident.id.in_(resident_ids))
+                )
+            )
+        present, eligible = len(households), eligible_households
+        required = math.ceil(eligible * value / 100)
+    elif kind == "residents_percent":
+        present, eligible = len(keys), eligible_voters_count
+        required = math.ceil(eligible * value / 100)
+    else:
+        present, eligible, required = len(keys), eligible_voters_count, value
+    return {
+        "kind": kind,
+        "value": value,
+        "present": present,
+        "eligible": eligible,
+        "required": required,
+        "met": present >= required and (required > 0 or kind == "minimum"),
+        "pass_threshold_percent": ballot.pass_threshold_percent,
+    }
+
+
+def quorum_label(ballot: Ballot) -> str:
+    """The ballot's quorum rule in words, in the active language."""
+    value = ballot.quorum_value or 0
+    if ballot.quorum_kind == "households_percent":
+        return gettext("%(value)d%% of eligible households present", value=value)
+    if ballot.quorum_kind == "residents_percent":
+        return gettext("%(value)d%% of eligible residents present", value=value)
+    return gettext("at least %(value)d voters present", value=value)

@@ -1,0 +1,333 @@
+"""Assemblies (organizers) and the check-in desk with walk-ins (organizers and clerks)."""
+
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_time, to_user_timezone, to_utc
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.models import CLERK, ORGANIZER
+from ..ballots.cards import qr_svg
+from ..ballots.credentials import (
+    WALK_IN_MINUTES,
+    base_url_for,
+    eligible_voters,
+    has_voted,
+    issue_walk_in,
+)
+from ..errors import DomainError
+from ..extensions import db, limiter
+from ..forms import choices
+from ..registry.services import search_residents
+from ..rounds.models import VOTE_UNIT_RESIDENT
+from ..security import community_required
+from . import bp
+from .forms import AssemblyForm, CheckInForm, WalkInForm
+from .models import CheckIn
+from .services import (
+    CheckInRefused,
+    assembly_attendance,
+    check_in,
+    check_in_voter,
+    community_assemblies,
+    community_ballots,
+    delete_assembly,
+    get_assembly,
+    quorum_label,
+    quorum_status,
+    recent_check_ins,
+    save_assembly,
+)
+
+DESK_ROLES = (ORGANIZER, CLERK)
+
+
+def _checkin_limit() -> str:
+    return current_app.config.get("RATELIMIT_CHECKIN", "20 per minute")
+
+
+def _desk_user_key() -> str:
+    user_id = getattr(current_user, "id", None)
+    return f"checkin-user:{user_id}"
+
+
+def _refused(response) -> bool:
+    """Only refused codes count against the guessing limit, not successful check-ins."""
+    return response.status_code in (403, 404)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+# --- assemblies --------------------------------------------------------------------------------
+
+
+@bp.get("/console/c/<slug>/assemblies")
+@community_required(*DESK_ROLES)
+def index(community):
+    assemblies = community_assemblies(community.id)
+    ballots = {a.ballot_id: a.ballot for a in assemblies}
+    return render_template(
+        "checkin/assemblies.html",
+        community=community,
+        assemblies=assemblies,
+        quorums={
+            ballot_id: (quorum_label(ballot), quorum_status(ballot))
+            for ballot_id, ballot in ballots.items()
+        },
+        ballots=community_ballots(community.id),
+        can_manage=current_user.has_role(community.id, ORGANIZER),
+    )
+
+
+def _assembly_form(community, assembly=None) -> AssemblyForm:
+    form = AssemblyForm(obj=assembly)
+    form.ballot.choices = choices((b.id, b.title) for b in community_ballots(community.id))
+    if assembly is not None and request.method == "GET":
+        form.ballot.data = assembly.ballot_id
+        form.starts_at.data = to_user_timezone(assembly.starts_at).replace(tzinfo=None)
+    return form
+
+
+@bp.route("/console/c/<slug>/assemblies/new", methods=["GET", "POST"])
+@bp.route("/console/c/<slug>/assemblies/<int:assembly_id>/edit", methods=["GET", "POST"])
+@community_required(ORGANIZER)
+def edit(community, assembly_id: int | None = None):
+    assembly = get_assembly(community.id, assembly_id) if assembly_id else None
+    form = _assembly_form(community, assembly)
+    if request.method == "GET" and assembly is None and request.args.get("ballot", "").isdigit():
+        form.ballot.data = int(request.args["ballot"])
+    if form.validate_on_submit():
+        try:
+            saved = save_assembly(
+                community.id,
+                ballot_id=form.ballot.data,
+                title=form.title.data,
+                place=form.place.data,
+                starts_at=to_utc(form.starts_at.data),
+                assembly=assembly,
+                actor=current_user,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.ballot.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("Assembly saved."), "success")
+            return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=saved.id), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "checkin/assembly_form.html", community=community, form=form, assembly=assembly
+    ), status
+
+
+@bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/delete")
+@community_required(ORGANIZER)
+def delete(community, assembly_id: int):
+    delete_assembly(community.id, assembly_id, actor=current_user)
+    db.session.commit()
+    flash(_("Assembly deleted."), "success")
+    return redirect(url_for("checkin.index", slug=community.slug), 303)
+
+
+# --- the desk ----------------------------------------------------------------------------------
+
+
+def _desk_page(community, assembly, form, status=200, result=None):
+    ballot = assembly.ballot
+    return render_template(
+        "checkin/desk.html",
+        community=community,
+        assembly=assembly,
+        ballot=ballot,
+        form=form,
+        result=result,
+        attendance=assembly_attendance(assembly),
+        quorum=quorum_status(ballot),
+        quorum_text=quorum_label(ballot),
+        recent=recent_check_ins(assembly),
+        can_manage=current_user.has_role(community.id, ORGANIZER),
+    ), status
+
+
+@bp.get("/console/c/<slug>/assemblies/<int:assembly_id>")
+@community_required(*DESK_ROLES)
+def desk(community, assembly_id: int):
+    assembly = get_assembly(community.id, assembly_id)
+    return _desk_page(community, assembly, CheckInForm())
+
+
+def _result_message(result) -> str:
+    if result.already:
+        return _(
+            "%(voter)s already checked in at %(time)s.",
+            voter=result.voter_label,
+            time=format_time(result.checked_in_at, "HH:mm"),
+        )
+    return _("Checked in: %(voter)s", voter=result.voter_label)
+
+
+@bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/check-in")
+@limiter.limit(_checkin_limit, key_func=_desk_user_key, deduct_when=_refused)
+@limiter.limit(_checkin_limit, deduct_when=_refused)
+@community_required(*DESK_ROLES)
+def check_in_post(community, assembly_id: int):
+    assembly = get_assembly(community.id, assembly_id)
+    form = CheckInForm()
+    if not form.validate_on_submit():
+        if _wants_json():
+            return jsonify({"ok": False, "message": _("Scan a card or type its code.")}), 422
+        return _desk_page(community, assembly, form, 422)
+    try:
+        result = check_in(
+            assembly, form.code.data, actor=current_user, remote_addr=request.remote_addr or ""
+        )
+    except CheckInRefused as error:
+        db.session.rollback()
+        if _wants_json():
+            return jsonify({"ok": False, "error": error.code, "message": str(error.message)}), 404
+        form.code.errors.append(str(error.message))
+        form.code.data = ""  # never echo a guessed code back
+        return _desk_page(community, assembly, form, 404)
+    db.session.commit()
+    message = _result_message(result)
+    if _wants_json():
+        return jsonify(
+            {
+                "ok": True,
+                "already": result.already,
+                "message": message,
+                "address": result.address,
+                "name": result.name,
+                "time": format_time(result.checked_in_at, "HH:mm"),
+                "attendance": assembly_attendance(assembly),
+                "quorum": quorum_status(assembly.ballot),
+            }
+        ), (200 if result.already else 201)
+    flash(message, "warning" if result.already else "success")
+    return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)
+
+
+@bp.get("/console/c/<slug>/assemblies/<int:assembly_id>/attendance.json")
+@community_required(*DESK_ROLES)
+def attendance(community, assembly_id: int):
+    assembly = get_assembly(community.id, assembly_id)
+    recent = [
+        {"address": r["address"], "name": r["name"], "time": format_time(r["at"], "HH:mm")}
+        for r in recent_check_ins(assembly)
+    ]
+    response = jsonify(
+        {
+            "assembly": assembly.id,
+            "attendance": assembly_attendance(assembly),
+            "quorum": quorum_status(assembly.ballot),
+            "recent": recent,
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- walk-ins ----------------------------------------------------------------------------------
+
+
+@bp.get("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in")
+@community_required(*DESK_ROLES)
+def walk_in(community, assembly_id: int):
+    """Find a resident in the registry: who may vote, who has voted, who is checked in."""
+    assembly = get_assembly(community.id, assembly_id)
+    ballot = assembly.ballot
+    query = request.args.get("q", "").strip()[:60]
+    rows = []
+    if query:
+        eligible = {v.key for v in eligible_voters(ballot)}
+        present = set(
+            db.session.scalars(db.select(CheckIn.voter_key).filter_by(assembly_id=assembly.id))
+        )
+        per_resident = ballot.round.vote_unit == VOTE_UNIT_RESIDENT
+        for resident in search_residents(community.id, query, limit=30):
+            key = f"r{resident.id}" if per_resident else f"h{resident.household_id}"
+            rows.append(
+                {
+                    "resident": resident,
+                    "key": key,
+                    "eligible": key in eligible,
+                    "voted": key in eligible and has_voted(ballot.id, key),
+                    "present": key in present,
+                }
+            )
+    return render_template(
+        "checkin/walk_in.html",
+        community=community,
+        assembly=assembly,
+        ballot=ballot,
+        query=query,
+        rows=rows,
+        form=WalkInForm(),
+    )
+
+
+@bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in")
+@community_required(*DESK_ROLES)
+def walk_in_issue(community, assembly_id: int):
+    """Show a one-time QR for a walk-in (10 minutes, single use) and mark them present."""
+    assembly = get_assembly(community.id, assembly_id)
+    form = WalkInForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a resident from the search results."), "error")
+        return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
+    try:
+        card = issue_walk_in(
+            assembly.ballot_id,
+            form.voter.data,
+            base_url=base_url_for(current_app.config, request.url_root),
+            actor=current_user,
+        )
+        check_in_voter(assembly, form.voter.data, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
+    db.session.commit()
+    response = make_response(
+        render_template(
+            "checkin/walk_in_qr.html",
+            community=community,
+            assembly=assembly,
+            card=card,
+            qr=qr_svg(card.link, label=_("Voting link")),
+            minutes=WALK_IN_MINUTES,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in/check-in")
+@community_required(*DESK_ROLES)
+def walk_in_check_in(community, assembly_id: int):
+    """Mark a resident found in the registry present, without a phone (e.g. a paper voter)."""
+    assembly = get_assembly(community.id, assembly_id)
+    form = WalkInForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a resident from the search results."), "error")
+        return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
+    try:
+        result = check_in_voter(assembly, form.voter.data, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
+    db.session.commit()
+    flash(_result_message(result), "warning" if result.already else "success")
+    return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)

@@ -1,0 +1,181 @@
+"""The check-in desk, walk-in QR and printed voter cards in real Chromium against gunicorn.
+
+The desk runs on a laptop (desktop viewport); residents hold phones (360x740). QR codes are
+decoded from what Chromium actually rendered (element screenshots) with zxing-cpp.
+"""
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import zxingcpp
+from PIL import Image
+
+from tests.browser.conftest import _context, screenshot
+
+PASSWORD = "demo-password-2026"
+
+
+def _login(page, base: str, username: str) -> None:
+    page.goto(base + "/login")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/console.*"))
+
+
+def _decode(element) -> str:
+    image = Image.open(io.BytesIO(element.screenshot()))
+    results = zxingcpp.read_barcodes(image)
+    assert len(results) == 1
+    return results[0].text
+
+
+def _demo_cards(server) -> list[dict]:
+    path = Path(server.env["CIVICVOTE_INSTANCE_PATH"]) / "demo-cards.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_walk_in_desk_shows_a_qr_that_decodes_to_a_personal_link(demo_server, desktop, chromium):
+    base = demo_server.url
+    _login(desktop, base, "clerk")
+    desktop.goto(base + "/console/c/xingfuli/assemblies")
+    screenshot(desktop, "checkin-assemblies")
+    desktop.locator("a[href$='/assemblies/1']").first.click()
+    desktop.locator("a[href$='/walk-in']").click()
+    desktop.locator("input[name=q]").fill("5栋-1单元-3")
+    desktop.locator("main form[role=search] button").click()
+    desktop.wait_for_url(re.compile(r".*/walk-in\?q=.+"))
+    rows = desktop.locator("table.walk-in-results tbody tr")
+    rows.first.wait_for()
+    screenshot(desktop, "checkin-walk-in-search")
+    row = rows.filter(has=desktop.locator("button")).first
+    address = row.locator("td").nth(1).inner_text()
+    row.locator("button.primary").click()
+    qr = desktop.locator(".walk-in-qr svg.qr")
+    qr.wait_for()
+    assert address in desktop.locator(".walk-in-voter").inner_text()
+    screenshot(desktop, "checkin-walk-in-qr")
+    link = _decode(qr)
+    assert re.fullmatch(re.escape(base) + r"/v/[A-Za-z0-9_-]{22,}", link)
+
+    # The resident's phone scans the desk screen and opens the link. The landing page belongs to
+    # the casting half: where it exists, the token must not stay in the address bar.
+    phone = _context(chromium, "zh-CN", {"width": 360, "height": 740}).new_page()
+    try:
+        response = phone.goto(link)
+        if response.request.redirected_from is not None:  # exchanged for a session cookie
+            assert link.rsplit("/", 1)[1] not in phone.url
+        if response.status != 404:
+            screenshot(phone, "checkin-walk-in-phone-landing")
+    finally:
+        phone.context.close()
+
+
+def test_desk_checks_in_by_scanner_input_once_with_live_count(demo_server, desktop):
+    base = demo_server.url
+    cards = _demo_cards(demo_server)
+    _login(desktop, base, "clerk")
+    desktop.goto(base + "/console/c/xingfuli/assemblies/1")
+    before = int(desktop.locator("[data-live=attendance]").inner_text())
+    scan = desktop.locator("input[name=code]")
+    # A USB scanner "types" the card's link and presses Enter.
+    scan.fill(f"{base}/v/{cards[0]['token']}")
+    scan.press("Enter")
+    result = desktop.locator("#desk-result")
+    result.locator(".desk-address").wait_for()
+    assert cards[0]["voter"] in result.inner_text()
+    desktop.wait_for_function(
+        f"document.querySelector('[data-live=attendance]').textContent == '{before + 1}'"
+    )
+    assert scan.input_value() == ""  # ready for the next card
+    screenshot(desktop, "checkin-desk-checked-in")
+
+    # The same card again: "already checked in at HH:MM", and the count does not move.
+    scan.fill(cards[0]["short_code"].lower())
+    scan.press("Enter")
+    desktop.wait_for_selector("#desk-result.desk-result-warning")
+    assert re.search(r"\d\d:\d\d", result.inner_text())
+    assert desktop.locator("[data-live=attendance]").inner_text() == str(before + 1)
+    screenshot(desktop, "checkin-desk-already")
+
+    scan.fill("NOTACARD99")
+    scan.press("Enter")
+    desktop.wait_for_selector("#desk-result.desk-result-error")
+    screenshot(desktop, "checkin-desk-unknown")
+
+
+def test_desk_works_without_javascript(demo_server, chromium):
+    base = demo_server.url
+    cards = _demo_cards(demo_server)
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        _login(page, base, "clerk")
+        page.goto(base + "/console/c/xingfuli/assemblies/1")
+        page.locator("input[name=code]").fill(cards[1]["short_code"])
+        page.locator("#checkin-form button[type=submit]").click()
+        page.wait_for_url(re.compile(r".*/assemblies/1$"))
+        assert cards[1]["voter"] in page.locator(".flashes").inner_text()
+        screenshot(page, "checkin-desk-no-js")
+    finally:
+        context.close()
+
+
+def test_printed_card_sheet_qr_codes_decode_to_the_links(demo_server, desktop):
+    base = demo_server.url
+    _login(desktop, base, "organizer")
+    desktop.goto(base + "/console/c/xingfuli/ballots/1/cards")
+    screenshot(desktop, "cards-issue")
+    desktop.locator("select[name=building]").select_option("3栋")
+    desktop.locator("input[name=count]").fill("8")
+    desktop.locator("main form button.primary").first.click()
+    cards = desktop.locator("article.voter-card")
+    cards.first.wait_for()
+    assert cards.count() == 8
+    screenshot(desktop, "cards-sheet-screen")
+    links = set()
+    for index in range(cards.count()):
+        card = cards.nth(index)
+        link = _decode(card.locator("svg.qr"))
+        assert re.fullmatch(re.escape(base) + r"/v/[A-Za-z0-9_-]{22,}", link)
+        assert card.locator(".voter-card-voter").inner_text().startswith("3栋")
+        links.add(link)
+    assert len(links) == 8
+    # Printed on A4 (794 CSS px wide at 96 dpi), nothing on a card is cut off.
+    desktop.set_viewport_size({"width": 794, "height": 1123})
+    desktop.emulate_media(media="print")
+    overflowing = desktop.evaluate(
+        "Array.from(document.querySelectorAll('.voter-card'))"
+        ".filter(c => c.scrollHeight > c.clientHeight + 1 || c.scrollWidth > c.clientWidth + 1)"
+        ".map(c => [c.scrollHeight, c.clientHeight, c.scrollWidth, c.clientWidth])"
+    )
+    assert overflowing == []
+    screenshot(desktop, "cards-sheet-print")
+    desktop.emulate_media(media="screen")
+
+
+def test_registry_import_lists_bad_rows_on_a_phone(demo_server, phone, tmp_path):
+    base = demo_server.url
+    _login(phone, base, "organizer")
+    phone.goto(base + "/console/c/xingfuli/registry/import")
+    bad = tmp_path / "名册.csv"
+    bad.write_bytes(
+        "编号,姓名,楼栋,单元,房号,出生年份,居住状态\n"
+        "N1,新居民,7栋,1单元,101,1990,户籍\n"
+        "N2,,7栋,1单元,102,1990,户籍\n"
+        "N3,某某,7栋,1单元,103,1890,户籍\n".encode("gb18030")
+    )
+    phone.locator("input[type=file]").set_input_files(str(bad))
+    phone.locator("main form button[type=submit]").click()
+    summary = phone.locator(".error-summary")
+    summary.wait_for()
+    cells = summary.locator("tbody td.num").all_inner_texts()
+    assert cells == ["3", "4"]
+    assert "姓名" in summary.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(phone, "registry-import-bad-rows")
