@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from . import communities, rounds  # noqa: E402, F401
+from . import ballots, communities, rounds  # noqa: E402, F401
