@@ -63,10 +63,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .accounts import bp as accounts_bp
     from .api import bp as api_bp
+    from .ballots import bp as ballots_bp
     from .communities import bp as communities_bp
     from .main import bp as main_bp
 
-    for blueprint in (main_bp, accounts_bp, communities_bp, api_bp):
+    for blueprint in (main_bp, accounts_bp, communities_bp, api_bp, ballots_bp):
         app.register_blueprint(blueprint)
     # The JSON API authenticates with credentials in the body, not cookies.
     csrf.exempt(api_bp)

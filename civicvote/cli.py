@@ -15,7 +15,10 @@ from .resources import PACKAGE_DIR, resource_dir
 
 
 def register(app) -> None:
+    from .ballots.commands import ballots
+
     app.cli.add_command(db_group)
+    app.cli.add_command(ballots)
     for command in (demo, seed_demo, serve, create_admin, translations):
         app.cli.add_command(command)
 
@@ -104,6 +107,9 @@ def serve(host: str, port: int, workers: int, threads: int, upgrade: bool):
         # Log only the path: personal voting links carry a token in the query or path.
         "--access-logformat",
         '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+        # ... and personal links (/v/<token>) are redacted from it.
+        "--logger-class",
+        "civicvote.ballots.redact.RedactingGunicornLogger",
         "--forwarded-allow-ips",
         os.environ.get("CIVICVOTE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "civicvote.wsgi:app",
