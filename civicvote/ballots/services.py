@@ -65,6 +65,7 @@ from .models import (
     Participation,
 )
 
+CHANNEL_LABELS = {"online": _l("online"), "assembly": _l("at the assembly"), "paper": _l("paper")}
 RECEIPT_LENGTH = 12  # 12 symbols of 30: about 59 bits, unguessable for lookups
 MAX_SELECTIONS = 200  # no ballot lists more proposals than this; longer input is forged
 QUORUM_KINDS = ("households_percent", "residents_percent", "minimum")
@@ -635,7 +636,7 @@ def _record_ballot(
             raise Conflict(
                 _l(
                     "A vote has already been recorded for this voter (%(channel)s).",
-                    channel=existing.channel,
+                    channel=CHANNEL_LABELS.get(existing.channel, existing.channel),
                 ),
                 code="already_voted",
             )
@@ -763,7 +764,7 @@ def enter_paper_ballot(ballot_id: int, voter: str, payload: dict, *, clerk) -> P
                 _l(
                     "This voter has already voted (%(channel)s). The paper ballot is refused "
                     "and the supervisor has been notified.",
-                    channel=existing.channel,
+                    channel=CHANNEL_LABELS.get(existing.channel, existing.channel),
                 ),
                 code="already_voted",
             )
