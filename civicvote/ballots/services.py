@@ -503,7 +503,7 @@ def refusal_for_status(ballot: Ballot) -> Conflict | None:
     return None
 
 
-def _channel_for(ballot: Ballot, voter_key: str, now: datetime) -> str:
+def channel_for(ballot: Ballot, voter_key: str, now: datetime) -> str:
     """ "assembly" for checked-in voters, else "online" within the window; or refuse."""
     present = checked_in(ballot.id, voter_key)
     if ballot.mode == "assembly":
@@ -646,7 +646,7 @@ def _record_ballot(
     if refusal is not None:
         raise refusal
     if channel is None:
-        channel = _channel_for(ballot, voter_key, now)
+        channel = channel_for(ballot, voter_key, now)
     contents = validate_contents(ballot, payload)
     receipt = new_receipt_code()
     participation = Participation(
@@ -751,6 +751,13 @@ def enter_paper_ballot(ballot_id: int, voter: str, payload: dict, *, clerk) -> P
             existing = db.session.scalar(
                 select(Participation).filter_by(ballot_id=ballot.id, voter_key=voter_key)
             )
+            # A pending entry of this voter's paper ballot is void now: keep no choices.
+            for stale in db.session.scalars(
+                select(PaperBallotEntry).filter_by(
+                    ballot_id=ballot.id, voter_key=voter_key, status="pending"
+                )
+            ):
+                stale.status, stale.contents = "refused", {}
             record(
                 "ballot.double_channel_refused",
                 "ballot",

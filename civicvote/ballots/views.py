@@ -142,20 +142,28 @@ def _ballot_page(ballot, *, chosen=None, error=None, status=200):
     voter = _voter(ballot.id)
     credential = find_credential(ballot.id, voter["s"]) if voter else None
     receipt = (session.get(RECEIPTS_KEY) or {}).get(str(ballot.id))
+    voted = receipt is not None or (
+        credential is not None and services.voter_has_voted(ballot.id, credential.voter_key)
+    )
+    refusal = services.refusal_for_status(ballot)
+    if refusal is None and credential is not None and not voted:
+        try:  # an assembly-only ballot before check-in, or outside the online window
+            services.channel_for(ballot, credential.voter_key, utcnow())
+        except DomainError as failure:
+            refusal = failure
     context = {
         "ballot": ballot,
         "method_label": METHOD_LABELS.get(ballot.method),
         "budget": services.ballot_budget(ballot),
         "chosen": chosen or {},
         "error": error,
-        "has_voter": credential is not None,
-        "voted": credential is not None
-        and services.voter_has_voted(ballot.id, credential.voter_key),
-        "receipt": receipt,
-        "refusal": services.refusal_for_status(ballot),
+        "has_voter": credential is not None or receipt is not None,
+        "voted": voted,
+        "receipt": services.format_receipt(receipt) if receipt else None,
+        "refusal": refusal,
     }
-    if credential is None and voter is None:
-        status = 403 if status == 200 else status
+    if credential is None and receipt is None and status == 200:
+        status = 403
     return render_template("ballots/vote.html", **context), status
 
 
@@ -242,6 +250,10 @@ def cast(ballot_id: int):
     receipts = dict(session.get(RECEIPTS_KEY) or {})
     receipts[str(ballot_id)] = result.receipt
     session[RECEIPTS_KEY] = receipts
+    # The phone may be shared: once the vote is in, the session no longer holds the secret.
+    voters = dict(session.get(SESSION_KEY) or {})
+    voters.pop(str(ballot_id), None)
+    session[SESSION_KEY] = voters
     return redirect(url_for("ballots.done", ballot_id=ballot_id), code=303)
 
 

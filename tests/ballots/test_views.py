@@ -45,7 +45,7 @@ def test_personal_link_is_exchanged_for_a_session_without_the_token(client):
     assert 'name="selection"' in page.get_data(as_text=True)
 
 
-def test_full_vote_without_javascript(client):
+def test_full_vote_without_javascript(app, client):
     ballot = factories.ballot()
     _, token, _ = factories.credential(ballot, "h9")
     land(client, token)
@@ -60,6 +60,7 @@ def test_full_vote_without_javascript(client):
     fields = hidden_fields(review.get_data(as_text=True))
     names = [name for name, _value in fields.items(multi=True)]
     assert names.count("selection") == 2 and "idempotency_key" in names
+    cookie_before = client.get_cookie("session").value
     cast = client.post(f"/ballots/{ballot.id}/cast", data=fields)
     assert cast.status_code == 303
     done = client.get(cast.headers["Location"])
@@ -67,13 +68,19 @@ def test_full_vote_without_javascript(client):
     stored = db.session.scalar(db.select(CastBallot))
     assert receipt.replace("-", "") == stored.receipt_code
     assert stored.contents == {"selections": sorted([ids(ballot)[0], ids(ballot)[2]])}
-    # A double tap of "confirm" (same form, same key) is the same vote, not a second one.
-    again = client.post(f"/ballots/{ballot.id}/cast", data=fields)
+    # A double tap of "confirm" (same form, same key, sent with the same cookie before the first
+    # answer came back) is the same vote, not a second one, and shows the same receipt.
+    retry = app.test_client()
+    retry.set_cookie("session", cookie_before, domain="localhost")
+    again = retry.post(f"/ballots/{ballot.id}/cast", data=fields)
     assert again.status_code == 303
+    retry_done = retry.get(again.headers["Location"]).get_data(as_text=True)
+    assert receipt in retry_done
     assert count(CastBallot) == 1
-    # Coming back shows the vote as recorded.
+    # Coming back shows the vote as recorded; the session no longer holds the card's secret.
     page = client.get(f"/ballots/{ballot.id}/vote").get_data(as_text=True)
-    assert 'name="selection"' not in page
+    assert 'name="selection"' not in page and receipt in page
+    assert token not in str(client.get_cookie("session").value)
     lookup = client.get(f"/receipts?code={receipt}")
     assert lookup.status_code == 200 and "flash-success" in lookup.get_data(as_text=True)
     assert client.get("/receipts?code=AAAA-BBBB-CCCC").status_code == 404
@@ -198,6 +205,18 @@ def test_typed_code_entry_and_its_limits(app, client, caplog):
         "/vote/code", data={"csrf_token": csrf, "ballot": ballot.id, "code": short}
     )
     assert limited.status_code == 429
+
+
+def test_assembly_ballot_page_asks_for_check_in_first(client):
+    ballot = factories.ballot(mode="assembly")
+    _, token, _ = factories.credential(ballot, "h77")
+    land(client, token)
+    page = client.get(f"/ballots/{ballot.id}/vote", headers={"Accept-Language": "en"})
+    assert "please check in at the desk first" in page.get_data(as_text=True)
+    assert 'name="selection"' not in page.get_data(as_text=True)
+    factories.check_in(ballot, "h77")
+    page = client.get(f"/ballots/{ballot.id}/vote").get_data(as_text=True)
+    assert 'name="selection"' in page
 
 
 def test_closed_ballot_page_says_so(client):
