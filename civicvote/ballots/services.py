@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
@@ -173,6 +173,8 @@ def create_ballot(funding_round: FundingRound, values: dict, proposal_ids: list[
 
 def update_ballot(ballot: Ballot, values: dict, proposal_ids: list[int], *, actor) -> Ballot:
     """Change a ballot's settings. Once opened, method, limits and proposals cannot change."""
+    # Under the same lock as opening, so an edit cannot slip in after the ballot opened.
+    ballot = _lock_ballot(ballot.id, exclusive=True)
     current_ids = [item.proposal_id for item in ballot.items]
     if ballot.locked:
         changed = [n for n in LOCKED_FIELDS if n in values and values[n] != getattr(ballot, n)]
@@ -694,17 +696,26 @@ def find_credential_by_token(token: str) -> Credential | None:
 
 
 def claim_credential(credential: Credential, now: datetime | None = None) -> Credential:
-    """Exchange a personal link for a session: refuse revoked, expired, reused walk-in links."""
+    """Exchange a personal link for a session: refuse revoked, expired, reused walk-in links.
+
+    The claim is one conditional UPDATE (``... WHERE claimed_at IS NULL``), so of two phones
+    opening the same walk-in link at once exactly one gets it.
+    """
     now = now or utcnow()
     usable_credential_or_refuse(credential, now)
-    if credential.kind == "walk_in" and credential.claimed_at is not None:
+    claimed = db.session.execute(
+        update(Credential)
+        .where(Credential.id == credential.id, Credential.claimed_at.is_(None))
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed and credential.kind == "walk_in":
         raise Forbidden(
             _l("This one-time code has already been used. Please ask at the desk."),
             code="claimed",
         )
-    if credential.claimed_at is None:
-        credential.claimed_at = now
-        db.session.commit()
+    db.session.refresh(credential)
     return credential
 
 

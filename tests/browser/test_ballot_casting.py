@@ -48,6 +48,16 @@ def voting(tmp_path_factory):
     server.stop()
 
 
+def tall_screenshot(page, name: str) -> None:
+    """A full-page screenshot taken with the viewport stretched to the page, so the sticky
+    running-total bar sits where a voter scrolling to the end would see it."""
+    size = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    screenshot(page, name)
+    page.set_viewport_size(size)
+
+
 def stored_ballots(voting, ballot_id: int) -> int:
     with voting["app"].app_context():
         count = db.session.scalar(
@@ -62,7 +72,7 @@ def test_link_to_receipt_in_three_taps(voting, phone):
     phone.goto(f"{voting['url']}/v/{token}")
     assert token not in phone.url
     assert phone.url.endswith(f"/ballots/{voting['approval']}/vote")
-    screenshot(phone, "ballot-approval-phone")
+    tall_screenshot(phone, "ballot-approval-phone")
     phone.locator(".ballot-option").first.click()  # tap 1: choose
     assert "1" in phone.locator("#ballot-total").inner_text()
     phone.locator("form.ballot-form button[type=submit]").click()  # tap 2: review
@@ -92,7 +102,7 @@ def test_knapsack_over_budget_is_refused_with_the_message(voting, phone):
     error = phone.locator("#ballot-error")
     assert error.is_visible()
     assert "¥80,000.00" in error.inner_text()
-    screenshot(phone, "ballot-knapsack-over-budget-phone")
+    tall_screenshot(phone, "ballot-knapsack-over-budget-phone")
     # Removing one proposal brings it within the budget, and the vote goes through.
     options.nth(1).click()
     assert "over" not in (phone.locator("#ballot-total").get_attribute("class") or "")
