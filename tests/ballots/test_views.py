@@ -373,3 +373,24 @@ def test_cli_opens_pauses_and_closes(runner):
     assert runner.invoke(args=["ballots", "close", "999999"]).exit_code != 0
     db.session.expire_all()
     assert db.session.get(Ballot, ballot.id).status == "closed"
+
+
+def test_second_card_of_a_household_that_voted_is_told_so(app, client):
+    ballot = factories.ballot()
+    _, first, _ = factories.credential(ballot, "h88")
+    _, second, _ = factories.credential(ballot, "h88")
+    from civicvote.ballots import services
+
+    services.cast_vote(ballot.id, first, {"selections": ids(ballot)[:1]})
+    land(client, second)
+    page = client.get(f"/ballots/{ballot.id}/vote").get_data(as_text=True)
+    assert 'name="selection"' not in page and "flash-success" in page
+    csrf = factories.csrf_token(page)
+    response = client.post(
+        f"/ballots/{ballot.id}/cast",
+        data={"csrf_token": csrf, "selection": str(ids(ballot)[1]), "idempotency_key": "k"},
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 409
+    assert "already been recorded" in response.get_data(as_text=True)
+    assert count(CastBallot) == 1
