@@ -391,3 +391,26 @@ def test_paper_ballot_after_a_phone_vote_is_refused_and_logged(app):
     )
     assert event.after == {"voter_key": "h30", "attempted": "paper", "already": "online"}
     assert count(PaperBallotEntry) == 0
+
+
+def test_sqlite_vote_takes_the_write_lock_before_reading(app):
+    """On SQLite the casting transaction starts with BEGIN IMMEDIATE: no other writer can start
+    between its reads and its writes."""
+    import sqlite3
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking only")
+    ballot = factories.ballot()
+    services._lock_ballot(ballot.id, exclusive=False)
+    other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
+        db.session.rollback()
+    # Released at the end of the transaction.
+    other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()
