@@ -69,6 +69,7 @@ BLUEPRINT_PACKAGES = (
     "audit",
     "registry",
     "checkin",
+    "ballots",
     "delivery",
     "api",
 )

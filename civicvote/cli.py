@@ -17,13 +17,23 @@ from .resources import PACKAGE_DIR, resource_dir
 def register(app) -> None:
     from .audit.commands import audit
     from .backup import backup, restore
-
-    app.cli.add_command(db_group)
-    for command in (demo, seed_demo, serve, create_admin, translations, audit, backup, restore):
-        app.cli.add_command(command)
+    from .ballots.commands import ballots
     from .ballots.credential_commands import credentials
 
-    app.cli.add_command(credentials)
+    for command in (
+        db_group,
+        demo,
+        seed_demo,
+        serve,
+        create_admin,
+        translations,
+        audit,
+        backup,
+        restore,
+        ballots,
+        credentials,
+    ):
+        app.cli.add_command(command)
 
 
 def _upgrade_database() -> None:
@@ -110,6 +120,9 @@ def serve(host: str, port: int, workers: int, threads: int, upgrade: bool):
         # Log only the path: personal voting links carry a token in the query or path.
         "--access-logformat",
         '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+        # ... and personal links (/v/<token>) are redacted from it.
+        "--logger-class",
+        "civicvote.ballots.redact.RedactingGunicornLogger",
         "--forwarded-allow-ips",
         os.environ.get("CIVICVOTE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "civicvote.wsgi:app",

@@ -1,0 +1,98 @@
+"""The casting API: ballot description, vote submission and public receipt lookup.
+
+``POST /api/v1/ballots/<id>/votes`` takes ``{"credential": TOKEN, "selections": [...],
+"points": {...}, "answers": {...}, "idempotency_key": K}`` and answers 201 ``{"receipt": CODE}``;
+the same request again 200 with the same receipt; a second vote 409; invalid choices 422; a ballot
+not open 409; an unknown credential 403 (failures are rate-limited per address). Malformed bodies,
+wrong types, oversized bodies and tokens of the wrong shape are refused before anything is read
+from or written to the database.
+"""
+
+import re
+
+from flask import abort, current_app, request
+from flask_babel import gettext as _
+
+from ..ballots.models import Ballot
+from ..ballots.services import ballot_budget, cast_vote, lookup_receipt
+from ..extensions import db, limiter
+from ..main.errors import error_response
+from . import bp
+
+MAX_VOTE_BODY = 16 * 1024
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+VOTE_KEYS = {"credential", "selections", "points", "answers", "idempotency_key"}
+
+
+def _credential_limit() -> str:
+    return current_app.config.get("RATELIMIT_CREDENTIAL", "30 per minute")
+
+
+def ballot_json(ballot: Ballot) -> dict:
+    return {
+        "id": ballot.id,
+        "round_id": ballot.round_id,
+        "title": ballot.title,
+        "method": ballot.method,
+        "mode": ballot.mode,
+        "status": ballot.status,
+        "limits": {
+            "min": ballot.min_choices,
+            "max": ballot.max_choices,
+            "budget": ballot_budget(ballot) if ballot.method == "knapsack" else ballot.budget_fen,
+            "points": ballot.points_total,
+        },
+        "online_opens_at": ballot.online_opens_at.isoformat() if ballot.online_opens_at else None,
+        "online_closes_at": (
+            ballot.online_closes_at.isoformat() if ballot.online_closes_at else None
+        ),
+        "proposals": [
+            {"id": item.proposal.id, "title": item.proposal.title, "cost": item.proposal.total_fen}
+            for item in ballot.items
+        ],
+    }
+
+
+@bp.get("/v1/ballots/<int:ballot_id>")
+def ballot(ballot_id: int):
+    found = db.session.get(Ballot, ballot_id)
+    if found is None:
+        abort(404)
+    return ballot_json(found)
+
+
+def _bad(message: str, code: str):
+    return error_response(400, message, code)
+
+
+@bp.post("/v1/ballots/<int:ballot_id>/votes")
+@limiter.limit(_credential_limit, deduct_when=lambda response: response.status_code == 403)
+def vote(ballot_id: int):
+    request.max_content_length = MAX_VOTE_BODY
+    if (request.content_length or 0) > MAX_VOTE_BODY:
+        abort(413)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _bad(_("The body must be a JSON object."), "malformed")
+    unknown = set(body) - VOTE_KEYS
+    if unknown:
+        return _bad(_("Unknown fields in the body."), "unknown_fields")
+    token = body.get("credential")
+    if not isinstance(token, str) or not TOKEN_SHAPE.fullmatch(token):
+        return _bad(_("The credential is missing or has the wrong form."), "credential")
+    key = body.get("idempotency_key")
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 100):
+        return _bad(_("The idempotency key must be a text of 1 to 100 characters."), "key")
+    payload = {name: body[name] for name in ("selections", "points", "answers") if name in body}
+    if db.session.get(Ballot, ballot_id) is None:
+        abort(404)
+    result = cast_vote(ballot_id, token, payload, idempotency_key=key)
+    return {"receipt": result.receipt}, 201 if result.created else 200
+
+
+@bp.get("/v1/receipts/<code>")
+def receipt(code: str):
+    found = lookup_receipt(code[:40])
+    if found is None:
+        return error_response(404, _("No counted ballot has this receipt code."), "not_found")
+    return {"counted": True, "ballot": found.ballot_id}

@@ -1,0 +1,185 @@
+"""Forms of the ballot console and the typed-code entry page.
+
+The residents' ballot itself is a plain HTML form read by views.choices_from_form and checked by
+services.validate_contents (the same rules as the API), so it needs no WTForms class.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import BaseForm, choices
+from .models import METHOD_LABELS
+
+MODE_LABELS = {
+    "assembly": _l("At the assembly only (check-in required)"),
+    "online": _l("Online only"),
+    "mixed": _l("At the assembly and online"),
+}
+QUORUM_LABELS = {
+    "households_percent": _l("Percent of eligible households"),
+    "residents_percent": _l("Percent of eligible residents"),
+    "minimum": _l("A minimum number of ballots"),
+}
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def to_utc(local: datetime | None) -> datetime | None:
+    """A naive local time from a form, as the naive UTC datetime we store."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=_zone()).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def to_local(utc: datetime | None) -> datetime | None:
+    if utc is None:
+        return None
+    return utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(_zone()).replace(tzinfo=None)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class BallotForm(BaseForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    method = SelectField(_l("Voting method"), choices=choices(METHOD_LABELS.items()))
+    mode = SelectField(_l("How people vote"), choices=choices(MODE_LABELS.items()))
+    min_choices = IntegerField(
+        _l("Fewest proposals a voter must choose"),
+        default=1,
+        validators=[Optional(), NumberRange(min=0, max=200)],
+    )
+    max_choices = IntegerField(
+        _l("Most proposals a voter may choose (empty: no limit)"),
+        validators=[Optional(), NumberRange(min=1, max=200)],
+    )
+    budget_yuan = DecimalField(
+        _l("Budget for a budget ballot, in yuan (empty: the round's budget)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=Decimal("0.01"), max=Decimal("100000000"))],
+    )
+    points_total = IntegerField(
+        _l("Points each voter spreads (points ballots)"),
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+    )
+    online_opens_at = DateTimeLocalField(
+        _l("Online voting opens (local time, optional)"),
+        format=LOCAL_FORMAT,
+        validators=[Optional()],
+    )
+    online_closes_at = DateTimeLocalField(
+        _l("Online voting closes (local time, optional)"),
+        format=LOCAL_FORMAT,
+        validators=[Optional()],
+    )
+    quorum_kind = SelectField(_l("Quorum rule"), choices=choices(QUORUM_LABELS.items()))
+    quorum_value = IntegerField(
+        _l("Quorum (percent, or number of ballots)"),
+        default=50,
+        validators=[DataRequired(), NumberRange(min=1, max=100000)],
+    )
+    pass_threshold_percent = IntegerField(
+        _l("A proposal passes with more than this percent of the ballots cast"),
+        default=50,
+        validators=[Optional(), NumberRange(min=0, max=100)],
+    )
+    results_visible_live = BooleanField(_l("Show results live while voting is open"))
+    proposals = MultiCheckboxField(_l("Approved proposals on the ballot"), coerce=int)
+
+    def validate_quorum_value(self, field):
+        if self.quorum_kind.data != "minimum" and field.data and field.data > 100:
+            raise ValidationError(_l("A percentage is at most 100."))
+
+    def validate_online_closes_at(self, field):
+        opens = self.online_opens_at.data
+        if field.data and opens and field.data <= opens:
+            raise ValidationError(_l("The online window must close after it opens."))
+
+    def validate_proposals(self, field):
+        if not field.data:
+            raise ValidationError(_l("Choose at least one approved proposal."))
+
+    def values(self) -> dict:
+        """The service's settings from the form (money in fen, times in UTC)."""
+        budget = self.budget_yuan.data
+        return {
+            "title": self.title.data,
+            "method": self.method.data,
+            "mode": self.mode.data,
+            "min_choices": self.min_choices.data or 0,
+            "max_choices": self.max_choices.data,
+            "budget_fen": int(budget * 100) if budget is not None else None,
+            "points_total": self.points_total.data,
+            "online_opens_at": to_utc(self.online_opens_at.data),
+            "online_closes_at": to_utc(self.online_closes_at.data),
+            "quorum_kind": self.quorum_kind.data,
+            "quorum_value": self.quorum_value.data,
+            "pass_threshold_percent": self.pass_threshold_percent.data or 0,
+            "results_visible_live": bool(self.results_visible_live.data),
+        }
+
+    def fill_from(self, ballot) -> None:
+        for name in (
+            "title",
+            "method",
+            "mode",
+            "min_choices",
+            "max_choices",
+            "points_total",
+            "quorum_kind",
+            "quorum_value",
+            "pass_threshold_percent",
+            "results_visible_live",
+        ):
+            getattr(self, name).data = getattr(ballot, name)
+        self.budget_yuan.data = (
+            Decimal(ballot.budget_fen) / 100 if ballot.budget_fen is not None else None
+        )
+        self.online_opens_at.data = to_local(ballot.online_opens_at)
+        self.online_closes_at.data = to_local(ballot.online_closes_at)
+        self.proposals.data = [item.proposal_id for item in ballot.items]
+
+
+class CodeForm(BaseForm):
+    ballot = SelectField(_l("Ballot"), coerce=int)
+    code = StringField(
+        _l("The code printed on your voter card"),
+        validators=[DataRequired(), Length(min=10, max=20)],
+    )
+
+
+class StatusForm(BaseForm):
+    action = HiddenField(validators=[DataRequired(), Length(max=10)])
+
+
+class PaperVoterForm(BaseForm):
+    voter = StringField(
+        _l("Voter card code (or voter key)"), validators=[DataRequired(), Length(max=30)]
+    )
+
+
+class ResolveForm(BaseForm):
+    """One per mismatched paper ballot (prefixed); the voter key travels in a plain field."""
+
+    entry = SelectField(_l("Which entry matches the paper ballot?"), coerce=str)

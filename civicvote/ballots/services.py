@@ -1,0 +1,1056 @@
+"""Ballot services: setting up a ballot, its lifecycle, casting votes, paper ballots and the tally.
+
+Casting is one function, :func:`cast_vote`, used by the resident form and the JSON API alike;
+paper ballots go through the same recording step (:func:`_record_ballot`).
+
+How one vote is stored (the invariants of DESIGN.md "Ballot integrity"):
+
+* ``participations`` says *who* voted (ballot, voter key, channel, time); its unique constraint on
+  (ballot_id, voter_key) is what guarantees one vote per person or household, under any
+  concurrency. Application checks only produce friendlier messages.
+* ``cast_ballots`` says *what* was chosen: a random 128-bit hex id, the contents and a receipt code.
+  No voter key, no timestamp, no sequential id (on SQLite the table is ``WITHOUT ROWID``, see
+  migration 0004, so not even SQLite's hidden rowid records the insertion order).
+* Both rows, and ``Credential.used_at``, are written in ONE transaction. On SQLite the transaction
+  starts with ``BEGIN IMMEDIATE`` (the write lock up front, so nothing read can go stale); on
+  PostgreSQL the vote takes a share lock on the ballot row (``SELECT ... FOR SHARE``) while opening,
+  pausing and closing take ``FOR UPDATE``: votes run in parallel with each other but never
+  interleave with a status change.
+
+Idempotent retries without breaking secrecy. A retried submission (double tap, lost response)
+carries the same credential secret and the same idempotency key. The participation stores
+
+* ``idempotency_hash = HMAC-SHA256(secret, "idem:" + key)``,
+* ``request_hash = HMAC-SHA256(secret, "request:" + canonical JSON of the contents)``,
+* ``sealed_receipt = hex(receipt bytes XOR HMAC-SHA256(secret, "receipt:" + key))``,
+
+where ``secret`` is the voter's raw token (or, for a code typed by hand, a random secret kept in
+the voter's session). The database holds only ``SHA-256(token)``, so it can compute none of these:
+it cannot unseal the receipt, and it cannot hash candidate ballot contents to compare them with
+``request_hash`` (an unkeyed hash of the contents would link them). A retry with the same secret
+and key recomputes the hashes, unseals the receipt and gets 200 with it; the same key with a
+different body is refused (409), as is any other second vote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from ..audit.services import record
+from ..checkin.models import Assembly, CheckIn
+from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..extensions import db
+from ..proposals.models import Proposal
+from ..registry.models import Household, Resident
+from ..rounds.models import VOTE_UNIT_RESIDENT, FundingRound
+from ..timeutil import utcnow
+from .credentials import SHORT_ALPHABET, find_credential, hash_secret, normalize_short_code
+from .models import (
+    METHODS,
+    MODES,
+    Ballot,
+    BallotItem,
+    CastBallot,
+    Credential,
+    PaperBallotEntry,
+    Participation,
+)
+
+CHANNEL_LABELS = {"online": _l("online"), "assembly": _l("at the assembly"), "paper": _l("paper")}
+RECEIPT_LENGTH = 12  # 12 symbols of 30: about 59 bits, unguessable for lookups
+MAX_SELECTIONS = 200  # no ballot lists more proposals than this; longer input is forged
+QUORUM_KINDS = ("households_percent", "residents_percent", "minimum")
+# Settings frozen once a ballot has opened (early and late voters vote under the same rules).
+LOCKED_FIELDS = (
+    "method",
+    "mode",
+    "min_choices",
+    "max_choices",
+    "budget_fen",
+    "points_total",
+    "quorum_kind",
+    "quorum_value",
+    "pass_threshold_percent",
+)
+EDITABLE_FIELDS = (
+    "title",
+    *LOCKED_FIELDS,
+    "online_opens_at",
+    "online_closes_at",
+    "results_visible_live",
+)
+
+
+class BallotContentError(DomainError):
+    """The submitted choices break the ballot's rules (422 with the reason)."""
+
+    status_code = 422
+
+
+# --------------------------------------------------------------------------- setting up
+
+
+def approved_proposals(funding_round: FundingRound) -> list[Proposal]:
+    """The proposals of a round approved for the ballot, in id order."""
+    query = select(Proposal).filter_by(round_id=funding_round.id, status="approved")
+    return list(db.session.scalars(query.order_by(Proposal.id)))
+
+
+def _check_settings(values: dict, funding_round: FundingRound, proposal_ids: list[int]) -> None:
+    method = values.get("method")
+    if method not in METHODS:
+        raise DomainError(_l("Choose a voting method."), code="method")
+    if values.get("mode") not in MODES:
+        raise DomainError(_l("Choose how people vote."), code="mode")
+    if values.get("quorum_kind") not in QUORUM_KINDS:
+        raise DomainError(_l("Choose a quorum rule."), code="quorum")
+    min_choices = values.get("min_choices") or 0
+    max_choices = values.get("max_choices")
+    if max_choices is not None and max_choices < min_choices:
+        raise DomainError(
+            _l("The maximum number of choices cannot be below the minimum."), code="limits"
+        )
+    if method == "cumulative" and not values.get("points_total"):
+        raise DomainError(_l("A points ballot needs the number of points."), code="points")
+    if method == "knapsack":
+        budget = values.get("budget_fen") or funding_round.budget_fen
+        if not budget or budget <= 0:
+            raise DomainError(_l("A budget ballot needs a budget."), code="budget")
+    opens, closes = values.get("online_opens_at"), values.get("online_closes_at")
+    if opens and closes and closes <= opens:
+        raise DomainError(_l("The online window must close after it opens."), code="window")
+    allowed = {p.id for p in approved_proposals(funding_round)}
+    if not proposal_ids:
+        raise DomainError(_l("Choose at least one approved proposal."), code="proposals")
+    if not set(proposal_ids) <= allowed or len(set(proposal_ids)) != len(proposal_ids):
+        raise DomainError(_l("Only approved proposals of this round can be on the ballot."))
+    if min_choices > len(proposal_ids):
+        raise DomainError(
+            _l("The minimum number of choices is more than the proposals on the ballot."),
+            code="limits",
+        )
+
+
+def _snapshot(ballot: Ballot) -> dict:
+    data = {name: getattr(ballot, name) for name in EDITABLE_FIELDS}
+    for name in ("online_opens_at", "online_closes_at"):
+        data[name] = data[name].isoformat() if data[name] else None
+    data["proposals"] = [item.proposal_id for item in ballot.items]
+    return data
+
+
+def create_ballot(funding_round: FundingRound, values: dict, proposal_ids: list[int], *, actor):
+    """Create a draft ballot for ``funding_round`` holding ``proposal_ids`` (approved ones only)."""
+    _check_settings(values, funding_round, proposal_ids)
+    ballot = Ballot(round_id=funding_round.id, status="draft")
+    for name in EDITABLE_FIELDS:
+        if name in values:
+            setattr(ballot, name, values[name])
+    ballot.items = [BallotItem(proposal_id=pid, position=i) for i, pid in enumerate(proposal_ids)]
+    db.session.add(ballot)
+    db.session.flush()
+    record(
+        "ballot.create",
+        "ballot",
+        ballot.id,
+        actor=actor,
+        community_id=funding_round.community_id,
+        after=_snapshot(ballot),
+        public=True,
+    )
+    db.session.commit()
+    return ballot
+
+
+def update_ballot(ballot: Ballot, values: dict, proposal_ids: list[int], *, actor) -> Ballot:
+    """Change a ballot's settings. Once opened, method, limits and proposals cannot change."""
+    # Under the same lock as opening, so an edit cannot slip in after the ballot opened.
+    ballot = _lock_ballot(ballot.id, exclusive=True)
+    current_ids = [item.proposal_id for item in ballot.items]
+    if ballot.locked:
+        changed = [n for n in LOCKED_FIELDS if n in values and values[n] != getattr(ballot, n)]
+        if changed or proposal_ids != current_ids:
+            raise Conflict(
+                _l(
+                    "This ballot has been opened: its method, limits and proposals are locked, "
+                    "so that every voter votes under the same rules."
+                ),
+                code="locked",
+            )
+    if ballot.status == "closed":
+        raise Conflict(_l("A closed ballot cannot be changed."), code="closed")
+    merged = {name: values.get(name, getattr(ballot, name)) for name in EDITABLE_FIELDS}
+    _check_settings(merged, ballot.round, proposal_ids)
+    before = _snapshot(ballot)
+    for name, value in merged.items():
+        setattr(ballot, name, value)
+    if proposal_ids != current_ids:
+        ballot.items.clear()
+        db.session.flush()  # delete the old rows before inserting (ballot_id, proposal_id) again
+        ballot.items = [
+            BallotItem(proposal_id=pid, position=i) for i, pid in enumerate(proposal_ids)
+        ]
+    db.session.flush()
+    record(
+        "ballot.update",
+        "ballot",
+        ballot.id,
+        actor=actor,
+        community_id=ballot.round.community_id,
+        before=before,
+        after=_snapshot(ballot),
+        public=True,
+    )
+    db.session.commit()
+    return ballot
+
+
+# --------------------------------------------------------------------------- locking
+
+
+def _is_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def begin_write() -> None:
+    """Start the session's transaction holding SQLite's write lock (``BEGIN IMMEDIATE``).
+
+    Python's sqlite3 module (legacy transaction control) opens a transaction only before the first
+    INSERT/UPDATE, so reads before it would see a snapshot another writer can overtake. Emitting
+    ``BEGIN IMMEDIATE`` ourselves on a connection with no open transaction takes the write lock
+    now; the module notices the open transaction and commits it at ``session.commit()``. On other
+    databases this does nothing (they lock rows explicitly).
+    """
+    if not _is_sqlite():
+        return
+    connection = db.session.connection()
+    if not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _lock_ballot(ballot_id: int, *, exclusive: bool) -> Ballot | None:
+    """Load the ballot under a lock: share for votes, exclusive for status changes."""
+    begin_write()
+    query = select(Ballot).filter_by(id=ballot_id).execution_options(populate_existing=True)
+    if not _is_sqlite():
+        query = query.with_for_update(read=not exclusive)
+    return db.session.scalar(query)
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+STATUS_ACTIONS = {"open": "open", "pause": "paused", "close": "closed"}
+
+
+def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = None) -> Ballot:
+    """Open, pause or close a ballot (audited). A vote in flight finishes first, never after."""
+    if action not in STATUS_ACTIONS:
+        raise DomainError(_l("Unknown action."), code="action")
+    ballot = _lock_ballot(ballot_id, exclusive=True)
+    if ballot is None:
+        raise NotFound(_l("No such ballot."), code="not_found")
+    before = {"status": ballot.status}
+    if action == "open" and not ballot.items:
+        raise Conflict(_l("A ballot without proposals cannot open."), code="empty")
+    ballot.change_status(STATUS_ACTIONS[action], at=at)
+    if ballot.status == "closed":
+        _reshuffle_storage(ballot.id)
+    record(
+        f"ballot.{action}",
+        "ballot",
+        ballot.id,
+        actor=actor,
+        community_id=ballot.round.community_id,
+        before=before,
+        after={"status": ballot.status},
+        public=True,
+    )
+    db.session.commit()
+    return ballot
+
+
+def _reshuffle_storage(ballot_id: int) -> None:
+    """On PostgreSQL, rewrite a closed ballot's rows in random-id order in one transaction.
+
+    A heap table keeps rows roughly in insertion order (``ctid``) and stamps each with the id of
+    the transaction that wrote it (``xmin``), which the matching participation shares. Rewriting
+    every row at close gives them all one ``xmin`` and a physical order sorted by the random id.
+    """
+    if _is_sqlite():
+        return
+    db.session.execute(
+        text(
+            "CREATE TEMPORARY TABLE shuffled_ballots ON COMMIT DROP AS "
+            "SELECT * FROM cast_ballots WHERE ballot_id = :b"
+        ),
+        {"b": ballot_id},
+    )
+    db.session.execute(text("DELETE FROM cast_ballots WHERE ballot_id = :b"), {"b": ballot_id})
+    db.session.execute(text("INSERT INTO cast_ballots SELECT * FROM shuffled_ballots ORDER BY id"))
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _proposal_costs(ballot: Ballot) -> dict[int, int]:
+    query = (
+        select(BallotItem.proposal_id, Proposal.total_fen)
+        .join(Proposal, Proposal.id == BallotItem.proposal_id)
+        .where(BallotItem.ballot_id == ballot.id)
+    )
+    return {pid: cost for pid, cost in db.session.execute(query)}
+
+
+def ballot_budget(ballot: Ballot) -> int:
+    """The budget a knapsack ballot's choices must fit: the ballot's own, else the round's."""
+    return ballot.budget_fen or ballot.round.budget_fen
+
+
+def _proposal_id(value, on_ballot: dict[int, int]) -> int:
+    """A proposal id from JSON or a form (int, or a string of digits) that is on the ballot."""
+    if isinstance(value, bool):
+        raise BallotContentError(_l("A choice is not a proposal number."), code="type")
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 12:
+        value = int(value)
+    if not isinstance(value, int):
+        raise BallotContentError(_l("A choice is not a proposal number."), code="type")
+    if value not in on_ballot:
+        raise BallotContentError(
+            _l("Proposal %(id)s is not on this ballot.", id=value), code="not_on_ballot"
+        )
+    return value
+
+
+def validate_contents(ballot: Ballot, payload: dict) -> dict:
+    """Check a voter's choices strictly against the ballot; return the canonical contents.
+
+    ``payload`` may hold ``selections`` (approval, knapsack: a list of proposal ids),
+    ``points`` (cumulative: {proposal id: points}) and ``answers`` (yes/no: {proposal id: bool}).
+    Rules, per method:
+
+    * approval: between ``min_choices`` and ``max_choices`` distinct proposals (no duplicates);
+    * knapsack: the same count limits, and the chosen proposals' total cost (fen) at most the
+      ballot budget;
+    * cumulative: ``points`` maps proposals on the ballot to non-negative whole numbers (JSON
+      integers, or digit strings from a form) summing to at least 1 and at most ``points_total``;
+      zero entries are dropped; ``max_choices``, if set, limits how many proposals get points;
+    * yes_no: ``answers`` maps proposals to true (yes) or false (no); proposals left out are
+      abstentions; at least one answer and at least ``min_choices`` answers.
+
+    Raises BallotContentError (422) with the reason. Contents:
+    ``{"selections": [sorted ids]}``, ``{"points": {"id": n}}`` or ``{"id": true|false}``.
+    """
+    if not isinstance(payload, dict):
+        raise BallotContentError(_l("The ballot is not in the expected form."), code="type")
+    costs = _proposal_costs(ballot)
+    method = ballot.method
+    min_choices = ballot.min_choices or 0
+    max_choices = ballot.max_choices
+    if method in ("approval", "knapsack"):
+        raw = payload.get("selections", [])
+        if not isinstance(raw, list) or len(raw) > MAX_SELECTIONS:
+            raise BallotContentError(_l("The choices must be a list of proposals."), code="type")
+        chosen = [_proposal_id(value, costs) for value in raw]
+        if len(set(chosen)) != len(chosen):
+            raise BallotContentError(_l("A proposal was chosen twice."), code="duplicate")
+        _check_count(len(chosen), min_choices, max_choices)
+        if method == "knapsack":
+            total, budget = sum(costs[pid] for pid in chosen), ballot_budget(ballot)
+            if total > budget:
+                from ..i18n import money
+
+                raise BallotContentError(
+                    _l(
+                        "Your choices cost %(total)s, more than the budget of %(budget)s. "
+                        "Remove a proposal and try again.",
+                        total=money(total),
+                        budget=money(budget),
+                    ),
+                    code="over_budget",
+                )
+        return {"selections": sorted(chosen)}
+    if method == "cumulative":
+        raw = payload.get("points", {})
+        if not isinstance(raw, dict) or len(raw) > MAX_SELECTIONS:
+            raise BallotContentError(_l("The points must map proposals to numbers."), code="type")
+        points: dict[int, int] = {}
+        for key, value in raw.items():
+            pid = _proposal_id(key, costs)
+            if isinstance(value, str) and value.strip() == "":
+                value = 0
+            if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+                value = int(value.strip()) if len(value.strip()) <= 9 else -1
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise BallotContentError(_l("Points must be whole numbers."), code="type")
+            if value < 0:
+                raise BallotContentError(_l("Points cannot be negative."), code="negative")
+            if pid in points:
+                raise BallotContentError(_l("A proposal was chosen twice."), code="duplicate")
+            points[pid] = value
+        total, allowed = sum(points.values()), ballot.points_total or 0
+        if total > allowed:
+            raise BallotContentError(
+                _l(
+                    "You gave %(total)s points but have only %(allowed)s.",
+                    total=total,
+                    allowed=allowed,
+                ),
+                code="too_many_points",
+            )
+        if total < 1:
+            raise BallotContentError(_l("Give at least one point."), code="too_few")
+        given = {pid: n for pid, n in points.items() if n > 0}
+        _check_count(len(given), 0, max_choices)
+        return {"points": {str(pid): n for pid, n in sorted(given.items())}}
+    # yes_no
+    raw = payload.get("answers", {})
+    if not isinstance(raw, dict) or len(raw) > MAX_SELECTIONS:
+        raise BallotContentError(_l("The answers must map proposals to yes or no."), code="type")
+    answers: dict[int, bool] = {}
+    for key, value in raw.items():
+        pid = _proposal_id(key, costs)
+        if not isinstance(value, bool):
+            raise BallotContentError(_l("Answer each proposal with yes or no."), code="type")
+        if pid in answers:
+            raise BallotContentError(_l("A proposal was chosen twice."), code="duplicate")
+        answers[pid] = value
+    _check_count(len(answers), max(min_choices, 1), None)
+    return {str(pid): answers[pid] for pid in sorted(answers)}
+
+
+def _check_count(count: int, minimum: int, maximum: int | None) -> None:
+    if count < minimum:
+        raise BallotContentError(
+            _l("Choose at least %(n)s proposals.", n=minimum)
+            if minimum > 1
+            else _l("Choose at least one proposal."),
+            code="too_few",
+        )
+    if maximum is not None and count > maximum:
+        raise BallotContentError(_l("Choose at most %(n)s proposals.", n=maximum), code="too_many")
+
+
+# --------------------------------------------------------------------------- casting
+
+
+@dataclass
+class CastResult:
+    receipt: str
+    created: bool  # False when a retry of an already recorded vote returned its receipt
+
+
+def _mac(secret: str, label: str) -> bytes:
+    return hmac.new(secret.encode(), label.encode(), hashlib.sha256).digest()
+
+
+def _canonical(contents: dict) -> str:
+    return json.dumps(contents, sort_keys=True, separators=(",", ":"))
+
+
+def _seal(receipt: str, seal_secret: str, key: str) -> str:
+    pad = _mac(seal_secret, "receipt:" + key)
+    data = receipt.encode()
+    return bytes(a ^ b for a, b in zip(data, pad, strict=False)).hex()
+
+
+def _unseal(sealed: str, seal_secret: str, key: str) -> str:
+    pad = _mac(seal_secret, "receipt:" + key)
+    data = bytes.fromhex(sealed)
+    return bytes(a ^ b for a, b in zip(data, pad, strict=False)).decode("ascii", "replace")
+
+
+def new_receipt_code() -> str:
+    return "".join(secrets.choice(SHORT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+def normalize_receipt(code: str) -> str:
+    return normalize_short_code(code or "")[: RECEIPT_LENGTH + 4]
+
+
+def format_receipt(code: str) -> str:
+    """``ABCD-EFGH-JKMN``: easier to read aloud and to copy."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def checked_in(ballot_id: int, voter_key: str) -> bool:
+    """Whether the voter has checked in at an assembly of this ballot."""
+    query = (
+        select(CheckIn.id)
+        .join(Assembly, Assembly.id == CheckIn.assembly_id)
+        .where(Assembly.ballot_id == ballot_id, CheckIn.voter_key == voter_key)
+        .limit(1)
+    )
+    return db.session.scalar(query) is not None
+
+
+def refusal_for_status(ballot: Ballot) -> Conflict | None:
+    """Why this ballot takes no votes now (a 409 with code "closed" etc.), or None if open."""
+    if ballot.status == "closed":
+        return Conflict(_l("Voting has closed: this ballot takes no more votes."), code="closed")
+    if ballot.status == "paused":
+        return Conflict(
+            _l("Voting is paused for a moment. Please wait and try again."), code="paused"
+        )
+    if ballot.status != "open":
+        return Conflict(_l("Voting has not opened yet."), code="not_open")
+    return None
+
+
+def channel_for(ballot: Ballot, voter_key: str, now: datetime) -> str:
+    """ "assembly" for checked-in voters, else "online" within the window; or refuse."""
+    present = checked_in(ballot.id, voter_key)
+    if ballot.mode == "assembly":
+        if not present:
+            raise Forbidden(
+                _l("This ballot is for the assembly: please check in at the desk first."),
+                code="not_checked_in",
+            )
+        return "assembly"
+    if ballot.mode == "mixed" and present:
+        return "assembly"
+    if ballot.online_opens_at and now < ballot.online_opens_at:
+        raise Conflict(_l("Online voting has not opened yet."), code="outside_window")
+    if ballot.online_closes_at and now >= ballot.online_closes_at:
+        raise Conflict(_l("Online voting has closed."), code="outside_window")
+    return "online"
+
+
+def usable_credential_or_refuse(credential: Credential | None, now: datetime) -> Credential:
+    if credential is None:
+        raise Forbidden(_l("This voter card is not valid for this ballot."), code="unknown")
+    if credential.revoked_at is not None:
+        raise Forbidden(_l("This voter card has been withdrawn."), code="revoked")
+    if credential.expires_at is not None and credential.expires_at <= now:
+        raise Forbidden(_l("This voting link has expired."), code="expired")
+    return credential
+
+
+def _replay(participation: Participation, seal_secret: str | None, key: str | None, body: str):
+    """A retry of the recorded vote returns its receipt; anything else is a second vote (409)."""
+    same_key = bool(seal_secret and key and participation.idempotency_hash) and hmac.compare_digest(
+        participation.idempotency_hash, _mac(seal_secret, "idem:" + key).hex()
+    )
+    if same_key:
+        if hmac.compare_digest(
+            participation.request_hash or "", _mac(seal_secret, "request:" + body).hex()
+        ):
+            return CastResult(_unseal(participation.sealed_receipt, seal_secret, key), False)
+        raise Conflict(
+            _l("This retry does not match the vote first sent with the same key."),
+            code="idempotency_mismatch",
+        )
+    raise Conflict(_l("A vote has already been recorded for this voter."), code="already_voted")
+
+
+def cast_vote(
+    ballot_id: int,
+    secret: str,
+    payload: dict,
+    *,
+    idempotency_key: str | None = None,
+    seal_secret: str | None = None,
+    now: datetime | None = None,
+) -> CastResult:
+    """Record one resident's vote, given their credential secret (token or typed short code).
+
+    ``payload`` holds the choices (see :func:`validate_contents`). ``seal_secret`` seals the
+    receipt for retries; it defaults to ``secret`` (the raw token) and must be a high-entropy
+    secret the voter holds (the web flow passes a random session secret for typed short codes).
+    Returns the receipt; raises Forbidden (unknown/revoked/expired credential, not checked in),
+    Conflict (already voted, ballot not open, outside the online window, key reused with another
+    request) or BallotContentError (invalid choices). Nothing is stored unless everything holds.
+    """
+    seal_secret = seal_secret or secret
+    now = now or utcnow()
+    try:
+        ballot = _lock_ballot(ballot_id, exclusive=False)
+        if ballot is None:
+            raise NotFound(_l("No such ballot."), code="not_found")
+        credential = usable_credential_or_refuse(find_credential(ballot_id, secret), now)
+        result = _record_ballot(
+            ballot,
+            credential.voter_key,
+            credential,
+            payload,
+            channel=None,
+            seal_secret=seal_secret,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+        db.session.commit()
+        return result
+    except IntegrityError:
+        # Another request for the same voter committed first (PostgreSQL; on SQLite the write
+        # lock makes this unreachable). Decide against what it stored.
+        db.session.rollback()
+        credential = find_credential(ballot_id, secret)
+        existing = db.session.scalar(
+            select(Participation).filter_by(ballot_id=ballot_id, voter_key=credential.voter_key)
+        )
+        if existing is None:  # not the participation constraint: a random id collided
+            raise Conflict(_l("Please send your vote again."), code="retry") from None
+        ballot = db.session.get(Ballot, ballot_id)
+        contents = validate_contents(ballot, payload)
+        return _replay(existing, seal_secret, idempotency_key, _canonical(contents))
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _record_ballot(
+    ballot: Ballot,
+    voter_key: str,
+    credential: Credential | None,
+    payload: dict,
+    *,
+    channel: str | None,
+    seal_secret: str | None,
+    idempotency_key: str | None,
+    now: datetime,
+) -> CastResult:
+    """Write participation + cast ballot + credential use in the caller's transaction."""
+    existing = db.session.scalar(
+        select(Participation).filter_by(ballot_id=ballot.id, voter_key=voter_key)
+    )
+    if existing is not None:
+        if channel == "paper" or existing.channel == "paper":
+            record(
+                "ballot.double_channel_refused",
+                "ballot",
+                ballot.id,
+                community_id=ballot.round.community_id,
+                after={
+                    "voter_key": voter_key,
+                    "attempted": channel or "online",
+                    "already": existing.channel,
+                },
+            )
+            db.session.commit()
+            raise Conflict(
+                _l(
+                    "A vote has already been recorded for this voter (%(channel)s).",
+                    channel=CHANNEL_LABELS.get(existing.channel, existing.channel),
+                ),
+                code="already_voted",
+            )
+        body = _canonical(validate_contents(ballot, payload))
+        return _replay(existing, seal_secret, idempotency_key, body)
+    refusal = refusal_for_status(ballot)
+    if refusal is not None:
+        raise refusal
+    if channel is None:
+        channel = channel_for(ballot, voter_key, now)
+    contents = validate_contents(ballot, payload)
+    receipt = new_receipt_code()
+    participation = Participation(
+        ballot_id=ballot.id,
+        voter_key=voter_key,
+        credential_id=credential.id if credential else None,
+        channel=channel,
+        cast_at=now,
+    )
+    if seal_secret and idempotency_key:
+        participation.idempotency_hash = _mac(seal_secret, "idem:" + idempotency_key).hex()
+        participation.request_hash = _mac(seal_secret, "request:" + _canonical(contents)).hex()
+        participation.sealed_receipt = _seal(receipt, seal_secret, idempotency_key)
+    db.session.add(participation)
+    db.session.flush()  # the unique constraint speaks here, before the ballot row exists
+    db.session.add(
+        CastBallot(
+            id=secrets.token_hex(16), ballot_id=ballot.id, contents=contents, receipt_code=receipt
+        )
+    )
+    if credential is not None:
+        credential.used_at = now
+    db.session.flush()
+    return CastResult(receipt, True)
+
+
+def voter_has_voted(ballot_id: int, voter_key: str) -> bool:
+    query = select(Participation.id).filter_by(ballot_id=ballot_id, voter_key=voter_key)
+    return db.session.scalar(query) is not None
+
+
+def lookup_receipt(code: str) -> CastBallot | None:
+    """The counted ballot with this receipt code (public: it reveals only "counted")."""
+    code = normalize_receipt(code)
+    if len(code) != RECEIPT_LENGTH:
+        return None
+    return db.session.scalar(select(CastBallot).filter_by(receipt_code=code))
+
+
+def find_credential_by_token(token: str) -> Credential | None:
+    """The credential whose personal-link token this is, in any ballot (token hashes are unique)."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Credential).filter_by(token_hash=hash_secret(token)))
+
+
+def claim_credential(credential: Credential, now: datetime | None = None) -> Credential:
+    """Exchange a personal link for a session: refuse revoked, expired, reused walk-in links.
+
+    The claim is one conditional UPDATE (``... WHERE claimed_at IS NULL``), so of two phones
+    opening the same walk-in link at once exactly one gets it.
+    """
+    now = now or utcnow()
+    usable_credential_or_refuse(credential, now)
+    claimed = db.session.execute(
+        update(Credential)
+        .where(Credential.id == credential.id, Credential.claimed_at.is_(None))
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed and credential.kind == "walk_in":
+        raise Forbidden(
+            _l("This one-time code has already been used. Please ask at the desk."),
+            code="claimed",
+        )
+    db.session.refresh(credential)
+    return credential
+
+
+# --------------------------------------------------------------------------- paper ballots
+
+
+def _paper_voter(ballot: Ballot, voter: str) -> tuple[str, Credential]:
+    """The voter key and credential for a paper ballot, from a card's short code or a voter key."""
+    voter = (voter or "").strip()
+    credential = None
+    if len(voter) <= 30 and voter[:1] in ("r", "h") and voter[1:].isdigit():
+        credential = db.session.scalar(
+            select(Credential)
+            .filter_by(ballot_id=ballot.id, voter_key=voter, revoked_at=None)
+            .order_by(Credential.id.desc())
+        )
+    else:
+        found = find_credential(ballot.id, voter)
+        if found is not None and found.revoked_at is None:
+            credential = found
+    if credential is None:
+        raise DomainError(
+            _l("No valid voter card found for this voter on this ballot."), code="unknown_voter"
+        )
+    return credential.voter_key, credential
+
+
+def enter_paper_ballot(ballot_id: int, voter: str, payload: dict, *, clerk) -> PaperBallotEntry:
+    """One clerk's entry of a paper ballot. When two clerks' entries agree it is counted.
+
+    The entry is validated like an online vote. The second clerk's entry is compared with the
+    first: equal contents count the ballot through the casting service (channel "paper", using up
+    the voter's credential) and the stored entries' contents are then erased, so that no table
+    keeps a voter's choices; different contents mark both entries "mismatch" for a supervisor.
+    A paper ballot for a voter who already voted (by phone or on paper) is refused and the refusal
+    recorded in the audit log for the supervisor.
+    """
+    ballot = _lock_ballot(ballot_id, exclusive=False)
+    try:
+        if ballot is None:
+            raise NotFound(_l("No such ballot."), code="not_found")
+        voter_key, credential = _paper_voter(ballot, voter)
+        if voter_has_voted(ballot.id, voter_key):
+            existing = db.session.scalar(
+                select(Participation).filter_by(ballot_id=ballot.id, voter_key=voter_key)
+            )
+            # A pending entry of this voter's paper ballot is void now: keep no choices.
+            for stale in db.session.scalars(
+                select(PaperBallotEntry).filter_by(
+                    ballot_id=ballot.id, voter_key=voter_key, status="pending"
+                )
+            ):
+                stale.status, stale.contents = "refused", {}
+            record(
+                "ballot.double_channel_refused",
+                "ballot",
+                ballot.id,
+                actor=clerk,
+                community_id=ballot.round.community_id,
+                after={"voter_key": voter_key, "attempted": "paper", "already": existing.channel},
+            )
+            db.session.commit()
+            raise Conflict(
+                _l(
+                    "This voter has already voted (%(channel)s). The paper ballot is refused "
+                    "and the supervisor has been notified.",
+                    channel=CHANNEL_LABELS.get(existing.channel, existing.channel),
+                ),
+                code="already_voted",
+            )
+        refusal = refusal_for_status(ballot)
+        if refusal is not None:
+            raise refusal
+        contents = validate_contents(ballot, payload)
+        entries = list(
+            db.session.scalars(
+                select(PaperBallotEntry).filter_by(ballot_id=ballot.id, voter_key=voter_key)
+            )
+        )
+        if any(e.clerk_id == clerk.id for e in entries):
+            raise Conflict(
+                _l("You have already entered this paper ballot; a second clerk must enter it."),
+                code="same_clerk",
+            )
+        if len(entries) >= 2:
+            raise Conflict(_l("This paper ballot has already been entered twice."), code="twice")
+        entry = PaperBallotEntry(
+            ballot_id=ballot.id, voter_key=voter_key, clerk_id=clerk.id, contents=contents
+        )
+        db.session.add(entry)
+        db.session.flush()
+        record(
+            "paper_ballot.enter",
+            "paper_ballot_entry",
+            entry.id,
+            actor=clerk,
+            community_id=ballot.round.community_id,
+            after={"voter_key": voter_key},
+        )
+        if entries:
+            first = entries[0]
+            if _canonical(first.contents) == _canonical(contents):
+                _count_paper(ballot, voter_key, credential, contents, [first, entry], clerk)
+            else:
+                for item in (first, entry):
+                    item.status = "mismatch"
+                record(
+                    "paper_ballot.mismatch",
+                    "ballot",
+                    ballot.id,
+                    actor=clerk,
+                    community_id=ballot.round.community_id,
+                    after={"voter_key": voter_key},
+                )
+        db.session.commit()
+        return entry
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict(
+            _l("This paper ballot was entered at the same moment by someone else; reload."),
+            code="conflict",
+        ) from error
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _count_paper(ballot, voter_key, credential, contents, entries, actor) -> str:
+    result = _record_ballot(
+        ballot,
+        voter_key,
+        credential,
+        _payload_from_contents(ballot, contents),
+        channel="paper",
+        seal_secret=None,
+        idempotency_key=None,
+        now=utcnow(),
+    )
+    for item in entries:
+        item.status = "matched"
+        item.contents = {}  # counted: the choices now live only in the unlinked cast ballot
+    record(
+        "paper_ballot.count",
+        "ballot",
+        ballot.id,
+        actor=actor,
+        community_id=ballot.round.community_id,
+        after={"voter_key": voter_key},
+    )
+    return result.receipt
+
+
+def _payload_from_contents(ballot: Ballot, contents: dict) -> dict:
+    if ballot.method in ("approval", "knapsack"):
+        return {"selections": contents["selections"]}
+    if ballot.method == "cumulative":
+        return {"points": contents["points"]}
+    return {"answers": contents}
+
+
+def paper_mismatches(ballot_id: int) -> dict[str, list[PaperBallotEntry]]:
+    """Paper ballots whose two entries disagree, by voter key."""
+    found: dict[str, list[PaperBallotEntry]] = {}
+    query = select(PaperBallotEntry).filter_by(ballot_id=ballot_id, status="mismatch")
+    for entry in db.session.scalars(query.order_by(PaperBallotEntry.id)):
+        found.setdefault(entry.voter_key, []).append(entry)
+    return found
+
+
+def resolve_paper_mismatch(
+    ballot_id: int,
+    voter_key: str,
+    chosen_entry_id: int | None,
+    *,
+    supervisor,
+    discard: bool = False,
+) -> None:
+    """A supervisor settles a mismatch: count one clerk's entry (checked on paper), or discard."""
+    ballot = _lock_ballot(ballot_id, exclusive=False)
+    try:
+        if ballot is None:
+            raise NotFound(_l("No such ballot."), code="not_found")
+        entries = paper_mismatches(ballot_id).get(voter_key, [])
+        if not entries:
+            raise NotFound(_l("No mismatch to resolve for this voter."), code="not_found")
+        if discard:
+            for item in entries:
+                item.status = "discarded"
+                item.contents = {}
+            record(
+                "paper_ballot.discard",
+                "ballot",
+                ballot.id,
+                actor=supervisor,
+                community_id=ballot.round.community_id,
+                after={"voter_key": voter_key},
+            )
+        else:
+            chosen = next((e for e in entries if e.id == chosen_entry_id), None)
+            if chosen is None:
+                raise DomainError(_l("Choose one of the two entries."), code="choice")
+            refusal = refusal_for_status(ballot)
+            if refusal is not None:
+                raise refusal
+            credential = db.session.scalar(
+                select(Credential)
+                .filter_by(ballot_id=ballot.id, voter_key=voter_key, revoked_at=None)
+                .order_by(Credential.id.desc())
+            )
+            _count_paper(ballot, voter_key, credential, chosen.contents, entries, supervisor)
+            record(
+                "paper_ballot.resolve",
+                "ballot",
+                ballot.id,
+                actor=supervisor,
+                community_id=ballot.round.community_id,
+                after={"voter_key": voter_key, "entry": chosen.id},
+            )
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+# --------------------------------------------------------------------------- tally
+
+
+@dataclass
+class Tally:
+    ballot_id: int
+    method: str
+    ballots_cast: int
+    eligible: int
+    by_channel: dict[str, int]
+    # proposal id -> votes (approval/knapsack), points (cumulative) or yes votes (yes_no)
+    votes: dict[int, int]
+    no_votes: dict[int, int]  # yes_no only
+
+    @property
+    def turnout_percent(self) -> float:
+        return round(100 * self.ballots_cast / self.eligible, 1) if self.eligible else 0.0
+
+
+def eligible_count(ballot: Ballot) -> int:
+    """Eligible voters of the ballot's community: residents, or households with one."""
+    funding_round = ballot.round
+    residents = select(Resident).filter_by(community_id=funding_round.community_id, eligible=True)
+    if funding_round.vote_unit == VOTE_UNIT_RESIDENT:
+        return db.session.scalar(select(func.count()).select_from(residents.subquery())) or 0
+    query = (
+        select(func.count(func.distinct(Household.id)))
+        .join(Resident, Resident.household_id == Household.id)
+        .where(Household.community_id == funding_round.community_id, Resident.eligible.is_(True))
+    )
+    return db.session.scalar(query) or 0
+
+
+def _aggregate(ballot: Ballot) -> list[tuple[str, object, int]]:
+    """(proposal id as text, value, count or sum) rows computed by the database from the JSON."""
+    dialect = db.session.get_bind().dialect.name
+    params = {"b": ballot.id}
+    if ballot.method in ("approval", "knapsack"):
+        if dialect == "sqlite":
+            sql = (
+                "SELECT CAST(j.value AS TEXT), 1, COUNT(*) FROM cast_ballots c, "
+                "json_each(c.contents, '$.selections') j WHERE c.ballot_id = :b "
+                "GROUP BY j.value"
+            )
+        else:
+            sql = (
+                "SELECT j.value, 1, COUNT(*) FROM cast_ballots c, "
+                "json_array_elements_text(c.contents -> 'selections') j(value) "
+                "WHERE c.ballot_id = :b GROUP BY j.value"
+            )
+    elif ballot.method == "cumulative":
+        if dialect == "sqlite":
+            sql = (
+                "SELECT j.key, 1, SUM(j.value) FROM cast_ballots c, "
+                "json_each(c.contents, '$.points') j WHERE c.ballot_id = :b GROUP BY j.key"
+            )
+        else:
+            sql = (
+                "SELECT j.key, 1, SUM(j.value::bigint) FROM cast_ballots c, "
+                "json_each_text(c.contents -> 'points') j WHERE c.ballot_id = :b GROUP BY j.key"
+            )
+    elif dialect == "sqlite":
+        sql = (
+            "SELECT j.key, CASE WHEN j.type = 'true' THEN 1 ELSE 0 END AS yes, COUNT(*) "
+            "FROM cast_ballots c, json_each(c.contents) j WHERE c.ballot_id = :b "
+            "GROUP BY j.key, yes"
+        )
+    else:
+        sql = (
+            "SELECT j.key, CASE WHEN j.value = 'true' THEN 1 ELSE 0 END AS yes, COUNT(*) "
+            "FROM cast_ballots c, json_each_text(c.contents) j WHERE c.ballot_id = :b "
+            "GROUP BY j.key, yes"
+        )
+    return list(db.session.execute(text(sql), params))
+
+
+def tally(ballot_id: int) -> Tally:
+    """Count a ballot: votes (or points, or yes/no) per proposal, ballots cast and turnout.
+
+    Aggregation happens in the database (JSON functions of SQLite and PostgreSQL); Python only
+    shapes the result. Every proposal on the ballot appears, with 0 if nobody chose it.
+    """
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None:
+        raise NotFound(_l("No such ballot."), code="not_found")
+    votes = {item.proposal_id: 0 for item in ballot.items}
+    no_votes = dict(votes) if ballot.method == "yes_no" else {}
+    for key, flag, amount in _aggregate(ballot):
+        pid = int(key)
+        if pid not in votes:
+            continue
+        if ballot.method == "yes_no" and not flag:
+            no_votes[pid] = int(amount)
+        else:
+            votes[pid] = int(amount)
+    channels = dict(
+        db.session.execute(
+            select(Participation.channel, func.count())
+            .where(Participation.ballot_id == ballot_id)
+            .group_by(Participation.channel)
+        ).all()
+    )
+    cast = db.session.scalar(
+        select(func.count()).select_from(CastBallot).where(CastBallot.ballot_id == ballot_id)
+    )
+    return Tally(
+        ballot_id=ballot_id,
+        method=ballot.method,
+        ballots_cast=cast or 0,
+        eligible=eligible_count(ballot),
+        by_channel=channels,
+        votes=votes,
+        no_votes=no_votes,
+    )

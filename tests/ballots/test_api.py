@@ -1,0 +1,129 @@
+"""The casting JSON API: statuses, bodies, limits."""
+
+import json
+
+import pytest
+
+from civicvote.ballots.models import CastBallot, Participation
+from civicvote.extensions import db
+from tests import factories
+
+
+def count(model) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def ids(ballot):
+    return [item.proposal_id for item in ballot.items]
+
+
+def post_vote(client, ballot_id, body, **kwargs):
+    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return client.post(
+        f"/api/v1/ballots/{ballot_id}/votes",
+        data=data,
+        content_type="application/json",
+        **kwargs,
+    )
+
+
+def test_vote_then_retry_then_second_vote(client):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    body = {"credential": token, "selections": ids(ballot)[:2], "idempotency_key": "abc"}
+    first = post_vote(client, ballot.id, body)
+    assert first.status_code == 201
+    receipt = first.get_json()["receipt"]
+    again = post_vote(client, ballot.id, body)
+    assert (again.status_code, again.get_json()) == (200, {"receipt": receipt})
+    changed = post_vote(client, ballot.id, {**body, "selections": ids(ballot)[:1]})
+    assert changed.status_code == 409
+    assert changed.get_json()["error"] == "idempotency_mismatch"
+    other = post_vote(client, ballot.id, {**body, "idempotency_key": "other"})
+    assert (other.status_code, other.get_json()["error"]) == (409, "already_voted")
+    looked_up = client.get(f"/api/v1/receipts/{receipt}")
+    assert looked_up.get_json() == {"counted": True, "ballot": ballot.id}
+    assert client.get("/api/v1/receipts/ABCDEFGHJKMN").status_code == 404
+    assert count(CastBallot) == 1
+
+
+def test_invalid_ballot_is_422_with_reason(client):
+    ballot = factories.ballot(method="knapsack", budget_fen=1_500_000)
+    _, token, _ = factories.credential(ballot)
+    response = post_vote(client, ballot.id, {"credential": token, "selections": ids(ballot)})
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "over_budget"
+    assert "budget" in response.get_json()["message"] or "预算" in response.get_json()["message"]
+
+
+def test_closed_ballot_is_409_with_reason(client):
+    ballot = factories.ballot(status="closed")
+    _, token, _ = factories.credential(ballot)
+    response = post_vote(client, ballot.id, {"credential": token, "selections": ids(ballot)[:1]})
+    assert (response.status_code, response.get_json()["error"]) == (409, "closed")
+
+
+def test_unknown_token_is_403_and_rate_limited(app, client):
+    app.config["RATELIMIT_CREDENTIAL"] = "3 per minute"
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    statuses = [
+        post_vote(
+            client, ballot.id, {"credential": "x" * 27, "selections": ids(ballot)[:1]}
+        ).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [403, 403, 403, 429]
+    assert count(Participation) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{not json",
+        "[]",
+        '"text"',
+        {"credential": 12345, "selections": []},
+        {"credential": "short", "selections": []},
+        {"credential": "a" * 65, "selections": []},
+        {"credential": "bad token with spaces!!", "selections": []},
+        {"credential": "TOKEN", "selections": [], "extra": 1},
+        {"credential": "TOKEN", "selections": [], "idempotency_key": 5},
+        {"credential": "TOKEN", "selections": [], "idempotency_key": "k" * 101},
+        {"credential": "TOKEN", "selections": "1,2"},
+        {"credential": "TOKEN", "selections": [{"id": 1}]},
+        {"credential": "TOKEN", "selections": [999999]},
+        {"credential": "TOKEN", "selections": ["FIRST", "FIRST"]},
+    ],
+)
+def test_malformed_bodies_are_4xx_and_store_nothing(client, body):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    if isinstance(body, dict):
+        body = json.loads(
+            json.dumps(body).replace("TOKEN", token).replace('"FIRST"', str(ids(ballot)[0]))
+        )
+    response = post_vote(client, ballot.id, body)
+    assert 400 <= response.status_code < 500
+    assert response.is_json
+    assert count(Participation) == count(CastBallot) == 0
+
+
+def test_one_megabyte_body_is_refused(client):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    body = json.dumps({"credential": token, "selections": [ids(ballot)[0]] * 400_000})
+    assert len(body) > 1_000_000
+    response = post_vote(client, ballot.id, body)
+    assert response.status_code == 413
+    assert count(Participation) == 0
+
+
+def test_ballot_description(client):
+    ballot = factories.ballot(method="knapsack", budget_fen=5_000_000, max_choices=2)
+    data = client.get(f"/api/v1/ballots/{ballot.id}").get_json()
+    assert data["method"] == "knapsack" and data["status"] == "open"
+    assert data["limits"] == {"min": 1, "max": 2, "budget": 5_000_000, "points": None}
+    assert [p["id"] for p in data["proposals"]] == ids(ballot)
+    assert data["proposals"][0]["cost"] == 1_000_000
+    assert client.get("/api/v1/ballots/999999").status_code == 404

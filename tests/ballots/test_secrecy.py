@@ -1,0 +1,102 @@
+"""Secrecy: from the database alone, no cast ballot can be joined to a credential or a voter."""
+
+import hashlib
+import json
+
+from sqlalchemy import inspect, text
+
+from civicvote.ballots import services
+from civicvote.ballots.models import CastBallot, Participation
+from civicvote.extensions import db
+from tests import factories
+
+
+def ids(ballot):
+    return [item.proposal_id for item in ballot.items]
+
+
+def _vote_many(ballot, n=12):
+    tokens = []
+    for i in range(n):
+        _, token, _ = factories.credential(ballot, f"r{i}")
+        choice = [ids(ballot)[i % 3]]
+        services.cast_vote(ballot.id, token, {"selections": choice}, idempotency_key=f"key-{i}")
+        tokens.append(token)
+    return tokens
+
+
+def test_cast_ballots_carry_no_voter_link_no_time_no_sequence(app):
+    columns = {c["name"] for c in inspect(db.engine).get_columns("cast_ballots")}
+    assert columns == {"id", "ballot_id", "contents", "receipt_code"}
+    foreign = inspect(db.engine).get_foreign_keys("cast_ballots")
+    assert [fk["referred_table"] for fk in foreign] == ["ballots"]
+    # Nothing else points at a cast ballot either.
+    for table in inspect(db.engine).get_table_names():
+        for fk in inspect(db.engine).get_foreign_keys(table):
+            assert fk["referred_table"] != "cast_ballots", table
+    participation_columns = {c["name"] for c in inspect(db.engine).get_columns("participations")}
+    assert not participation_columns & {"cast_ballot_id", "receipt_code", "contents"}
+
+
+def test_stored_order_reveals_nothing(app):
+    ballot = factories.ballot()
+    _vote_many(ballot)
+    stored_ids = list(db.session.scalars(db.select(CastBallot.id)))
+    # Ids are random 128-bit hex, not a sequence.
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in stored_ids)
+    assert len(set(stored_ids)) == len(stored_ids)
+    if db.engine.dialect.name == "sqlite":
+        # No hidden rowid records the insertion order (the table is WITHOUT ROWID) ...
+        error = None
+        try:
+            db.session.execute(text("SELECT rowid FROM cast_ballots")).all()
+        except Exception as failure:  # sqlite3.OperationalError: no such column
+            error = failure
+        db.session.rollback()
+        assert error is not None
+        # ... and the natural scan order is the random id's order.
+        scanned = [row[0] for row in db.session.execute(text("SELECT id FROM cast_ballots"))]
+        assert scanned == sorted(stored_ids)
+    else:
+        services.change_status(ballot.id, "close", actor=None)
+        # After closing, the rows are rewritten in random-id order by one transaction.
+        rows = db.session.execute(
+            text("SELECT id, xmin::text FROM cast_ballots ORDER BY ctid")
+        ).all()
+        assert [row[0] for row in rows] == sorted(stored_ids)
+        assert len({row[1] for row in rows}) == 1
+
+
+def test_participation_hashes_cannot_be_matched_without_the_token(app):
+    ballot = factories.ballot()
+    tokens = _vote_many(ballot)
+    participations = list(db.session.scalars(db.select(Participation)))
+    cast = list(db.session.scalars(db.select(CastBallot)))
+    receipts = {c.receipt_code for c in cast}
+    for p in participations:
+        assert p.sealed_receipt and p.request_hash and p.idempotency_hash
+        # The sealed receipt is neither a receipt nor a plain hash of one.
+        assert p.sealed_receipt.upper() not in receipts
+        assert all(
+            p.sealed_receipt != hashlib.sha256(r.encode()).hexdigest()[: len(p.sealed_receipt)]
+            for r in receipts
+        )
+        # Hashing ballot contents (unkeyed) matches no participation's request hash.
+        for c in cast:
+            canonical = json.dumps(c.contents, sort_keys=True, separators=(",", ":"))
+            for candidate in (canonical, "request:" + canonical):
+                assert hashlib.sha256(candidate.encode()).hexdigest() != p.request_hash
+    token_hashes = {
+        row[0] for row in db.session.execute(text("SELECT token_hash FROM credentials"))
+    }
+    # Even knowing every idempotency key, what the database holds (the tokens' hashes) unseals
+    # no receipt.
+    for p in participations:
+        for token_hash in token_hashes:
+            for i in range(len(participations)):
+                assert services._unseal(p.sealed_receipt, token_hash, f"key-{i}") not in receipts
+    # Only the voter's own token unseals their receipt (the idempotent retry path).
+    retried = services.cast_vote(
+        ballot.id, tokens[0], {"selections": [ids(ballot)[0]]}, idempotency_key="key-0"
+    )
+    assert retried.receipt in receipts and not retried.created

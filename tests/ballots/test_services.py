@@ -1,0 +1,416 @@
+"""The casting service, ballot lifecycle, paper ballots and the tally, called directly."""
+
+from datetime import timedelta
+
+import pytest
+
+from civicvote.audit.models import AuditEvent
+from civicvote.ballots import services
+from civicvote.ballots.models import CastBallot, Credential, PaperBallotEntry, Participation
+from civicvote.errors import Conflict, DomainError, Forbidden, InvalidTransition
+from civicvote.extensions import db
+from civicvote.timeutil import utcnow
+from tests import factories
+
+
+def count(model) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def ids(ballot):
+    return [item.proposal_id for item in ballot.items]
+
+
+def test_vote_is_recorded_in_two_unlinked_rows(app):
+    ballot = factories.ballot()
+    cred, token, _ = factories.credential(ballot, "h7")
+    result = services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:2]})
+    assert result.created and len(result.receipt) == services.RECEIPT_LENGTH
+    participation = db.session.scalar(db.select(Participation))
+    assert (participation.voter_key, participation.channel) == ("h7", "online")
+    stored = db.session.scalar(db.select(CastBallot))
+    assert stored.contents == {"selections": sorted(ids(ballot)[:2])}
+    assert stored.receipt_code == result.receipt
+    assert len(stored.id) == 32 and int(stored.id, 16) >= 0
+    assert db.session.get(Credential, cred.id).used_at is not None
+
+
+def test_second_vote_with_the_same_credential_is_refused(app):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    with pytest.raises(Conflict) as error:
+        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[1:2]})
+    assert error.value.code == "already_voted"
+    assert count(CastBallot) == 1
+
+
+def test_a_household_votes_once_whatever_card_it_uses(app):
+    ballot = factories.ballot()
+    _, first, _ = factories.credential(ballot, "h1")
+    _, second, _ = factories.credential(ballot, "h1")
+    services.cast_vote(ballot.id, first, {"selections": ids(ballot)[:1]})
+    with pytest.raises(Conflict):
+        services.cast_vote(ballot.id, second, {"selections": ids(ballot)[:1]})
+    assert count(Participation) == 1
+
+
+def test_retry_with_the_same_key_returns_the_same_receipt(app):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    vote = {"selections": ids(ballot)[:2]}
+    first = services.cast_vote(ballot.id, token, vote, idempotency_key="k-1")
+    # The same choices in another order are the same request.
+    again = services.cast_vote(
+        ballot.id, token, {"selections": ids(ballot)[:2][::-1]}, idempotency_key="k-1"
+    )
+    assert (again.receipt, again.created) == (first.receipt, False)
+    with pytest.raises(Conflict) as error:
+        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]}, idempotency_key="k-1")
+    assert error.value.code == "idempotency_mismatch"
+    with pytest.raises(Conflict) as error:
+        services.cast_vote(ballot.id, token, vote, idempotency_key="k-2")
+    assert error.value.code == "already_voted"
+    assert count(CastBallot) == 1
+
+
+def test_retry_of_a_vote_is_answered_after_the_ballot_closed(app):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    first = services.cast_vote(
+        ballot.id, token, {"selections": ids(ballot)[:1]}, idempotency_key="k"
+    )
+    services.change_status(ballot.id, "close", actor=None)
+    again = services.cast_vote(
+        ballot.id, token, {"selections": ids(ballot)[:1]}, idempotency_key="k"
+    )
+    assert again.receipt == first.receipt
+
+
+@pytest.mark.parametrize(
+    ("method", "fields", "payload", "code"),
+    [
+        ("approval", {}, {"selections": [999999]}, "not_on_ballot"),
+        ("approval", {}, {"selections": ["x"]}, "type"),
+        ("approval", {}, {"selections": [True]}, "type"),
+        ("approval", {}, {"selections": "1"}, "type"),
+        ("approval", {}, {"selections": []}, "too_few"),
+        ("approval", {"max_choices": 2}, {"selections": "ALL"}, "type"),
+        ("approval", {"max_choices": 2}, {"selections": "ALL3"}, "too_many"),
+        ("approval", {}, {"selections": "DUP"}, "duplicate"),
+        ("knapsack", {"budget_fen": 2_500_000}, {"selections": "ALL3"}, "over_budget"),
+        ("cumulative", {"points_total": 5}, {"points": {"FIRST": -1}}, "negative"),
+        ("cumulative", {"points_total": 5}, {"points": {"FIRST": 1.5}}, "type"),
+        ("cumulative", {"points_total": 5}, {"points": {"FIRST": 6}}, "too_many_points"),
+        ("cumulative", {"points_total": 5}, {"points": {"FIRST": 0}}, "too_few"),
+        ("cumulative", {"points_total": 5}, {"points": []}, "type"),
+        ("yes_no", {}, {"answers": {"FIRST": "yes"}}, "type"),
+        ("yes_no", {}, {"answers": {}}, "too_few"),
+    ],
+)
+def test_invalid_ballots_are_refused_and_nothing_is_stored(app, method, fields, payload, code):
+    fields.setdefault("min_choices", 1)
+    ballot = factories.ballot(method=method, **fields)
+    _, token, _ = factories.credential(ballot)
+    first = ids(ballot)[0]
+    if payload.get("selections") == "ALL3":
+        payload = {"selections": ids(ballot)}
+    elif payload.get("selections") == "DUP":
+        payload = {"selections": [first, first]}
+    elif payload.get("selections") == "ALL":
+        payload = {"selections": "all"}
+    for name in ("points", "answers"):
+        if isinstance(payload.get(name), dict) and "FIRST" in payload[name]:
+            payload = {name: {str(first): payload[name]["FIRST"]}}
+    with pytest.raises(services.BallotContentError) as error:
+        services.cast_vote(ballot.id, token, payload)
+    assert error.value.code == code
+    assert error.value.status_code == 422
+    assert count(Participation) == count(CastBallot) == 0
+    assert db.session.scalar(db.select(Credential)).used_at is None
+
+
+def test_valid_ballots_of_each_method(app):
+    knapsack = factories.ballot(
+        method="knapsack", budget_fen=3_000_000, costs=[1_000_000, 2_000_000, 500_000]
+    )
+    _, token, _ = factories.credential(knapsack)
+    services.cast_vote(knapsack.id, token, {"selections": ids(knapsack)[:2]})
+    cumulative = factories.ballot(method="cumulative", points_total=5, max_choices=2)
+    _, token, _ = factories.credential(cumulative)
+    p, q, r = ids(cumulative)
+    services.cast_vote(cumulative.id, token, {"points": {str(p): 3, str(q): "2", str(r): 0}})
+    yes_no = factories.ballot(method="yes_no")
+    _, token, _ = factories.credential(yes_no)
+    a, b, _c = ids(yes_no)
+    services.cast_vote(yes_no.id, token, {"answers": {str(a): True, str(b): False}})
+    stored = {row.ballot_id: row.contents for row in db.session.scalars(db.select(CastBallot))}
+    assert stored[knapsack.id] == {"selections": sorted(ids(knapsack)[:2])}
+    assert stored[cumulative.id] == {"points": {str(p): 3, str(q): 2}}
+    assert stored[yes_no.id] == {str(a): True, str(b): False}
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "error_type"),
+    [
+        ({"status": "draft"}, "not_open", Conflict),
+        ({"status": "paused"}, "paused", Conflict),
+        ({"status": "closed"}, "closed", Conflict),
+        ({"online_closes_at": utcnow() - timedelta(minutes=1)}, "outside_window", Conflict),
+        ({"online_opens_at": utcnow() + timedelta(hours=1)}, "outside_window", Conflict),
+        ({"mode": "assembly"}, "not_checked_in", Forbidden),
+    ],
+)
+def test_votes_outside_the_open_window_are_refused(app, fields, code, error_type):
+    ballot = factories.ballot(**fields)
+    _, token, _ = factories.credential(ballot)
+    with pytest.raises(error_type) as error:
+        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    assert error.value.code == code
+    assert count(Participation) == 0
+
+
+def test_assembly_ballot_takes_checked_in_voters(app):
+    ballot = factories.ballot(mode="assembly")
+    _, token, _ = factories.credential(ballot, "r5")
+    factories.check_in(ballot, "r5")
+    services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    assert db.session.scalar(db.select(Participation.channel)) == "assembly"
+
+
+def test_mixed_ballot_accepts_checked_in_voters_outside_the_online_window(app):
+    ballot = factories.ballot(mode="mixed", online_closes_at=utcnow() - timedelta(hours=1))
+    _, token, _ = factories.credential(ballot, "h3")
+    factories.check_in(ballot, "h3")
+    services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    assert db.session.scalar(db.select(Participation.channel)) == "assembly"
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"revoked_at": utcnow()}, "revoked"),
+        ({"expires_at": utcnow() - timedelta(seconds=1)}, "expired"),
+    ],
+)
+def test_revoked_and_expired_credentials_cannot_vote(app, fields, code):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot, **fields)
+    with pytest.raises(Forbidden) as error:
+        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    assert error.value.code == code
+
+
+def test_unknown_and_other_ballots_credentials_are_refused(app):
+    ballot, other = factories.ballot(), factories.ballot()
+    _, token, _ = factories.credential(other)
+    for secret in ("nope", token):
+        with pytest.raises(Forbidden):
+            services.cast_vote(ballot.id, secret, {"selections": ids(ballot)[:1]})
+
+
+def test_short_code_votes_with_a_session_seal(app):
+    ballot = factories.ballot()
+    _, _, short = factories.credential(ballot)
+    first = services.cast_vote(
+        ballot.id,
+        short.lower(),
+        {"selections": ids(ballot)[:1]},
+        idempotency_key="k",
+        seal_secret="s" * 43,
+    )
+    again = services.cast_vote(
+        ballot.id, short, {"selections": ids(ballot)[:1]}, idempotency_key="k", seal_secret="s" * 43
+    )
+    assert again.receipt == first.receipt
+
+
+def test_walk_in_links_are_claimed_once(app):
+    ballot = factories.ballot()
+    walk_in, token, _ = factories.credential(
+        ballot, kind="walk_in", expires_at=utcnow() + timedelta(minutes=10)
+    )
+    services.claim_credential(services.find_credential_by_token(token))
+    assert walk_in.claimed_at is not None
+    with pytest.raises(Forbidden) as error:
+        services.claim_credential(services.find_credential_by_token(token))
+    assert error.value.code == "claimed"
+    card, token, _ = factories.credential(ballot)
+    services.claim_credential(card)
+    services.claim_credential(card)  # a printed card's link can be opened again
+
+
+def test_lifecycle_is_audited_and_locks_the_settings(app):
+    community = factories.community()
+    organizer = factories.user(roles=[(community, "organizer")])
+    funding_round = factories.funding_round(community)
+    proposals = [factories.proposal(funding_round) for _ in range(3)]
+    values = {
+        "title": "投票",
+        "method": "approval",
+        "mode": "mixed",
+        "min_choices": 1,
+        "max_choices": 2,
+        "quorum_kind": "minimum",
+        "quorum_value": 10,
+        "pass_threshold_percent": 50,
+    }
+    ballot = services.create_ballot(
+        funding_round, values, [p.id for p in proposals[:2]], actor=organizer
+    )
+    services.update_ballot(
+        ballot, {**values, "max_choices": 3}, [p.id for p in proposals], actor=organizer
+    )
+    assert ballot.max_choices == 3
+    services.change_status(ballot.id, "open", actor=organizer)
+    with pytest.raises(Conflict) as error:
+        services.update_ballot(ballot, {**values, "max_choices": 1}, ids(ballot), actor=organizer)
+    assert error.value.code == "locked"
+    with pytest.raises(Conflict):
+        services.update_ballot(
+            ballot, {**values, "max_choices": 3}, ids(ballot)[:2], actor=organizer
+        )
+    services.update_ballot(
+        ballot, {**values, "max_choices": 3, "title": "新标题"}, ids(ballot), actor=organizer
+    )
+    services.change_status(ballot.id, "pause", actor=organizer)
+    services.change_status(ballot.id, "open", actor=organizer)
+    services.change_status(ballot.id, "close", actor=organizer)
+    with pytest.raises(InvalidTransition):
+        services.change_status(ballot.id, "open", actor=organizer)
+    actions = list(db.session.scalars(db.select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions == [
+        "ballot.create",
+        "ballot.update",
+        "ballot.open",
+        "ballot.update",
+        "ballot.pause",
+        "ballot.open",
+        "ballot.close",
+    ]
+
+
+def test_only_approved_proposals_of_the_round_go_on_a_ballot(app):
+    community = factories.community()
+    funding_round = factories.funding_round(community)
+    draft = factories.proposal(funding_round, status="submitted")
+    values = {
+        "title": "投票",
+        "method": "approval",
+        "mode": "mixed",
+        "min_choices": 0,
+        "max_choices": None,
+        "quorum_kind": "minimum",
+        "quorum_value": 1,
+        "pass_threshold_percent": 50,
+    }
+    with pytest.raises(DomainError):
+        services.create_ballot(funding_round, values, [draft.id], actor=None)
+
+
+def test_tally_counts_each_method(app):
+    approval = factories.ballot()
+    a, b, c = ids(approval)
+    for chosen in ([a], [a, b], [a, c]):
+        _, token, _ = factories.credential(approval)
+        services.cast_vote(approval.id, token, {"selections": chosen})
+    result = services.tally(approval.id)
+    assert result.votes == {a: 3, b: 1, c: 1}
+    assert result.ballots_cast == 3 and result.by_channel == {"online": 3}
+
+    cumulative = factories.ballot(method="cumulative", points_total=10)
+    a, b, c = ids(cumulative)
+    for points in ({a: 10}, {a: 4, b: 6}):
+        _, token, _ = factories.credential(cumulative)
+        services.cast_vote(cumulative.id, token, {"points": {str(k): v for k, v in points.items()}})
+    assert services.tally(cumulative.id).votes == {a: 14, b: 6, c: 0}
+
+    yes_no = factories.ballot(method="yes_no")
+    a, b, c = ids(yes_no)
+    for answers in ({a: True, b: False}, {a: True, b: True, c: False}):
+        _, token, _ = factories.credential(yes_no)
+        services.cast_vote(yes_no.id, token, {"answers": {str(k): v for k, v in answers.items()}})
+    result = services.tally(yes_no.id)
+    assert result.votes == {a: 2, b: 1, c: 0}
+    assert result.no_votes == {a: 0, b: 1, c: 1}
+
+
+def test_paper_ballots_double_entry(app):
+    ballot = factories.ballot(mode="mixed")
+    community_id = ballot.round.community_id
+    community = db.session.get(type(ballot.round.community), community_id)
+    clerk_a = factories.user(roles=[(community, "clerk")])
+    clerk_b = factories.user(roles=[(community, "clerk")])
+    supervisor = factories.user(roles=[(community, "supervisor")])
+    a, b, _c = ids(ballot)
+    cred, token, short = factories.credential(ballot, "h20")
+    services.enter_paper_ballot(ballot.id, short, {"selections": [a, b]}, clerk=clerk_a)
+    assert count(CastBallot) == 0
+    with pytest.raises(Conflict):  # the same clerk cannot be the second entry
+        services.enter_paper_ballot(ballot.id, "h20", {"selections": [a, b]}, clerk=clerk_a)
+    services.enter_paper_ballot(ballot.id, "h20", {"selections": [b, a]}, clerk=clerk_b)
+    assert services.tally(ballot.id).votes[a] == 1
+    assert db.session.scalar(db.select(Participation.channel)) == "paper"
+    assert db.session.get(Credential, cred.id).used_at is not None
+    # Once counted, the entries keep no choices (they name the voter).
+    assert all(
+        e.contents == {} and e.status == "matched"
+        for e in db.session.scalars(db.select(PaperBallotEntry))
+    )
+    # The phone vote after the paper ballot is refused, and the supervisor sees it in the log.
+    with pytest.raises(Conflict):
+        services.cast_vote(ballot.id, token, {"selections": [a]})
+    refused = db.session.scalar(
+        db.select(AuditEvent).filter_by(action="ballot.double_channel_refused")
+    )
+    assert refused.after["voter_key"] == "h20"
+
+    # A mismatch is flagged and settled by the supervisor.
+    factories.credential(ballot, "h21")
+    services.enter_paper_ballot(ballot.id, "h21", {"selections": [a]}, clerk=clerk_a)
+    services.enter_paper_ballot(ballot.id, "h21", {"selections": [b]}, clerk=clerk_b)
+    mismatches = services.paper_mismatches(ballot.id)
+    assert list(mismatches) == ["h21"]
+    services.resolve_paper_mismatch(
+        ballot.id, "h21", mismatches["h21"][1].id, supervisor=supervisor
+    )
+    assert services.tally(ballot.id).votes == {a: 1, b: 2, _c: 0}
+    assert services.paper_mismatches(ballot.id) == {}
+
+
+def test_paper_ballot_after_a_phone_vote_is_refused_and_logged(app):
+    ballot = factories.ballot(mode="mixed")
+    community = ballot.round.community
+    clerk = factories.user(roles=[(community, "clerk")])
+    _, token, _ = factories.credential(ballot, "h30")
+    services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    with pytest.raises(Conflict):
+        services.enter_paper_ballot(ballot.id, "h30", {"selections": ids(ballot)[:1]}, clerk=clerk)
+    event = db.session.scalar(
+        db.select(AuditEvent).filter_by(action="ballot.double_channel_refused")
+    )
+    assert event.after == {"voter_key": "h30", "attempted": "paper", "already": "online"}
+    assert count(PaperBallotEntry) == 0
+
+
+def test_sqlite_vote_takes_the_write_lock_before_reading(app):
+    """On SQLite the casting transaction starts with BEGIN IMMEDIATE: no other writer can start
+    between its reads and its writes."""
+    import sqlite3
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's locking only")
+    ballot = factories.ballot()
+    services._lock_ballot(ballot.id, exclusive=False)
+    other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    finally:
+        other.close()
+        db.session.rollback()
+    # Released at the end of the transaction.
+    other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    other.close()

@@ -1,0 +1,142 @@
+"""A resident votes on a phone: personal link -> ballot -> review -> confirm -> receipt."""
+
+import pytest
+
+from civicvote import create_app
+from civicvote.ballots.models import CastBallot
+from civicvote.extensions import db
+from tests import factories
+from tests.browser.conftest import PHONE, screenshot
+from tests.conftest import test_config
+from tests.servers import Server, civicvote, server_env
+
+
+@pytest.fixture(scope="module")
+def voting(tmp_path_factory):
+    """A server over a fresh database with an approval and a knapsack ballot, and voter cards."""
+    instance = tmp_path_factory.mktemp("ballot-instance")
+    env = server_env(instance)
+    civicvote(["db", "upgrade"], env)
+    app = create_app(test_config(env["CIVICVOTE_DATABASE_URL"], instance / "local"))
+    with app.app_context():
+        community = factories.community(name="幸福社区")
+        funding_round = factories.funding_round(community)
+        titles = ["楼道加装扶手", "老年食堂助餐", "小区绿化改造"]
+        proposals = [
+            factories.proposal(funding_round, title=t, cost_fen=c, summary="为居民服务的项目")
+            for t, c in zip(titles, (3_000_000, 5_000_000, 4_000_000), strict=True)
+        ]
+        approval = factories.ballot(funding_round, proposals=proposals, title="居民议事会投票")
+        knapsack = factories.ballot(
+            funding_round,
+            proposals=proposals,
+            title="预算投票",
+            method="knapsack",
+            budget_fen=8_000_000,
+        )
+        tokens = {
+            "approval": [factories.credential(approval)[1] for _ in range(6)],
+            "knapsack": [factories.credential(knapsack)[1] for _ in range(3)],
+        }
+        data = {"approval": approval.id, "knapsack": knapsack.id, "tokens": tokens, "app": app}
+        db.session.remove()
+        db.engine.dispose()
+    server = Server(env, log_path=instance / "server.log")
+    data["url"] = server.url
+    data["log"] = instance / "server.log"
+    yield data
+    server.stop()
+
+
+def tall_screenshot(page, name: str) -> None:
+    """A full-page screenshot taken with the viewport stretched to the page, so the sticky
+    running-total bar sits where a voter scrolling to the end would see it."""
+    size = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    screenshot(page, name)
+    page.set_viewport_size(size)
+
+
+def stored_ballots(voting, ballot_id: int) -> int:
+    with voting["app"].app_context():
+        count = db.session.scalar(
+            db.select(db.func.count()).select_from(CastBallot).filter_by(ballot_id=ballot_id)
+        )
+        db.engine.dispose()
+        return count
+
+
+def test_link_to_receipt_in_three_taps(voting, phone):
+    token = voting["tokens"]["approval"][0]
+    phone.goto(f"{voting['url']}/v/{token}")
+    assert token not in phone.url
+    assert phone.url.endswith(f"/ballots/{voting['approval']}/vote")
+    tall_screenshot(phone, "ballot-approval-phone")
+    phone.locator(".ballot-option").first.click()  # tap 1: choose
+    assert "1" in phone.locator("#ballot-total").inner_text()
+    phone.locator("form.ballot-form button[type=submit]").click()  # tap 2: review
+    screenshot(phone, "ballot-review-phone")
+    phone.locator(".confirm-form button[name=confirm]").click()  # tap 3: confirm
+    receipt = phone.locator("#receipt-code").inner_text()
+    assert len(receipt.replace("-", "")) == 12
+    screenshot(phone, "ballot-receipt-phone")
+    assert stored_ballots(voting, voting["approval"]) >= 1
+    # The token never reached the server's log.
+    log = voting["log"].read_text()
+    assert token not in log and "/v/…" in log
+    # The public lookup says "counted".
+    phone.goto(f"{voting['url']}/receipts?code={receipt}")
+    assert phone.locator(".flash-success").is_visible()
+
+
+def test_knapsack_over_budget_is_refused_with_the_message(voting, phone):
+    phone.goto(f"{voting['url']}/v/{voting['tokens']['knapsack'][0]}")
+    options = phone.locator(".ballot-option")
+    for i in range(3):
+        options.nth(i).click()
+    total = phone.locator("#ballot-total")
+    assert "over" in (total.get_attribute("class") or "")
+    assert "¥120,000.00" in total.inner_text()
+    phone.locator("form.ballot-form button[type=submit]").click()
+    error = phone.locator("#ballot-error")
+    assert error.is_visible()
+    assert "¥80,000.00" in error.inner_text()
+    tall_screenshot(phone, "ballot-knapsack-over-budget-phone")
+    # Removing one proposal brings it within the budget, and the vote goes through.
+    options.nth(1).click()
+    assert "over" not in (phone.locator("#ballot-total").get_attribute("class") or "")
+    phone.locator("form.ballot-form button[type=submit]").click()
+    phone.locator(".confirm-form button[name=confirm]").click()
+    assert phone.locator("#receipt-code").is_visible()
+
+
+def test_ballot_works_without_javascript(voting, chromium):
+    context = chromium.new_context(
+        viewport=PHONE,
+        locale="en",
+        java_script_enabled=False,
+        extra_http_headers={"Accept-Language": "en"},
+    )
+    page = context.new_page()
+    try:
+        before = stored_ballots(voting, voting["approval"])
+        page.goto(f"{voting['url']}/v/{voting['tokens']['approval'][1]}")
+        page.locator(".ballot-option").nth(2).click()
+        page.get_by_role("button", name="Review my vote").click()
+        assert page.get_by_text("Your vote is not recorded yet").is_visible()
+        page.get_by_role("button", name="Confirm my vote").click()
+        assert page.locator("#receipt-code").is_visible()
+        screenshot(page, "ballot-receipt-no-js-en")
+        assert stored_ballots(voting, voting["approval"]) == before + 1
+    finally:
+        context.close()
+
+
+def test_leaving_an_unconfirmed_selection_warns(voting, phone):
+    phone.goto(f"{voting['url']}/v/{voting['tokens']['approval'][2]}")
+    phone.locator(".ballot-option").first.click()
+    with phone.expect_event("dialog") as caught:
+        phone.close(run_before_unload=True)
+    assert caught.value.type == "beforeunload"
+    caught.value.accept()
