@@ -105,62 +105,6 @@ def resident(in_household, **fields):
     }
     values.update(fields)
     obj = Resident(**values)
-
-
-# --- ballots and credentials (casting) ------------------------------------------------------
-
-
-def proposal(of_round: FundingRound, *, cost_fen: int = 1_000_000, **fields):
-    """An approved proposal of ``of_round`` costing ``cost_fen``."""
-    from civicvote.proposals.models import Proposal
-
-    n = next(_counter)
-    values = {
-        "round_id": of_round.id,
-        "title": f"项目{n}",
-        "status": "approved",
-        "total_fen": cost_fen,
-        "category_code": "elderly",
-    }
-    values.update(fields)
-    obj = Proposal(**values)
-    db.session.add(obj)
-    db.session.commit()
-    return obj
-
-
-def ballot(in_round: FundingRound, **fields):
-    from civicvote.ballots.models import Ballot
-
-    values = {"round_id": in_round.id, "title": "2026年度投票", "method": "approval"}
-    values.update(fields)
-    obj = Ballot(**values)
-
-
-def ballot(of_round: FundingRound | None = None, *, proposals=3, costs=None, **fields):
-    """A ballot over ``proposals`` new approved proposals (or the given list); open by default."""
-    from civicvote.ballots.models import Ballot, BallotItem
-
-    of_round = of_round or funding_round(community())
-    if isinstance(proposals, int):
-        costs = costs or [1_000_000 * (i + 1) for i in range(proposals)]
-        proposals = [proposal(of_round, cost_fen=cost) for cost in costs]
-    values = {
-        "round_id": of_round.id,
-        "title": "居民投票",
-        "method": "approval",
-        "mode": "online",
-        "status": "open",
-        "min_choices": 1,
-        "max_choices": None,
-    }
-    values.update(fields)
-    obj = Ballot(**values)
-    if obj.status != "draft":
-        from civicvote.timeutil import utcnow
-
-        obj.opened_at = utcnow()
-    obj.items = [BallotItem(proposal_id=p.id, position=i) for i, p in enumerate(proposals)]
     db.session.add(obj)
     db.session.commit()
     return obj
@@ -194,6 +138,57 @@ def registry(of: Community, buildings: int = 2, rooms: int = 3, per_room: int = 
                 resident(h)
             made.append(h)
     return made
+
+
+# --- ballots and credentials (casting) ------------------------------------------------------
+
+
+def proposal(of_round: FundingRound, *, cost_fen: int = 1_000_000, **fields):
+    """An approved proposal of ``of_round`` costing ``cost_fen``."""
+    from civicvote.proposals.models import Proposal
+
+    n = next(_counter)
+    values = {
+        "round_id": of_round.id,
+        "title": f"项目{n}",
+        "status": "approved",
+        "total_fen": cost_fen,
+        "category_code": "elderly",
+    }
+    values.update(fields)
+    obj = Proposal(**values)
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def ballot(of_round: FundingRound | None = None, *, proposals=3, costs=None, **fields):
+    """A ballot over ``proposals`` new approved proposals (or the given list); open by default."""
+    from civicvote.ballots.models import Ballot, BallotItem
+
+    of_round = of_round or funding_round(community())
+    if isinstance(proposals, int):
+        costs = costs or [1_000_000 * (i + 1) for i in range(proposals)]
+        proposals = [proposal(of_round, cost_fen=cost) for cost in costs]
+    values = {
+        "round_id": of_round.id,
+        "title": "居民投票",
+        "method": "approval",
+        "mode": "online",
+        "status": "open",
+        "min_choices": 1,
+        "max_choices": None,
+    }
+    values.update(fields)
+    obj = Ballot(**values)
+    if obj.status != "draft":
+        from civicvote.timeutil import utcnow
+
+        obj.opened_at = utcnow()
+    obj.items = [BallotItem(proposal_id=p.id, position=i) for i, p in enumerate(proposals)]
+    db.session.add(obj)
+    db.session.commit()
+    return obj
 
 
 def credential(of_ballot, voter_key: str | None = None, **fields):
