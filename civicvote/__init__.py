@@ -64,9 +64,15 @@ def register_blueprints(app: Flask) -> None:
     from .accounts import bp as accounts_bp
     from .api import bp as api_bp
     from .communities import bp as communities_bp
+    from .intake import bp as intake_bp
     from .main import bp as main_bp
+    from .organizations import bp as organizations_bp
+    from .proposals import bp as proposals_bp
+    from .rounds import bp as rounds_bp
 
     for blueprint in (main_bp, accounts_bp, communities_bp, api_bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (intake_bp, organizations_bp, proposals_bp, rounds_bp):
         app.register_blueprint(blueprint)
     # The JSON API authenticates with credentials in the body, not cookies.
     csrf.exempt(api_bp)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from . import communities, rounds  # noqa: E402, F401
+from . import communities, needs, proposals, rounds  # noqa: E402, F401
