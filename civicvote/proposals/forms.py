@@ -59,6 +59,16 @@ class MilestoneForm(Form):
 
 
 class ProposalForm(BaseForm):
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            # Strip text like every BaseForm, but FieldList takes no filters (its rows do).
+            if unbound_field.field_class in (FieldList, FormField):
+                return unbound_field.bind(form=form, **options)
+            filters = list(unbound_field.kwargs.get("filters", []))
+            if strip_text not in filters:
+                filters.append(strip_text)
+            return unbound_field.bind(form=form, filters=filters, **options)
+
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=100)])
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=4000)])
     category = SelectField(_l("Category"), validators=[DataRequired()])
@@ -97,12 +107,12 @@ class ProposalForm(BaseForm):
 
     def item_rows(self):
         return [
-            (row.description.data, row.quantity.data, row.unit.data, row.unit_cost.data)
-            for row in self.items
+            (f.description.data, f.quantity.data, f.unit.data, f.unit_cost.data)
+            for f in (row.form for row in self.items)
         ]
 
     def milestone_rows(self):
-        return [(row.title.data, row.planned_date.data) for row in self.milestones]
+        return [(row.form.title.data, row.form.planned_date.data) for row in self.milestones]
 
     def data_fields(self) -> dict:
         return {
