@@ -19,7 +19,7 @@ CHANNEL_LABELS = {
 }
 NEED_STATUSES = ("new", "accepted", "declined", "merged")
 NEED_STATUS_LABELS = {
-    "new": _l("Waiting for review"),
+    "new": _l("Received, waiting for a decision"),
     "accepted": _l("Accepted"),
     "declined": _l("Declined"),
     "merged": _l("Merged with a similar need"),
