@@ -179,13 +179,15 @@ def support_need(need: Need, browser_secret: str) -> tuple[Need, bool]:
     )
     if exists:
         return need, False
+    need_id = need.id
+    db.session.add(NeedSupport(need_id=need_id, supporter_hash=key))
     try:
-        with db.session.begin_nested():
-            db.session.add(NeedSupport(need_id=need.id, supporter_hash=key))
+        db.session.flush()
     except IntegrityError:
+        # The same browser tapped twice at once; the unique constraint kept one support.
         db.session.rollback()
-        return db.session.get(Need, need.id), False
-    _recount(need.id)
+        return db.session.get(Need, need_id), False
+    _recount(need_id)
     db.session.commit()
     db.session.refresh(need)
     return need, True

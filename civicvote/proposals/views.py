@@ -1,8 +1,10 @@
 """Proposals: drafting by organization members, review, and the public pages."""
 
 import secrets
+from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -34,6 +36,19 @@ from .services import (
     version_history,
     withdraw,
 )
+
+
+@bp.app_template_filter("day")
+def day(value) -> str:
+    """A date, or an ISO date string from a frozen version, in the active locale."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_date(value, "medium")
 
 
 def _categories(funding_round) -> dict:

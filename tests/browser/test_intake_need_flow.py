@@ -85,3 +85,25 @@ def test_poster_and_english_list(demo_server, phone_en):
     assert phone_en.get_by_role("heading", level=1).inner_text().startswith("Needs of")
     assert _no_horizontal_scroll(phone_en)
     screenshot(phone_en, "intake-needs-list-en")
+
+
+SMALL_TARGETS = """() => [...document.querySelectorAll('a, button, input, select, summary')]
+    .filter(el => el.offsetParent !== null && !el.closest('p, li, td, dd'))
+    .map(el => [el.outerHTML.slice(0, 60), el.getBoundingClientRect().height])
+    .filter(([, h]) => h < 44)"""
+
+
+def test_tap_targets_on_resident_pages(demo_server, phone):
+    for path in (
+        "/c/xingfuli",
+        "/c/fengqiao/needs/new",
+        "/c/xingfuli/needs",
+        "/needs/track",
+        "/c/xingfuli/needs/1",
+        "/c/xingfuli/proposals",
+        "/c/xingfuli/proposals/1",
+    ):
+        phone.goto(demo_server.url + path)
+        assert phone.evaluate(SMALL_TARGETS) == [], path
+        assert _no_horizontal_scroll(phone), path
+    screenshot(phone, "proposals-public-zh")
