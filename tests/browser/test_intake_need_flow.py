@@ -62,6 +62,7 @@ def test_resident_submits_a_need_and_checks_its_status(demo_server, phone):
     phone.get_by_label("密码").fill("demo-password-2026")
     phone.get_by_role("button", name="登录").click()
     phone.goto(demo_server.url + "/console/c/fengqiao/needs")
+    screenshot(phone, "intake-triage-zh")
     phone.get_by_role("link", name=re.compile("2号楼门口装一盏路灯")).click()
     assert "13800001234" in phone.locator("main").inner_text()  # staff see the contact
     phone.get_by_label("理由（居民可见）").fill("路灯属于物业维修范围，已转交物业公司处理。")
