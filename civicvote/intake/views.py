@@ -55,11 +55,12 @@ def _community(slug: str):
 
 
 def _submit_limit() -> str:
-    return current_app.config.get("RATELIMIT_NEEDS", "20 per hour")
+    # Generous enough for an assembly where many phones share one Wi-Fi address.
+    return current_app.config.get("RATELIMIT_NEEDS", "10 per minute; 60 per hour")
 
 
 def _support_limit() -> str:
-    return current_app.config.get("RATELIMIT_SUPPORT", "60 per hour")
+    return current_app.config.get("RATELIMIT_SUPPORT", "20 per minute; 120 per hour")
 
 
 def _public_base() -> str:

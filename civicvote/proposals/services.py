@@ -242,6 +242,9 @@ def save_draft(
     allowed_documents = list(funding_round.required_documents or [])
     docs = [d for d in dict.fromkeys(documents or []) if d in allowed_documents]
     creating = proposal is None
+    before = (
+        None if creating else {"total_fen": proposal.total_fen, "items": len(proposal.line_items)}
+    )
     if creating:
         proposal = Proposal(
             round_id=funding_round.id,
@@ -272,6 +275,20 @@ def save_draft(
         if not existing:
             raise
         return existing
+    record(
+        "proposal.create" if creating else "proposal.edit",
+        "proposal",
+        proposal.id,
+        actor=user,
+        community_id=funding_round.community_id,
+        before=before,
+        after={
+            "total_fen": proposal.total_fen,
+            "items": len(proposal.line_items),
+            "status": proposal.status,
+        },
+        public=proposal.version > 0,
+    )
     db.session.commit()
     return proposal
 
@@ -354,7 +371,11 @@ def check_message(check: dict) -> str:
         return (
             _("All required documents provided.")
             if ok
-            else _("Missing documents: %(names)s", names="、".join(check.get("missing", [])))
+            else _(
+                "Missing documents: %(names)s",
+                # TRANSLATORS: the separator between items of a list
+                names=_(", ").join(check.get("missing", [])),
+            )
         )
     return code
 

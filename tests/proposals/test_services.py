@@ -224,7 +224,17 @@ def test_return_revise_resubmit_then_approve_keeps_every_version(setup):
         .filter(AuditEvent.action.like("proposal.%"))
         .order_by(AuditEvent.id)
     ).all()
-    assert actions == ["proposal.submit", "proposal.return", "proposal.submit", "proposal.approve"]
+    assert actions == [
+        "proposal.create",
+        "proposal.submit",
+        "proposal.return",
+        "proposal.edit",
+        "proposal.submit",
+        "proposal.approve",
+    ]
+    # Cost edits are in the log with before and after totals.
+    edit = db.session.scalar(db.select(AuditEvent).filter_by(action="proposal.edit"))
+    assert edit.before["total_fen"] == 2_160_000 and edit.after["total_fen"] == 2_760_000
     with pytest.raises(Conflict):
         services.save_draft(
             funding_round, member, {"title": "x", "category_code": "elderly"}, proposal=proposal
