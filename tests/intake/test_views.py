@@ -66,7 +66,8 @@ def test_bad_input_gets_a_message_and_a_4xx(client, place, fields):
     token, nonce = _form(client, "/c/xfl/needs/new")
     response = client.post("/c/xfl/needs/new", data={"csrf_token": token, "nonce": nonce, **fields})
     assert response.status_code == 422
-    assert "field-error" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "field-error" in page and "请更正标出的内容" in page
     assert db.session.scalar(db.select(db.func.count(Need.id))) == 0
 
 
