@@ -692,6 +692,8 @@ def proposal_json(proposal: Proposal) -> dict:
         "line_items": data.get("line_items", []),
         "milestones": data.get("milestones", []),
         "need_ids": [n["id"] for n in data.get("needs", [])],
+        "documents": data.get("documents", []),
+        "automatic_checks": data.get("checks", []),
         "rejection_reason": proposal.rejection_reason if proposal.status == "rejected" else "",
         "reviews": [
             {
