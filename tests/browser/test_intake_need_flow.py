@@ -86,6 +86,10 @@ def test_poster_and_english_list(demo_server, phone_en):
     assert phone_en.get_by_role("heading", level=1).inner_text().startswith("Needs of")
     assert _no_horizontal_scroll(phone_en)
     screenshot(phone_en, "intake-needs-list-en")
+    phone_en.goto(demo_server.url + "/c/xingfuli/proposals/1")
+    costing = phone_en.locator(".costing").inner_text()
+    assert "¥21,600.00" in costing and "120 米 × ¥180.00" in costing and "CN¥" not in costing
+    screenshot(phone_en, "proposals-public-en")
 
 
 SMALL_TARGETS = """() => [...document.querySelectorAll('a, button, input, select, summary')]
