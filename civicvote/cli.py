@@ -154,6 +154,9 @@ def translations():
     """Extract, update and compile the message catalogs (wraps pybabel)."""
 
 
+IGNORED_DIRS = ".* node_modules build dist artifacts"
+
+
 def _pybabel(*args: str) -> None:
     pybabel = shutil.which("pybabel") or "pybabel"
     subprocess.run([pybabel, *args], check=True, cwd=PACKAGE_DIR.parent)  # noqa: S603
@@ -162,6 +165,7 @@ def _pybabel(*args: str) -> None:
 @translations.command("update")
 def translations_update():
     """Extract messages from code and templates and merge them into every catalog."""
+    # --ignore-dirs given explicitly: Babel's implicit default also skips "_"-folders (_macros).
     _pybabel(
         "extract",
         "-F",
@@ -170,6 +174,8 @@ def translations_update():
         "_l",
         "--no-location",
         "--sort-output",
+        "--ignore-dirs",
+        IGNORED_DIRS,
         "-o",
         "translations/messages.pot",
         ".",

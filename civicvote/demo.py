@@ -182,6 +182,31 @@ def _registry(community: Community, rng: random.Random, buildings: int) -> list[
     return households
 
 
+def _review_history(proposals: list[Proposal]) -> None:
+    """Approved demo proposals carry what approval leaves behind: a version and a review."""
+    from .proposals.models import ProposalVersion, Review
+    from .proposals.services import automatic_checks, snapshot
+
+    reviewer = db.session.scalar(db.select(User).filter_by(username="reviewer"))
+    for proposal in proposals:
+        db.session.refresh(proposal)
+        checks = automatic_checks(proposal)
+        frozen = snapshot(proposal)
+        frozen["checks"] = checks
+        db.session.add(ProposalVersion(proposal_id=proposal.id, number=1, snapshot=frozen))
+        db.session.add(
+            Review(
+                proposal_id=proposal.id,
+                version=1,
+                reviewer_id=reviewer.id if reviewer else None,
+                decision="approve",
+                comment="符合本轮规则，预算合理。",
+                automatic_checks=checks,
+            )
+        )
+    db.session.flush()
+
+
 def load_demo(seed: int = 2026) -> str:
     """Load the demo district into an empty database; returns a short summary for the console."""
     if db.session.scalar(db.select(Community).limit(1)) is not None:
@@ -321,6 +346,7 @@ def load_demo(seed: int = 2026) -> str:
         db.session.add(proposal)
         proposals.append(proposal)
     db.session.flush()
+    _review_history(proposals)
 
     ballot = Ballot(
         round_id=round_a.id,

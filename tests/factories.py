@@ -220,3 +220,72 @@ def check_in(of_ballot, voter_key: str):
     db.session.add(CheckIn(assembly_id=assembly.id, voter_key=voter_key))
     db.session.commit()
     return assembly
+
+
+# --- Intake, organizations and proposals (issue 3) ---------------------------------------
+
+
+def need(of: Community, funding_round: FundingRound, **fields):
+    """A need in ``funding_round``; accepted unless told otherwise."""
+    from civicvote.intake.models import Need
+    from civicvote.intake.services import new_tracking_code
+
+    values = {
+        "community_id": of.id,
+        "round_id": funding_round.id,
+        "tracking_code": new_tracking_code(),
+        "title": f"需求{next(_counter)}",
+        "category_code": "elderly",
+        "place": "3号楼",
+        "status": "accepted",
+        "support_count": 0,
+    }
+    values.update(fields)
+    obj = Need(**values)
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def organization(**fields):
+    from civicvote.organizations.models import APPROVED, Organization
+
+    n = next(_counter)
+    values = {
+        "name": f"社工服务中心{n}",
+        "registration_number": f"52320508MJ{n:07d}X",
+        "contact_name": "陈晓",
+        "contact_phone": "0512-65000000",
+        "status": APPROVED,
+    }
+    values.update(fields)
+    obj = Organization(**values)
+    db.session.add(obj)
+    db.session.commit()
+    return obj
+
+
+def org_member(org, of: Community, username: str | None = None) -> User:
+    """An account of ``org`` with the org_member role in ``of``."""
+    return user(username, roles=[(of, "org_member")], organization_id=org.id)
+
+
+def draft(funding_round: FundingRound, member: User, needs=(), items=None, **fields):
+    """A draft proposal saved through the service, as a member would."""
+    from civicvote.proposals.services import save_draft
+
+    data = {
+        "title": "楼道扶手",
+        "summary": "为3号楼加装扶手。",
+        "category_code": "elderly",
+        "beneficiaries_count": 120,
+        "location": "3号楼",
+    }
+    data.update(fields)
+    return save_draft(
+        funding_round,
+        member,
+        data,
+        items=items if items is not None else [("不锈钢扶手", "120", "米", "180")],
+        need_ids=[n.id for n in needs],
+    )

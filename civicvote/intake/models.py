@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..errors import InvalidTransition
 from ..extensions import db
 from ..timeutil import utcnow
 
@@ -17,6 +18,19 @@ CHANNEL_LABELS = {
     "assembly": _l("Assembly"),
 }
 NEED_STATUSES = ("new", "accepted", "declined", "merged")
+NEED_STATUS_LABELS = {
+    "new": _l("Received, waiting for a decision"),
+    "accepted": _l("Accepted"),
+    "declined": _l("Declined"),
+    "merged": _l("Merged with a similar need"),
+}
+# The triage state machine: which status each status may move to.
+NEED_TRANSITIONS = {
+    "new": {"accepted", "declined", "merged"},
+    "accepted": {"declined", "merged"},
+    "declined": {"accepted"},
+    "merged": set(),
+}
 
 
 class Need(db.Model):
@@ -37,6 +51,8 @@ class Need(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="new")
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id"))
+    # A one-time key from the form that created the need: a double submit finds the first need.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     support_count: Mapped[int] = mapped_column(Integer, default=0)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -44,6 +60,27 @@ class Need(db.Model):
 
     community = relationship("Community")
     merged_into = relationship("Need", remote_side=[id])
+
+    @property
+    def status_label(self):
+        return NEED_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def channel_label(self):
+        return CHANNEL_LABELS.get(self.channel, self.channel)
+
+    def change_status(self, new_status: str) -> None:
+        """Move to ``new_status`` if triage allows it; raise InvalidTransition otherwise."""
+        if new_status not in NEED_TRANSITIONS.get(self.status, set()):
+            raise InvalidTransition(
+                _l(
+                    "A need that is %(old)s cannot become %(new)s.",
+                    old=NEED_STATUS_LABELS.get(self.status, self.status),
+                    new=NEED_STATUS_LABELS.get(new_status, new_status),
+                ),
+                code="need_transition",
+            )
+        self.status = new_status
 
 
 class NeedSupport(db.Model):

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..errors import InvalidTransition
 from ..extensions import db
 from ..timeutil import utcnow
 
@@ -32,6 +33,17 @@ STATUS_LABELS = {
     "rejected": _l("Rejected"),
     "withdrawn": _l("Withdrawn"),
 }
+
+# The proposal state machine: which status each status may move to.
+PROPOSAL_TRANSITIONS = {
+    "draft": {"submitted", "withdrawn"},
+    "submitted": {"approved", "returned", "rejected", "withdrawn"},
+    "returned": {"submitted", "withdrawn"},
+    "approved": set(),
+    "rejected": set(),
+    "withdrawn": set(),
+}
+EDITABLE_STATUSES = ("draft", "returned")
 
 proposal_needs = Table(
     "proposal_needs",
@@ -61,6 +73,10 @@ class Proposal(db.Model):
     total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     version: Mapped[int] = mapped_column(Integer, default=0)
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    # Names of the round's required documents the organization says it has provided.
+    documents: Mapped[list] = mapped_column(JSON, default=list)
+    # A one-time key from the form that created the draft: a double submit finds the first one.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -93,6 +109,28 @@ class Proposal(db.Model):
     @property
     def status_label(self):
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def is_public(self) -> bool:
+        """Drafts stay private to the organization until first submitted."""
+        return self.status != "draft" and (self.version > 0 or self.status == "approved")
+
+    def change_status(self, new_status: str) -> None:
+        """Move to ``new_status`` if the review process allows it; raise InvalidTransition."""
+        if new_status not in PROPOSAL_TRANSITIONS.get(self.status, set()):
+            raise InvalidTransition(
+                _l(
+                    "A proposal that is %(old)s cannot become %(new)s.",
+                    old=STATUS_LABELS.get(self.status, self.status),
+                    new=STATUS_LABELS.get(new_status, new_status),
+                ),
+                code="proposal_transition",
+            )
+        self.status = new_status
 
 
 class LineItem(db.Model):

@@ -17,7 +17,7 @@ class ResidentForm(BaseForm):
     external_ref = StringField(_l("Reference number"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60)])
     building = StringField(_l("Building"), validators=[DataRequired(), Length(max=20)])
-    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
+    unit = StringField(_l("Building unit"), validators=[Optional(), Length(max=20)])
     room = StringField(_l("Room"), validators=[DataRequired(), Length(max=20)])
     birth_year = IntegerField(
         _l("Year of birth"),

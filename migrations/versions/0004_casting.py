@@ -1,7 +1,7 @@
 """Cast ballots without SQLite's hidden rowid
 
 Revision ID: 0004_casting
-Revises: 0001
+Revises: 0002_intake
 Create Date: 2026-11-26 22:20:00
 
 A SQLite table whose primary key is not an INTEGER still numbers its rows with a hidden, increasing
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = "0004_casting"
-down_revision = "0001"
+down_revision = "0002_intake"
 branch_labels = None
 depends_on = None
 

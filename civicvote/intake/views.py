@@ -1,0 +1,349 @@
+"""Needs: the resident form, tracking, the public list, "me too", the poster, staff triage."""
+
+import secrets
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.models import CLERK, ORGANIZER
+from ..communities.services import get_community
+from ..errors import DomainError
+from ..extensions import db, limiter
+from ..forms import choices
+from ..rounds.services import current_round, round_for_needs
+from ..security import community_required
+from . import bp
+from .forms import ActionForm, DeclineForm, MergeForm, NeedForm, StaffNeedForm
+from .models import CHANNEL_LABELS, NEED_STATUS_LABELS, Need
+from .posters import qr_svg
+from .services import (
+    accept_need,
+    decline_need,
+    find_by_code,
+    format_code,
+    get_need,
+    has_supported,
+    list_needs,
+    merge_needs,
+    need_counts,
+    normalize_code,
+    places,
+    proposals_answering,
+    resolve,
+    submit_need,
+    support_need,
+)
+
+SUPPORTER_COOKIE = "civicvote_supporter"
+
+
+def _community(slug: str):
+    community = get_community(slug)
+    if community is None:
+        abort(404)
+    return community
+
+
+def _submit_limit() -> str:
+    # Generous enough for an assembly where many phones share one Wi-Fi address.
+    return current_app.config.get("RATELIMIT_NEEDS", "10 per minute; 60 per hour")
+
+
+def _support_limit() -> str:
+    return current_app.config.get("RATELIMIT_SUPPORT", "20 per minute; 120 per hour")
+
+
+def _public_base() -> str:
+    return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root).rstrip("/")
+
+
+def _category_names(funding_round) -> dict:
+    return {c.code: c.name for c in funding_round.categories} if funding_round else {}
+
+
+@bp.route("/c/<slug>/needs/new", methods=["GET", "POST"])
+@limiter.limit(_submit_limit, methods=["POST"])
+def submit(slug: str):
+    community = _community(slug)
+    funding_round = round_for_needs(community)
+    if funding_round is None:
+        return render_template("intake/closed.html", community=community), 200
+    form = NeedForm()
+    form.set_categories(funding_round)
+    if request.method == "GET":
+        form.nonce.data = secrets.token_urlsafe(24)
+    if form.validate_on_submit():
+        try:
+            need = submit_need(
+                community,
+                title=form.title.data,
+                description=form.description.data or "",
+                category_code=form.category.data or "",
+                place=form.place.data or "",
+                contact=form.contact.data or "",
+                submission_key=form.nonce.data or None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            return redirect(url_for("intake.track", code=need.tracking_code, new=1))
+    status = 422 if form.is_submitted() else 200
+    return render_template(
+        "intake/submit.html", community=community, round=funding_round, form=form
+    ), status
+
+
+@bp.get("/needs/track")
+def track_lookup():
+    code = request.args.get("code", "")
+    if code:
+        need = find_by_code(code)
+        if need is not None:
+            return redirect(url_for("intake.track", code=need.tracking_code))
+        flash(_("No need has this code. Check the code and try again."), "error")
+        return render_template("intake/lookup.html", code=code[:40]), 404
+    return render_template("intake/lookup.html", code="")
+
+
+@bp.get("/needs/track/<code>")
+@limiter.limit("60 per minute")
+def track(code: str):
+    need = find_by_code(code)
+    if need is None:
+        abort(404)
+    if normalize_code(code) != code:
+        return redirect(url_for("intake.track", code=need.tracking_code))
+    current = resolve(need)
+    return render_template(
+        "intake/track.html",
+        need=need,
+        current=current,
+        code=format_code(need.tracking_code),
+        is_new=request.args.get("new") == "1",
+        categories=_category_names(need.community and current_round(need.community)),
+        proposals=proposals_answering(current),
+        form=ActionForm(),
+    )
+
+
+@bp.get("/c/<slug>/needs")
+def index(slug: str):
+    community = _community(slug)
+    funding_round = current_round(community)
+    status = request.args.get("status", "")
+    category = request.args.get("category", "")
+    place = request.args.get("place", "")[:100]
+    needs, counts, place_options = [], None, []
+    if funding_round is not None:
+        if status not in ("", "new", "accepted", "declined"):
+            status = ""
+        if category not in funding_round.category_codes():
+            category = ""
+        needs = list_needs(funding_round, status=status, category=category, place=place)
+        counts = need_counts(funding_round)
+        place_options = places(funding_round)
+    return render_template(
+        "intake/index.html",
+        community=community,
+        round=funding_round,
+        needs=needs,
+        counts=counts,
+        filters={"status": status, "category": category, "place": place},
+        places=place_options,
+        statuses={k: v for k, v in NEED_STATUS_LABELS.items() if k != "merged"},
+        categories=_category_names(funding_round),
+        open_for_needs=round_for_needs(community) is not None,
+    )
+
+
+@bp.get("/c/<slug>/needs/<int:need_id>")
+def show(slug: str, need_id: int):
+    community = _community(slug)
+    need = get_need(community, need_id)
+    if need.status == "merged":
+        target = resolve(need)
+        return redirect(url_for("intake.show", slug=slug, need_id=target.id))
+    return render_template(
+        "intake/show.html",
+        community=community,
+        need=need,
+        categories=_category_names(current_round(community)),
+        supported=has_supported(need, request.cookies.get(SUPPORTER_COOKIE)),
+        proposals=proposals_answering(need),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/c/<slug>/needs/<int:need_id>/support")
+@limiter.limit(_support_limit)
+def support(slug: str, need_id: int):
+    community = _community(slug)
+    need = get_need(community, need_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    secret = request.cookies.get(SUPPORTER_COOKIE) or ""
+    fresh = len(secret) < 16 or len(secret) > 100
+    if fresh:
+        secret = secrets.token_urlsafe(24)
+    target, created = support_need(need, secret)
+    flash(
+        _("Thank you: your support is counted.")
+        if created
+        else _("You have already supported this need."),
+        "success",
+    )
+    if request.form.get("back") == "track":
+        destination = url_for("intake.track", code=need.tracking_code)
+    else:
+        destination = url_for("intake.show", slug=slug, need_id=target.id)
+    response = make_response(redirect(destination))
+    if fresh:
+        response.set_cookie(
+            SUPPORTER_COOKIE,
+            secret,
+            max_age=2 * 365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
+    return response
+
+
+@bp.get("/c/<slug>/poster")
+def poster(slug: str):
+    community = _community(slug)
+    target = _public_base() + url_for("intake.submit", slug=slug)
+    return render_template(
+        "intake/poster.html",
+        community=community,
+        target=target,
+        qr=qr_svg(target, _("QR code: submit a need")),
+    )
+
+
+# --- Staff -------------------------------------------------------------------------------
+
+
+@bp.route("/console/c/<slug>/needs/new", methods=["GET", "POST"])
+@community_required(ORGANIZER, CLERK)
+def staff_submit(community):
+    funding_round = round_for_needs(community)
+    if funding_round is None:
+        flash(_("This community is not collecting needs at the moment."), "error")
+        return redirect(url_for("intake.triage", slug=community.slug))
+    form = StaffNeedForm()
+    form.set_categories(funding_round)
+    if request.method == "GET":
+        form.nonce.data = secrets.token_urlsafe(24)
+        form.channel.data = "visit"
+    if form.validate_on_submit():
+        try:
+            need = submit_need(
+                community,
+                title=form.title.data,
+                description=form.description.data or "",
+                category_code=form.category.data or "",
+                place=form.place.data or "",
+                contact=form.contact.data or "",
+                channel=form.channel.data,
+                entered_by=current_user,
+                submission_key=form.nonce.data or None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            flash(
+                _(
+                    "Need recorded. Its tracking code is %(code)s: give it to the resident.",
+                    code=format_code(need.tracking_code),
+                ),
+                "success",
+            )
+            return redirect(url_for("intake.staff_submit", slug=community.slug))
+    status = 422 if form.is_submitted() else 200
+    return render_template("intake/staff_submit.html", community=community, form=form), status
+
+
+@bp.get("/console/c/<slug>/needs")
+@community_required(ORGANIZER, CLERK)
+def triage(community):
+    funding_round = current_round(community)
+    status = request.args.get("status", "new")
+    if status not in ("", *NEED_STATUS_LABELS):
+        status = "new"
+    needs = list_needs(funding_round, status=status, include_merged=True) if funding_round else []
+    return render_template(
+        "intake/triage.html",
+        community=community,
+        round=funding_round,
+        needs=needs,
+        status=status,
+        statuses=NEED_STATUS_LABELS,
+        counts=need_counts(funding_round) if funding_round else None,
+        channels=CHANNEL_LABELS,
+        categories=_category_names(funding_round),
+        can_triage=current_user.has_role(community.id, ORGANIZER),
+    )
+
+
+def _triage_forms(community, need: Need):
+    merge_form = MergeForm(prefix="merge")
+    candidates = [
+        n
+        for n in list_needs(current_round(community)) or []
+        if n.id != need.id and n.status in ("new", "accepted") and n.round_id == need.round_id
+    ]
+    merge_form.target.choices = choices((n.id, f"#{n.id} {n.title}") for n in candidates)
+    return DeclineForm(prefix="decline"), merge_form
+
+
+@bp.route("/console/c/<slug>/needs/<int:need_id>", methods=["GET", "POST"])
+@community_required(ORGANIZER)
+def triage_need(community, need_id: int):
+    need = get_need(community, need_id)
+    decline_form, merge_form = _triage_forms(community, need)
+    action = request.form.get("action")
+    status = 200
+    if request.method == "POST":
+        try:
+            if action == "accept" and ActionForm().validate_on_submit():
+                accept_need(need, actor=current_user)
+                flash(_("The need was accepted."), "success")
+                return redirect(url_for("intake.triage", slug=community.slug))
+            if action == "decline" and decline_form.validate_on_submit():
+                decline_need(need, decline_form.reason.data, actor=current_user)
+                flash(_("The need was declined; the resident sees the reason."), "success")
+                return redirect(url_for("intake.triage", slug=community.slug))
+            if action == "merge" and merge_form.validate_on_submit():
+                target = get_need(community, merge_form.target.data)
+                merge_needs(need, target, actor=current_user)
+                flash(_("The needs were merged."), "success")
+                return redirect(url_for("intake.triage", slug=community.slug))
+            status = 422
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            status = error.status_code
+    return render_template(
+        "intake/triage_need.html",
+        community=community,
+        need=need,
+        decline_form=decline_form,
+        merge_form=merge_form,
+        accept_form=ActionForm(),
+        categories=_category_names(current_round(community)),
+        code=format_code(need.tracking_code),
+    ), status
