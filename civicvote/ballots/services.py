@@ -50,7 +50,6 @@ from ..checkin.models import Assembly, CheckIn
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..proposals.models import Proposal
-from ..registry.models import Household, Resident
 from ..rounds.models import VOTE_UNIT_RESIDENT, FundingRound
 from ..timeutil import utcnow
 from .credentials import SHORT_ALPHABET, find_credential, hash_secret, normalize_short_code
@@ -960,17 +959,14 @@ class Tally:
 
 
 def eligible_count(ballot: Ballot) -> int:
-    """Eligible voters of the ballot's community: residents, or households with one."""
+    """Eligible voters of the ballot's round, by the registry's rule: residents, or households."""
+    from ..registry.services import eligible_residents_query
+
     funding_round = ballot.round
-    residents = select(Resident).filter_by(community_id=funding_round.community_id, eligible=True)
+    eligible = eligible_residents_query(funding_round.community_id, funding_round.year).subquery()
     if funding_round.vote_unit == VOTE_UNIT_RESIDENT:
-        return db.session.scalar(select(func.count()).select_from(residents.subquery())) or 0
-    query = (
-        select(func.count(func.distinct(Household.id)))
-        .join(Resident, Resident.household_id == Household.id)
-        .where(Household.community_id == funding_round.community_id, Resident.eligible.is_(True))
-    )
-    return db.session.scalar(query) or 0
+        return db.session.scalar(select(func.count()).select_from(eligible)) or 0
+    return db.session.scalar(select(func.count(func.distinct(eligible.c.household_id)))) or 0
 
 
 def _aggregate(ballot: Ballot) -> list[tuple[str, object, int]]:
