@@ -64,10 +64,11 @@ def register_blueprints(app: Flask) -> None:
     from .accounts import bp as accounts_bp
     from .api import bp as api_bp
     from .audit import bp as audit_bp
+    from .board import bp as board_bp
     from .communities import bp as communities_bp
     from .main import bp as main_bp
 
-    for blueprint in (main_bp, accounts_bp, communities_bp, audit_bp, api_bp):
+    for blueprint in (main_bp, accounts_bp, communities_bp, audit_bp, board_bp, api_bp):
         app.register_blueprint(blueprint)
     # The JSON API authenticates with credentials in the body, not cookies.
     csrf.exempt(api_bp)
