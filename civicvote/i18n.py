@@ -51,7 +51,10 @@ def number(value) -> str:
 
 
 def register_template_helpers(app) -> None:
+    from .qr import qr_svg
+
     app.jinja_env.globals.update(
+        qr_svg=qr_svg,
         html_lang=html_lang,
         LOCALE_NAMES=LOCALE_NAMES,
         get_locale=get_locale,

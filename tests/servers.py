@@ -35,9 +35,16 @@ def civicvote(args: list[str], env: dict, timeout: float = 300) -> subprocess.Co
 class Server:
     """``civicvote serve`` on a free port; ``stop()`` ends it."""
 
-    def __init__(self, env: dict, workers: int = 1, threads: int = 4, log_path: Path | None = None):
+    def __init__(
+        self,
+        env: dict,
+        workers: int = 1,
+        threads: int = 4,
+        log_path: Path | None = None,
+        port: int | None = None,
+    ):
         self.env = env
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = open(log_path, "w") if log_path else None  # noqa: SIM115 (closed in stop)

@@ -16,6 +16,8 @@ class Community(db.Model):
     district: Mapped[str] = mapped_column(String(100), default="")
     address: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # The presenter's choice of what the public screens show: auto (rotate) or one panel.
+    board_panel: Mapped[str] = mapped_column(String(20), default="auto", server_default="auto")
 
     rounds = relationship("FundingRound", back_populates="community", order_by="FundingRound.id")
 

@@ -11,7 +11,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from ..audit.services import record
-from ..ballots.credentials import find_credential
+from ..ballots.credentials import extract_secret, find_credential
 from ..ballots.models import Ballot, Credential
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
@@ -396,9 +396,7 @@ def _building_of(voter_key: str) -> str:
 
 def credential_for_round(round_id: int, secret: str) -> Credential | None:
     """A voter card of any ballot of the round, found by its token, its link or its short code."""
-    secret = (secret or "").strip()
-    if "/v/" in secret:  # the whole personal link was pasted or scanned
-        secret = secret.rsplit("/v/", 1)[1].split("?")[0].split("#")[0].strip("/")
+    secret = extract_secret(secret or "")
     ballot_ids = db.session.scalars(db.select(Ballot.id).filter_by(round_id=round_id))
     for ballot_id in ballot_ids:
         credential = find_credential(ballot_id, secret)

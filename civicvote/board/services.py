@@ -1,0 +1,185 @@
+"""What the public board shows, assembled from the round, its ballot, check-ins and results.
+
+Every worker computes the same snapshot from the database, so boards served by different
+workers (or hosts) agree; a short per-process cache keeps a thousand polling screens cheap.
+"""
+
+import hashlib
+import json
+import threading
+import time
+
+from ..ballots.models import Ballot
+from ..communities.models import Community
+from ..extensions import db
+from ..results.models import AllocationRun
+from ..rounds.models import FundingRound
+
+PANELS = ("auto", "attendance", "results", "funded")
+CACHE_SECONDS = 0.5
+
+_cache: dict = {}
+_cache_lock = threading.Lock()
+
+
+def current_ballot(community: Community) -> Ballot | None:
+    """The ballot the board follows: an open or paused one, else the latest closed, else a draft."""
+    ballots = list(
+        db.session.scalars(
+            db.select(Ballot)
+            .join(FundingRound)
+            .filter(FundingRound.community_id == community.id)
+            .order_by(Ballot.id.desc())
+        )
+    )
+    for wanted in (("open", "paused"), ("closed",), ("draft",)):
+        for ballot in ballots:
+            if ballot.status in wanted:
+                return ballot
+    return None
+
+
+def results_visible(ballot: Ballot) -> bool:
+    """Some ballots keep results hidden until they close."""
+    return ballot.status == "closed" or (ballot.results_visible_live and ballot.status != "draft")
+
+
+def _funded(funding_round: FundingRound) -> list[dict]:
+    run = db.session.scalar(
+        db.select(AllocationRun)
+        .filter_by(round_id=funding_round.id)
+        .filter(AllocationRun.status.in_(("provisional", "final")))
+        .order_by(AllocationRun.id.desc())
+        .limit(1)
+    )
+    if run is None:
+        return []
+    projects = []
+    for item in run.projects:
+        if not item.funded:
+            continue
+        proposal = item.proposal
+        done = sum(1 for m in proposal.milestones if m.actual_date is not None)
+        total = len(proposal.milestones)
+        projects.append(
+            {
+                "proposal_id": proposal.id,
+                "title": proposal.title,
+                "amount_fen": item.amount_fen,
+                "status": run.status,
+                "progress_percent": round(100 * done / total) if total else 0,
+            }
+        )
+    return projects
+
+
+def snapshot(community: Community) -> dict:
+    """The board's data for one community, without any time-dependent field."""
+    from ..ballots.services import tally
+    from ..checkin.services import quorum_status
+
+    ballot = current_ballot(community)
+    data: dict = {
+        "community": {"id": community.id, "name": community.name, "slug": community.slug},
+        "panel": community.board_panel or "auto",
+        "round": None,
+        "ballot": None,
+        "attendance": None,
+        "turnout": None,
+        "results": None,
+        "funded": [],
+    }
+    funding_round = ballot.round if ballot else (community.rounds[-1] if community.rounds else None)
+    if funding_round is not None:
+        data["round"] = {
+            "id": funding_round.id,
+            "name": funding_round.name,
+            "phase": funding_round.phase,
+            "budget_fen": funding_round.budget_fen,
+        }
+        data["funded"] = _funded(funding_round)
+    if ballot is None:
+        return data
+    data["ballot"] = {
+        "id": ballot.id,
+        "title": ballot.title,
+        "status": ballot.status,
+        "method": ballot.method,
+        "mode": ballot.mode,
+        "pass_threshold_percent": ballot.pass_threshold_percent,
+        "results_visible": results_visible(ballot),
+    }
+    data["attendance"] = quorum_status(ballot)
+    counts = tally(ballot.id)
+    cast = counts.ballots_cast
+    data["turnout"] = {"cast": cast, "eligible": counts.eligible, "percent": counts.turnout_percent}
+    if data["ballot"]["results_visible"]:
+        funded_ids = {p["proposal_id"] for p in data["funded"]}
+        rows = []
+        for item in ballot.items:
+            votes = counts.votes.get(item.proposal_id, 0)
+            rows.append(
+                {
+                    "proposal_id": item.proposal_id,
+                    "title": item.proposal.title,
+                    "cost_fen": item.proposal.total_fen,
+                    "votes": votes,
+                    "passes": cast > 0 and votes * 100 > ballot.pass_threshold_percent * cast,
+                    "funded": item.proposal_id in funded_ids,
+                }
+            )
+        rows.sort(key=lambda row: (-row["votes"], row["cost_fen"], row["proposal_id"]))
+        data["results"] = rows
+    return data
+
+
+def version_of(data: dict) -> str:
+    """A short stable hash of a snapshot: the ETag boards poll with."""
+    encoded = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:20]
+
+
+def cached(key, compute, seconds: float | None = None):
+    """``compute()``'s value, reused by this worker for ``seconds`` under ``key``."""
+    seconds = CACHE_SECONDS if seconds is None else seconds
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit and hit[0] > now:
+            return hit[1]
+    value = compute()
+    with _cache_lock:
+        _cache[key] = (now + seconds, value)
+        if len(_cache) > 1000:  # bounded: drop expired entries
+            for stale in [k for k, (expiry, _) in _cache.items() if expiry <= now]:
+                _cache.pop(stale, None)
+    return value
+
+
+def forget(community_id: int) -> None:
+    """Drop this worker's cached boards of a community (after a presenter change)."""
+    with _cache_lock:
+        for key in [k for k in _cache if k[0] == community_id]:
+            _cache.pop(key, None)
+
+
+def set_panel(community: Community, panel: str, *, actor) -> None:
+    """The presenter's choice of what every screen shows."""
+    from ..audit.services import record
+    from ..errors import DomainError
+
+    if panel not in PANELS:
+        raise DomainError("unknown panel", code="bad_panel")
+    before = community.board_panel
+    community.board_panel = panel
+    record(
+        "board.panel",
+        "community",
+        community.id,
+        actor=actor,
+        community_id=community.id,
+        before={"panel": before},
+        after={"panel": panel},
+    )
+    db.session.commit()
+    forget(community.id)

@@ -1,0 +1,171 @@
+"""The public board (kiosk screens and phones) and the presenter's control."""
+
+import time
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.models import ORGANIZER
+from ..ballots.credentials import base_url_for
+from ..communities.services import get_community
+from ..errors import DomainError
+from ..forms import BaseForm
+from ..security import community_required
+from ..timeutil import utcnow
+from . import bp
+from .charts import bars
+from .services import PANELS, cached, set_panel, snapshot, version_of
+
+LAYOUTS = ("landscape", "portrait")
+
+
+def _layout() -> str:
+    layout = request.args.get("layout", "landscape")
+    return layout if layout in LAYOUTS else "landscape"
+
+
+def _board(community) -> tuple[dict, str, int]:
+    """The snapshot, its version and when it was read (ms since the epoch), shared by all
+    viewers of this worker for a moment.
+
+    Workers read at different moments, so a board polling several of them could be handed an
+    older snapshot after a newer one; the read time lets the page keep only the newest.
+    """
+
+    def compute():
+        read_at = int(time.time() * 1000)
+        data = snapshot(community)
+        return data, version_of(data), read_at
+
+    return cached((community.id, "data"), compute)
+
+
+def _panel_context(community, data: dict, layout: str) -> dict:
+    """What templates/board/_panels.html needs, for the page and for live updates alike."""
+    result_bars = None
+    if data["results"]:
+        result_bars = bars(
+            [
+                (row["title"], row["votes"], str(row["votes"]), row["funded"] or row["passes"])
+                for row in data["results"]
+            ]
+        )
+    return {
+        "community": community,
+        "data": data,
+        "result_bars": result_bars,
+        "layout": layout,
+        "vote_url": base_url_for(current_app.config, request.url_root)
+        + url_for("ballots.enter_code"),
+    }
+
+
+def _render_panels(community, data: dict, layout: str) -> str:
+    return render_template("board/_panels.html", **_panel_context(community, data, layout))
+
+
+def _load(slug: str):
+    community = get_community(slug)
+    if community is None:
+        abort(404)
+    return community
+
+
+@bp.get("/c/<slug>/board")
+def board(slug: str):
+    community = _load(slug)
+    data, version, read_at = _board(community)
+    layout = _layout()
+    return render_template(
+        "board/board.html",
+        version=version,
+        generated_at=utcnow(),
+        **_panel_context(community, data, layout),
+    )
+
+
+@bp.get("/c/<slug>/board/live")
+def live(slug: str):
+    """The board's panels as HTML in JSON, with an ETag: 304 while nothing changed."""
+    community = _load(slug)
+    data, version, read_at = _board(community)
+    layout = _layout()
+    etag = f"{version}-{get_locale()}-{layout}"
+    if request.if_none_match.contains(etag):
+        response = make_response("", 304)
+    else:
+
+        def render():
+            return {
+                "version": version,
+                "panel": data["panel"],
+                "stats": _stats(data),
+                "html": _render_panels(community, data, layout),
+            }
+
+        body = cached((community.id, "html", str(get_locale()), layout), render)
+        if body["version"] != version:  # the data moved on since this HTML was cached
+            body = render()
+        response = jsonify(body)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _stats(data: dict) -> dict:
+    """The headline numbers, for clients that want them without the markup."""
+    return {
+        "cast": (data["turnout"] or {}).get("cast", 0),
+        "present": (data["attendance"] or {}).get("present", 0),
+    }
+
+
+@bp.route("/console/c/<slug>/board", methods=["GET", "POST"])
+@community_required(ORGANIZER)
+def presenter(community):
+    form = BaseForm()
+    if request.method == "POST":
+        panel = request.form.get("panel", "")
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            set_panel(community, panel, actor=current_user)
+        except DomainError:
+            flash(_("Choose one of the panels."), "error")
+            return render_template(
+                "board/presenter.html", community=community, form=form, panels=PANELS
+            ), 422
+        flash(_("The screens now show: %(panel)s", panel=panel_label(panel)), "success")
+        return redirect(url_for("board.presenter", slug=community.slug))
+    return render_template("board/presenter.html", community=community, form=form, panels=PANELS)
+
+
+def panel_label(panel: str) -> str:
+    return {
+        "auto": _("Rotate through all panels"),
+        "attendance": _("Attendance and quorum"),
+        "results": _("Results"),
+        "funded": _("Funded projects"),
+    }.get(panel, panel)
+
+
+@bp.app_context_processor
+def board_helpers():
+    from ..ballots.models import STATUS_LABELS
+
+    return {
+        "panel_label": panel_label,
+        "ballot_status_label": lambda status: STATUS_LABELS.get(status, status),
+    }
