@@ -393,13 +393,11 @@ def test_paper_ballot_after_a_phone_vote_is_refused_and_logged(app):
     assert count(PaperBallotEntry) == 0
 
 
-def test_sqlite_vote_takes_the_write_lock_before_reading(app):
+def test_sqlite_vote_takes_the_write_lock_before_reading(sqlite_app):
     """On SQLite the casting transaction starts with BEGIN IMMEDIATE: no other writer can start
     between its reads and its writes."""
     import sqlite3
 
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's locking only")
     ballot = factories.ballot()
     services._lock_ballot(ballot.id, exclusive=False)
     other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
