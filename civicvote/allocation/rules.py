@@ -17,7 +17,7 @@ project. Reason codes (``Reason.code``) and their parameters:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -57,6 +57,7 @@ def allocate(
     utility: str | None = None,
     rank_by: str = "score",
     step: Amount = 1,
+    tally: tuple[Mapping[str, int], Mapping[str, Amount]] | None = None,
 ) -> Outcome:
     """Run an allocation rule.
 
@@ -71,6 +72,8 @@ def allocate(
     utility is the project's cost) or ``points`` (default for cumulative/scoring);
     ``completion`` is ``none``, ``add1`` (raise each voter's budget by ``step`` while the
     outcome still fits), ``greedy`` (greedy by votes over what is left) or ``add1+greedy``.
+    ``tally``: optional ``(votes, score)`` per project id replacing the counts from ``votes``
+    (for Pabulib files published without ballots; greedy rules only).
     """
     projects = list(projects)
     ids = [p.id for p in projects]
@@ -92,7 +95,7 @@ def allocate(
         unknown = set(ballot) - known
         if unknown:
             raise ValueError(f"ballot names unknown project(s): {sorted(unknown)}")
-    ctx = _Context(projects, votes, sources, threshold, tb, rank_by)
+    ctx = _Context(projects, votes, sources, threshold, tb, rank_by, tally)
     if rule == "mes":
         if completion not in COMPLETIONS:
             raise ValueError(f"unknown completion {completion!r}")
@@ -103,7 +106,7 @@ def allocate(
 class _Context:
     """Tallies and bookkeeping shared by the rules."""
 
-    def __init__(self, projects, votes, sources, threshold, tb, rank_by) -> None:
+    def __init__(self, projects, votes, sources, threshold, tb, rank_by, tally=None) -> None:
         self.projects = projects
         self.by_id = {p.id: p for p in projects}
         self.votes = votes
@@ -111,7 +114,7 @@ class _Context:
         self.threshold = threshold
         self.tb = tb
         self.key = tb.key(projects)
-        count, score = votes.tally()
+        count, score = votes.tally() if tally is None else tally
         self.count = {p.id: count.get(p.id, 0) for p in projects}
         self.score = {p.id: exact(Fraction(score.get(p.id, 0))) for p in projects}
         if rank_by not in ("score", "votes"):
