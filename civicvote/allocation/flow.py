@@ -138,10 +138,12 @@ class Funds:
             project = self.projects[pid]
             node, match_node = 2 + i, 2 + n_p + i
             self.entry[pid] = g.add_edge(0, node, 0)  # opened when the project is added
+            # Edge order is the search order: earmarked money (matching, then restricted) is
+            # tried before general money, which stays free for projects only it can pay.
             if self.ratio is not None:
                 cap = math.floor(self._match_cap(project) * self.scale)
                 g.add_edge(node, match_node, cap)
-            for s in self.sources:
+            for s in sorted(self.sources, key=lambda s: (s.kind != MATCHING, s.kind == GENERAL)):
                 if not s.may_pay(project):
                     continue
                 cap = big if s.per_project_cap is None else int(s.per_project_cap * self.scale)
@@ -151,8 +153,10 @@ class Funds:
     def try_add(self, project_id: str) -> tuple[bool, Amount]:
         """Fund ``project_id`` if the sources can still pay all selected projects plus it.
 
-        Returns ``(added, available)`` where ``available`` is how much of its cost could be
-        paid on top of the projects already selected.
+        Returns ``(added, available)`` where ``available`` is the most the sources could put
+        into it on top of the projects already selected (matching money counted up to its
+        per-project limit for a fully paid project, so for a partial payment it is an upper
+        bound).
         """
         project = self.projects[project_id]
         cost = Fraction(project.cost)
