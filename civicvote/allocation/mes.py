@@ -14,6 +14,7 @@ pabutools' ``method_of_equal_shares`` (including its stopping rule for ``add1``)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -101,44 +102,104 @@ class _Prepared:
         self.uniform = all(len(items) <= 1 for items in self.project_items)
 
 
-def run_mes(inp: MESInput, budget_per_voter: Fraction, prepared: _Prepared | None = None) -> MESRun:
-    """Run MES once with every voter starting at ``budget_per_voter``."""
+class _Validity:
+    """Tracks how far the budget per voter can grow before any decision of a run may change.
+
+    Every quantity in a run is a linear function ``a + b * x`` of the starting budget per
+    voter ``x`` while the run's decisions (who pays in full, who is cheapest, what is
+    affordable) stay the same. Each decision is a sign condition on such a function; the
+    run's outcome is therefore the same for every ``x`` from the current value up to the
+    first root of any of them. ``add1`` uses that to skip increments that cannot change the
+    outcome.
+    """
+
+    __slots__ = ("x", "until")
+
+    def __init__(self, x: Fraction) -> None:
+        self.x = x
+        self.until: Fraction | None = None  # None: no limit found
+
+    def holds(self, a: Fraction, b: Fraction, value: Fraction) -> None:
+        """Record that the sign of ``a + b*x`` (now ``value``) matters."""
+        if not b:
+            return
+        if not value:
+            root = self.x  # a tie that moves at once: valid at this budget only
+        else:
+            root = -a / b
+            if root <= self.x:
+                return
+        if self.until is None or root < self.until:
+            self.until = root
+
+
+def run_mes(
+    inp: MESInput,
+    budget_per_voter: Fraction,
+    prepared: _Prepared | None = None,
+    track: bool = False,
+) -> tuple[MESRun, Fraction | None]:
+    """Run MES once with every voter starting at ``budget_per_voter``.
+
+    Returns the run and, with ``track``, the budget per voter up to which (exclusive) the
+    same run would select the same projects in the same order (None: no limit).
+    """
     prep = prepared or _Prepared(inp)
     util, costs, mult, groups = inp.item_util, inp.costs, inp.mult, inp.groups
-    b0 = Fraction(budget_per_voter)
-    class_budget: list[Fraction] = [b0]
-    class_of_budget: dict[Fraction, int] = {b0: 0}
+    x = Fraction(budget_per_voter)
+    valid = _Validity(x)
+    zero, one = Fraction(0), Fraction(1)
+    # A class: voters with the same budget function a + b*x; value = its value at x.
+    class_value: list[Fraction] = [x]
+    class_form: list[tuple[Fraction, Fraction]] = [(zero, one)]
+    class_by_form: dict[tuple[Fraction, Fraction], int] = {(zero, one): 0}
     counts: list[dict[int, int]] = [{it: c for it, c in enumerate(prep.item_count) if c}]
     item_classes: list[set[int]] = [{0} if c else set() for c in prep.item_count]
     class_of = [0] * len(groups)  # -1: the voters have no money left
 
-    def affordability(p: int) -> Fraction | None:
+    def affordability(p: int):
         cost = costs[p]
         entries = []
-        money = Fraction(0)
+        money = zero
         for it in prep.project_items[p]:
             u = util[it]
             for c in item_classes[it]:
                 m = counts[c][it]
-                bud = class_budget[c]
-                money += m * bud
-                entries.append((bud if prep.uniform else bud / u, bud, u, m))
+                val = class_value[c]
+                money += m * val
+                entries.append((val if prep.uniform else val / u, c, u, m))
         if money < cost:
+            if track:
+                ma = sum((m * class_form[c][0] for _, c, _, m in entries), zero)
+                mb = sum((m * class_form[c][1] for _, c, _, m in entries), zero)
+                valid.holds(cost - ma, -mb, cost - money)
             return None
         entries.sort(key=lambda e: e[0])
         denom = sum(m * u for _, _, u, m in entries)
-        paid = Fraction(0)
-        for _, bud, u, m in entries:
+        paid = zero
+        stop = len(entries)
+        for i, (_, c, u, m) in enumerate(entries):
             rho = (cost - paid) / denom
-            if rho * u <= bud:
-                return rho
-            paid += m * bud
+            if rho * u <= class_value[c]:
+                stop = i
+                break
+            paid += m * class_value[c]
             denom -= m * u
-        return None  # unreachable: the last class can always cover the rest
+        if not track:
+            return rho, None
+        pa = sum((m * class_form[c][0] for _, c, _, m in entries[:stop]), zero)
+        pb = sum((m * class_form[c][1] for _, c, _, m in entries[:stop]), zero)
+        form = ((cost - pa) / denom, -pb / denom)
+        for _, c, u, _ in entries:
+            a, b = class_form[c]
+            slack = class_value[c] - rho * u  # < 0 pays in full, >= 0 pays rho * u
+            valid.holds(a - form[0] * u, b - form[1] * u, slack)
+        return rho, form
 
-    def pay(p: int, rho: Fraction) -> None:
+    def pay(p: int, rho: Fraction, form) -> None:
         for it in prep.project_items[p]:
-            price = rho * util[it]
+            u = util[it]
+            price = rho * u
             target: dict[int, int] = {}
             for g in prep.item_groups[it]:
                 c = class_of[g]
@@ -146,15 +207,18 @@ def run_mes(inp: MESInput, budget_per_voter: Fraction, prepared: _Prepared | Non
                     continue
                 d = target.get(c)
                 if d is None:
-                    left = class_budget[c] - price
+                    left = class_value[c] - price
                     if left <= 0:
                         d = -1
                     else:
-                        d = class_of_budget.get(left)
+                        a, b = class_form[c]
+                        key = (a - form[0] * u, b - form[1] * u) if track else (left, zero)
+                        d = class_by_form.get(key)
                         if d is None:
-                            d = len(class_budget)
-                            class_budget.append(left)
-                            class_of_budget[left] = d
+                            d = len(class_value)
+                            class_value.append(left)
+                            class_form.append(key)
+                            class_by_form[key] = d
                             counts.append({})
                     target[c] = d
                 m = mult[g]
@@ -178,21 +242,25 @@ def run_mes(inp: MESInput, budget_per_voter: Fraction, prepared: _Prepared | Non
     # Affordability never decreases (budgets only shrink), so the last computed value is a
     # lower bound and projects can be examined lazily, exactly as pabutools does.
     lower = {p: costs[p] / prep.total_util[p] for p in prep.candidates}
+    lower_form = {p: (lower[p], zero) for p in prep.candidates}
     remaining = set(prep.candidates)
     selected = list(prep.free)
-    rhos: list[Fraction] = [Fraction(0)] * len(selected)
+    rhos: list[Fraction] = [zero] * len(selected)
     ties: list[tuple[int, ...]] = [()] * len(selected)
     while remaining:
         best: Fraction | None = None
         tied: list[int] = []
+        evaluated: list[int] = []
         for p in sorted(remaining, key=lambda q: (lower[q], inp.tie_rank[q])):
             if best is not None and lower[p] > best:
                 break
-            rho = affordability(p)
-            if rho is None:
+            result = affordability(p)
+            if result is None:
                 remaining.discard(p)
                 continue
-            lower[p] = rho
+            rho, form = result
+            lower[p], lower_form[p] = rho, form
+            evaluated.append(p)
             if best is None or rho < best:
                 best, tied = rho, [p]
             elif rho == best:
@@ -201,24 +269,34 @@ def run_mes(inp: MESInput, budget_per_voter: Fraction, prepared: _Prepared | Non
             break
         tied.sort(key=lambda q: inp.tie_rank[q])
         winner = tied[0]
+        if track:
+            wa, wb = lower_form[winner]
+            done = set(evaluated)
+            for p in remaining:
+                if p != winner:
+                    a, b = lower_form[p]  # evaluated: its price; others: a lower bound
+                    gap = lower[p] - best
+                    if p in done or gap:
+                        valid.holds(a - wa, b - wb, gap)
         remaining.discard(winner)
         selected.append(winner)
         rhos.append(best)
         ties.append(tuple(tied) if len(tied) > 1 else ())
-        pay(winner, best)
+        pay(winner, best, lower_form[winner])
 
     money = [
         sum(
             (
-                counts[c][it] * class_budget[c]
+                counts[c][it] * class_value[c]
                 for it in prep.project_items[p]
                 for c in item_classes[it]
             ),
-            Fraction(0),
+            zero,
         )
         for p in range(len(costs))
     ]
-    return MESRun(b0, tuple(selected), tuple(rhos), tuple(ties), tuple(money))
+    run = MESRun(x, tuple(selected), tuple(rhos), tuple(ties), tuple(money))
+    return run, valid.until
 
 
 def equal_shares(
@@ -242,7 +320,8 @@ def equal_shares(
     if n == 0:
         return MESRun(Fraction(0), (), (), (), tuple(Fraction(0) for _ in inp.costs)), 0
     prep = _Prepared(inp)
-    first = run_mes(inp, budget / n, prep)
+    base = budget / n
+    first, until = run_mes(inp, base, prep, track=add1)
     if not add1:
         return first, 0
     if fits is None:
@@ -250,13 +329,26 @@ def equal_shares(
         def fits(sel: Sequence[int]) -> bool:
             return sum(inp.costs[p] for p in sel) <= budget
 
+    step = Fraction(step)
+    last = math.floor(budget / step)  # pabutools' bound: total budget <= budget * (voters + 1)
+    if not fits(first.selected):
+        return MESRun(base, (), (), (), first.supporters_money), 0
     best, k = first, 0
     everything = len(prep.candidates) + len(prep.free)
-    while (k + 1) * Fraction(step) <= budget:  # pabutools' bound: budget * (voters + 1)
-        if len(best.selected) == everything:
-            break  # every supported project is already in: more money cannot add any
-        run = run_mes(inp, budget / n + (k + 1) * Fraction(step), prep)
-        if not fits(run.selected):
+    while True:
+        if len(best.selected) == everything or until is None:
+            k = last  # nothing can change any more: every later increment fits as well
             break
-        best, k = run, k + 1
+        # Increments before the run's validity limit repeat the same outcome: skip them.
+        nxt = max(k + 1, math.ceil((until - base) / step))
+        if nxt > last:
+            k = last
+            break
+        run, until = run_mes(inp, base + nxt * step, prep, track=True)
+        if not fits(run.selected):
+            k = nxt - 1
+            break
+        best, k = run, nxt
+    if best.budget_per_voter != base + k * step:
+        best = run_mes(inp, base + k * step, prep)[0]  # same selection; exact money left
     return best, k
