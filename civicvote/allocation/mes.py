@@ -61,7 +61,7 @@ def compile_input(
         key = []
         for p, u in ballot:
             if u > 0:
-                key.append(item_index.setdefault((p, Fraction(u)), len(item_index)))
+                key.append(item_index.setdefault((p, u), len(item_index)))
         if key:
             t = tuple(sorted(key))
             grouped[t] = grouped.get(t, 0) + n
@@ -69,7 +69,7 @@ def compile_input(
     return MESInput(
         costs=tuple(Fraction(c) for c in costs),
         item_project=tuple(p for p, _ in items),
-        item_util=tuple(u for _, u in items),
+        item_util=tuple(Fraction(u) for _, u in items),
         groups=tuple(grouped),
         mult=tuple(grouped.values()),
         tie_rank=tuple(tie_rank),
@@ -100,6 +100,41 @@ class _Prepared:
         self.candidates = [p for p in range(n_proj) if self.total_util[p] > 0 and inp.costs[p] > 0]
         # Approval with cost (or any uniform) utilities: one item per project, no division.
         self.uniform = all(len(items) <= 1 for items in self.project_items)
+
+
+_TOL = 1e-9
+
+
+def _first(entry):
+    return entry[0]
+
+
+def _far_below(key: float, rho_f: float, u, uniform: bool) -> bool:
+    """Whether a class's float key is safely below the price level (pays in full)."""
+    level = rho_f * float(u) if uniform else rho_f
+    return key < level * (1 - _TOL)
+
+
+def _far_above(key: float, rho_f: float, u, uniform: bool) -> bool:
+    level = rho_f * float(u) if uniform else rho_f
+    return key > level * (1 + _TOL)
+
+
+def _scan_exact(entries, cost, class_value, uniform):
+    """pabutools' scan in exact arithmetic: the fallback when floats cannot decide."""
+    if uniform:
+        entries.sort(key=lambda e: class_value[e[1]])
+    else:
+        entries.sort(key=lambda e: class_value[e[1]] / e[2])
+    denom = sum(m * u for _, _, u, m in entries)
+    paid = Fraction(0)
+    for i, (_, c, u, m) in enumerate(entries):
+        rho = (cost - paid) / denom
+        if rho * u <= class_value[c]:
+            return rho, i
+        paid += m * class_value[c]
+        denom -= m * u
+    raise AssertionError("an affordable project always has a paying class")
 
 
 class _Validity:
@@ -138,6 +173,7 @@ def run_mes(
     budget_per_voter: Fraction,
     prepared: _Prepared | None = None,
     track: bool = False,
+    money: bool = True,
 ) -> tuple[MESRun, Fraction | None]:
     """Run MES once with every voter starting at ``budget_per_voter``.
 
@@ -151,6 +187,10 @@ def run_mes(
     zero, one = Fraction(0), Fraction(1)
     # A class: voters with the same budget function a + b*x; value = its value at x.
     class_value: list[Fraction] = [x]
+    class_float: list[float] = [float(x)]
+    cost_float = [float(c) for c in costs]
+    util_float = [float(u) for u in util]
+    uniform = prep.uniform
     class_form: list[tuple[Fraction, Fraction]] = [(zero, one)]
     class_by_form: dict[tuple[Fraction, Fraction], int] = {(zero, one): 0}
     counts: list[dict[int, int]] = [{it: c for it, c in enumerate(prep.item_count) if c}]
@@ -158,35 +198,39 @@ def run_mes(
     class_of = [0] * len(groups)  # -1: the voters have no money left
 
     def affordability(p: int):
+        # Floats find the answer fast; exact arithmetic then confirms it (or redoes it when
+        # the floats are too close to call), so the result is always exact.
         cost = costs[p]
+        cost_f = cost_float[p]
         entries = []
-        money = zero
+        money_f = 0.0
         for it in prep.project_items[p]:
-            u = util[it]
+            u, uf = util[it], util_float[it]
             for c in item_classes[it]:
                 m = counts[c][it]
-                val = class_value[c]
-                money += m * val
-                entries.append((val if prep.uniform else val / u, c, u, m))
-        if money < cost:
+                vf = class_float[c]
+                money_f += m * vf
+                entries.append((vf if uniform else vf / uf, c, u, m))
+        if money_f < cost_f * (1 - _TOL):
+            affordable = False
+        elif money_f > cost_f * (1 + _TOL):
+            affordable = True
+        else:
+            affordable = sum((m * class_value[c] for _, c, _, m in entries), zero) >= cost
+        if not affordable:
             if track:
                 ma = sum((m * class_form[c][0] for _, c, _, m in entries), zero)
                 mb = sum((m * class_form[c][1] for _, c, _, m in entries), zero)
+                money = sum((m * class_value[c] for _, c, _, m in entries), zero)
                 valid.holds(cost - ma, -mb, cost - money)
             return None
-        entries.sort(key=lambda e: e[0])
-        denom = sum(m * u for _, _, u, m in entries)
-        paid = zero
-        stop = len(entries)
-        for i, (_, c, u, m) in enumerate(entries):
-            rho = (cost - paid) / denom
-            if rho * u <= class_value[c]:
-                stop = i
-                break
-            paid += m * class_value[c]
-            denom -= m * u
+        entries.sort(key=_first)
+        rho, stop = _scan_float(entries, cost, cost_f, util_float, uniform)
+        if rho is None:
+            rho, stop = _scan_exact(entries, cost, class_value, uniform)
         if not track:
             return rho, None
+        denom = sum((m * u for _, _, u, m in entries[stop:]), zero)
         pa = sum((m * class_form[c][0] for _, c, _, m in entries[:stop]), zero)
         pb = sum((m * class_form[c][1] for _, c, _, m in entries[:stop]), zero)
         form = ((cost - pa) / denom, -pb / denom)
@@ -195,6 +239,41 @@ def run_mes(
             slack = class_value[c] - rho * u  # < 0 pays in full, >= 0 pays rho * u
             valid.holds(a - form[0] * u, b - form[1] * u, slack)
         return rho, form
+
+    def _scan_float(entries, cost, cost_f, util_f, uniform):
+        denom_f = 0.0
+        for _, _, u, m in entries:
+            denom_f += m * float(u)
+        paid_f = 0.0
+        stop = len(entries) - 1
+        rho_f = 0.0
+        for i, (key, _, u, m) in enumerate(entries):
+            uf = float(u)
+            rho_f = (cost_f - paid_f) / denom_f
+            if rho_f * uf <= key * uf if not uniform else rho_f * uf <= key:
+                stop = i
+                break
+            paid_f += m * (key if uniform else key * uf)
+            denom_f -= m * uf
+        paid = sum((m * class_value[c] for _, c, _, m in entries[:stop]), zero)
+        denom = sum((m * u for _, _, u, m in entries[stop:]), zero)
+        if not denom:
+            return None, None
+        rho = (cost - paid) / denom
+        # Check exactly every class whose float position is within rounding of the cut.
+        for i in range(stop - 1, -1, -1):
+            key, c, u, _ = entries[i]
+            if _far_below(key, rho_f, u, uniform):
+                break
+            if not class_value[c] < rho * u:
+                return None, None
+        for i in range(stop, len(entries)):
+            key, c, u, _ = entries[i]
+            if _far_above(key, rho_f, u, uniform):
+                break
+            if not class_value[c] >= rho * u:
+                return None, None
+        return rho, stop
 
     def pay(p: int, rho: Fraction, form) -> None:
         for it in prep.project_items[p]:
@@ -217,6 +296,7 @@ def run_mes(
                         if d is None:
                             d = len(class_value)
                             class_value.append(left)
+                            class_float.append(float(left))
                             class_form.append(key)
                             class_by_form[key] = d
                             counts.append({})
@@ -321,7 +401,7 @@ def equal_shares(
         return MESRun(Fraction(0), (), (), (), tuple(Fraction(0) for _ in inp.costs)), 0
     prep = _Prepared(inp)
     base = budget / n
-    first, until = run_mes(inp, base, prep, track=add1)
+    first, until = run_mes(inp, base, prep, track=add1, money=not add1)
     if not add1:
         return first, 0
     if fits is None:
@@ -335,20 +415,31 @@ def equal_shares(
         return MESRun(base, (), (), (), first.supporters_money), 0
     best, k = first, 0
     everything = len(prep.candidates) + len(prep.free)
+    # Tracking validity costs time; when it stops paying off (decisions change at every
+    # increment), run untracked for a while, backing off exponentially.
+    pause, backoff, tracked = 0, 1, True
     while True:
-        if len(best.selected) == everything or until is None:
+        if len(best.selected) == everything or (tracked and until is None):
             k = last  # nothing can change any more: every later increment fits as well
             break
         # Increments before the run's validity limit repeat the same outcome: skip them.
-        nxt = max(k + 1, math.ceil((until - base) / step))
+        nxt = k + 1
+        if tracked:
+            nxt = max(nxt, math.ceil((until - base) / step))
         if nxt > last:
             k = last
             break
-        run, until = run_mes(inp, base + nxt * step, prep, track=True)
+        tracked = pause == 0
+        run, until = run_mes(inp, base + nxt * step, prep, track=tracked, money=False)
+        if not tracked:
+            pause -= 1
+        elif until is not None and until < base + (nxt + 1) * step:
+            pause, backoff = backoff, min(backoff * 2, 16)
+        else:
+            backoff = 1
         if not fits(run.selected):
             k = nxt - 1
             break
         best, k = run, nxt
-    if best.budget_per_voter != base + k * step:
-        best = run_mes(inp, base + k * step, prep)[0]  # same selection; exact money left
+    best = run_mes(inp, base + k * step, prep)[0]  # same selection, with the money left
     return best, k

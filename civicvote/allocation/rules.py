@@ -228,13 +228,21 @@ def _mes(ctx: _Context, completion: str, utility: str | None, step: Fraction) ->
     eligible = [p for p in ctx.ranking if ctx.eligible(p)]
     index = {pid: i for i, pid in enumerate(eligible)}
     cost = [Fraction(ctx.by_id[p].cost) for p in eligible]
-    ballots, counts = [], []
+    whole = [exact(c) for c in cost]  # ints hash fast; Fractions only where needed
+    # Group identical ballots before anything else: real rounds repeat ballots a lot.
+    grouped: dict[frozenset, int] = {}
     for ballot, n in votes.weighted():
         if utility == "points":
-            items = [(index[p], Fraction(v)) for p, v in ballot.items() if p in index]
+            key = frozenset((p, v) for p, v in ballot.items() if p in index)
         else:
-            items = [(index[p], cost[index[p]]) for p in votes.support(ballot) if p in index]
-        ballots.append(items)
+            key = frozenset(p for p in votes.support(ballot) if p in index)
+        grouped[key] = grouped.get(key, 0) + n
+    ballots, counts = [], []
+    for key, n in grouped.items():
+        if utility == "points":
+            ballots.append([(index[p], v) for p, v in key])
+        else:
+            ballots.append([(index[p], whole[index[p]]) for p in key])
         counts.append(n)
     tie_rank = sorted(range(len(eligible)), key=lambda i: ctx.key(eligible[i]))
     rank_of = [0] * len(eligible)
