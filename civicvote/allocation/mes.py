@@ -15,6 +15,7 @@ pabutools' ``method_of_equal_shares`` (including its stopping rule for ``add1``)
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -86,10 +87,14 @@ class _Prepared:
         for it, p in enumerate(inp.item_project):
             self.project_items[p].append(it)
         self.item_groups: list[list[int]] = [[] for _ in range(n_items)]
+        # One entry per voter (a group repeated by its multiplicity), so that counting
+        # supporters per class is a single C-level Counter pass.
+        self.item_voters: list[list[int]] = [[] for _ in range(n_items)]
         self.item_count = [0] * n_items
         for g, ballot in enumerate(inp.groups):
             for it in ballot:
                 self.item_groups[it].append(g)
+                self.item_voters[it].extend([g] * inp.mult[g])
                 self.item_count[it] += inp.mult[g]
         self.total_util = [
             sum(self.item_count[it] * inp.item_util[it] for it in self.project_items[p])
@@ -103,36 +108,73 @@ class _Prepared:
 
 
 _TOL = 1e-9
+_EPS = 2.0**-52
 
 
 def _first(entry):
     return entry[0]
 
 
-def _far_below(key: float, rho_f: float, u, uniform: bool) -> bool:
-    """Whether a class's float key is safely below the price level (pays in full)."""
-    level = rho_f * float(u) if uniform else rho_f
-    return key < level * (1 - _TOL)
+def _scan_float(entries, cost_f, uniform):
+    """Float version of pabutools' scan over (key, value, u, m) entries sorted by key.
+
+    Returns (rho, error bound, index of the first class that pays rho * u rather than all).
+    """
+    denom_f = 0.0
+    for e in entries:
+        denom_f += e[3] * e[4]
+    paid_f = 0.0
+    stop = len(entries) - 1
+    rho_f = cost_f / denom_f
+    for i, (key, _, _, m, uf) in enumerate(entries):
+        rho_f = (cost_f - paid_f) / denom_f
+        if (rho_f * uf <= key) if uniform else (rho_f <= key):
+            stop = i
+            break
+        paid_f += m * (key if uniform else key * uf)
+        denom_f -= m * uf
+    else:
+        return None, None, None  # rounding hid the paying class: the caller goes exact
+    # Rounding in the sums is below len * eps * (cost + paid); be generous.
+    err = 8 * (len(entries) + 4) * _EPS * ((cost_f + paid_f) / denom_f + rho_f)
+    return rho_f, err, stop
 
 
-def _far_above(key: float, rho_f: float, u, uniform: bool) -> bool:
-    level = rho_f * float(u) if uniform else rho_f
-    return key > level * (1 + _TOL)
+def _rho_exact(entries, stop, cost, value, uniform, rho_f):
+    """Exact price from the float scan's cut, verified near the cut; None if floats erred."""
+    paid = sum((m * value[c] for _, c, _, m, _ in entries[:stop]), Fraction(0))
+    denom = sum(m * u for _, _, u, m, _ in entries[stop:])
+    if not denom:
+        return None
+    rho = (cost - paid) / denom
+    for i in range(stop - 1, -1, -1):
+        key, c, u, _, uf = entries[i]
+        if key < (rho_f * uf if uniform else rho_f) * (1 - _TOL):
+            break
+        if not value[c] < rho * u:
+            return None
+    for i in range(stop, len(entries)):
+        key, c, u, _, uf = entries[i]
+        if key > (rho_f * uf if uniform else rho_f) * (1 + _TOL):
+            break
+        if not value[c] >= rho * u:
+            return None
+    return rho
 
 
-def _scan_exact(entries, cost, class_value, uniform):
+def _scan_exact(entries, cost, value, uniform):
     """pabutools' scan in exact arithmetic: the fallback when floats cannot decide."""
     if uniform:
-        entries.sort(key=lambda e: class_value[e[1]])
+        entries.sort(key=lambda e: value[e[1]])
     else:
-        entries.sort(key=lambda e: class_value[e[1]] / e[2])
-    denom = sum(m * u for _, _, u, m in entries)
+        entries.sort(key=lambda e: value[e[1]] / e[2])
+    denom = sum(m * u for _, _, u, m, _ in entries)
     paid = Fraction(0)
-    for i, (_, c, u, m) in enumerate(entries):
+    for i, (_, c, u, m, _) in enumerate(entries):
         rho = (cost - paid) / denom
-        if rho * u <= class_value[c]:
+        if rho * u <= value[c]:
             return rho, i
-        paid += m * class_value[c]
+        paid += m * value[c]
         denom -= m * u
     raise AssertionError("an affordable project always has a paying class")
 
@@ -179,203 +221,170 @@ def run_mes(
 
     Returns the run and, with ``track``, the budget per voter up to which (exclusive) the
     same run would select the same projects in the same order (None: no limit).
+    Prices are found in floating point and confirmed exactly, so only the projects that
+    could be the cheapest (within rounding) are ever priced in exact arithmetic.
     """
     prep = prepared or _Prepared(inp)
-    util, costs, mult, groups = inp.item_util, inp.costs, inp.mult, inp.groups
+    util, costs = inp.item_util, inp.costs
+    uniform = prep.uniform
     x = Fraction(budget_per_voter)
     valid = _Validity(x)
     zero, one = Fraction(0), Fraction(1)
-    # A class: voters with the same budget function a + b*x; value = its value at x.
-    class_value: list[Fraction] = [x]
-    class_float: list[float] = [float(x)]
-    cost_float = [float(c) for c in costs]
-    util_float = [float(u) for u in util]
-    uniform = prep.uniform
-    class_form: list[tuple[Fraction, Fraction]] = [(zero, one)]
-    class_by_form: dict[tuple[Fraction, Fraction], int] = {(zero, one): 0}
-    counts: list[dict[int, int]] = [{it: c for it, c in enumerate(prep.item_count) if c}]
-    item_classes: list[set[int]] = [{0} if c else set() for c in prep.item_count]
-    class_of = [0] * len(groups)  # -1: the voters have no money left
+    # A class: voters with the same budget (with ``track``: the same budget function
+    # a + b*x). Classes are numbered; class_of maps each ballot group to its class.
+    value: list[Fraction] = [x]
+    value_f: list[float] = [float(x)]
+    form: list[tuple[Fraction, Fraction]] = [(zero, one)]
+    class_by_key: dict[tuple[int, ...], int] = {}
+    class_of = [0] * len(inp.groups)  # -1: no money left
+    cost_f = [float(c) for c in costs]
+    util_f = [float(u) for u in util]
+    get_class = class_of.__getitem__
 
-    def affordability(p: int):
-        # Floats find the answer fast; exact arithmetic then confirms it (or redoes it when
-        # the floats are too close to call), so the result is always exact.
-        cost = costs[p]
-        cost_f = cost_float[p]
+    def supporters(p: int) -> list[tuple]:
+        """(key, class, u, m, u as float) per class holding supporters of p (with money)."""
         entries = []
-        money_f = 0.0
         for it in prep.project_items[p]:
-            u, uf = util[it], util_float[it]
-            for c in item_classes[it]:
-                m = counts[c][it]
-                vf = class_float[c]
-                money_f += m * vf
-                entries.append((vf if uniform else vf / uf, c, u, m))
-        if money_f < cost_f * (1 - _TOL):
-            affordable = False
-        elif money_f > cost_f * (1 + _TOL):
-            affordable = True
+            u, uf = util[it], util_f[it]
+            tally = Counter(map(get_class, prep.item_voters[it]))
+            tally.pop(-1, None)
+            for c, m in tally.items():
+                entries.append((value_f[c] if uniform else value_f[c] / uf, c, u, m, uf))
+        return entries
+
+    def affordable(p: int, entries) -> bool:
+        cost = costs[p]
+        money_f = sum(m * (key if uniform else key * uf) for key, _, _, m, uf in entries)
+        if money_f < cost_f[p] * (1 - _TOL):
+            ok = False
+        elif money_f > cost_f[p] * (1 + _TOL):
+            ok = True
         else:
-            affordable = sum((m * class_value[c] for _, c, _, m in entries), zero) >= cost
-        if not affordable:
-            if track:
-                ma = sum((m * class_form[c][0] for _, c, _, m in entries), zero)
-                mb = sum((m * class_form[c][1] for _, c, _, m in entries), zero)
-                money = sum((m * class_value[c] for _, c, _, m in entries), zero)
-                valid.holds(cost - ma, -mb, cost - money)
-            return None
-        entries.sort(key=_first)
-        rho, stop = _scan_float(entries, cost, cost_f, util_float, uniform)
+            ok = sum((m * value[c] for _, c, _, m, _ in entries), zero) >= cost
+        if not ok and track:
+            ma = sum((m * form[c][0] for _, c, _, m, _ in entries), zero)
+            mb = sum((m * form[c][1] for _, c, _, m, _ in entries), zero)
+            left = sum((m * value[c] for _, c, _, m, _ in entries), zero)
+            valid.holds(cost - ma, -mb, cost - left)
+        return ok
+
+    def exact_price(p: int, entries, rho_f: float, stop: int):
+        """Exact rho (and, with track, its linear form, recording validity conditions)."""
+        cost = costs[p]
+        rho = _rho_exact(entries, stop, cost, value, uniform, rho_f)
         if rho is None:
-            rho, stop = _scan_exact(entries, cost, class_value, uniform)
+            rho, stop = _scan_exact(entries, cost, value, uniform)
         if not track:
             return rho, None
-        denom = sum((m * u for _, _, u, m in entries[stop:]), zero)
-        pa = sum((m * class_form[c][0] for _, c, _, m in entries[:stop]), zero)
-        pb = sum((m * class_form[c][1] for _, c, _, m in entries[:stop]), zero)
-        form = ((cost - pa) / denom, -pb / denom)
-        for _, c, u, _ in entries:
-            a, b = class_form[c]
-            slack = class_value[c] - rho * u  # < 0 pays in full, >= 0 pays rho * u
-            valid.holds(a - form[0] * u, b - form[1] * u, slack)
-        return rho, form
+        # Which classes pay in full is decided by value < rho * u; order is irrelevant.
+        poor = [e for e in entries if value[e[1]] < rho * e[2]]
+        rich_denom = sum(m * u for _, c, u, m, _ in entries if not value[c] < rho * u)
+        pa = sum((m * form[c][0] for _, c, _, m, _ in poor), zero)
+        pb = sum((m * form[c][1] for _, c, _, m, _ in poor), zero)
+        rform = ((cost - pa) / rich_denom, -pb / rich_denom)
+        for _, c, u, _, _ in entries:
+            a, b = form[c]
+            valid.holds(a - rform[0] * u, b - rform[1] * u, value[c] - rho * u)
+        return rho, rform
 
-    def _scan_float(entries, cost, cost_f, util_f, uniform):
-        denom_f = 0.0
-        for _, _, u, m in entries:
-            denom_f += m * float(u)
-        paid_f = 0.0
-        stop = len(entries) - 1
-        rho_f = 0.0
-        for i, (key, _, u, m) in enumerate(entries):
-            uf = float(u)
-            rho_f = (cost_f - paid_f) / denom_f
-            if rho_f * uf <= key * uf if not uniform else rho_f * uf <= key:
-                stop = i
-                break
-            paid_f += m * (key if uniform else key * uf)
-            denom_f -= m * uf
-        paid = sum((m * class_value[c] for _, c, _, m in entries[:stop]), zero)
-        denom = sum((m * u for _, _, u, m in entries[stop:]), zero)
-        if not denom:
-            return None, None
-        rho = (cost - paid) / denom
-        # Check exactly every class whose float position is within rounding of the cut.
-        for i in range(stop - 1, -1, -1):
-            key, c, u, _ = entries[i]
-            if _far_below(key, rho_f, u, uniform):
-                break
-            if not class_value[c] < rho * u:
-                return None, None
-        for i in range(stop, len(entries)):
-            key, c, u, _ = entries[i]
-            if _far_above(key, rho_f, u, uniform):
-                break
-            if not class_value[c] >= rho * u:
-                return None, None
-        return rho, stop
-
-    def pay(p: int, rho: Fraction, form) -> None:
+    def pay(p: int, rho: Fraction, rform) -> None:
         for it in prep.project_items[p]:
             u = util[it]
             price = rho * u
-            target: dict[int, int] = {}
+            target: dict[int, int] = {-1: -1}
             for g in prep.item_groups[it]:
                 c = class_of[g]
-                if c < 0:
-                    continue
                 d = target.get(c)
                 if d is None:
-                    left = class_value[c] - price
+                    left = value[c] - price
                     if left <= 0:
                         d = -1
                     else:
-                        a, b = class_form[c]
-                        key = (a - form[0] * u, b - form[1] * u) if track else (left, zero)
-                        d = class_by_form.get(key)
-                        if d is None:
-                            d = len(class_value)
-                            class_value.append(left)
-                            class_float.append(float(left))
-                            class_form.append(key)
-                            class_by_form[key] = d
-                            counts.append({})
-                    target[c] = d
-                m = mult[g]
-                src = counts[c]
-                dst = counts[d] if d >= 0 else None
-                for it2 in groups[g]:
-                    left_m = src[it2] - m
-                    if left_m:
-                        src[it2] = left_m
-                    else:
-                        del src[it2]
-                        item_classes[it2].discard(c)
-                    if dst is not None:
-                        if it2 in dst:
-                            dst[it2] += m
+                        if track:
+                            a, b = form[c]
+                            f = (a - rform[0] * u, b - rform[1] * u)
+                            key = (
+                                f[0].numerator,
+                                f[0].denominator,
+                                f[1].numerator,
+                                f[1].denominator,
+                            )
                         else:
-                            dst[it2] = m
-                            item_classes[it2].add(d)
+                            f = (left, zero)
+                            key = (left.numerator, left.denominator)
+                        d = class_by_key.get(key)
+                        if d is None:
+                            d = class_by_key[key] = len(value)
+                            value.append(left)
+                            value_f.append(float(left))
+                            form.append(f)
+                    target[c] = d
                 class_of[g] = d
 
-    # Affordability never decreases (budgets only shrink), so the last computed value is a
-    # lower bound and projects can be examined lazily, exactly as pabutools does.
-    lower = {p: costs[p] / prep.total_util[p] for p in prep.candidates}
-    lower_form = {p: (lower[p], zero) for p in prep.candidates}
+    # Affordability never decreases (budgets only shrink), so a price computed earlier is a
+    # lower bound now and projects can be examined lazily, cheapest bound first.
+    lower_f = {p: float(costs[p] / prep.total_util[p]) * (1 - _TOL) for p in prep.candidates}
+    lower = {p: (costs[p] / prep.total_util[p], zero) for p in prep.candidates}  # exact forms
     remaining = set(prep.candidates)
     selected = list(prep.free)
     rhos: list[Fraction] = [zero] * len(selected)
     ties: list[tuple[int, ...]] = [()] * len(selected)
     while remaining:
-        best: Fraction | None = None
-        tied: list[int] = []
-        evaluated: list[int] = []
-        for p in sorted(remaining, key=lambda q: (lower[q], inp.tie_rank[q])):
-            if best is not None and lower[p] > best:
+        best_hi = math.inf  # an upper bound on the cheapest price this round
+        seen: list[tuple[int, float, float, list, int]] = []
+        for p in sorted(remaining, key=lambda q: (lower_f[q], inp.tie_rank[q])):
+            if lower_f[p] > best_hi:
                 break
-            result = affordability(p)
-            if result is None:
+            entries = supporters(p)
+            if not affordable(p, entries):
                 remaining.discard(p)
                 continue
-            rho, form = result
-            lower[p], lower_form[p] = rho, form
-            evaluated.append(p)
+            entries.sort(key=_first)
+            rho_f, err, stop = _scan_float(entries, cost_f[p], uniform)
+            if rho_f is None:
+                rho, stop = _scan_exact(entries, costs[p], value, uniform)
+                entries.sort(key=_first)
+                stop = sum(1 for e in entries if value[e[1]] < rho * e[2])
+                rho_f, err = float(rho), 4 * _EPS * float(rho)
+            lower_f[p] = rho_f - err
+            seen.append((p, rho_f, err, entries, stop))
+            best_hi = min(best_hi, rho_f + err)
+        if not seen:
+            break
+        best: Fraction | None = None
+        tied: list[int] = []
+        priced: dict[int, Fraction] = {}
+        for p, rho_f, err, entries, stop in seen:
+            if rho_f - err > best_hi and not track:
+                continue  # cannot be the cheapest; its float bound is kept
+            rho, rform = exact_price(p, entries, rho_f, stop)
+            priced[p] = rho
+            lower[p] = (rho, zero) if rform is None else rform
             if best is None or rho < best:
                 best, tied = rho, [p]
             elif rho == best:
                 tied.append(p)
-        if best is None:
-            break
         tied.sort(key=lambda q: inp.tie_rank[q])
         winner = tied[0]
         if track:
-            wa, wb = lower_form[winner]
-            done = set(evaluated)
+            wa, wb = lower[winner]
             for p in remaining:
                 if p != winner:
-                    a, b = lower_form[p]  # evaluated: its price; others: a lower bound
-                    gap = lower[p] - best
-                    if p in done or gap:
+                    a, b = lower[p]  # priced this round: its price; others: a lower bound
+                    gap = (priced[p] if p in priced else a + b * x) - best
+                    if p in priced or gap:
                         valid.holds(a - wa, b - wb, gap)
         remaining.discard(winner)
         selected.append(winner)
         rhos.append(best)
         ties.append(tuple(tied) if len(tied) > 1 else ())
-        pay(winner, best, lower_form[winner])
+        pay(winner, best, lower[winner] if track else None)
 
-    money = [
-        sum(
-            (
-                counts[c][it] * class_value[c]
-                for it in prep.project_items[p]
-                for c in item_classes[it]
-            ),
-            zero,
-        )
-        for p in range(len(costs))
-    ]
-    run = MESRun(x, tuple(selected), tuple(rhos), tuple(ties), tuple(money))
+    left = [zero] * len(costs)
+    if money:
+        for p in range(len(costs)):
+            left[p] = sum((m * value[c] for _, c, _, m, _ in supporters(p)), zero)
+    run = MESRun(x, tuple(selected), tuple(rhos), tuple(ties), tuple(left))
     return run, valid.until
 
 
