@@ -6,9 +6,11 @@ Amounts are exact: ``int`` (yuan or fen, whichever unit the caller uses througho
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import chain
 from typing import Any
 
 Amount = int | Fraction
@@ -73,7 +75,11 @@ class Votes:
     @classmethod
     def approval(cls, ballots: Iterable[Iterable[str]], counts=None) -> Votes:
         """Approval ballots (one set of approved project ids per voter)."""
-        return cls(APPROVAL, tuple(frozenset(map(str, b)) for b in ballots), _counts(counts))
+        return cls(
+            APPROVAL,
+            tuple(b if type(b) is frozenset else frozenset(map(str, b)) for b in ballots),
+            _counts(counts),
+        )
 
     @classmethod
     def points(cls, ballots: Iterable[Mapping[str, Amount]], counts=None, kind=CUMULATIVE):
@@ -117,6 +123,10 @@ class Votes:
         is the Pabulib ``score``: points for cumulative/scoring, ``len(ballot) - position``
         (0-based position) for ordinal, and equal to ``votes`` otherwise.
         """
+        if self.kind == APPROVAL and self.counts is None:
+            # The common case, counted in C.
+            tally = dict(Counter(chain.from_iterable(self.ballots)))
+            return tally, dict(tally)
         votes: dict[str, int] = {}
         score: dict[str, Amount] = {}
         for ballot, n in self.weighted():

@@ -24,6 +24,7 @@ from typing import Any
 from civicvote.allocation.flow import Funds
 from civicvote.allocation.mes import compile_input, equal_shares
 from civicvote.allocation.model import (
+    APPROVAL,
     CUMULATIVE,
     GENERAL,
     SCORING,
@@ -90,11 +91,9 @@ def allocate(
     if rule == "greedy-threshold" and threshold is None:
         raise ValueError("greedy-threshold needs a threshold")
     tb = TieBreak.parse(tie_break)
-    known = set(ids)
-    for ballot, _ in votes.weighted():
-        unknown = set(ballot) - known
-        if unknown:
-            raise ValueError(f"ballot names unknown project(s): {sorted(unknown)}")
+    unknown = set().union(*votes.ballots) - set(ids)
+    if unknown:
+        raise ValueError(f"ballot names unknown project(s): {sorted(unknown)}")
     ctx = _Context(projects, votes, sources, threshold, tb, rank_by, tally)
     if rule == "mes":
         if completion not in COMPLETIONS:
@@ -231,7 +230,12 @@ def _mes(ctx: _Context, completion: str, utility: str | None, step: Fraction) ->
     whole = [exact(c) for c in cost]  # ints hash fast; Fractions only where needed
     # Group identical ballots before anything else: real rounds repeat ballots a lot.
     grouped: dict[frozenset, int] = {}
-    for ballot, n in votes.weighted():
+    excluded = frozenset(ctx.by_id) - frozenset(index)
+    if votes.kind == APPROVAL and utility == "cost":
+        for ballot, n in votes.weighted():
+            key = ballot - excluded if excluded and ballot & excluded else ballot
+            grouped[key] = grouped.get(key, 0) + n
+    for ballot, n in votes.weighted() if not grouped else ():
         if utility == "points":
             key = frozenset((p, v) for p, v in ballot.items() if p in index)
         else:
