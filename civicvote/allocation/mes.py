@@ -179,35 +179,45 @@ def _scan_exact(entries, cost, value, uniform):
     raise AssertionError("an affordable project always has a paying class")
 
 
-class _Validity:
-    """Tracks how far the budget per voter can grow before any decision of a run may change.
+_REL = 1e-7  # assumed relative error of float forms: far above what rounding can reach
 
-    Every quantity in a run is a linear function ``a + b * x`` of the starting budget per
-    voter ``x`` while the run's decisions (who pays in full, who is cheapest, what is
-    affordable) stay the same. Each decision is a sign condition on such a function; the
-    run's outcome is therefore the same for every ``x`` from the current value up to the
-    first root of any of them. ``add1`` uses that to skip increments that cannot change the
-    outcome.
+
+class _Validity:
+    """Bounds how far the budget per voter can grow before any decision of a run may change.
+
+    While a run's decisions (who pays in full, which project is cheapest, what is
+    affordable) stay the same, every budget and price is a linear function ``a + b * x`` of
+    the starting budget per voter ``x``; each decision is the sign of such a function. The
+    outcome is therefore the same for every ``x`` up to the first root of any of them.
+    Slopes are kept in floating point, so each root is bounded from below using an error
+    margin: the limit found is never beyond the true one (it may be before it, which only
+    costs an extra run). ``add1`` uses the limit to skip increments.
     """
 
-    __slots__ = ("x", "until")
+    __slots__ = ("x", "xf", "dist")
 
     def __init__(self, x: Fraction) -> None:
         self.x = x
-        self.until: Fraction | None = None  # None: no limit found
+        self.xf = float(x)
+        self.dist = math.inf  # distance from x to the first possible change
 
-    def holds(self, a: Fraction, b: Fraction, value: Fraction) -> None:
-        """Record that the sign of ``a + b*x`` (now ``value``) matters."""
-        if not b:
+    def holds(self, gap: float, gap_err: float, slope: float, slope_err: float) -> None:
+        """A decision depends on the sign of ``gap + slope * (x' - x)`` staying as it is now."""
+        if abs(gap) <= gap_err:
+            self.dist = 0.0  # a tie (or too close to call): valid at this budget only
             return
-        if not value:
-            root = self.x  # a tie that moves at once: valid at this budget only
-        else:
-            root = -a / b
-            if root <= self.x:
-                return
-        if self.until is None or root < self.until:
-            self.until = root
+        if (gap * slope > 0 and abs(slope) > slope_err) or not (slope or slope_err):
+            return  # moving away from zero, or not moving
+        d = (abs(gap) - gap_err) / (abs(slope) + slope_err)
+        if d < self.dist:
+            self.dist = d
+
+    @property
+    def until(self) -> Fraction | None:
+        """The budget per voter (exclusive) up to which the run's outcome is certain."""
+        if self.dist == math.inf:
+            return None
+        return self.x + Fraction(self.dist * (1 - 1e-6))
 
 
 def run_mes(
@@ -219,8 +229,8 @@ def run_mes(
 ) -> tuple[MESRun, Fraction | None]:
     """Run MES once with every voter starting at ``budget_per_voter``.
 
-    Returns the run and, with ``track``, the budget per voter up to which (exclusive) the
-    same run would select the same projects in the same order (None: no limit).
+    Returns the run and, with ``track``, a budget per voter up to which (exclusive) the
+    same run is guaranteed to select the same projects in the same order (None: no limit).
     Prices are found in floating point and confirmed exactly, so only the projects that
     could be the cheapest (within rounding) are ever priced in exact arithmetic.
     """
@@ -229,14 +239,14 @@ def run_mes(
     uniform = prep.uniform
     x = Fraction(budget_per_voter)
     valid = _Validity(x)
-    zero, one = Fraction(0), Fraction(1)
-    # A class: voters with the same budget (with ``track``: the same budget function
-    # a + b*x). Classes are numbered; class_of maps each ballot group to its class.
+    zero = Fraction(0)
+    # A class: voters with the same budget and, with ``track``, the same slope d budget/dx.
+    # Classes are numbered; class_of maps each ballot group to its class (-1: no money).
     value: list[Fraction] = [x]
     value_f: list[float] = [float(x)]
-    form: list[tuple[Fraction, Fraction]] = [(zero, one)]
-    class_by_key: dict[tuple[int, ...], int] = {}
-    class_of = [0] * len(inp.groups)  # -1: no money left
+    slope: list[float] = [1.0]
+    class_by_key: dict[tuple, int] = {}
+    class_of = [0] * len(inp.groups)
     cost_f = [float(c) for c in costs]
     util_f = [float(u) for u in util]
     get_class = class_of.__getitem__
@@ -254,7 +264,7 @@ def run_mes(
 
     def affordable(p: int, entries) -> bool:
         cost = costs[p]
-        money_f = sum(m * (key if uniform else key * uf) for key, _, _, m, uf in entries)
+        money_f = sum(m * value_f[c] for _, c, _, m, _ in entries)
         if money_f < cost_f[p] * (1 - _TOL):
             ok = False
         elif money_f > cost_f[p] * (1 + _TOL):
@@ -262,34 +272,32 @@ def run_mes(
         else:
             ok = sum((m * value[c] for _, c, _, m, _ in entries), zero) >= cost
         if not ok and track:
-            ma = sum((m * form[c][0] for _, c, _, m, _ in entries), zero)
-            mb = sum((m * form[c][1] for _, c, _, m, _ in entries), zero)
-            left = sum((m * value[c] for _, c, _, m, _ in entries), zero)
-            valid.holds(cost - ma, -mb, cost - left)
+            # Money grows with x (slopes are >= 0): it may reach the cost.
+            grow = sum(m * slope[c] for _, c, _, m, _ in entries)
+            valid.holds(cost_f[p] - money_f, _REL * cost_f[p], -grow, _REL * grow)
         return ok
 
-    def exact_price(p: int, entries, rho_f: float, stop: int):
-        """Exact rho (and, with track, its linear form, recording validity conditions)."""
-        cost = costs[p]
-        rho = _rho_exact(entries, stop, cost, value, uniform, rho_f)
-        if rho is None:
-            rho, stop = _scan_exact(entries, cost, value, uniform)
-        if not track:
-            return rho, None
-        # Which classes pay in full is decided by value < rho * u; order is irrelevant.
-        poor = [e for e in entries if value[e[1]] < rho * e[2]]
-        rich_denom = sum(m * u for _, c, u, m, _ in entries if not value[c] < rho * u)
-        pa = sum((m * form[c][0] for _, c, _, m, _ in poor), zero)
-        pb = sum((m * form[c][1] for _, c, _, m, _ in poor), zero)
-        rform = ((cost - pa) / rich_denom, -pb / rich_denom)
-        for _, c, u, _, _ in entries:
-            a, b = form[c]
-            valid.holds(a - rform[0] * u, b - rform[1] * u, value[c] - rho * u)
-        return rho, rform
+    def price_slope(entries, rho_f: float, poor: int) -> float:
+        """d rho / dx, recording when a class paying in full could start paying rho * u.
 
-    def pay(p: int, rho: Fraction, rform) -> None:
+        ``entries[:poor]`` pay all they have. Budget slopes are >= 0, so the price can only
+        fall as x grows and a class paying rho * u keeps doing so.
+        """
+        rich = sum(m * uf for _, _, _, m, uf in entries[poor:])
+        drop = sum(m * slope[c] for _, c, _, m, _ in entries[:poor]) / rich
+        for _, c, _, _, uf in entries[:poor]:
+            short = rho_f * uf - value_f[c]  # > 0 while the class pays in full
+            fall = slope[c] + drop * uf  # how fast the shortfall shrinks
+            valid.holds(short, _REL * rho_f * uf, -fall, _REL * fall)
+        for _, c, _, _, uf in entries[poor:]:
+            if value_f[c] - rho_f * uf > _REL * rho_f * uf:
+                break  # sorted: the rest are clearly above the cut
+            valid.dist = 0.0  # a class exactly at the cut: do not extrapolate
+        return -drop
+
+    def pay(p: int, rho: Fraction, drop: float) -> None:
         for it in prep.project_items[p]:
-            u = util[it]
+            u, uf = util[it], util_f[it]
             price = rho * u
             target: dict[int, int] = {-1: -1}
             for g in prep.item_groups[it]:
@@ -300,38 +308,28 @@ def run_mes(
                     if left <= 0:
                         d = -1
                     else:
-                        if track:
-                            a, b = form[c]
-                            f = (a - rform[0] * u, b - rform[1] * u)
-                            key = (
-                                f[0].numerator,
-                                f[0].denominator,
-                                f[1].numerator,
-                                f[1].denominator,
-                            )
-                        else:
-                            f = (left, zero)
-                            key = (left.numerator, left.denominator)
+                        new_slope = slope[c] + drop * uf if track else 0.0
+                        key = (left.numerator, left.denominator, new_slope)
                         d = class_by_key.get(key)
                         if d is None:
                             d = class_by_key[key] = len(value)
                             value.append(left)
                             value_f.append(float(left))
-                            form.append(f)
+                            slope.append(new_slope)
                     target[c] = d
                 class_of[g] = d
 
     # Affordability never decreases (budgets only shrink), so a price computed earlier is a
     # lower bound now and projects can be examined lazily, cheapest bound first.
     lower_f = {p: float(costs[p] / prep.total_util[p]) * (1 - _TOL) for p in prep.candidates}
-    lower = {p: (costs[p] / prep.total_util[p], zero) for p in prep.candidates}  # exact forms
+    lower_slope = dict.fromkeys(prep.candidates, 0.0)
     remaining = set(prep.candidates)
     selected = list(prep.free)
     rhos: list[Fraction] = [zero] * len(selected)
     ties: list[tuple[int, ...]] = [()] * len(selected)
     while remaining:
         best_hi = math.inf  # an upper bound on the cheapest price this round
-        seen: list[tuple[int, float, float, list, int]] = []
+        seen: list[tuple] = []
         for p in sorted(remaining, key=lambda q: (lower_f[q], inp.tie_rank[q])):
             if lower_f[p] > best_hi:
                 break
@@ -342,7 +340,7 @@ def run_mes(
             entries.sort(key=_first)
             rho_f, err, stop = _scan_float(entries, cost_f[p], uniform)
             if rho_f is None:
-                rho, stop = _scan_exact(entries, costs[p], value, uniform)
+                rho, _ = _scan_exact(entries, costs[p], value, uniform)
                 entries.sort(key=_first)
                 stop = sum(1 for e in entries if value[e[1]] < rho * e[2])
                 rho_f, err = float(rho), 4 * _EPS * float(rho)
@@ -353,39 +351,48 @@ def run_mes(
             break
         best: Fraction | None = None
         tied: list[int] = []
-        priced: dict[int, Fraction] = {}
         for p, rho_f, err, entries, stop in seen:
-            if rho_f - err > best_hi and not track:
-                continue  # cannot be the cheapest; its float bound is kept
-            rho, rform = exact_price(p, entries, rho_f, stop)
-            priced[p] = rho
-            lower[p] = (rho, zero) if rform is None else rform
+            if rho_f - err > best_hi:
+                continue  # cannot be the cheapest
+            rho = _rho_exact(entries, stop, costs[p], value, uniform, rho_f)
+            if rho is None:
+                rho, _ = _scan_exact(entries, costs[p], value, uniform)
             if best is None or rho < best:
                 best, tied = rho, [p]
             elif rho == best:
                 tied.append(p)
         tied.sort(key=lambda q: inp.tie_rank[q])
         winner = tied[0]
+        drop = 0.0
         if track:
-            wa, wb = lower[winner]
+            seen_at = {p: (rho_f, err, entries, stop) for p, rho_f, err, entries, stop in seen}
+            for p, (rho_f, _, entries, stop) in seen_at.items():
+                lower_slope[p] = price_slope(entries, rho_f, stop)
+            drop = -lower_slope[winner]
+            best_f, best_s = float(best), lower_slope[winner]
             for p in remaining:
-                if p != winner:
-                    a, b = lower[p]  # priced this round: its price; others: a lower bound
-                    gap = (priced[p] if p in priced else a + b * x) - best
-                    if p in priced or gap:
-                        valid.holds(a - wa, b - wb, gap)
+                if p == winner:
+                    continue
+                if p in tied:
+                    valid.dist = 0.0  # exact tie: only this budget is certain
+                    continue
+                # Priced now: its price; otherwise: a lower bound with the slope of the time.
+                gap = (seen_at[p][0] if p in seen_at else lower_f[p]) - best_f
+                gap_err = (seen_at[p][1] if p in seen_at else 0.0) + _REL * best_f
+                ds = lower_slope[p] - best_s
+                valid.holds(gap, gap_err, ds, _REL * (abs(lower_slope[p]) + abs(best_s)))
         remaining.discard(winner)
         selected.append(winner)
         rhos.append(best)
         ties.append(tuple(tied) if len(tied) > 1 else ())
-        pay(winner, best, lower[winner] if track else None)
+        pay(winner, best, drop)
 
     left = [zero] * len(costs)
     if money:
         for p in range(len(costs)):
             left[p] = sum((m * value[c] for _, c, _, m, _ in supporters(p)), zero)
     run = MESRun(x, tuple(selected), tuple(rhos), tuple(ties), tuple(left))
-    return run, valid.until
+    return run, valid.until if track else None
 
 
 def equal_shares(
@@ -424,28 +431,16 @@ def equal_shares(
         return MESRun(base, (), (), (), first.supporters_money), 0
     best, k = first, 0
     everything = len(prep.candidates) + len(prep.free)
-    # Tracking validity costs time; when it stops paying off (decisions change at every
-    # increment), run untracked for a while, backing off exponentially.
-    pause, backoff, tracked = 0, 1, True
     while True:
-        if len(best.selected) == everything or (tracked and until is None):
+        if len(best.selected) == everything or until is None:
             k = last  # nothing can change any more: every later increment fits as well
             break
         # Increments before the run's validity limit repeat the same outcome: skip them.
-        nxt = k + 1
-        if tracked:
-            nxt = max(nxt, math.ceil((until - base) / step))
+        nxt = max(k + 1, math.ceil((until - base) / step))
         if nxt > last:
             k = last
             break
-        tracked = pause == 0
-        run, until = run_mes(inp, base + nxt * step, prep, track=tracked, money=False)
-        if not tracked:
-            pause -= 1
-        elif until is not None and until < base + (nxt + 1) * step:
-            pause, backoff = backoff, min(backoff * 2, 16)
-        else:
-            backoff = 1
+        run, until = run_mes(inp, base + nxt * step, prep, track=True, money=False)
         if not fits(run.selected):
             k = nxt - 1
             break
