@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -115,7 +115,39 @@ def _first(entry):
     return entry[0]
 
 
-def _scan_float(entries, cost_f, uniform):
+class _Budgets:
+    """Exact class budgets, computed only when needed, from the payments each class made.
+
+    Every voter who pays for project item ``it`` without running out pays the same
+    ``price[it]`` (rho times the item's utility), so a class's budget is ``x`` minus the
+    prices along its path, and sums over many classes reduce to integer counts per item.
+    """
+
+    def __init__(self, x: Fraction) -> None:
+        self.x = x
+        self.paid: list[tuple[int, ...]] = [()]
+        self.price: dict[int, Fraction] = {}
+        self.cache: dict[int, Fraction] = {0: x}
+
+    def __getitem__(self, c: int) -> Fraction:
+        v = self.cache.get(c)
+        if v is None:
+            v = self.cache[c] = self.x - sum((self.price[it] for it in self.paid[c]), Fraction(0))
+        return v
+
+    def total(self, pairs: Iterable[tuple[int, int]]) -> Fraction:
+        """Exact sum of ``m * budget(c)`` over ``(c, m)`` pairs."""
+        voters = 0
+        per_item: dict[int, int] = {}
+        for c, m in pairs:
+            voters += m
+            for it in self.paid[c]:
+                per_item[it] = per_item.get(it, 0) + m
+        spent = sum((self.price[it] * n for it, n in per_item.items()), Fraction(0))
+        return voters * self.x - spent
+
+
+def _scan_float(entries, cost_f, uniform, abs_err):
     """Float version of pabutools' scan over (key, value, u, m) entries sorted by key.
 
     Returns (rho, error bound, index of the first class that pays rho * u rather than all).
@@ -135,27 +167,30 @@ def _scan_float(entries, cost_f, uniform):
         denom_f -= m * uf
     else:
         return None, None, None  # rounding hid the paying class: the caller goes exact
-    # Rounding in the sums is below len * eps * (cost + paid); be generous.
+    # Rounding in the sums is below len * eps * (cost + paid), and each float budget is off
+    # by at most abs_err; be generous.
+    voters = sum(e[3] for e in entries)
     err = 8 * (len(entries) + 4) * _EPS * ((cost_f + paid_f) / denom_f + rho_f)
+    err += 2 * voters * abs_err / denom_f
     return rho_f, err, stop
 
 
-def _rho_exact(entries, stop, cost, value, uniform, rho_f):
+def _rho_exact(entries, stop, cost, value, uniform, rho_f, abs_err):
     """Exact price from the float scan's cut, verified near the cut; None if floats erred."""
-    paid = sum((m * value[c] for _, c, _, m, _ in entries[:stop]), Fraction(0))
+    paid = value.total((c, m) for _, c, _, m, _ in entries[:stop])
     denom = sum(m * u for _, _, u, m, _ in entries[stop:])
     if not denom:
         return None
     rho = (cost - paid) / denom
     for i in range(stop - 1, -1, -1):
         key, c, u, _, uf = entries[i]
-        if key < (rho_f * uf if uniform else rho_f) * (1 - _TOL):
+        if key < (rho_f * uf if uniform else rho_f) * (1 - _TOL) - abs_err * 2:
             break
         if not value[c] < rho * u:
             return None
     for i in range(stop, len(entries)):
         key, c, u, _, uf = entries[i]
-        if key > (rho_f * uf if uniform else rho_f) * (1 + _TOL):
+        if key > (rho_f * uf if uniform else rho_f) * (1 + _TOL) + abs_err * 2:
             break
         if not value[c] >= rho * u:
             return None
@@ -242,10 +277,14 @@ def run_mes(
     zero = Fraction(0)
     # A class: voters with the same budget and, with ``track``, the same slope d budget/dx.
     # Classes are numbered; class_of maps each ballot group to its class (-1: no money).
-    value: list[Fraction] = [x]
+    value = _Budgets(x)  # exact, on demand
     value_f: list[float] = [float(x)]
     slope: list[float] = [1.0]
-    class_by_key: dict[tuple, int] = {}
+    class_by_path: dict[tuple[int, ...], int] = {(): 0}
+    # Each float budget is x minus at most `depth` float prices: its rounding error is below
+    # abs_err (recomputed as paths grow).
+    depth = 0
+    abs_err = 4 * _EPS * float(x)
     class_of = [0] * len(inp.groups)
     cost_f = [float(c) for c in costs]
     util_f = [float(u) for u in util]
@@ -265,16 +304,17 @@ def run_mes(
     def affordable(p: int, entries) -> bool:
         cost = costs[p]
         money_f = sum(m * value_f[c] for _, c, _, m, _ in entries)
-        if money_f < cost_f[p] * (1 - _TOL):
+        margin = _TOL * cost_f[p] + sum(e[3] for e in entries) * abs_err
+        if money_f < cost_f[p] - margin:
             ok = False
-        elif money_f > cost_f[p] * (1 + _TOL):
+        elif money_f > cost_f[p] + margin:
             ok = True
         else:
-            ok = sum((m * value[c] for _, c, _, m, _ in entries), zero) >= cost
+            ok = value.total((c, m) for _, c, _, m, _ in entries) >= cost
         if not ok and track:
             # Money grows with x (slopes are >= 0): it may reach the cost.
             grow = sum(m * slope[c] for _, c, _, m, _ in entries)
-            valid.holds(cost_f[p] - money_f, _REL * cost_f[p], -grow, _REL * grow)
+            valid.holds(cost_f[p] - money_f, _REL * cost_f[p] + margin, -grow, _REL * grow)
         return ok
 
     def price_slope(entries, rho_f: float, poor: int) -> float:
@@ -288,34 +328,40 @@ def run_mes(
         for _, c, _, _, uf in entries[:poor]:
             short = rho_f * uf - value_f[c]  # > 0 while the class pays in full
             fall = slope[c] + drop * uf  # how fast the shortfall shrinks
-            valid.holds(short, _REL * rho_f * uf, -fall, _REL * fall)
+            valid.holds(short, _REL * rho_f * uf + abs_err, -fall, _REL * fall)
         for _, c, _, _, uf in entries[poor:]:
-            if value_f[c] - rho_f * uf > _REL * rho_f * uf:
+            if value_f[c] - rho_f * uf > _REL * rho_f * uf + abs_err:
                 break  # sorted: the rest are clearly above the cut
             valid.dist = 0.0  # a class exactly at the cut: do not extrapolate
         return -drop
 
     def pay(p: int, rho: Fraction, drop: float) -> None:
+        nonlocal depth, abs_err
         for it in prep.project_items[p]:
             u, uf = util[it], util_f[it]
             price = rho * u
+            value.price[it] = price
+            price_f = float(price)
+            near = _TOL * price_f + 2 * abs_err
             target: dict[int, int] = {-1: -1}
             for g in prep.item_groups[it]:
                 c = class_of[g]
                 d = target.get(c)
                 if d is None:
-                    left = value[c] - price
-                    if left <= 0:
-                        d = -1
+                    left_f = value_f[c] - price_f
+                    if left_f < -near or (left_f <= near and value[c] <= price):
+                        d = -1  # paid all it had
                     else:
-                        new_slope = slope[c] + drop * uf if track else 0.0
-                        key = (left.numerator, left.denominator, new_slope)
-                        d = class_by_key.get(key)
+                        path = value.paid[c] + (it,)
+                        d = class_by_path.get(path)
                         if d is None:
-                            d = class_by_key[key] = len(value)
-                            value.append(left)
-                            value_f.append(float(left))
-                            slope.append(new_slope)
+                            d = class_by_path[path] = len(value_f)
+                            value.paid.append(path)
+                            value_f.append(left_f)
+                            slope.append(slope[c] + drop * uf if track else 0.0)
+                            if len(path) > depth:
+                                depth = len(path)
+                                abs_err = 4 * (depth + 1) * _EPS * float(x)
                     target[c] = d
                 class_of[g] = d
 
@@ -338,7 +384,7 @@ def run_mes(
                 remaining.discard(p)
                 continue
             entries.sort(key=_first)
-            rho_f, err, stop = _scan_float(entries, cost_f[p], uniform)
+            rho_f, err, stop = _scan_float(entries, cost_f[p], uniform, abs_err)
             if rho_f is None:
                 rho, _ = _scan_exact(entries, costs[p], value, uniform)
                 entries.sort(key=_first)
@@ -354,7 +400,7 @@ def run_mes(
         for p, rho_f, err, entries, stop in seen:
             if rho_f - err > best_hi:
                 continue  # cannot be the cheapest
-            rho = _rho_exact(entries, stop, costs[p], value, uniform, rho_f)
+            rho = _rho_exact(entries, stop, costs[p], value, uniform, rho_f, abs_err)
             if rho is None:
                 rho, _ = _scan_exact(entries, costs[p], value, uniform)
             if best is None or rho < best:
@@ -390,7 +436,7 @@ def run_mes(
     left = [zero] * len(costs)
     if money:
         for p in range(len(costs)):
-            left[p] = sum((m * value[c] for _, c, _, m, _ in supporters(p)), zero)
+            left[p] = value.total((c, m) for _, c, _, m, _ in supporters(p))
     run = MESRun(x, tuple(selected), tuple(rhos), tuple(ties), tuple(left))
     return run, valid.until if track else None
 
