@@ -69,3 +69,26 @@ def mes_greedy(costs, ballots, budget) -> set[str]:
 
 
 __all__ = ["Fraction", "build", "greedy_by_votes", "mes_add1", "mes_greedy", "mes_plain"]
+
+
+def mes_points(costs, ballots, budget, add1=False) -> set[str]:
+    """MES with points utilities (Additive_Cardinal_Sat) on cumulative ballots."""
+    from pabutools.election import Additive_Cardinal_Sat, CumulativeBallot, CumulativeProfile
+
+    projects = {pid: PabuProject(pid, cost) for pid, cost in costs.items()}
+    instance = Instance(projects.values(), budget_limit=budget)
+    profile = CumulativeProfile(
+        [CumulativeBallot({projects[p]: pts for p, pts in b.items()}) for b in ballots]
+    )
+    if not add1:
+        return names(method_of_equal_shares(instance, profile, sat_class=Additive_Cardinal_Sat))
+    return names(
+        exhaustion_by_budget_increase(
+            instance,
+            profile,
+            method_of_equal_shares,
+            {"sat_class": Additive_Cardinal_Sat},
+            exhaustive_stop=False,
+            budget_step=profile.num_ballots(),
+        )
+    )

@@ -66,3 +66,29 @@ def test_mes_greedy_completion_matches_pabutools(instance):
     costs, ballots, budget = instance
     got = ours(costs, ballots, budget, rule="mes", completion="greedy")
     assert got == pabu.mes_greedy(costs, ballots, budget)
+
+
+@st.composite
+def cumulative_instances(draw):
+    ids = draw(st.lists(st.sampled_from(IDS), min_size=1, max_size=8, unique=True))
+    costs = {pid: draw(COSTS) for pid in ids}
+    ballot = st.dictionaries(st.sampled_from(ids), st.integers(1, 5), max_size=len(ids))
+    ballots = draw(st.lists(ballot, min_size=1, max_size=20))
+    budget = draw(st.integers(min_value=1, max_value=max(1, sum(costs.values()))))
+    return costs, ballots, budget
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cumulative_instances(), st.booleans())
+def test_mes_points_utilities_match_pabutools(instance, add1):
+    costs, ballots, budget = instance
+    projects = [Project(pid, cost) for pid, cost in costs.items()]
+    outcome = allocate(
+        projects,
+        Votes.points(ballots),
+        budget=budget,
+        rule="mes",
+        completion="add1" if add1 else "none",
+        tie_break="lexico",
+    )
+    assert set(outcome.funded) == pabu.mes_points(costs, ballots, budget, add1)
