@@ -1,15 +1,21 @@
 """The Method of Equal Shares (MES), computed over classes of voters with equal budgets.
 
 Why classes: MES only ever asks, for a project, "how much money do its supporters have, and
-how is it spread?". Voters who approved the same projects among those selected so far hold
-exactly the same budget, so we keep one record per distinct budget value (a *class*) with,
-for each ballot item, how many of the class's voters hold it. Identical ballots are grouped
-first, so the work per selected project is proportional to the number of distinct ballots
-that support it, not to the number of voters, and an affordability computation touches one
-entry per class rather than one per voter.
+how is it spread?". Every voter who pays for a project without running out pays the same
+price per unit of utility, so voters who paid for the same items so far hold exactly the same
+budget. We keep one *class* per such payment path; identical ballots are grouped first, and
+each ballot group points at its class. Pricing a project counts its supporters per class in
+one C-level ``Counter`` pass and then scans one entry per class, not per voter.
 
-The arithmetic is exact (``fractions.Fraction``), so ties are real ties and outcomes equal
-pabutools' ``method_of_equal_shares`` (including its stopping rule for ``add1``).
+Arithmetic: prices are found in floating point with an error bound, and only the projects
+that could be the cheapest are then priced exactly (``fractions.Fraction``); exact budgets
+are rebuilt on demand from the per-item prices. So ties are real ties and outcomes equal
+pabutools' ``method_of_equal_shares``.
+
+``add1`` (equalshares.net's completion, as pabutools' ``exhaustion_by_budget_increase`` with
+``exhaustive_stop=False``): each run also reports how far the budget per voter can grow
+before any of its decisions could change (see :class:`_Validity`), and the increments in
+between, which cannot change the outcome, are skipped.
 """
 
 from __future__ import annotations
