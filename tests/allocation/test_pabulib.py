@@ -142,3 +142,34 @@ def test_replay_without_votes_uses_project_columns():
         "PROJECTS\nproject_id;cost;votes\na;6;3\nb;5;9\nc;4;1\nVOTES\nvoter_id;vote\n"
     )
     assert replay(parse_pb(text)).funded == ("b", "c")
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_pabutools_reads_our_export_the_same(path):
+    from pabutools.election.pabulib import parse_pabulib_from_string
+
+    instance, profile = parse_pabulib(str(path))
+    again, again_profile = parse_pabulib_from_string(write_pb(read(path)))
+    assert again.budget_limit == instance.budget_limit
+    assert {(p.name, p.cost) for p in again} == {(p.name, p.cost) for p in instance}
+    assert again.meta == instance.meta
+    assert again_profile.num_ballots() == profile.num_ballots()
+
+
+def test_replay_equalshares_add1_matches_pabutools():
+    from tests.allocation import pabu
+
+    costs = {"1": 30, "2": 20, "10": 25, "x": 10}
+    ballots = [{"1", "2"}, {"1"}, {"10", "x"}, {"2", "10"}, {"x"}, {"1", "x"}]
+    rows = "\n".join(f"{i};{','.join(sorted(b))}" for i, b in enumerate(ballots))
+    text = (
+        "META\nkey;value\nbudget;60\nvote_type;approval\nrule;equalshares/add1\n"
+        "PROJECTS\nproject_id;cost;votes\n"
+        + "\n".join(f"{p};{c};0" for p, c in costs.items())
+        + "\nVOTES\nvoter_id;vote\n"
+        + rows
+        + "\n"
+    )
+    outcome = replay(parse_pb(text))
+    assert set(outcome.funded) == pabu.mes_add1(costs, ballots, 60)
+    assert outcome.rule == "mes/add1"
