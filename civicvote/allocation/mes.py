@@ -323,14 +323,19 @@ def run_mes(
             valid.holds(cost_f[p] - money_f, _REL * cost_f[p] + margin, -grow, _REL * grow)
         return ok
 
-    def price_slope(entries, rho_f: float, poor: int) -> float:
-        """d rho / dx, recording when a class paying in full could start paying rho * u.
+    def price_slope(entries, rho_f: float, poor: int, record: bool) -> float:
+        """d rho / dx; with ``record``, note when a class paying in full could pay rho * u.
 
         ``entries[:poor]`` pay all they have. Budget slopes are >= 0, so the price can only
-        fall as x grows and a class paying rho * u keeps doing so.
+        fall as x grows and a class paying rho * u keeps doing so. While budgets are linear
+        in x the price is a convex function of x (the boundary of a superlevel set of a
+        concave function), so for a project that is not bought the tangent stays a valid
+        lower bound past such changes: only the project bought needs them recorded.
         """
         rich = sum(m * uf for _, _, _, m, uf in entries[poor:])
         drop = sum(m * slope[c] for _, c, _, m, _ in entries[:poor]) / rich
+        if not record:
+            return -drop
         for _, c, _, _, uf in entries[:poor]:
             short = rho_f * uf - value_f[c]  # > 0 while the class pays in full
             fall = slope[c] + drop * uf  # how fast the shortfall shrinks
@@ -419,7 +424,7 @@ def run_mes(
         if track:
             seen_at = {p: (rho_f, err, entries, stop) for p, rho_f, err, entries, stop in seen}
             for p, (rho_f, _, entries, stop) in seen_at.items():
-                lower_slope[p] = price_slope(entries, rho_f, stop)
+                lower_slope[p] = price_slope(entries, rho_f, stop, p == winner)
             drop = -lower_slope[winner]
             best_f, best_s = float(best), lower_slope[winner]
             for p in remaining:
