@@ -21,7 +21,7 @@ between, which cannot change the outcome, are skipped.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -76,12 +76,18 @@ def compile_input(
     return MESInput(
         costs=tuple(Fraction(c) for c in costs),
         item_project=tuple(p for p, _ in items),
-        item_util=tuple(Fraction(u) for _, u in items),
+        # Whole utilities stay ints: sums of m * u are then plain integer arithmetic.
+        item_util=tuple(_whole(u) for _, u in items),
         groups=tuple(grouped),
         mult=tuple(grouped.values()),
         tie_rank=tuple(tie_rank),
         num_voters=sum(counts),
     )
+
+
+def _whole(u) -> int | Fraction:
+    u = Fraction(u)
+    return u.numerator if u.denominator == 1 else u
 
 
 class _Prepared:
@@ -354,27 +360,29 @@ def run_mes(
             value.price[it] = price
             price_f = float(price)
             near = _TOL * price_f + 2 * abs_err
+            groups = prep.item_groups[it]
+            current = list(map(get_class, groups))
             target: dict[int, int] = {-1: -1}
-            for g in prep.item_groups[it]:
-                c = class_of[g]
-                d = target.get(c)
+            for c in set(current):
+                if c < 0:
+                    continue
+                left_f = value_f[c] - price_f
+                if left_f < -near or (left_f <= near and value[c] <= price):
+                    target[c] = -1  # paid all it had
+                    continue
+                path = value.paid[c] + (it,)
+                d = class_by_path.get(path)
                 if d is None:
-                    left_f = value_f[c] - price_f
-                    if left_f < -near or (left_f <= near and value[c] <= price):
-                        d = -1  # paid all it had
-                    else:
-                        path = value.paid[c] + (it,)
-                        d = class_by_path.get(path)
-                        if d is None:
-                            d = class_by_path[path] = len(value_f)
-                            value.paid.append(path)
-                            value_f.append(left_f)
-                            slope.append(slope[c] + drop * uf if track else 0.0)
-                            if len(path) > depth:
-                                depth = len(path)
-                                abs_err = 4 * (depth + 1) * _EPS * float(x)
-                    target[c] = d
-                class_of[g] = d
+                    d = class_by_path[path] = len(value_f)
+                    value.paid.append(path)
+                    value_f.append(left_f)
+                    slope.append(slope[c] + drop * uf if track else 0.0)
+                    if len(path) > depth:
+                        depth = len(path)
+                        abs_err = 4 * (depth + 1) * _EPS * float(x)
+                target[c] = d
+            # Move every group in C-level passes.
+            deque(map(class_of.__setitem__, groups, map(target.__getitem__, current)), maxlen=0)
 
     # Affordability never decreases (budgets only shrink), so a price computed earlier is a
     # lower bound now and projects can be examined lazily, cheapest bound first.
