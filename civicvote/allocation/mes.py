@@ -25,6 +25,8 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import repeat
+from operator import mul
 
 
 @dataclass(frozen=True)
@@ -302,21 +304,30 @@ def run_mes(
     util_f = [float(u) for u in util]
     get_class = class_of.__getitem__
 
-    def supporters(p: int) -> list[tuple]:
-        """(key, class, u, m, u as float) per class holding supporters of p (with money)."""
-        entries = []
+    def supporters(p: int) -> tuple[list[tuple], float, int, float]:
+        """Per class holding supporters of p (with money): (key, class, u, m, u as float).
+
+        Also returns their money (float), their number, and the sum of m * u (float).
+        """
+        entries: list[tuple] = []
+        money_f, voters, weight = 0.0, 0, 0.0
         for it in prep.project_items[p]:
             u, uf = util[it], util_f[it]
             tally = Counter(map(get_class, prep.item_voters[it]))
             tally.pop(-1, None)
-            for c, m in tally.items():
-                entries.append((value_f[c] if uniform else value_f[c] / uf, c, u, m, uf))
-        return entries
+            classes, ms = list(tally), list(tally.values())
+            vals = list(map(value_f.__getitem__, classes))
+            money_f += sum(map(mul, ms, vals))
+            n = sum(ms)
+            voters += n
+            weight += n * uf
+            keys = vals if uniform else [v / uf for v in vals]
+            entries += zip(keys, classes, repeat(u), ms, repeat(uf))
+        return entries, money_f, voters, weight
 
-    def affordable(p: int, entries) -> bool:
+    def affordable(p: int, entries, money_f: float, voters: int) -> bool:
         cost = costs[p]
-        money_f = sum(m * value_f[c] for _, c, _, m, _ in entries)
-        margin = _TOL * cost_f[p] + sum(e[3] for e in entries) * abs_err
+        margin = _TOL * cost_f[p] + voters * abs_err
         if money_f < cost_f[p] - margin:
             ok = False
         elif money_f > cost_f[p] + margin:
@@ -329,7 +340,7 @@ def run_mes(
             valid.holds(cost_f[p] - money_f, _REL * cost_f[p] + margin, -grow, _REL * grow)
         return ok
 
-    def price_slope(entries, rho_f: float, poor: int, record: bool) -> float:
+    def price_slope(entries, weight: float, rho_f: float, poor: int, record: bool) -> float:
         """d rho / dx; with ``record``, note when a class paying in full could pay rho * u.
 
         ``entries[:poor]`` pay all they have. Budget slopes are >= 0, so the price can only
@@ -338,7 +349,9 @@ def run_mes(
         concave function), so for a project that is not bought the tangent stays a valid
         lower bound past such changes: only the project bought needs them recorded.
         """
-        rich = sum(m * uf for _, _, _, m, uf in entries[poor:])
+        rich = weight - sum(m * uf for _, _, _, m, uf in entries[:poor])
+        if rich <= 0:  # rounding: recount
+            rich = sum(m * uf for _, _, _, m, uf in entries[poor:])
         drop = sum(m * slope[c] for _, c, _, m, _ in entries[:poor]) / rich
         if not record:
             return -drop
@@ -395,11 +408,12 @@ def run_mes(
     while remaining:
         best_hi = math.inf  # an upper bound on the cheapest price this round
         seen: list[tuple] = []
+        weight_of: dict[int, float] = {}
         for p in sorted(remaining, key=lambda q: (lower_f[q], inp.tie_rank[q])):
             if lower_f[p] > best_hi:
                 break
-            entries = supporters(p)
-            if not affordable(p, entries):
+            entries, money_f, voters, weight = supporters(p)
+            if not affordable(p, entries, money_f, voters):
                 remaining.discard(p)
                 continue
             entries.sort(key=_first)
@@ -411,6 +425,7 @@ def run_mes(
                 rho_f, err = float(rho), 4 * _EPS * float(rho)
             lower_f[p] = rho_f - err
             seen.append((p, rho_f, err, entries, stop))
+            weight_of[p] = weight
             best_hi = min(best_hi, rho_f + err)
         if not seen:
             break
@@ -432,7 +447,7 @@ def run_mes(
         if track:
             seen_at = {p: (rho_f, err, entries, stop) for p, rho_f, err, entries, stop in seen}
             for p, (rho_f, _, entries, stop) in seen_at.items():
-                lower_slope[p] = price_slope(entries, rho_f, stop, p == winner)
+                lower_slope[p] = price_slope(entries, weight_of[p], rho_f, stop, p == winner)
             drop = -lower_slope[winner]
             best_f, best_s = float(best), lower_slope[winner]
             for p in remaining:
@@ -455,7 +470,7 @@ def run_mes(
     left = [zero] * len(costs)
     if money:
         for p in range(len(costs)):
-            left[p] = value.total((c, m) for _, c, _, m, _ in supporters(p))
+            left[p] = value.total((c, m) for _, c, _, m, _ in supporters(p)[0])
     run = MESRun(x, tuple(selected), tuple(rhos), tuple(ties), tuple(left))
     return run, valid.until if track else None
 
