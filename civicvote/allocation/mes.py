@@ -161,14 +161,13 @@ class _Budgets:
         return voters * self.x - spent
 
 
-def _scan_float(entries, cost_f, uniform, abs_err):
-    """Float version of pabutools' scan over (key, value, u, m) entries sorted by key.
+def _scan_float(entries, cost_f, uniform, abs_err, voters, weight):
+    """Float version of pabutools' scan over entries sorted by key.
 
-    Returns (rho, error bound, index of the first class that pays rho * u rather than all).
+    ``voters`` and ``weight`` are the sums of m and of m * u over the entries. Returns
+    (rho, error bound, index of the first class that pays rho * u rather than all).
     """
-    denom_f = 0.0
-    for e in entries:
-        denom_f += e[3] * e[4]
+    denom_f = weight
     paid_f = 0.0
     stop = len(entries) - 1
     rho_f = cost_f / denom_f
@@ -183,7 +182,6 @@ def _scan_float(entries, cost_f, uniform, abs_err):
         return None, None, None  # rounding hid the paying class: the caller goes exact
     # Rounding in the sums is below len * eps * (cost + paid), and each float budget is off
     # by at most abs_err; be generous.
-    voters = sum(e[3] for e in entries)
     err = 8 * (len(entries) + 4) * _EPS * ((cost_f + paid_f) / denom_f + rho_f)
     err += 2 * voters * abs_err / denom_f
     return rho_f, err, stop
@@ -349,10 +347,14 @@ def run_mes(
         concave function), so for a project that is not bought the tangent stays a valid
         lower bound past such changes: only the project bought needs them recorded.
         """
-        rich = weight - sum(m * uf for _, _, _, m, uf in entries[:poor])
-        if rich <= 0:  # rounding: recount
+        poor_weight = poor_slope = 0.0
+        for _, c, _, m, uf in entries[:poor]:
+            poor_weight += m * uf
+            poor_slope += m * slope[c]
+        rich = weight - poor_weight
+        if rich <= _REL * weight:  # rounding could matter: recount the rich side
             rich = sum(m * uf for _, _, _, m, uf in entries[poor:])
-        drop = sum(m * slope[c] for _, c, _, m, _ in entries[:poor]) / rich
+        drop = poor_slope / rich
         if not record:
             return -drop
         for _, c, _, _, uf in entries[:poor]:
@@ -417,7 +419,7 @@ def run_mes(
                 remaining.discard(p)
                 continue
             entries.sort(key=_first)
-            rho_f, err, stop = _scan_float(entries, cost_f[p], uniform, abs_err)
+            rho_f, err, stop = _scan_float(entries, cost_f[p], uniform, abs_err, voters, weight)
             if rho_f is None:
                 rho, _ = _scan_exact(entries, costs[p], value, uniform)
                 entries.sort(key=_first)
