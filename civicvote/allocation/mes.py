@@ -490,8 +490,9 @@ def equal_shares(
     ``add1`` raises every voter's budget by ``step`` at a time and keeps the last outcome that
     still ``fits`` (default: total cost <= ``budget``), stopping at the first that does not,
     like pabutools' ``exhaustion_by_budget_increase(..., exhaustive_stop=False,
-    budget_step=step * num_voters)``, whose budget bound we also honour. Returns the chosen
-    run and the number of increments applied.
+    budget_step=step * num_voters)``, whose budget bound we also honour. Increments that
+    cannot change the outcome are skipped. Returns the chosen run and the last increment
+    whose outcome it is (once every supported project is selected, the first such).
     """
     n = inp.num_voters
     budget = Fraction(budget)
@@ -514,8 +515,10 @@ def equal_shares(
     best, k = first, 0
     everything = len(prep.candidates) + len(prep.free)
     while True:
-        if len(best.selected) == everything or until is None:
-            k = last  # nothing can change any more: every later increment fits as well
+        if len(best.selected) == everything:
+            break  # every supported project is in: more money cannot add any
+        if until is None:
+            k = last  # no decision of this run can change: every later increment fits too
             break
         # Increments before the run's validity limit repeat the same outcome: skip them.
         nxt = max(k + 1, math.ceil((until - base) / step))
@@ -527,5 +530,5 @@ def equal_shares(
             k = nxt - 1
             break
         best, k = run, nxt
-    best = run_mes(inp, base + k * step, prep)[0]  # same selection, with the money left
-    return best, k
+    final = run_mes(inp, base + k * step, prep)[0]  # the same selection, with money left
+    return (final if final.selected == best.selected else best), k
