@@ -1,0 +1,54 @@
+"""``civicvote allocate FILE.pb``: replay or recompute the outcome of a Pabulib file.
+
+The main CLI registers it with ``cli.add_command(allocate_command, "allocate")``.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import click
+
+from civicvote.allocation.pabulib import PabulibError, parse_number, parse_pb, replay
+
+
+def _number(value) -> int | float:
+    value = Fraction(value)
+    return int(value) if value.denominator == 1 else float(value)
+
+
+@click.command("allocate")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--rule",
+    type=click.Choice(["greedy", "greedy-no-skip", "greedy-threshold", "mes"]),
+    help="Rule to apply (default: the file's META rule). mes = equal shares, cost "
+    "utilities, add1 completion.",
+)
+@click.option("--threshold", help="Minimum score for a project to be fundable.")
+@click.option("--tie-break", default="lexico", show_default=True, help="lexico, cost, or lot:SEED.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
+def allocate_command(file, rule, threshold, tie_break, as_json):
+    """Print the projects FILE.pb funds under its rule (or --rule) and their total cost."""
+    try:
+        with open(file, encoding="utf-8-sig") as handle:
+            election = parse_pb(handle.read())
+    except (OSError, UnicodeDecodeError, PabulibError) as exc:
+        raise click.UsageError(f"cannot read {file}: {exc}") from exc
+    try:
+        limit = parse_number(threshold) if threshold is not None else None
+        outcome = replay(election, rule=rule, threshold=limit, tie_break=tie_break)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if as_json:
+        payload = {
+            "selected": list(outcome.funded),
+            "cost": _number(outcome.total_cost),
+            "rule": rule or election.meta.get("rule"),
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    for pid in outcome.funded:
+        click.echo(pid)
+    click.echo(f"total cost: {_number(outcome.total_cost)}")

@@ -1,0 +1,338 @@
+"""Read and write the Pabulib ``.pb`` format, and replay a file's own rule.
+
+Follows what real files do and what pabutools 1.2.3 accepts: ``;``-separated CSV with normal
+quoting, ``\\n`` or ``\\r\\n`` line ends, an optional BOM, blank lines skipped, string project
+ids (the first PROJECTS column, whatever its header), ``None`` cells meaning "missing", a
+decimal comma tolerated only in ``budget`` and ``cost``, and exact costs (``Fraction``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from civicvote.allocation.model import (
+    APPROVAL,
+    CUMULATIVE,
+    ORDINAL,
+    SCORING,
+    Amount,
+    Outcome,
+    Project,
+    Threshold,
+    Votes,
+    exact,
+)
+from civicvote.allocation.rules import allocate
+
+SECTIONS = ("meta", "projects", "votes")
+VOTE_TYPES = ("approval", "choose-1", "cumulative", "scoring", "ordinal")
+
+
+class PabulibError(ValueError):
+    """The text is not a readable Pabulib file."""
+
+
+@dataclass(frozen=True)
+class PbProject:
+    """One PROJECTS row. ``columns`` holds every cell as text (``None`` for a ``None`` cell)."""
+
+    id: str
+    cost: Amount
+    columns: Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class PbVote:
+    """One VOTES row: the ballot (``vote``, ``points``) and the other columns as text."""
+
+    vote: tuple[str, ...]
+    points: tuple[Amount, ...] | None
+    columns: Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class Election:
+    """A parsed ``.pb`` file. Column lists keep the file's column order."""
+
+    meta: Mapping[str, str]
+    project_columns: tuple[str, ...]
+    projects: tuple[PbProject, ...]
+    vote_columns: tuple[str, ...] = ()
+    votes: tuple[PbVote, ...] = field(default=())
+
+    @property
+    def vote_type(self) -> str:
+        """META ``vote_type`` (approval, choose-1, cumulative, scoring or ordinal)."""
+        return self.meta.get("vote_type", "approval")
+
+    @property
+    def budget(self) -> Amount:
+        """META ``budget`` as an exact number."""
+        return parse_number(self.meta["budget"], decimal_comma=True)
+
+    def to_projects(self) -> list[Project]:
+        """Projects for :func:`~civicvote.allocation.allocate` (categories from the file)."""
+        out = []
+        for p in self.projects:
+            raw = p.columns.get("category", p.columns.get("categories")) or ""
+            cats = frozenset(c.strip() for c in raw.split(",") if c.strip())
+            out.append(Project(p.id, p.cost, cats))
+        return out
+
+    def to_votes(self) -> Votes:
+        """Ballots for :func:`~civicvote.allocation.allocate`, by META ``vote_type``."""
+        kind = self.vote_type
+        if kind in ("approval", "choose-1"):
+            return Votes.approval(v.vote for v in self.votes)
+        if kind in ("cumulative", "scoring"):
+            ballots = []
+            for v in self.votes:
+                ballot: dict[str, Amount] = {}
+                for pid, pts in zip(v.vote, v.points or (), strict=False):
+                    ballot.setdefault(pid, pts)
+                ballots.append(ballot)
+            return Votes.points(ballots, kind=CUMULATIVE if kind == "cumulative" else SCORING)
+        if kind == "ordinal":
+            return Votes.ordinal(v.vote for v in self.votes)
+        raise PabulibError(f"unsupported vote_type {kind!r}")
+
+
+def parse_number(text: str, decimal_comma: bool = False) -> Amount:
+    """Parse a number exactly (``"1331751.11"`` -> ``Fraction(133175111, 100)``)."""
+    cleaned = text.strip()
+    if decimal_comma:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        return exact(Fraction(cleaned))
+    except (ValueError, ZeroDivisionError) as exc:
+        raise PabulibError(f"not a number: {text!r}") from exc
+
+
+def format_number(value: Amount) -> str:
+    """Write an exact number as Pabulib does: an integer, or a finite decimal."""
+    value = Fraction(value)
+    if value.denominator == 1:
+        return str(value.numerator)
+    den, twos, fives = value.denominator, 0, 0
+    while den % 2 == 0:
+        den, twos = den // 2, twos + 1
+    while den % 5 == 0:
+        den, fives = den // 5, fives + 1
+    if den != 1:
+        raise ValueError(f"{value} has no finite decimal form")
+    digits = max(twos, fives)
+    scaled = abs(value) * 10**digits
+    whole, frac = divmod(int(scaled), 10**digits)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{whole}.{frac:0{digits}d}"
+
+
+def _cell(text: str) -> str | None:
+    return None if text.strip().lower() == "none" else text
+
+
+def parse_pb(text: str) -> Election:
+    """Parse the text of a ``.pb`` file."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(text.splitlines(), delimiter=";")
+    meta: dict[str, str] = {}
+    project_columns: list[str] = []
+    projects: list[PbProject] = []
+    vote_columns: list[str] = []
+    votes: list[PbVote] = []
+    section = None
+    expect_header = False
+    try:
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            name = row[0].strip().lower()
+            if name in SECTIONS and len(row) == 1:
+                if SECTIONS.index(name) < (SECTIONS.index(section) if section else -1):
+                    raise PabulibError(f"section {row[0]} out of order")
+                section, expect_header = name, True
+                continue
+            if section is None:
+                raise PabulibError("the file must start with META")
+            if expect_header:
+                expect_header = False
+                header = [h.strip() for h in row]
+                if section == "projects":
+                    project_columns = header
+                elif section == "votes":
+                    vote_columns = header
+                continue
+            if section == "meta":
+                if len(row) < 2:
+                    raise PabulibError(f"META row without a value: {row[0]!r}")
+                meta[row[0].strip()] = row[1].strip()
+            elif section == "projects":
+                projects.append(_project_row(row, project_columns))
+            else:
+                votes.append(_vote_row(row, vote_columns))
+    except csv.Error as exc:
+        raise PabulibError(f"malformed CSV: {exc}") from exc
+    if not meta or not project_columns:
+        raise PabulibError("a .pb file needs META and PROJECTS sections")
+    if "budget" not in meta:
+        raise PabulibError("META has no budget")
+    parse_number(meta["budget"], decimal_comma=True)
+    ids = [p.id for p in projects]
+    if len(set(ids)) != len(ids):
+        raise PabulibError("duplicate project ids")
+    known = set(ids)
+    for v in votes:
+        unknown = set(v.vote) - known
+        if unknown:
+            raise PabulibError(f"vote names unknown project(s) {sorted(unknown)}")
+    return Election(
+        meta, tuple(project_columns), tuple(projects), tuple(vote_columns), tuple(votes)
+    )
+
+
+def _project_row(row: list[str], header: list[str]) -> PbProject:
+    if len(row) > len(header):
+        raise PabulibError(f"project row has more cells than the header: {row[0]!r}")
+    columns = {h: _cell(c) for h, c in zip(header, row, strict=False)}
+    pid = row[0].strip()
+    raw_cost = columns.get("cost")
+    if raw_cost is None:
+        raise PabulibError(f"project {pid!r} has no cost")
+    return PbProject(pid, parse_number(raw_cost, decimal_comma=True), columns)
+
+
+def _vote_row(row: list[str], header: list[str]) -> PbVote:
+    if len(row) > len(header):
+        raise PabulibError("vote row has more cells than the header")
+    columns = {h: _cell(c) for h, c in zip(header, row, strict=False)}
+    if "vote" not in header:
+        raise PabulibError("VOTES has no vote column")
+    raw_vote = columns.pop("vote") or ""
+    vote = tuple(raw_vote.split(",")) if raw_vote.strip() else ()
+    points = None
+    if "points" in header:
+        raw_points = columns.pop("points") or ""
+        points = tuple(parse_number(x) for x in raw_points.split(",")) if raw_points.strip() else ()
+    return PbVote(vote, points, columns)
+
+
+def write_pb(election: Election) -> str:
+    """Write an Election as ``.pb`` text (``\\n`` line ends, quoting only where needed)."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator="\n")
+    w.writerow(["META"])
+    w.writerow(["key", "value"])
+    for key, value in election.meta.items():
+        w.writerow([key, value])
+    w.writerow(["PROJECTS"])
+    w.writerow(election.project_columns)
+    for p in election.projects:
+        cells = []
+        for col in election.project_columns:
+            if col == "cost":
+                raw = p.columns.get("cost")
+                same = raw is not None and parse_number(raw, decimal_comma=True) == p.cost
+                cells.append(raw if same else format_number(p.cost))
+            elif col == election.project_columns[0]:
+                cells.append(p.id)
+            else:
+                cells.append(_text(p.columns.get(col)))
+        w.writerow(cells)
+    w.writerow(["VOTES"])
+    w.writerow(election.vote_columns)
+    for v in election.votes:
+        cells = []
+        for col in election.vote_columns:
+            if col == "vote":
+                cells.append(",".join(v.vote))
+            elif col == "points":
+                cells.append(",".join(format_number(x) for x in v.points or ()))
+            else:
+                cells.append(_text(v.columns.get(col)))
+        w.writerow(cells)
+    return out.getvalue()
+
+
+def _text(value: str | None) -> str:
+    return "None" if value is None else value
+
+
+def replay(
+    election: Election,
+    rule: str | None = None,
+    threshold: Amount | None = None,
+    tie_break: str | None = None,
+) -> Outcome:
+    """Recompute the outcome of a ``.pb`` file.
+
+    Without ``rule``, META ``rule`` is replayed: ``greedy``, ``greedy-threshold`` (with
+    ``min_project_score_threshold``), ``greedy-no-skip`` (threshold applied when present) or
+    ``equalshares``/``equalshares/add1`` (MES, cost utilities, add1, no greedy completion).
+    ``rule`` may also be ``mes``. Greedy ranks by ``score`` when PROJECTS has that column, else
+    by ``votes``; both are counted from VOTES when the file has ballots (ordinal score:
+    ``len(ballot) - position``). Ties: ``lexico`` unless ``tie_break`` says otherwise.
+    """
+    name = rule or election.meta.get("rule", "")
+    tie_break = tie_break or "lexico"
+    meta_threshold = election.meta.get("min_project_score_threshold")
+    if threshold is None and meta_threshold and name in ("greedy-threshold", "greedy-no-skip"):
+        threshold = parse_number(meta_threshold)
+    projects = election.to_projects()
+    votes = election.to_votes()
+    tally = None
+    if not election.votes:
+        tally = _tally_from_columns(election)
+    rank_by = "score" if "score" in election.project_columns else "votes"
+    common = {"budget": election.budget, "tie_break": tie_break, "tally": tally}
+    limit = Threshold(threshold) if threshold is not None else None
+    if name in ("greedy", "greedy-no-skip"):
+        return allocate(projects, votes, rule=name, threshold=limit, rank_by=rank_by, **common)
+    if name == "greedy-threshold":
+        if limit is None:
+            raise PabulibError("greedy-threshold needs a threshold (min_project_score_threshold)")
+        return allocate(projects, votes, rule=name, threshold=limit, rank_by=rank_by, **common)
+    if name in ("mes", "equalshares", "equalshares/add1"):
+        if tally is not None:
+            raise PabulibError("MES needs the ballots; this file has no VOTES rows")
+        return allocate(
+            projects,
+            votes,
+            rule="mes",
+            completion="add1",
+            utility="cost",
+            threshold=limit,
+            **common,
+        )
+    raise PabulibError(
+        f"cannot replay rule {name!r}; choose greedy, greedy-no-skip, greedy-threshold or mes"
+    )
+
+
+def _tally_from_columns(election: Election) -> tuple[dict[str, int], dict[str, Amount]]:
+    count: dict[str, int] = {}
+    score: dict[str, Amount] = {}
+    for p in election.projects:
+        count[p.id] = int(parse_number(p.columns.get("votes") or "0"))
+        raw_score = p.columns.get("score")
+        score[p.id] = parse_number(raw_score) if raw_score else count[p.id]
+    return count, score
+
+
+__all__ = [
+    "APPROVAL",
+    "ORDINAL",
+    "Election",
+    "PabulibError",
+    "PbProject",
+    "PbVote",
+    "format_number",
+    "parse_number",
+    "parse_pb",
+    "replay",
+    "write_pb",
+]
