@@ -1,111 +1,12 @@
-"""civicvote: participatory budgeting and resident voting for urban communities."""
+"""civicvote: participatory budgeting and resident voting for urban communities.
 
-import sqlite3
-from importlib import import_module
-
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-
-from .config import load_config
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .resources import resource_dir
+The package root stays free of Flask imports so that the pure parts (``civicvote.allocation``)
+can be used without the web stack; the application factory lives in ``civicvote.app``.
+"""
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Application factory. ``config`` overrides the environment-derived settings (tests)."""
-    settings = load_config()
-    settings.update(config or {})
-    app = Flask(
-        __name__,
-        instance_path=settings["INSTANCE_PATH"],
-        template_folder=str(resource_dir("templates")),
-        static_folder=str(resource_dir("static")),
-    )
-    app.config.update(settings)
-    register_extensions(app)
-    register_blueprints(app)
-    register_errorhandlers(app)
-    register_commands(app)
-    return app
+def create_app(config: dict | None = None):
+    """Application factory (see :func:`civicvote.app.create_app`)."""
+    from .app import create_app as _create_app
 
-
-def register_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (every table known before Alembic or queries run)
-    from .i18n import register_template_helpers, select_locale
-
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
-    csrf.init_app(app)
-    limiter.init_app(app)
-    babel.init_app(
-        app,
-        locale_selector=select_locale,
-        default_translation_directories=str(resource_dir("translations")),
-    )
-    register_template_helpers(app)
-
-    login_manager.init_app(app)
-    login_manager.login_view = "accounts.login"
-    login_manager.login_message = None
-    login_manager.session_protection = "strong"
-
-    from .accounts.models import User
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
-
-    from .security import set_security_headers
-
-    app.after_request(set_security_headers)
-
-
-# One blueprint per area, each the ``bp`` of its package; one name a line keeps merges simple.
-BLUEPRINT_PACKAGES = (
-    "main",
-    "accounts",
-    "communities",
-    "intake",
-    "organizations",
-    "proposals",
-    "rounds",
-    "audit",
-    "registry",
-    "checkin",
-    "ballots",
-    "delivery",
-    "board",
-    "api",
-)
-
-
-def register_blueprints(app: Flask) -> None:
-    for name in BLUEPRINT_PACKAGES:
-        app.register_blueprint(import_module(f".{name}", __name__).bp)
-    # The JSON API authenticates with credentials in the body, not cookies.
-    csrf.exempt(import_module(".api", __name__).bp)
-
-
-def register_errorhandlers(app: Flask) -> None:
-    from .main.errors import register
-
-    register(app)
-
-
-def register_commands(app: Flask) -> None:
-    from .cli import register
-
-    register(app)
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL for concurrent readers, enforced foreign keys, waiting rather than failing on locks."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+    return _create_app(config)

@@ -15,6 +15,7 @@ from .resources import PACKAGE_DIR, resource_dir
 
 
 def register(app) -> None:
+    from .allocation.command import allocate_command
     from .audit.commands import audit
     from .backup import backup, restore
     from .ballots.commands import ballots
@@ -34,6 +35,7 @@ def register(app) -> None:
         credentials,
     ):
         app.cli.add_command(command)
+    app.cli.add_command(allocate_command, "allocate")
 
 
 def _upgrade_database() -> None:
