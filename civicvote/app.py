@@ -74,6 +74,7 @@ BLUEPRINT_PACKAGES = (
     "registry",
     "checkin",
     "ballots",
+    "results",
     "delivery",
     "board",
     "api",

@@ -27,4 +27,4 @@ def open_data_headers(response):
     return response
 
 
-from . import ballots, communities, needs, proposals, rounds  # noqa: E402, F401
+from . import allocation, ballots, communities, needs, proposals, rounds  # noqa: E402, F401

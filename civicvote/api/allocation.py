@@ -1,0 +1,57 @@
+from flask import abort
+
+from ..extensions import db
+from ..results.reasons import explain
+from ..results.services import latest_run, source_use
+from ..rounds.models import FundingRound
+from . import bp
+
+
+def _iso(value):
+    return value.isoformat() + "Z" if value else None
+
+
+@bp.get("/v1/rounds/<int:round_id>/allocation")
+def allocation(round_id: int):
+    """The published allocation of a round: what the public results page shows."""
+    funding_round = db.session.get(FundingRound, round_id)
+    run = latest_run(round_id) if funding_round else None
+    if run is None:
+        abort(404)
+    titles = {str(p.proposal_id): p.proposal.title for p in run.projects}
+    sources = {str(s.id): s.name for s in funding_round.fund_sources}
+    return {
+        "round_id": round_id,
+        "ballot_id": run.ballot_id,
+        "status": run.status,
+        "rule": run.rule,
+        "tie_break": run.tie_break,
+        "seed": run.seed,
+        "threshold_percent": (run.options or {}).get("threshold_percent"),
+        "published_at": _iso(run.created_at),
+        "notice_ends_at": _iso(run.notice_ends_at),
+        "finalized_at": _iso(run.finalized_at),
+        "decision_note": run.decision_note,
+        "projects": [
+            {
+                "proposal_id": p.proposal_id,
+                "title": p.proposal.title,
+                "rank": p.rank,
+                "votes": p.votes,
+                "cost_fen": p.proposal.total_fen,
+                "funded": p.funded,
+                "amount_fen": p.amount_fen,
+                "funding_by_source": {k: int(v) for k, v in (p.funding_by_source or {}).items()},
+                "reason": {
+                    "code": (p.reason or {}).get("code", ""),
+                    "text": explain(p.reason or {}, titles=titles, sources=sources),
+                },
+            }
+            for p in sorted(run.projects, key=lambda p: p.rank)
+        ],
+        "fund_sources": source_use(run, funding_round),
+        "objections": [
+            {"id": o.id, "text": o.text, "status": o.status, "answer": o.answer}
+            for o in run.objections
+        ],
+    }

@@ -1,0 +1,43 @@
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..forms import BaseForm, choices
+
+RULE_LABELS = {
+    "greedy": _l("Most votes first, skipping what does not fit"),
+    "greedy-no-skip": _l("Most votes first, stopping at the first that does not fit"),
+    "greedy-threshold": _l("Most votes first, above an approval threshold"),
+    "mes": _l("Method of Equal Shares"),
+}
+TIE_LABELS = {
+    "cost": _l("Lower cost first, then a drawn lot"),
+    "lot": _l("A drawn lot"),
+    "lexico": _l("Proposal number"),
+}
+
+
+class RunForm(BaseForm):
+    rule = SelectField(_l("Allocation rule"), choices=choices(RULE_LABELS.items()))
+    threshold_percent = IntegerField(
+        _l("Approval threshold (% of ballots, optional)"),
+        validators=[Optional(), NumberRange(1, 100)],
+    )
+    tie_break = SelectField(_l("Ties"), choices=choices(TIE_LABELS.items()))
+    decision_note = TextAreaField(
+        _l("Decision that allows changing a final result"), validators=[Length(max=1000)]
+    )
+
+
+class ObjectionForm(BaseForm):
+    text = TextAreaField(_l("Your objection"), validators=[DataRequired(), Length(max=2000)])
+    card = StringField(
+        _l("Your voter card code (or leave a contact below)"), validators=[Length(max=200)]
+    )
+    contact = StringField(
+        _l("Contact: name or phone (never published)"), validators=[Length(max=100)]
+    )
+
+
+class AnswerForm(BaseForm):
+    answer = TextAreaField(_l("Public answer"), validators=[DataRequired(), Length(max=2000)])

@@ -1,0 +1,342 @@
+"""From a closed ballot to a final, public allocation: the run, the public notice, objections.
+
+The allocation rules themselves are pure (``civicvote.allocation``); this module feeds them the
+round's proposals, the cast ballots and the fund sources, and keeps the explained outcome.
+A run is *provisional* while the public notice lasts; residents object, organizers answer in
+public; once the notice has ended and every objection is answered, the run becomes *final* and
+is locked. Changing a final result takes a new run with a recorded decision (``supersede``).
+"""
+
+import secrets
+from datetime import timedelta
+from fractions import Fraction
+
+from flask_babel import lazy_gettext as _l
+
+from ..allocation import FundSource as Source
+from ..allocation import Project, Threshold, Votes, allocate
+from ..audit.services import record
+from ..ballots.credentials import extract_secret
+from ..ballots.models import Ballot, CastBallot
+from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..extensions import db
+from ..rounds.models import SOURCE_MATCHING, SOURCE_RESTRICTED, FundingRound
+from ..timeutil import utcnow
+from .models import AllocationRun, Objection, ProjectAllocation
+
+RULES = ("greedy", "greedy-no-skip", "greedy-threshold", "mes")
+MAX_OBJECTION = 2000
+
+
+def projects_of(ballot: Ballot) -> list[Project]:
+    """The ballot's proposals as allocation projects (ids are proposal ids as text, cost in fen)."""
+    return [
+        Project(
+            str(item.proposal_id),
+            item.proposal.total_fen,
+            frozenset({item.proposal.category_code} - {""}),
+        )
+        for item in ballot.items
+    ]
+
+
+def votes_of(ballot: Ballot) -> Votes:
+    """The cast ballots as allocation votes (identical ballots grouped with counts)."""
+    groups: dict = {}
+    for contents in db.session.scalars(
+        db.select(CastBallot.contents).filter_by(ballot_id=ballot.id)
+    ):
+        if ballot.method in ("approval", "knapsack"):
+            key = frozenset(str(p) for p in contents.get("selections", []))
+        elif ballot.method == "cumulative":
+            key = frozenset((str(p), int(n)) for p, n in contents.get("points", {}).items())
+        else:
+            key = frozenset((str(p), bool(v)) for p, v in contents.items())
+        groups[key] = groups.get(key, 0) + 1
+    keys, counts = list(groups), list(groups.values())
+    if ballot.method in ("approval", "knapsack"):
+        return Votes.approval(keys, counts)
+    if ballot.method == "cumulative":
+        return Votes.points([dict(k) for k in keys], counts)
+    return Votes.yes_no([dict(k) for k in keys], counts)
+
+
+def sources_of(funding_round: FundingRound) -> list[Source]:
+    """The round's fund sources for the allocation (restricted, capped, matching)."""
+    sources = []
+    for source in funding_round.fund_sources:
+        categories = frozenset(source.categories) if source.categories else None
+        kind = {SOURCE_RESTRICTED: "restricted", SOURCE_MATCHING: "matching"}.get(
+            source.kind, "general"
+        )
+        ratio = Fraction(source.match_ratio_percent or 100, 100)
+        sources.append(
+            Source(
+                str(source.id),
+                source.amount_fen,
+                kind,
+                categories,
+                source.per_project_cap_fen,
+                ratio,
+            )
+        )
+    return sources
+
+
+def latest_run(round_id: int, *, statuses=("provisional", "final")) -> AllocationRun | None:
+    return db.session.scalar(
+        db.select(AllocationRun)
+        .filter(AllocationRun.round_id == round_id, AllocationRun.status.in_(statuses))
+        .order_by(AllocationRun.id.desc())
+        .limit(1)
+    )
+
+
+def run_allocation(
+    funding_round: FundingRound,
+    ballot: Ballot,
+    *,
+    actor,
+    rule: str | None = None,
+    threshold_percent: int | None = None,
+    tie_break: str | None = None,
+    decision_note: str = "",
+) -> AllocationRun:
+    """Count the closed ballot through the round's rule and publish a provisional result.
+
+    A new run replaces an earlier provisional one; a final result can only be replaced through
+    :func:`supersede`, which records why.
+    """
+    if ballot.round_id != funding_round.id:
+        raise NotFound(_l("No such ballot."), code="not_found")
+    if ballot.status != "closed":
+        raise Conflict(_l("The allocation runs after the ballot has closed."), code="not_closed")
+    current = latest_run(funding_round.id)
+    if current is not None and current.status == "final" and not decision_note:
+        raise Conflict(
+            _l("The result is final. Changing it needs a new, recorded decision."), code="final"
+        )
+    rule = rule or funding_round.allocation_rule
+    if rule not in RULES:
+        raise DomainError(_l("Unknown allocation rule."), code="bad_rule")
+    if threshold_percent is None:
+        threshold_percent = funding_round.approval_threshold_percent
+    if threshold_percent is not None and not 0 < threshold_percent <= 100:
+        raise DomainError(_l("The threshold is a percentage from 1 to 100."), code="bad_threshold")
+    if rule == "greedy-threshold" and threshold_percent is None:
+        raise DomainError(_l("This rule needs an approval threshold."), code="bad_threshold")
+    threshold = (
+        Threshold(Fraction(threshold_percent, 100), relative=True) if threshold_percent else None
+    )
+    tie_break = tie_break or funding_round.tie_break or "cost"
+    seed = ""
+    if tie_break in ("cost", "lot"):
+        # The lot's seed is drawn now and published with the result, so anyone can redraw it.
+        seed = secrets.token_hex(8)
+        tie_break = f"{tie_break}:{seed}"
+    projects = projects_of(ballot)
+    outcome = allocate(
+        projects,
+        votes_of(ballot),
+        sources=sources_of(funding_round),
+        rule=rule,
+        threshold=threshold,
+        tie_break=tie_break,
+        completion="add1" if rule == "mes" else "none",
+    )
+    for old in db.session.scalars(
+        db.select(AllocationRun).filter(
+            AllocationRun.round_id == funding_round.id,
+            AllocationRun.status.in_(("provisional", "final")),
+        )
+    ):
+        old.status = "superseded"
+    now = utcnow()
+    run = AllocationRun(
+        round_id=funding_round.id,
+        ballot_id=ballot.id,
+        rule=rule,
+        options={
+            "threshold_percent": threshold_percent,
+            "completion": "add1" if rule == "mes" else "none",
+        },
+        tie_break=outcome.tie_break,
+        seed=seed,
+        status="provisional",
+        outcome=outcome.to_dict(),
+        decision_note=decision_note,
+        notice_ends_at=now + timedelta(days=funding_round.notice_days),
+        created_by_id=getattr(actor, "id", None),
+        created_at=now,
+    )
+    for result in outcome.results:
+        funding = {source: int(amount) for source, amount in result.funding.items()}
+        main, *context = result.reasons
+        run.projects.append(
+            ProjectAllocation(
+                proposal_id=int(result.project_id),
+                rank=result.rank,
+                votes=result.votes,
+                funded=result.funded,
+                amount_fen=sum(funding.values()) if result.funded else 0,
+                reason={
+                    "code": main.code,
+                    "params": _plain(main.params),
+                    "context": [{"code": r.code, "params": _plain(r.params)} for r in context],
+                },
+                funding_by_source=funding,
+            )
+        )
+    db.session.add(run)
+    funding_round.phase = "notice"
+    db.session.flush()
+    record(
+        "allocation.run",
+        "allocation_run",
+        run.id,
+        actor=actor,
+        community_id=funding_round.community_id,
+        public=True,
+        after={
+            "rule": rule,
+            "tie_break": outcome.tie_break,
+            "funded": list(outcome.funded),
+            "decision": decision_note,
+        },
+    )
+    db.session.commit()
+    return run
+
+
+def _plain(params) -> dict:
+    """Reason parameters as JSON values (amounts are whole fen for our rounds)."""
+    out = {}
+    for key, value in dict(params).items():
+        if isinstance(value, Fraction):
+            value = int(value) if value.denominator == 1 else float(value)
+        elif isinstance(value, list | tuple | frozenset | set):
+            value = [str(v) for v in value]
+        out[key] = value
+    return out
+
+
+def notice_open(run: AllocationRun, now=None) -> bool:
+    return run.status == "provisional" and (now or utcnow()) < run.notice_ends_at
+
+
+def file_objection(
+    run: AllocationRun, text: str, *, card: str = "", contact: str = "", now=None
+) -> Objection:
+    """A resident objects during the notice, identified by a voter card or a contact."""
+    from ..delivery.services import credential_for_round
+
+    text = (text or "").strip()
+    if not notice_open(run, now):
+        raise Conflict(
+            _l("Objections can be filed only during the public notice."), code="notice_closed"
+        )
+    if not text or len(text) > MAX_OBJECTION:
+        raise DomainError(_l("Write your objection (at most 2,000 characters)."), code="bad_text")
+    credential = None
+    if card.strip():
+        credential = credential_for_round(run.round_id, extract_secret(card))
+        if credential is None or credential.revoked_at is not None:
+            raise Forbidden(_l("This voter card code is not valid."), code="bad_credential")
+    elif not contact.strip():
+        raise DomainError(
+            _l("Give your voter card code or a way to contact you."), code="no_identity"
+        )
+    objection = Objection(
+        run_id=run.id,
+        text=text,
+        contact=contact.strip()[:100],
+        credential_id=credential.id if credential else None,
+    )
+    db.session.add(objection)
+    db.session.commit()
+    return objection
+
+
+def answer_objection(objection: Objection, answer: str, *, actor) -> Objection:
+    """The organizers' public answer; it can be corrected until the result is final."""
+    answer = (answer or "").strip()
+    if not answer or len(answer) > MAX_OBJECTION:
+        raise DomainError(_l("Write the answer (at most 2,000 characters)."), code="bad_text")
+    if objection.run.status != "provisional":
+        raise Conflict(_l("The result is final; its objections are closed."), code="final")
+    before = {"answer": objection.answer}
+    objection.answer = answer
+    objection.status = "answered"
+    objection.answered_by_id = actor.id
+    objection.answered_at = utcnow()
+    record(
+        "objection.answer",
+        "objection",
+        objection.id,
+        actor=actor,
+        community_id=db.session.get(FundingRound, objection.run.round_id).community_id,
+        public=True,
+        before=before,
+        after={"answer": answer},
+    )
+    db.session.commit()
+    return objection
+
+
+def finalize(run: AllocationRun, *, actor, now=None) -> AllocationRun:
+    """Lock the result once the notice has ended and every objection has an answer."""
+    now = now or utcnow()
+    if run.status != "provisional":
+        raise Conflict(_l("Only a provisional result can become final."), code="not_provisional")
+    if now < run.notice_ends_at:
+        raise Conflict(_l("The public notice has not ended yet."), code="notice_open")
+    if any(o.status != "answered" for o in run.objections):
+        raise Conflict(_l("Every objection needs a public answer first."), code="unanswered")
+    run.status = "final"
+    run.finalized_at = now
+    funding_round = db.session.get(FundingRound, run.round_id)
+    funding_round.phase = "delivery"
+    record(
+        "allocation.finalize",
+        "allocation_run",
+        run.id,
+        actor=actor,
+        community_id=funding_round.community_id,
+        public=True,
+        after={"funded": [p.proposal_id for p in run.projects if p.funded]},
+    )
+    db.session.commit()
+    return run
+
+
+def supersede(run: AllocationRun, decision_note: str, *, actor, **options) -> AllocationRun:
+    """Replace a final result by a new run; the decision that allows it is recorded."""
+    decision_note = (decision_note or "").strip()
+    if not decision_note:
+        raise DomainError(
+            _l("State the decision that changes the final result."), code="no_decision"
+        )
+    funding_round = db.session.get(FundingRound, run.round_id)
+    ballot = db.session.get(Ballot, run.ballot_id)
+    return run_allocation(
+        funding_round, ballot, actor=actor, decision_note=decision_note, **options
+    )
+
+
+def source_use(run: AllocationRun, funding_round: FundingRound) -> list[dict]:
+    """Each fund source: its amount, what the run assigns from it, and what is left."""
+    used: dict[str, int] = {}
+    for project in run.projects:
+        for source_id, amount in (project.funding_by_source or {}).items():
+            used[source_id] = used.get(source_id, 0) + int(amount)
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "kind": s.kind,
+            "amount_fen": s.amount_fen,
+            "used_fen": used.get(str(s.id), 0),
+            "left_fen": s.amount_fen - used.get(str(s.id), 0),
+        }
+        for s in funding_round.fund_sources
+    ]

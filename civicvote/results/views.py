@@ -1,0 +1,182 @@
+"""The public results page with objections, and the organizers' allocation console."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.models import ORGANIZER
+from ..ballots.models import Ballot
+from ..communities.services import get_community
+from ..errors import DomainError
+from ..extensions import db, limiter
+from ..forms import BaseForm
+from ..rounds.models import FundingRound
+from ..security import community_required
+from . import bp
+from .forms import AnswerForm, ObjectionForm, RunForm
+from .models import Objection
+from .reasons import explain, tie_rule
+from .services import (
+    answer_objection,
+    file_objection,
+    finalize,
+    latest_run,
+    notice_open,
+    run_allocation,
+    source_use,
+    supersede,
+)
+
+
+@bp.app_context_processor
+def result_helpers():
+    from .forms import RULE_LABELS
+
+    return {"rule_label": lambda rule: RULE_LABELS.get(rule, rule)}
+
+
+def _round(community, round_id: int) -> FundingRound:
+    funding_round = db.session.get(FundingRound, round_id)
+    if funding_round is None or funding_round.community_id != community.id:
+        abort(404)
+    return funding_round
+
+
+def result_rows(run) -> list[dict]:
+    """The run's projects with their reasons in words, in rank order."""
+    titles = {str(p.proposal_id): p.proposal.title for p in run.projects}
+    sources = {str(s.id): s.name for s in db.session.get(FundingRound, run.round_id).fund_sources}
+    rows = []
+    for project in sorted(run.projects, key=lambda p: p.rank):
+        reason = project.reason or {}
+        rows.append(
+            {
+                "project": project,
+                "why": explain(reason, titles=titles, sources=sources),
+                "context": [
+                    explain(r, titles=titles, sources=sources) for r in reason.get("context", [])
+                ],
+                "by_source": [
+                    (sources.get(k, k), v)
+                    for k, v in sorted((project.funding_by_source or {}).items())
+                ],
+            }
+        )
+    return rows
+
+
+def _page_context(funding_round, run) -> dict:
+    return {
+        "round": funding_round,
+        "run": run,
+        "rows": result_rows(run) if run else [],
+        "sources": source_use(run, funding_round) if run else [],
+        "tie_rule": tie_rule(run.tie_break) if run else "",
+        "notice_open": notice_open(run) if run else False,
+    }
+
+
+@bp.route("/c/<slug>/rounds/<int:round_id>/results", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def public(slug: str, round_id: int):
+    community = get_community(slug)
+    if community is None:
+        abort(404)
+    funding_round = _round(community, round_id)
+    run = latest_run(funding_round.id)
+    form = ObjectionForm()
+    status = 200
+    if request.method == "POST":
+        if run is None:
+            abort(404)
+        if form.validate_on_submit():
+            try:
+                file_objection(
+                    run, form.text.data, card=form.card.data or "", contact=form.contact.data or ""
+                )
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error.message), "error")
+                status = error.status_code
+            else:
+                flash(
+                    _("Your objection is recorded. The answer will be published here."), "success"
+                )
+                return redirect(url_for("results.public", slug=slug, round_id=round_id))
+        else:
+            status = 422
+    return render_template(
+        "results/public.html", community=community, form=form, **_page_context(funding_round, run)
+    ), status
+
+
+@bp.route("/console/c/<slug>/rounds/<int:round_id>/allocation", methods=["GET", "POST"])
+@community_required(ORGANIZER)
+def console(community, round_id: int):
+    funding_round = _round(community, round_id)
+    run = latest_run(funding_round.id)
+    form = RunForm(
+        prefix="run",
+        data=None
+        if request.method == "POST"
+        else {
+            "rule": funding_round.allocation_rule,
+            "tie_break": funding_round.tie_break,
+            "threshold_percent": funding_round.approval_threshold_percent,
+        },
+    )
+    answer_form = AnswerForm(prefix="ans")
+    closed = [b for b in funding_round.ballots if b.status == "closed"]
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        try:
+            message = _act(action, funding_round, run, form, answer_form, closed)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            status = error.status_code
+        else:
+            if message:
+                flash(message, "success")
+                return redirect(url_for("results.console", slug=community.slug, round_id=round_id))
+            status = 422
+    return render_template(
+        "results/console.html",
+        community=community,
+        form=form,
+        answer_form=answer_form,
+        closed_ballots=closed,
+        **_page_context(funding_round, run),
+    ), status
+
+
+def _act(action, funding_round, run, form, answer_form, closed) -> str | None:
+    if action == "run" and form.validate_on_submit():
+        raw = request.form.get("ballot", "")
+        ballot = db.session.get(Ballot, int(raw)) if raw.isdigit() else None
+        if ballot is None or ballot not in closed:
+            abort(404)
+        options = {
+            "rule": form.rule.data,
+            "threshold_percent": form.threshold_percent.data,
+            "tie_break": form.tie_break.data,
+        }
+        if run is not None and run.status == "final":
+            supersede(run, form.decision_note.data, actor=current_user, **options)
+        else:
+            run_allocation(funding_round, ballot, actor=current_user, **options)
+        return _("The provisional result is published for public notice.")
+    if action == "answer" and answer_form.validate_on_submit():
+        raw = request.form.get("objection", "")
+        objection = db.session.get(Objection, int(raw)) if raw.isdigit() else None
+        if objection is None or run is None or objection.run_id != run.id:
+            abort(404)
+        answer_objection(objection, answer_form.answer.data, actor=current_user)
+        return _("The answer is published.")
+    if action == "finalize" and BaseForm().validate_on_submit() and run is not None:
+        finalize(run, actor=current_user)
+        return _("The result is final.")
+    if action not in ("run", "answer", "finalize"):
+        abort(400)
+    return None

@@ -1,0 +1,79 @@
+"""Results in Chromium: the organizer publishes the allocation, a resident objects from a phone,
+the organizer answers in public."""
+
+import csv
+import json
+import urllib.request
+
+import pytest
+
+from tests.browser.conftest import screenshot
+from tests.servers import Server, civicvote, server_env
+
+
+@pytest.fixture(scope="module")
+def closed_vote_server(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("results-instance")
+    env = server_env(instance)
+    civicvote(["seed-demo"], env)
+    server = Server(env, log_path=instance / "server.log")
+    with (instance / "demo-cards.csv").open(encoding="utf-8") as handle:
+        cards = list(csv.DictReader(handle))
+    with urllib.request.urlopen(server.url + "/api/v1/rounds") as response:
+        funding_round = json.load(response)["rounds"][0]
+    ballot_id = funding_round["ballot_ids"][0]
+    with urllib.request.urlopen(f"{server.url}/api/v1/ballots/{ballot_id}") as response:
+        proposals = [p["id"] for p in json.load(response)["proposals"]]
+    civicvote(["ballots", "open", str(ballot_id)], env)
+    for n, card in enumerate(cards[:12]):
+        choice = proposals[n % 3 : n % 3 + 2]
+        body = json.dumps(
+            {"credential": card["token"], "selections": choice, "idempotency_key": f"r{n}"}
+        ).encode()
+        request = urllib.request.Request(
+            f"{server.url}/api/v1/ballots/{ballot_id}/votes",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        urllib.request.urlopen(request).close()
+    civicvote(["ballots", "close", str(ballot_id)], env)
+    server.round_id = funding_round["id"]
+    server.short_code = cards[20]["short_code"]
+    yield server
+    server.stop()
+
+
+def test_publish_object_and_answer(closed_vote_server, chromium, phone):
+    server = closed_vote_server
+    console = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    desk = console.new_page()
+    desk.goto(server.url + "/login")
+    desk.get_by_label("用户名").fill("organizer")
+    desk.get_by_label("密码").fill("demo-password-2026")
+    desk.get_by_role("button", name="登录").click()
+    desk.goto(f"{server.url}/console/c/xingfuli/rounds/{server.round_id}/allocation")
+    desk.get_by_role("button", name="计票并公示初步结果").click()
+    assert desk.get_by_role("status").inner_text() == "初步结果已公示。"
+    screenshot(desk, "results-console")
+
+    phone.goto(f"{server.url}/c/xingfuli")
+    phone.get_by_role("link", name="结果与异议").click()
+    assert phone.get_by_role("heading", level=1).inner_text() == "投票结果"
+    assert "获得资助" in phone.locator("table.results").inner_text()
+    screenshot(phone, "results-public-phone")
+    phone.get_by_label("您的异议").fill("希望说明充电棚为什么没有入选。")
+    phone.get_by_label("您的投票卡代码（或在下面留下联系方式）").fill(server.short_code)
+    phone.get_by_role("button", name="提交异议").click()
+    assert "您的异议已登记" in phone.get_by_role("status").inner_text()
+    assert "等待答复" in phone.locator("main").inner_text()
+
+    desk.reload()
+    desk.get_by_label("公开答复").fill("充电棚费用超出剩余资金，详见上表说明。")
+    desk.get_by_role("button", name="发布答复").click()
+    assert desk.get_by_role("status").inner_text() == "答复已发布。"
+    console.close()
+
+    phone.reload()
+    assert "充电棚费用超出剩余资金" in phone.locator("main").inner_text()
+    screenshot(phone, "results-objection-answered")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
