@@ -340,3 +340,139 @@ def source_use(run: AllocationRun, funding_round: FundingRound) -> list[dict]:
         }
         for s in funding_round.fund_sources
     ]
+
+
+PB_RULES = {
+    "greedy": "greedy",
+    "greedy-no-skip": "greedy-no-skip",
+    "greedy-threshold": "greedy-threshold",
+    "mes": "equalshares/add1",
+}
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}" if fen % 100 else str(fen // 100)
+
+
+def export_pabulib(run: AllocationRun) -> str:
+    """The run's ballot as an anonymised Pabulib file: shuffled ballots, no voter data.
+
+    Amounts are in yuan. META names the rule (and threshold) the round used; the round's own
+    tie-break and fund sources go in ``civicvote_*`` keys, which other tools ignore.
+    """
+    import json
+    import math
+    import random
+
+    from ..allocation.pabulib import Election, PbProject, PbVote, write_pb
+
+    funding_round = db.session.get(FundingRound, run.round_id)
+    ballot = db.session.get(Ballot, run.ballot_id)
+    by_project = {p.proposal_id: p for p in run.projects}
+    contents = list(
+        db.session.scalars(db.select(CastBallot.contents).filter_by(ballot_id=ballot.id))
+    )
+    random.SystemRandom().shuffle(contents)  # arrival order never leaves the database
+    cumulative = ballot.method == "cumulative"
+    votes = []
+    for number, content in enumerate(contents, start=1):
+        if cumulative:
+            pairs = sorted(content.get("points", {}).items(), key=lambda kv: int(kv[0]))
+            vote = tuple(str(p) for p, _ in pairs)
+            points = tuple(int(n) for _, n in pairs)
+        elif ballot.method == "yes_no":
+            vote, points = tuple(sorted((p for p, yes in content.items() if yes), key=int)), None
+        else:
+            vote = tuple(str(p) for p in sorted(content.get("selections", [])))
+            points = None
+        votes.append(PbVote(vote, points, {"voter_id": str(number)}))
+    meta = {
+        "description": f"{funding_round.community.name} {funding_round.name}",
+        "country": "China",
+        "unit": funding_round.community.district or funding_round.community.name,
+        "subunit": funding_round.community.name,
+        "instance": str(funding_round.year),
+        "num_projects": str(len(ballot.items)),
+        "num_votes": str(len(votes)),
+        "budget": _yuan(sum(s.amount_fen for s in funding_round.fund_sources)),
+        "vote_type": "cumulative" if cumulative else "approval",
+        "rule": PB_RULES[run.rule],
+        "currency": "CNY",
+        "language": "zh",
+        "civicvote_tie_break": run.tie_break,
+        "civicvote_fund_sources": json.dumps(
+            [
+                {
+                    "id": str(s.id),
+                    "kind": s.kind,
+                    "amount": s.amount_fen,
+                    "categories": s.categories or None,
+                    "per_project_cap": s.per_project_cap_fen,
+                    "match_ratio_percent": s.match_ratio_percent,
+                }
+                for s in funding_round.fund_sources
+            ],
+            ensure_ascii=False,
+        ),
+    }
+    threshold = (run.options or {}).get("threshold_percent")
+    if threshold:
+        meta["min_project_score_threshold"] = str(math.ceil(Fraction(threshold, 100) * len(votes)))
+    if ballot.method == "knapsack":
+        meta["max_sum_cost"] = _yuan(ballot.budget_fen or funding_round.budget_fen)
+    columns = ("project_id", "cost", "votes", "name", "category", "selected")
+    projects = []
+    for item in ballot.items:
+        result = by_project.get(item.proposal_id)
+        proposal = item.proposal
+        projects.append(
+            PbProject(
+                str(proposal.id),
+                Fraction(proposal.total_fen, 100),
+                {
+                    "cost": _yuan(proposal.total_fen),
+                    "votes": str(result.votes if result else 0),
+                    "name": proposal.title,
+                    "category": proposal.category_code or None,
+                    "selected": "1" if result and result.funded else "0",
+                },
+            )
+        )
+    vote_columns = ("voter_id", "vote", "points") if cumulative else ("voter_id", "vote")
+    return write_pb(Election(meta, columns, tuple(projects), vote_columns, tuple(votes)))
+
+
+def recount(text: str):
+    """Recompute a round from its exported Pabulib file alone, with the round's own sources
+    and tie-break when the file carries them (else as any Pabulib tool would)."""
+    import json
+
+    from ..allocation.pabulib import parse_pb, replay
+
+    election = parse_pb(text)
+    raw_sources = election.meta.get("civicvote_fund_sources")
+    tie_break = election.meta.get("civicvote_tie_break")
+    if not raw_sources:
+        return replay(election, tie_break=tie_break)
+    sources = [
+        Source(
+            s["id"],
+            Fraction(s["amount"], 100),
+            {"restricted": "restricted", "matching": "matching"}.get(s["kind"], "general"),
+            frozenset(s["categories"]) if s["categories"] else None,
+            Fraction(s["per_project_cap"], 100) if s["per_project_cap"] else None,
+            Fraction(s["match_ratio_percent"] or 100, 100),
+        )
+        for s in json.loads(raw_sources)
+    ]
+    rule = {v: k for k, v in PB_RULES.items()}[election.meta["rule"]]
+    threshold = election.meta.get("min_project_score_threshold")
+    return allocate(
+        election.to_projects(),
+        election.to_votes(),
+        sources=sources,
+        rule=rule,
+        threshold=Threshold(int(threshold)) if threshold else None,
+        tie_break=tie_break or "lexico",
+        completion="add1" if rule == "mes" else "none",
+    )

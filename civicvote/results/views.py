@@ -1,6 +1,6 @@
 """The public results page with objections, and the organizers' allocation console."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +18,7 @@ from .models import Objection
 from .reasons import explain, tie_rule
 from .services import (
     answer_objection,
+    export_pabulib,
     file_objection,
     finalize,
     latest_run,
@@ -180,3 +181,21 @@ def _act(action, funding_round, run, form, answer_form, closed) -> str | None:
     if action not in ("run", "answer", "finalize"):
         abort(400)
     return None
+
+
+@bp.get("/c/<slug>/rounds/<int:round_id>/ballots.pb")
+def pabulib_file(slug: str, round_id: int):
+    """Anyone can recount: the final result's anonymised ballots in the Pabulib format."""
+    community = get_community(slug)
+    if community is None:
+        abort(404)
+    funding_round = _round(community, round_id)
+    run = latest_run(funding_round.id, statuses=("final",))
+    if run is None:
+        abort(404)
+    response = make_response(export_pabulib(run))
+    response.mimetype = "text/plain"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="civicvote_{community.slug}_{funding_round.year}.pb"'
+    )
+    return response
