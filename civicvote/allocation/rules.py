@@ -74,6 +74,7 @@ def allocate(
     utility is the project's cost) or ``points`` (default for cumulative/scoring);
     ``completion`` is ``none``, ``add1`` (raise each voter's budget by ``step`` while the
     outcome still fits), ``greedy`` (greedy by votes over what is left) or ``add1+greedy``.
+    ``step`` is in the unit of the amounts: 1 when they are yuan, 100 when they are fen.
     ``tally``: optional ``(votes, score)`` per project id replacing the counts from ``votes``
     (for Pabulib files published without ballots; greedy rules only).
     """
