@@ -517,7 +517,9 @@ def equal_shares(
     step = Fraction(step)
     last = math.floor(budget / step)  # pabutools' bound: total budget <= budget * (voters + 1)
     if not fits(first.selected):
-        return MESRun(base, (), (), (), first.supporters_money), 0
+        # Only with restricted sources: even the first outcome cannot be paid. Keep it and
+        # let the caller report what does not fit (pabutools would return nothing).
+        return run_mes(inp, base, prep)[0], 0
     best, k = first, 0
     everything = len(prep.candidates) + len(prep.free)
     while True:

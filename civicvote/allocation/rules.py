@@ -75,6 +75,9 @@ def allocate(
     ``completion`` is ``none``, ``add1`` (raise each voter's budget by ``step`` while the
     outcome still fits), ``greedy`` (greedy by votes over what is left) or ``add1+greedy``.
     ``step`` is in the unit of the amounts: 1 when they are yuan, 100 when they are fen.
+    With several fund sources MES shares out their total; a project it selects that the
+    sources cannot pay (max-flow) is reported ``did_not_fit``, and ``add1`` keeps the last
+    outcome the sources can pay in full.
     ``tally``: optional ``(votes, score)`` per project id replacing the counts from ``votes``
     (for Pabulib files published without ballots; greedy rules only).
     """
