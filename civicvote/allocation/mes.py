@@ -187,10 +187,15 @@ def _scan_float(entries, cost_f, uniform, abs_err, voters, weight):
     return rho_f, err, stop
 
 
-def _rho_exact(entries, stop, cost, value, uniform, rho_f, abs_err):
+def _rho_exact(entries, stop, cost, value, uniform, rho_f, abs_err, voters):
     """Exact price from the float scan's cut, verified near the cut; None if floats erred."""
-    paid = value.total((c, m) for _, c, _, m, _ in entries[:stop])
-    denom = sum(m * u for _, _, u, m, _ in entries[stop:])
+    poor = entries[:stop]
+    paid = value.total((c, m) for _, c, _, m, _ in poor)
+    if uniform and entries:
+        # One utility for every supporter: count the rich instead of summing them.
+        denom = entries[0][2] * (voters - sum(m for _, _, _, m, _ in poor))
+    else:
+        denom = sum(m * u for _, _, u, m, _ in entries[stop:])
     if not denom:
         return None
     rho = (cost - paid) / denom
@@ -411,6 +416,7 @@ def run_mes(
         best_hi = math.inf  # an upper bound on the cheapest price this round
         seen: list[tuple] = []
         weight_of: dict[int, float] = {}
+        voters_of: dict[int, int] = {}
         for p in sorted(remaining, key=lambda q: (lower_f[q], inp.tie_rank[q])):
             if lower_f[p] > best_hi:
                 break
@@ -427,7 +433,7 @@ def run_mes(
                 rho_f, err = float(rho), 4 * _EPS * float(rho)
             lower_f[p] = rho_f - err
             seen.append((p, rho_f, err, entries, stop))
-            weight_of[p] = weight
+            weight_of[p], voters_of[p] = weight, voters
             best_hi = min(best_hi, rho_f + err)
         if not seen:
             break
@@ -436,7 +442,7 @@ def run_mes(
         for p, rho_f, err, entries, stop in seen:
             if rho_f - err > best_hi:
                 continue  # cannot be the cheapest
-            rho = _rho_exact(entries, stop, costs[p], value, uniform, rho_f, abs_err)
+            rho = _rho_exact(entries, stop, costs[p], value, uniform, rho_f, abs_err, voters_of[p])
             if rho is None:
                 rho, _ = _scan_exact(entries, costs[p], value, uniform)
             if best is None or rho < best:
@@ -511,7 +517,9 @@ def equal_shares(
     step = Fraction(step)
     last = math.floor(budget / step)  # pabutools' bound: total budget <= budget * (voters + 1)
     if not fits(first.selected):
-        return MESRun(base, (), (), (), first.supporters_money), 0
+        # Only with restricted sources: even the first outcome cannot be paid. Keep it and
+        # let the caller report what does not fit (pabutools would return nothing).
+        return run_mes(inp, base, prep)[0], 0
     best, k = first, 0
     everything = len(prep.candidates) + len(prep.free)
     while True:

@@ -4,7 +4,8 @@ Every rule returns an :class:`~civicvote.allocation.model.Outcome` with one resu
 project. Reason codes (``Reason.code``) and their parameters:
 
 * ``funded``: ``stage`` (``greedy``, ``equal_shares`` or ``greedy_completion``); for
-  ``equal_shares`` also ``round`` and ``rho`` (price per unit of utility).
+  ``equal_shares`` also ``round``, ``rho`` (price per unit of utility) and, with cost
+  utilities, ``share`` (what each supporter paid; those with less paid all they had).
 * ``did_not_fit``: ``cost``, ``available`` (how much of the cost the sources could still
   pay), ``sources`` (ids of the sources allowed to pay it).
 * ``below_threshold``: ``score``, ``required``, ``threshold`` (the spec, e.g. ``"10%"``).
@@ -73,6 +74,10 @@ def allocate(
     utility is the project's cost) or ``points`` (default for cumulative/scoring);
     ``completion`` is ``none``, ``add1`` (raise each voter's budget by ``step`` while the
     outcome still fits), ``greedy`` (greedy by votes over what is left) or ``add1+greedy``.
+    ``step`` is in the unit of the amounts: 1 when they are yuan, 100 when they are fen.
+    With several fund sources MES shares out their total; a project it selects that the
+    sources cannot pay (max-flow) is reported ``did_not_fit``, and ``add1`` keeps the last
+    outcome the sources can pay in full.
     ``tally``: optional ``(votes, score)`` per project id replacing the counts from ``votes``
     (for Pabulib files published without ballots; greedy rules only).
     """
@@ -276,7 +281,10 @@ def _mes(ctx: _Context, completion: str, utility: str | None, step: Fraction) ->
     )
     for rnd, (i, rho, tied) in enumerate(zip(run.selected, run.rho, run.ties, strict=True), 1):
         pid = eligible[i]
-        ctx.try_fund(pid, "equal_shares", {"round": rnd, "rho": exact(rho)})
+        params = {"round": rnd, "rho": exact(rho)}
+        if utility == "cost":
+            params["share"] = exact(rho * cost[i])  # what each supporter paid, at most
+        ctx.try_fund(pid, "equal_shares", params)
         if tied:
             names = [eligible[j] for j in tied]
             for j, other in enumerate(names):

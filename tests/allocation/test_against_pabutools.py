@@ -92,3 +92,17 @@ def test_mes_points_utilities_match_pabutools(instance, add1):
         tie_break="lexico",
     )
     assert set(outcome.funded) == pabu.mes_points(costs, ballots, budget, add1)
+
+
+def test_greedy_by_votes_is_cost_sat_not_cardinality_sat():
+    # pabutools' greedy orders by satisfaction per unit of cost. With Cardinality_Sat that is
+    # votes / cost; with Cost_Sat it is (votes * cost) / cost = votes, i.e. greedy by votes.
+    from pabutools.election import Cardinality_Sat
+    from pabutools.rules import greedy_utilitarian_welfare
+
+    costs, ballots, budget = {"A": 10, "B": 1}, [{"A"}, {"A", "B"}, {"A", "B"}, {"A"}], 10
+    assert ours(costs, ballots, budget, rule="greedy") == {"A"}
+    assert pabu.greedy_by_votes(costs, ballots, budget) == {"A"}
+    instance, profile = pabu.build(costs, ballots, budget)
+    by_card = greedy_utilitarian_welfare(instance, profile, sat_class=Cardinality_Sat)
+    assert {p.name for p in by_card} == {"B"}

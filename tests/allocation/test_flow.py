@@ -116,3 +116,17 @@ def test_fractional_amounts_are_exact():
     )
     assert ok
     assert sum(pay["A"].values()) == Fraction(161, 4)
+
+
+@pytest.mark.parametrize("completion", ["none", "add1", "greedy"])
+def test_mes_with_restricted_sources_reports_what_the_flow_cannot_pay(completion):
+    # MES shares out 100 and picks A (60, sport) then B (40, youth); only the general fund
+    # (50) may pay A, so A does not fit and B is paid by the youth fund.
+    sources = [FundSource("general", 50), FundSource("youth", 50, "restricted", {"youth"})]
+    projects = [Project("A", 60, {"sport"}), Project("B", 40, {"youth"})]
+    votes = Votes.approval([["A"]] * 3 + [["B"]] * 2)
+    out = allocate(projects, votes, sources=sources, rule="mes", completion=completion)
+    assert out.funded == ("B",)
+    assert out.funding == {"B": {"youth": 40}}
+    reason = out.result("A").reasons[0]
+    assert reason.code == "did_not_fit" and reason.params["available"] == 50

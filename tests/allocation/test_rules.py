@@ -113,6 +113,8 @@ def test_mes_reasons_and_details():
         assert r.reasons[0].code in {"funded", "not_affordable", "no_support"}
     funded = out.result(out.funded[0]).reasons[0]
     assert funded.params["stage"] == "equal_shares" and funded.params["round"] == 1
+    cost = out.result(out.funded[0]).cost
+    assert funded.params["share"] == funded.params["rho"] * cost
     assert out.details["utility"] == "cost" and out.details["completion"] == "none"
     json.dumps(out.to_dict())
     assert "Rule: mes" in out.describe()
