@@ -75,6 +75,7 @@ BLUEPRINT_PACKAGES = (
     "checkin",
     "ballots",
     "results",
+    "reports",
     "delivery",
     "board",
     "api",

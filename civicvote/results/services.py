@@ -143,6 +143,9 @@ def run_allocation(
         threshold=threshold,
         tie_break=tie_break,
         completion="add1" if rule == "mes" else "none",
+        # MES add1 raises each voter's budget one yuan (100 fen) at a time, as the field does,
+        # so an exported round replays identically in yuan.
+        step=100,
     )
     for old in db.session.scalars(
         db.select(AllocationRun).filter(

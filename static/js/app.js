@@ -10,4 +10,10 @@
       event.preventDefault();
     }
   });
+  // Print buttons (the report): a button, since the page itself must not run inline script.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
 })();
