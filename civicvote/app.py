@@ -84,6 +84,11 @@ BLUEPRINT_PACKAGES = (
 
 def register_blueprints(app: Flask) -> None:
     for name in BLUEPRINT_PACKAGES:
+        # The views module adds the routes to the package's blueprint. It is imported here,
+        # not by the package, so that importing an area's models or services never drags in
+        # every other area's views (and their import cycles).
+        if name != "api":
+            import_module(f".{name}.views", __package__)
         app.register_blueprint(import_module(f".{name}", __package__).bp)
     # The JSON API authenticates with credentials in the body, not cookies.
     csrf.exempt(import_module(".api", __package__).bp)

@@ -4,8 +4,11 @@ import qrcode
 from markupsafe import Markup
 
 
-def qr_svg(data: str, *, label: str = "", border: int = 2) -> Markup:
+def qr_svg(data: str, *, label: str = "", border: int = 4) -> Markup:
     """An SVG QR code for ``data``: black modules on a white square, scalable by CSS.
+
+    Error correction M survives a crease or a smudge on a printed card; the four-module quiet
+    zone is what phone cameras expect.
 
     ``label`` becomes the accessible name. The path is built from the module matrix, so the
     markup holds only numbers and the escaped label.

@@ -10,6 +10,3 @@ def _redact_dev_server_log(_state) -> None:
     from .redact import install_werkzeug_filter
 
     install_werkzeug_filter()
-
-
-from . import views  # noqa: E402, F401

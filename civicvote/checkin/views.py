@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import CLERK, ORGANIZER
-from ..ballots.cards import qr_svg
 from ..ballots.credentials import (
     WALK_IN_MINUTES,
     base_url_for,
@@ -26,6 +25,7 @@ from ..ballots.credentials import (
 from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import choices
+from ..qr import qr_svg
 from ..registry.services import search_residents
 from ..rounds.models import VOTE_UNIT_RESIDENT
 from ..security import community_required

@@ -10,8 +10,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..errors import DomainError
 from ..forms import BaseForm, choices
-from ..money import MAX_FEN, parse_yuan
+from ..money import parse_yuan
 
 TEN_MB = 10 * 1024 * 1024
 
@@ -60,12 +61,10 @@ class SpendingForm(BaseForm):
         return self
 
     def validate_amount(self, field):
-        fen = parse_yuan(field.data)
-        if fen is None:
-            raise ValidationError(_l("Enter an amount in yuan, like 1250.50."))
-        if not 0 < fen <= MAX_FEN:
-            raise ValidationError(_l("The amount must be more than zero and at most ¥100,000,000."))
-        self.amount_fen = fen
+        try:
+            self.amount_fen = parse_yuan(field.data)
+        except DomainError as error:
+            raise ValidationError(str(error.message)) from error
 
 
 class CompletionForm(BaseForm):

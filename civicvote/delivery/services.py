@@ -15,6 +15,7 @@ from ..ballots.credentials import extract_secret, find_credential
 from ..ballots.models import Ballot, Credential
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..money import MAX_FEN
 from ..proposals.models import LineItem, Proposal
 from ..registry.models import Household, Resident
 from ..results.models import AllocationRun, ProjectAllocation
@@ -23,7 +24,6 @@ from ..timeutil import utcnow
 from .models import CompletionReport, Milestone, ProgressUpdate, Rating, SpendingEntry, Upload
 
 LOW_RATING = 3.0  # an average below this flags the project for the next round's review
-MAX_AMOUNT_FEN = 10_000_000_000  # ¥100,000,000
 
 
 def funded_allocation(proposal_id: int) -> ProjectAllocation | None:
@@ -252,7 +252,7 @@ def record_spending(
     actor,
 ) -> SpendingEntry:
     """Book one payment. Past the line item's or the project's budget, it waits for approval."""
-    if not 0 < amount_fen <= MAX_AMOUNT_FEN:
+    if not 0 < amount_fen <= MAX_FEN:
         raise DomainError(
             _l("The amount must be more than zero and at most ¥100,000,000."), code="bad_amount"
         )

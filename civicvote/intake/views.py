@@ -20,12 +20,12 @@ from ..communities.services import get_community
 from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import choices
+from ..qr import qr_svg
 from ..rounds.services import current_round, round_for_needs
 from ..security import community_required
 from . import bp
 from .forms import ActionForm, DeclineForm, MergeForm, NeedForm, StaffNeedForm
 from .models import CHANNEL_LABELS, NEED_STATUS_LABELS, Need
-from .posters import qr_svg
 from .services import (
     accept_need,
     decline_need,
@@ -229,7 +229,7 @@ def poster(slug: str):
         "intake/poster.html",
         community=community,
         target=target,
-        qr=qr_svg(target, _("QR code: submit a need")),
+        qr=qr_svg(target, label=_("QR code: submit a need")),
     )
 
 

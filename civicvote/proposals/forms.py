@@ -16,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..errors import DomainError
 from ..forms import BaseForm, choices, strip_text
-from .money import parse_quantity, parse_yuan
+from ..money import parse_quantity, parse_yuan
 
 
 class MultiCheckboxField(SelectMultipleField):

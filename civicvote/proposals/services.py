@@ -12,10 +12,10 @@ from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..i18n import money
 from ..intake.models import Need
+from ..money import MAX_FEN, line_total, parse_quantity, parse_yuan
 from ..rounds.models import FundingRound
 from ..rounds.services import PROPOSAL_PHASES
 from .models import LineItem, Proposal, ProposalVersion, Review
-from .money import MAX_FEN, line_total, parse_quantity, parse_yuan
 
 TEXT_LIMITS = {
     "title": 100,

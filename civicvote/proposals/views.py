@@ -13,11 +13,11 @@ from ..communities.services import get_community
 from ..errors import DomainError
 from ..extensions import db
 from ..intake.models import Need
+from ..money import fen_to_yuan_text
 from ..rounds.services import PROPOSAL_PHASES, current_round
 from ..security import community_required
 from . import bp
 from .forms import ProposalForm, ReviewForm, VersionForm
-from .money import fen_to_yuan_text
 from .services import (
     DECISION_LABELS,
     accepted_needs,

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import ORGANIZER
-from ..ballots.cards import group_by_building, qr_svg
+from ..ballots.cards import group_by_building
 from ..ballots.credentials import (
     base_url_for,
     credential_summary,
@@ -27,6 +27,7 @@ from ..checkin.services import community_ballots, get_ballot
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import choices
+from ..qr import qr_svg
 from ..security import community_required
 from . import bp
 from .forms import CardsForm, ImportForm, ResidentForm, RevokeForm

@@ -7,7 +7,7 @@ from flask_login import current_user
 from ..accounts.models import ORGANIZER
 from ..errors import DomainError
 from ..extensions import db
-from ..proposals.money import fen_to_yuan_text, parse_yuan
+from ..money import fen_to_yuan_text, parse_yuan
 from ..security import community_required
 from . import bp
 from .forms import AdvanceForm, RulesForm

@@ -10,7 +10,7 @@ from civicvote.board import services as board
 from civicvote.checkin.services import check_in
 from civicvote.extensions import db
 from tests import factories
-from tests.foundation.test_qr import decode
+from tests.qr import decode
 
 
 @pytest.fixture(autouse=True)

@@ -1,28 +1,9 @@
 """The inline SVG QR codes decode back to exactly their data (zxing-cpp reads them)."""
 
-import re
-
 import pytest
-import zxingcpp
-from PIL import Image, ImageDraw
 
 from civicvote.qr import qr_svg
-
-
-def rasterize(svg: str, scale: int = 8) -> Image.Image:
-    """Draw our SVG's rectangles (the only shapes qr_svg emits) into a bitmap."""
-    size = int(re.search(r'viewBox="0 0 (\d+) \1"', svg).group(1))
-    image = Image.new("L", (size * scale, size * scale), 255)
-    draw = ImageDraw.Draw(image)
-    path = re.search(r'<path fill="#000" d="([^"]*)"', svg).group(1)
-    for x, y, width in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\d+z", path):
-        x, y, width = int(x), int(y), int(width)
-        draw.rectangle([x * scale, y * scale, (x + width) * scale - 1, (y + 1) * scale - 1], fill=0)
-    return image
-
-
-def decode(svg: str) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(rasterize(svg))]
+from tests.qr import decode
 
 
 @pytest.mark.parametrize(

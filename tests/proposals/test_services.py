@@ -7,10 +7,10 @@ import pytest
 from civicvote.audit.models import AuditEvent
 from civicvote.errors import Conflict, DomainError, Forbidden, InvalidTransition
 from civicvote.extensions import db
+from civicvote.money import line_total, parse_quantity, parse_yuan
 from civicvote.organizations import services as orgs
 from civicvote.proposals import services
 from civicvote.proposals.models import LineItem, Proposal
-from civicvote.proposals.money import line_total, parse_quantity, parse_yuan
 from civicvote.rounds import services as rounds
 from tests import factories
 
