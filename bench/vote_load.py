@@ -156,11 +156,31 @@ def seed(database_url: str, instance: Path, voters: int, *, mode: str = "mixed")
         seeded = Seeded(
             ballot.id, {card.token: card.voter.key for card in cards}, [p.id for p in proposals]
         )
+        db.session.remove()
         db.engine.dispose()
     return seeded
 
 
 # --------------------------------------------------------------------------- voting
+
+
+class OneShotConnection(Connection):
+    """A keep-alive connection that reports a lost request instead of resending it.
+
+    The voters decide themselves when to retry (always with the same idempotency key), so that
+    each lost request shows in the outcome.
+    """
+
+    async def request(self, method, path, *, body=b"", headers=None, timeout=30):
+        try:
+            if self.writer is None:
+                await self._connect()
+            return await asyncio.wait_for(
+                self._exchange(method, path, body, headers or {}), timeout
+            )
+        except (TimeoutError, OSError, asyncio.IncompleteReadError):
+            await self.close()
+            raise
 
 
 @dataclass
@@ -170,6 +190,7 @@ class Outcome:
     receipt: str | None = None
     statuses: list = field(default_factory=list)  # every attempt's status (or "conn")
     latencies: list = field(default_factory=list)  # seconds, of attempts that got an answer
+    failures: list = field(default_factory=list)  # (status, content type, body) of non-2xx
 
 
 def vote_body(seeded: Seeded, token: str, key: str, rng: random.Random) -> bytes:
@@ -204,7 +225,7 @@ async def vote_all(
 
     async def voter_loop():
         nonlocal done
-        connection = Connection(host, port)
+        connection = OneShotConnection(host, port)
         try:
             while not queue.empty():
                 outcome, body = queue.get_nowait()
@@ -221,6 +242,15 @@ async def vote_all(
                         continue
                     outcome.latencies.append(time.perf_counter() - started)
                     outcome.statuses.append(response.status)
+                    if response.status not in (200, 201):
+                        outcome.failures.append(
+                            (
+                                response.status,
+                                response.headers.get("content-type", ""),
+                                response.headers.get("retry-after"),
+                                response.body[:500],
+                            )
+                        )
                     if response.status in (200, 201):
                         outcome.receipt = response.json()["receipt"]
                         done += 1
