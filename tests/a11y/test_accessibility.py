@@ -28,6 +28,7 @@ PHONE = {"width": 360, "height": 740}
 ZOOMED = {"width": 640, "height": 360}  # 1280 x 720 at 200%
 LOCALES = ("zh-CN", "en")
 SLUG = "xingfuli"  # the demo community whose ballot is opened here
+INTAKE_SLUG = "fengqiao"  # the demo community whose round collects needs
 MAX_BALLOT_PAGE_BYTES = 150 * 1024
 
 
@@ -97,7 +98,8 @@ def public_pages(site) -> dict[str, str]:
         "home": "/",
         "community": f"/c/{SLUG}",
         "needs": f"/c/{SLUG}/needs",
-        "need-new": f"/c/{SLUG}/needs/new",
+        "need-new": f"/c/{SLUG}/needs/new",  # this round is past intake: the closed notice
+        "need-form": f"/c/{INTAKE_SLUG}/needs/new",  # a round collecting needs: the form
         "need": f"/c/{SLUG}/needs/{need[0]}",
         "need-track": "/needs/track",
         "need-tracked": f"/needs/track/{need[1]}",
