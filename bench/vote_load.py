@@ -344,6 +344,30 @@ def verify(database_url: str, seeded: Seeded, outcomes: list[Outcome]) -> Verdic
 # --------------------------------------------------------------------------- the benchmark
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server (master and workers), PostgreSQL and this process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"server": 0.0, "postgres": 0.0, "client": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ppid, used = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        pid = int(entry.name)
+        if pid == server_pid or ppid == server_pid:
+            totals["server"] += used
+        elif name.startswith("postgres"):
+            totals["postgres"] += used
+        elif pid == os.getpid():
+            totals["client"] += used
+    return totals
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -391,11 +415,13 @@ def main(argv=None) -> int:
             )
             # Warm up every worker (imports, connection pool) before measuring.
             asyncio.run(trivial_load("127.0.0.1", server.port, 200, 20))
+            cpu_before = cpu_seconds(server.process.pid)
             started = time.perf_counter()
             outcomes = asyncio.run(
                 vote_all("127.0.0.1", server.port, seeded, concurrency=args.concurrency)
             )
             elapsed = time.perf_counter() - started
+            cpu_after = cpu_seconds(server.process.pid)
             trivial = asyncio.run(
                 trivial_load("127.0.0.1", server.port, max(args.voters, 2000), args.concurrency)
             )
@@ -424,6 +450,12 @@ def main(argv=None) -> int:
         )
     )
     print(f"errors (non-2xx answers or lost connections, then retried) {errors}")
+    used = {k: cpu_after[k] - cpu_before[k] for k in cpu_after}
+    print(
+        "CPU ms per vote: "
+        + ", ".join(f"{k} {1000 * v / max(verdict.acknowledged, 1):.1f}" for k, v in used.items())
+        + " (postgres: all clusters on the machine)"
+    )
     print(f"trivial endpoint /healthz: {trivial:.0f} requests/s")
     print(f"ratio vote/trivial {rate / trivial:.2f}")
     print(
