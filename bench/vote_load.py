@@ -20,6 +20,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
 import sys
 import tempfile
@@ -27,6 +28,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -43,11 +45,17 @@ PROPOSALS = 5
 # --------------------------------------------------------------------------- seeding
 
 
+CLERK_PASSWORD = "bench-clerk-password"  # noqa: S105 (a throwaway benchmark database)
+
+
 @dataclass
 class Seeded:
     ballot_id: int
     tokens: dict[str, str]  # token -> voter key
     proposal_ids: list[int]
+    slug: str = ""
+    assembly_id: int | None = None
+    clerk: str = ""
 
 
 def _app(database_url: str, instance: Path):
@@ -71,8 +79,10 @@ def seed(database_url: str, instance: Path, voters: int, *, mode: str = "mixed")
     """
     from sqlalchemy import insert
 
+    from civicvote.accounts.models import CLERK, Membership, User
     from civicvote.ballots.credentials import issue_credentials
     from civicvote.ballots.models import Ballot, BallotItem
+    from civicvote.checkin.models import Assembly
     from civicvote.communities.models import Community
     from civicvote.extensions import db
     from civicvote.proposals.models import Proposal
@@ -151,10 +161,25 @@ def seed(database_url: str, instance: Path, voters: int, *, mode: str = "mixed")
         ballot.items = [BallotItem(proposal_id=p.id, position=i) for i, p in enumerate(proposals)]
         db.session.add(ballot)
         db.session.commit()
+        # The assembly's desk and its clerk, for the voters who check in before voting.
+        assembly = Assembly(
+            ballot_id=ballot.id, title="居民议事会", place="社区服务中心", starts_at=utcnow()
+        )
+        clerk = User(username=f"clerk-{community.slug}")
+        clerk.set_password(CLERK_PASSWORD)
+        db.session.add_all([assembly, clerk])
+        db.session.flush()
+        db.session.add(Membership(user_id=clerk.id, community_id=community.id, role=CLERK))
+        db.session.commit()
         cards = issue_credentials(ballot.id)
         db.session.commit()
         seeded = Seeded(
-            ballot.id, {card.token: card.voter.key for card in cards}, [p.id for p in proposals]
+            ballot.id,
+            {card.token: card.voter.key for card in cards},
+            [p.id for p in proposals],
+            community.slug,
+            assembly.id,
+            clerk.username,
         )
         db.session.remove()
         db.engine.dispose()
@@ -191,11 +216,38 @@ class Outcome:
     statuses: list = field(default_factory=list)  # every attempt's status (or "conn")
     latencies: list = field(default_factory=list)  # seconds, of attempts that got an answer
     failures: list = field(default_factory=list)  # (status, content type, body) of non-2xx
+    checkin: int | None = None  # the desk's answer, for voters who checked in first
 
 
 def vote_body(seeded: Seeded, token: str, key: str, rng: random.Random) -> bytes:
     chosen = rng.sample(seeded.proposal_ids, rng.randint(1, 3))
     return json.dumps({"credential": token, "selections": chosen, "idempotency_key": key}).encode()
+
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+async def desk_session(host: str, port: int, seeded: Seeded) -> dict:
+    """Log the clerk in through the real form; the cookie and CSRF token of the desk page."""
+    connection = Connection(host, port)
+    try:
+        page = await connection.request("GET", "/login")
+        cookie = page.headers["set-cookie"].split(";")[0]
+        token = CSRF.search(page.body.decode()).group(1)
+        form = urlencode(
+            {"csrf_token": token, "username": seeded.clerk, "password": CLERK_PASSWORD}
+        ).encode()
+        headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        answer = await connection.request("POST", "/login", body=form, headers=headers)
+        assert answer.status == 302, answer.status
+        cookie = answer.headers["set-cookie"].split(";")[0]
+        desk = f"/console/c/{seeded.slug}/assemblies/{seeded.assembly_id}"
+        page = await connection.request("GET", desk, headers={"Cookie": cookie})
+        assert page.status == 200, page.status
+        token = CSRF.search(page.body.decode()).group(1)
+        return {"cookie": cookie, "csrf": token, "path": desk + "/check-in"}
+    finally:
+        await connection.close()
 
 
 async def vote_all(
@@ -206,6 +258,8 @@ async def vote_all(
     concurrency: int = 200,
     retries: int = 40,
     on_progress=None,
+    checkin_share: float = 0.0,
+    desk: dict | None = None,
 ) -> list[Outcome]:
     """Every voter votes once (retrying with the same key after failures); returns outcomes.
 
@@ -222,6 +276,33 @@ async def vote_all(
         outcomes.append(outcome)
         queue.put_nowait((outcome, vote_body(seeded, token, outcome.key, rng)))
     done = 0
+    checkin_every = round(1 / checkin_share) if checkin_share else 0
+    present = {o.token for i, o in enumerate(outcomes) if checkin_every and i % checkin_every == 0}
+    checkin_headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Accept": "application/json",
+    }
+    if desk:
+        checkin_headers["Cookie"] = desk["cookie"]
+
+    async def check_in(connection, outcome) -> None:
+        """At the desk: the clerk scans the voter's card (retried like a vote)."""
+        form = urlencode({"csrf_token": desk["csrf"], "code": outcome.token}).encode()
+        for attempt in range(retries):
+            try:
+                response = await connection.request(
+                    "POST", desk["path"], body=form, headers=checkin_headers, timeout=20
+                )
+            except (TimeoutError, OSError, asyncio.IncompleteReadError):
+                await connection.close()
+                await asyncio.sleep(min(0.1 * 2**attempt, 1.0))
+                continue
+            outcome.checkin = response.status
+            if response.status in (200, 201):
+                return
+            if response.status < 500:
+                return
+            await asyncio.sleep(0.1 * (attempt + 1))
 
     async def voter_loop():
         nonlocal done
@@ -229,6 +310,8 @@ async def vote_all(
         try:
             while not queue.empty():
                 outcome, body = queue.get_nowait()
+                if outcome.token in present:
+                    await check_in(connection, outcome)
                 for attempt in range(retries):
                     started = time.perf_counter()
                     try:
@@ -299,6 +382,7 @@ class Verdict:
     missing_receipts: list
     doubled_voters: list
     acknowledged_without_participation: list
+    channels: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -322,6 +406,14 @@ def verify(database_url: str, seeded: Seeded, outcomes: list[Outcome]) -> Verdic
                 text("SELECT receipt_code FROM cast_ballots WHERE ballot_id = :b"), b
             ).all()
         )
+        channels = dict(
+            connection.execute(
+                text(
+                    "SELECT channel, COUNT(*) FROM participations WHERE ballot_id = :b GROUP BY 1"
+                ),
+                b,
+            ).all()
+        )
         participants = connection.execute(
             text("SELECT voter_key, COUNT(*) FROM participations WHERE ballot_id = :b GROUP BY 1"),
             b,
@@ -338,6 +430,7 @@ def verify(database_url: str, seeded: Seeded, outcomes: list[Outcome]) -> Verdic
         acknowledged_without_participation=[
             o.receipt for o in acknowledged if seeded.tokens[o.token] not in counted
         ],
+        channels=channels,
     )
 
 
@@ -383,6 +476,12 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--database-url", default=None, help="an existing, empty database")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--checkin-share",
+        type=float,
+        default=0.25,
+        help="share of voters checked in at the assembly desk (clerk session) before voting",
+    )
     args = parser.parse_args(argv)
 
     from sqlalchemy import create_engine, text
@@ -415,10 +514,18 @@ def main(argv=None) -> int:
             )
             # Warm up every worker (imports, connection pool) before measuring.
             asyncio.run(trivial_load("127.0.0.1", server.port, 200, 20))
+            desk = asyncio.run(desk_session("127.0.0.1", server.port, seeded))
             cpu_before = cpu_seconds(server.process.pid)
             started = time.perf_counter()
             outcomes = asyncio.run(
-                vote_all("127.0.0.1", server.port, seeded, concurrency=args.concurrency)
+                vote_all(
+                    "127.0.0.1",
+                    server.port,
+                    seeded,
+                    concurrency=args.concurrency,
+                    checkin_share=args.checkin_share,
+                    desk=desk,
+                )
             )
             elapsed = time.perf_counter() - started
             cpu_after = cpu_seconds(server.process.pid)
@@ -463,8 +570,17 @@ def main(argv=None) -> int:
         f"missing acknowledged {len(verdict.missing_receipts)}, "
         f"voters counted twice {len(verdict.doubled_voters)}"
     )
+    checked = [o.checkin for o in outcomes if o.checkin is not None]
+    print(
+        f"checked in at the desk first: {sum(1 for c in checked if c in (200, 201))} of "
+        f"{len(checked)}; ballots by channel {verdict.channels}"
+    )
     if verdict.acknowledged != args.voters:
         print(f"NOTE: {args.voters - verdict.acknowledged} voters got no receipt")
+    present = sum(1 for o in outcomes if o.checkin in (200, 201) and o.receipt)
+    if verdict.channels.get("assembly", 0) != present:
+        print("FAIL: assembly ballots differ from the voters checked in at the desk")
+        return 1
     return 0 if verdict.ok else 1
 
 
