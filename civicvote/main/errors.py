@@ -3,7 +3,13 @@
 from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
@@ -21,6 +27,28 @@ MESSAGES = {
     500: lambda: _("Something went wrong on our side. Please try again."),
     503: lambda: _("The service is busy or restarting. Please try again in a moment."),
 }
+STORAGE_MESSAGES = {
+    "full": lambda: _(
+        "The server's storage is full: nothing was saved. Please tell the organizers; "
+        "your vote or form can be sent again once they have made room."
+    ),
+    "readonly": lambda: _(
+        "The server cannot save anything at the moment (its storage is read-only): nothing was "
+        "saved. Please tell the organizers and try again later."
+    ),
+}
+
+
+def storage_fault(error) -> str | None:
+    """ "full" or "readonly" when the database refused a write for lack of space or rights."""
+    orig = getattr(error, "orig", None)
+    name = getattr(orig, "sqlite_errorname", "") or ""
+    sqlstate = getattr(orig, "sqlstate", None)
+    if name == "SQLITE_FULL" or sqlstate == "53100":  # PostgreSQL: disk_full
+        return "full"
+    if name.startswith("SQLITE_READONLY") or sqlstate == "25006":  # read_only_sql_transaction
+        return "readonly"
+    return None
 
 
 def wants_json() -> bool:
@@ -52,14 +80,38 @@ def register(app) -> None:
         db.session.rollback()
         return error_response(error.status_code, str(error.message), error.code)
 
+    def _rollback_quietly() -> None:
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may be gone too; the pool replaces it
+            db.session.remove()
+
     @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PendingRollbackError)
+    @app.errorhandler(PoolTimeout)
     def database_unavailable(error):
-        # A lost or restarting database: tell the client to retry rather than show a trace.
-        db.session.rollback()
-        app.logger.warning("database unavailable: %s", error.orig)
+        # A lost or restarting database, or one that cannot write (disk full, read-only):
+        # a clear, retryable answer rather than a trace. Nothing of the request was committed.
+        _rollback_quietly()
+        fault = storage_fault(error)
+        if fault:
+            app.logger.error("database cannot write (%s): %s", fault, getattr(error, "orig", error))
+            status = 507 if fault == "full" else 503
+            response = error_response(status, STORAGE_MESSAGES[fault](), f"storage_{fault}")
+            response.headers["Retry-After"] = "60"
+            return response
+        app.logger.warning("database unavailable: %s", getattr(error, "orig", error))
         response = error_response(503, code="unavailable")
         response.headers["Retry-After"] = "2"
         return response
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error):
+        # Other driver errors count as "unavailable" only when the connection itself was lost.
+        if error.connection_invalidated:
+            return database_unavailable(error)
+        return unexpected(error)
 
     @app.errorhandler(HTTPException)
     def http_error(error):
