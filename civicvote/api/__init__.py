@@ -4,9 +4,17 @@ Every GET answer carries a strong ETag and honours If-None-Match (304), and is r
 origin (CORS), since it is open data.
 """
 
-from flask import Blueprint, request
+from flask import Blueprint, make_response, request
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.before_request
+def preflight():
+    """CORS preflight of the read-only endpoints: 204 with the allowed methods and headers."""
+    if request.method == "OPTIONS":
+        return make_response("", 204)
+    return None
 
 
 @bp.after_request
@@ -27,4 +35,4 @@ def open_data_headers(response):
     return response
 
 
-from . import ballots, communities, needs, proposals, rounds  # noqa: E402, F401
+from . import ballots, communities, needs, openapi, projects, proposals, rounds  # noqa: E402, F401
