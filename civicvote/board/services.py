@@ -156,10 +156,17 @@ def cached(key, compute, seconds: float | None = None):
     return value
 
 
+def forget_key(key) -> None:
+    with _cache_lock:
+        _cache.pop(key, None)
+
+
 def forget(community_id: int) -> None:
     """Drop this worker's cached boards of a community (after a presenter change)."""
+    community = db.session.get(Community, community_id)
+    slug = community.slug if community else None
     with _cache_lock:
-        for key in [k for k in _cache if k[0] == community_id]:
+        for key in [k for k in _cache if k[0] == community_id or slug in k[1:2]]:
             _cache.pop(key, None)
 
 
