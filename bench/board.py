@@ -258,7 +258,7 @@ class Stats:
         self.polls_304 = 0
 
 
-async def board_client(port, path, stop_at, stats, seen: list, start_delay: float):
+async def board_client(port, path, control: dict, stats, seen: list, start_delay: float):
     """One open board: poll once a second; record (time, cast) each time cast grows."""
     connection = Connection("127.0.0.1", port)
     await asyncio.sleep(start_delay)
@@ -266,7 +266,7 @@ async def board_client(port, path, stop_at, stats, seen: list, start_delay: floa
     best = -1
     read_at = 0
     next_poll = time.monotonic()
-    while time.monotonic() < stop_at:
+    while time.monotonic() < control["stop_at"]:
         headers = {"If-None-Match": etag} if etag else {}
         try:
             response = await connection.request("GET", path, headers=headers, timeout=20)
@@ -329,12 +329,11 @@ async def run_load(args, plan: dict, port: int, server: ServerProcess) -> dict:
     warmup, grace = 3.0, 4.0
     start = time.monotonic()
     votes_start = start + warmup
-    votes_end = votes_start + args.seconds
-    stop_at = votes_end + grace
+    control = {"stop_at": float("inf")}  # set once the last vote was acknowledged
     seen_by_board = [[] for _ in range(args.boards)]
     boards = [
         asyncio.create_task(
-            board_client(port, path, stop_at, stats, seen_by_board[i], random.random())
+            board_client(port, path, control, stats, seen_by_board[i], random.random())
         )
         for i in range(args.boards)
     ]
@@ -359,6 +358,8 @@ async def run_load(args, plan: dict, port: int, server: ServerProcess) -> dict:
             )
         )
     await asyncio.gather(*voters)
+    votes_end = time.monotonic()
+    control["stop_at"] = votes_end + grace
     cpu_after, wall_after = server.cpu_seconds(), time.monotonic()
     requests_after = stats.requests
     client_cpu = sum(os.times()[:2]) - client_cpu_before

@@ -4,9 +4,18 @@ Every GET answer carries a strong ETag and honours If-None-Match (304), and is r
 origin (CORS), since it is open data.
 """
 
-from flask import Blueprint, make_response, request
+from flask import Blueprint, abort, make_response, request
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
+
+
+@bp.url_value_preprocessor
+def bounded_ids(endpoint, values):
+    """An id no row can have is simply not found (the database would refuse to compare it)."""
+    if values and any(isinstance(v, int) and v > MAX_ID for v in values.values()):
+        abort(404)
 
 
 @bp.before_request

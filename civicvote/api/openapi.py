@@ -9,7 +9,7 @@ from flask import request
 
 from ..ballots.models import METHODS, MODES, STATUSES
 from ..rounds.models import PHASES, SOURCE_KINDS
-from . import bp
+from . import MAX_ID, bp
 from .ballots import MAX_VOTE_BODY, TOKEN_SHAPE
 from .pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
 
@@ -57,6 +57,8 @@ def _object(properties: dict, optional: tuple = (), nullable: bool = False, **ex
 def _fen(nullable: bool = False) -> dict:
     return _int(nullable, minimum=0, description="Money in integer fen (1 yuan = 100 fen).")
 
+
+NAIVE_UTC = "UTC time as ISO 8601 without an offset, e.g. 2026-05-01T09:00:00."
 
 PAGE_FIELDS = {
     "page": _int(minimum=1),
@@ -199,8 +201,8 @@ SCHEMAS = {
                     "points": _int(nullable=True),
                 }
             ),
-            "online_opens_at": _str(nullable=True, format="date-time"),
-            "online_closes_at": _str(nullable=True, format="date-time"),
+            "online_opens_at": _str(nullable=True, description=NAIVE_UTC),
+            "online_closes_at": _str(nullable=True, description=NAIVE_UTC),
             "pass_threshold_percent": _int(),
             "proposals": _array(_object({"id": _int(), "title": _str(), "cost": _fen()})),
             "turnout": _object(
@@ -351,11 +353,28 @@ ETAG_PARAM = {
 
 
 def _id(name: str) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        "example": 1,
+    }
 
 
-def _get(summary: str, schema: dict, *, params=(), paged=False, not_found=True, tag="open data"):
+def _get(
+    summary: str,
+    schema: dict,
+    *,
+    params=(),
+    paged=False,
+    not_found=True,
+    bad_request=False,
+    tag="open data",
+):
     responses = {"200": _json(schema, "OK"), "304": NOT_MODIFIED}
+    if bad_request:
+        responses["400"] = _error("A query parameter has a value it cannot take")
     if paged:
         responses["422"] = _error("page or per_page out of range")
     if not_found:
@@ -403,6 +422,7 @@ def _paths() -> dict:
                 },
             ],
             paged=True,
+            bad_request=True,
         ),
         "/api/v1/rounds/{round_id}/proposals": _get(
             "Submitted proposals of a round, as last submitted (never drafts)",

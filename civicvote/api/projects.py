@@ -43,7 +43,9 @@ def funded_project_json(allocation) -> dict:
             "milestones_done": done,
             "milestones_total": len(milestones),
             "reported_percent": latest.percent_complete if latest else None,
-            "last_update_at": _iso(latest.created_at) if latest else None,
+            "last_update_at": (
+                latest.created_at.isoformat(timespec="seconds") + "Z" if latest else None
+            ),
         },
         "milestones": [
             {
