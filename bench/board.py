@@ -256,6 +256,7 @@ class Stats:
         self.errors: list[str] = []
         self.polls_200 = 0
         self.polls_304 = 0
+        self.vote_latency: list[float] = []
 
 
 async def board_client(port, path, control: dict, stats, seen: list, start_delay: float):
@@ -301,6 +302,7 @@ async def voter(port, ballot_id, token, choices, pool: asyncio.Queue, stats, ack
         {"credential": token, "selections": choices, "idempotency_key": uuid.uuid4().hex}
     ).encode()
     connection = await pool.get()
+    sent = time.monotonic()
     try:
         response = await connection.request(
             "POST",
@@ -312,6 +314,7 @@ async def voter(port, ballot_id, token, choices, pool: asyncio.Queue, stats, ack
         stats.requests += 1
         if response.status == 201:
             acks.append(time.monotonic())
+            stats.vote_latency.append(acks[-1] - sent)
         else:
             stats.errors.append(f"vote: HTTP {response.status} {response.body[:200]!r}")
     except (TimeoutError, OSError, asyncio.IncompleteReadError) as error:
@@ -412,9 +415,9 @@ def main() -> int:
     parser.add_argument("--boards", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=100, help="votes per second")
     parser.add_argument("--seconds", type=float, default=30, help="how long votes arrive")
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--vote-connections", type=int, default=32)
+    parser.add_argument("--vote-connections", type=int, default=100)
     parser.add_argument("--database-url", default=None, help="use this (migrated) database")
     parser.add_argument("--redis-db", type=int, default=12)
     args = parser.parse_args()
@@ -460,6 +463,11 @@ def main() -> int:
     print(
         f"vote rate achieved: {len(result['acks']) / result['wall']:.1f}/s; "
         f"board polls: {stats.polls_200} full (200), {stats.polls_304} not modified (304)"
+    )
+    latency = sorted(stats.vote_latency)
+    print(
+        f"vote latency (request to 201): p50 {percentile(latency, 50):.3f} s, "
+        f"p95 {percentile(latency, 95):.3f} s"
     )
     print(
         f"update lag over {len(values)} (vote, board) pairs: p50 {p50:.3f} s, p95 {p95:.3f} s, "

@@ -144,6 +144,8 @@ def live(slug: str):
         if body_version != version:  # the data moved on since this body was cached
             forget_key(key)
             body_version, payload = cached(key, render)
+            if body_version != version:  # another thread cached a different one meanwhile
+                body_version, payload = render()
         response = current_app.response_class(payload, mimetype="application/json")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
