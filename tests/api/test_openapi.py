@@ -5,6 +5,7 @@ import re
 
 import pytest
 from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate as validate_spec
 from werkzeug.routing import Rule
 
 from civicvote.ballots.models import Ballot
@@ -41,7 +42,7 @@ def check(spec: dict, path: str, method: str, response) -> None:
 
 
 def test_every_api_route_is_described(app, spec):
-    OAS30Validator.check_schema({"components": spec["components"]})
+    validate_spec(spec)  # a valid OpenAPI 3.0 document
     assert spec["openapi"].startswith("3.0")
     routes = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api")]
     assert routes
