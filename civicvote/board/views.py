@@ -25,6 +25,8 @@ from ..security import community_required
 from ..timeutil import utcnow
 from . import bp
 from .charts import bars
+from .fastpath import ENVIRON_KEY as LIVE_ENVIRON_KEY
+from .fastpath import install as install_fast_path
 from .services import PANELS, cached, forget_key, set_panel, snapshot, version_of
 
 LAYOUTS = ("landscape", "portrait")
@@ -95,6 +97,11 @@ def board(slug: str):
     )
 
 
+@bp.record_once
+def _fast_path(state) -> None:
+    install_fast_path(state.app)
+
+
 def _live_state(slug: str):
     """This worker's (data, version, read_at) of the board at ``slug``, or None if no such
     community, shared by all its viewers for a moment: repeated polls touch no database."""
@@ -121,6 +128,7 @@ def live(slug: str):
     if state is None:
         abort(404)
     data, version, read_at = state
+    request.environ[LIVE_ENVIRON_KEY] = (slug, version)  # lets the fast path replay this answer
     layout = _layout()
     locale = str(get_locale())
     etag = f"{version}-{locale}-{layout}"
