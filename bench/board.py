@@ -1,6 +1,6 @@
 """Benchmark of the public board: many open boards polling while votes arrive.
 
-    python bench/board.py [--boards 1000] [--rate 100] [--seconds 30] [--workers 4]
+    python bench/board.py [--boards 1000] [--rate 100] [--seconds 30] [--workers 3] [--threads 4]
 
 Starts ``civicvote serve`` (gunicorn) on a fresh PostgreSQL database (created here and dropped
 at the end; ``--database-url`` uses an existing, already migrated one instead), loads the demo
@@ -416,7 +416,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100, help="votes per second")
     parser.add_argument("--seconds", type=float, default=30, help="how long votes arrive")
     parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=8)
+    # At most the database pool's 5 connections per worker: more threads than that make
+    # SQLAlchemy open and close overflow connections all the time, which costs PostgreSQL a fork.
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--vote-connections", type=int, default=100)
     parser.add_argument("--database-url", default=None, help="use this (migrated) database")
     parser.add_argument("--redis-db", type=int, default=12)
