@@ -4,9 +4,26 @@ Every GET answer carries a strong ETag and honours If-None-Match (304), and is r
 origin (CORS), since it is open data.
 """
 
-from flask import Blueprint, request
+from flask import Blueprint, abort, make_response, request
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
+
+
+@bp.url_value_preprocessor
+def bounded_ids(endpoint, values):
+    """An id no row can have is simply not found (the database would refuse to compare it)."""
+    if values and any(isinstance(v, int) and v > MAX_ID for v in values.values()):
+        abort(404)
+
+
+@bp.before_request
+def preflight():
+    """CORS preflight of the read-only endpoints: 204 with the allowed methods and headers."""
+    if request.method == "OPTIONS":
+        return make_response("", 204)
+    return None
 
 
 @bp.after_request
@@ -27,4 +44,13 @@ def open_data_headers(response):
     return response
 
 
-from . import allocation, ballots, communities, needs, proposals, rounds  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    allocation,
+    ballots,
+    communities,
+    needs,
+    openapi,
+    projects,
+    proposals,
+    rounds,
+)

@@ -14,10 +14,13 @@ from flask import abort, current_app, request
 from flask_babel import gettext as _
 
 from ..ballots.models import Ballot
-from ..ballots.services import ballot_budget, cast_vote, lookup_receipt
+from ..ballots.services import ballot_budget, cast_vote, lookup_receipt, tally
+from ..board.services import results_visible
 from ..extensions import db, limiter
 from ..main.errors import error_response
 from . import bp
+from .pagination import paginate
+from .rounds import get_round
 
 MAX_VOTE_BODY = 16 * 1024
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
@@ -29,6 +32,22 @@ def _credential_limit() -> str:
 
 
 def ballot_json(ballot: Ballot) -> dict:
+    """Public description of a ballot with its turnout, and its results when they may be shown."""
+    counts = tally(ballot.id)
+    visible = results_visible(ballot)
+    results = None
+    if visible:
+        results = [
+            {
+                "proposal_id": item.proposal_id,
+                "title": item.proposal.title,
+                "votes": counts.votes.get(item.proposal_id, 0),
+                "no_votes": (
+                    counts.no_votes.get(item.proposal_id, 0) if ballot.method == "yes_no" else None
+                ),
+            }
+            for item in ballot.items
+        ]
     return {
         "id": ballot.id,
         "round_id": ballot.round_id,
@@ -46,10 +65,18 @@ def ballot_json(ballot: Ballot) -> dict:
         "online_closes_at": (
             ballot.online_closes_at.isoformat() if ballot.online_closes_at else None
         ),
+        "pass_threshold_percent": ballot.pass_threshold_percent,
         "proposals": [
             {"id": item.proposal.id, "title": item.proposal.title, "cost": item.proposal.total_fen}
             for item in ballot.items
         ],
+        "turnout": {
+            "cast": counts.ballots_cast,
+            "eligible": counts.eligible,
+            "percent": counts.turnout_percent,
+        },
+        "results_visible": visible,
+        "results": results,
     }
 
 
@@ -59,6 +86,14 @@ def ballot(ballot_id: int):
     if found is None:
         abort(404)
     return ballot_json(found)
+
+
+@bp.get("/v1/rounds/<int:round_id>/ballots")
+def round_ballots(round_id: int):
+    funding_round = get_round(round_id)
+    query = db.select(Ballot).filter_by(round_id=funding_round.id).order_by(Ballot.id)
+    body = paginate(query, "ballots", ballot_json, round_id=round_id)
+    return {"round_id": funding_round.id, **body}
 
 
 def _bad(message: str, code: str):

@@ -1,4 +1,6 @@
-from flask import url_for
+"""GET /api/v1/communities: every community, its public pages and its rounds."""
+
+from flask import abort, url_for
 
 from ..communities.models import Community
 from ..extensions import db
@@ -13,6 +15,7 @@ def community_json(community) -> dict:
         "name": community.name,
         "district": community.district,
         "url": url_for("communities.show", slug=community.slug, _external=True),
+        "board_url": url_for("board.board", slug=community.slug, _external=True),
         "round_ids": [r.id for r in community.rounds],
     }
 
@@ -21,3 +24,11 @@ def community_json(community) -> dict:
 def communities():
     query = db.select(Community).order_by(Community.id)
     return paginate(query, "communities", community_json)
+
+
+@bp.get("/v1/communities/<int:community_id>")
+def community(community_id: int):
+    found = db.session.get(Community, community_id)
+    if found is None:
+        abort(404)
+    return community_json(found)

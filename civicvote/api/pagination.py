@@ -39,3 +39,22 @@ def paginate(query, key: str, serialize, **url_values) -> dict:
     if page < pages:
         body["next"] = url_for(request.endpoint, page=page + 1, per_page=per_page, **url_values)
     return body
+
+
+def paginate_list(items: list, key: str, serialize, **url_values) -> dict:
+    """Like ``paginate`` for a list already filtered in Python (e.g. by a model property)."""
+    page = _positive_int("page", 1, 1_000_000)
+    per_page = _positive_int("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    total = len(items)
+    pages = max(1, -(-total // per_page))
+    chosen = items[(page - 1) * per_page : page * per_page]
+    body = {
+        key: [serialize(item) for item in chosen],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": pages,
+    }
+    if page < pages:
+        body["next"] = url_for(request.endpoint, page=page + 1, per_page=per_page, **url_values)
+    return body

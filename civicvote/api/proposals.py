@@ -1,19 +1,27 @@
-"""GET /api/v1/rounds/<id>/proposals: submitted proposals as the public sees them (no drafts)."""
+"""Proposals as the public sees them: the last submitted version, never drafts."""
 
 from flask import abort
 
 from ..extensions import db
+from ..proposals.models import Proposal
 from ..proposals.services import proposal_json, public_proposals
-from ..rounds.models import FundingRound
 from . import bp
+from .pagination import paginate_list
+from .rounds import get_round
 
 
 @bp.get("/v1/rounds/<int:round_id>/proposals")
 def round_proposals(round_id: int):
-    funding_round = db.session.get(FundingRound, round_id)
-    if funding_round is None:
+    funding_round = get_round(round_id)
+    body = paginate_list(
+        public_proposals(funding_round), "proposals", proposal_json, round_id=round_id
+    )
+    return {"round_id": funding_round.id, **body}
+
+
+@bp.get("/v1/proposals/<int:proposal_id>")
+def proposal(proposal_id: int):
+    found = db.session.get(Proposal, proposal_id)
+    if found is None or not found.is_public:
         abort(404)
-    return {
-        "round_id": funding_round.id,
-        "proposals": [proposal_json(p) for p in public_proposals(funding_round)],
-    }
+    return proposal_json(found)

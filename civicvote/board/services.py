@@ -19,6 +19,7 @@ PANELS = ("auto", "attendance", "results", "funded")
 CACHE_SECONDS = 0.5
 
 _cache: dict = {}
+_refreshing: dict = {}
 _cache_lock = threading.Lock()
 
 
@@ -140,26 +141,50 @@ def version_of(data: dict) -> str:
 
 
 def cached(key, compute, seconds: float | None = None):
-    """``compute()``'s value, reused by this worker for ``seconds`` under ``key``."""
+    """``compute()``'s value, reused by this worker for ``seconds`` under ``key``.
+
+    One thread computes a key at a time: while it does, the other threads of the worker are
+    handed the previous value (if there is one) instead of all computing the same thing.
+    """
     seconds = CACHE_SECONDS if seconds is None else seconds
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)
         if hit and hit[0] > now:
             return hit[1]
-    value = compute()
+        refresh = _refreshing.setdefault(key, threading.Lock())
+    if hit and not refresh.acquire(blocking=False):
+        return hit[1]  # another thread is computing the new value right now
+    if not hit:
+        refresh.acquire()
+    try:
+        with _cache_lock:
+            fresh = _cache.get(key)
+            if fresh and fresh is not hit and fresh[0] > time.monotonic():
+                return fresh[1]  # computed by another thread while this one waited
+        value = compute()
+        with _cache_lock:
+            _cache[key] = (now + seconds, value)
+            if len(_cache) > 1000:  # bounded: drop expired entries
+                for stale in [k for k, (expiry, _) in _cache.items() if expiry <= now]:
+                    _cache.pop(stale, None)
+                    _refreshing.pop(stale, None)
+        return value
+    finally:
+        refresh.release()
+
+
+def forget_key(key) -> None:
     with _cache_lock:
-        _cache[key] = (now + seconds, value)
-        if len(_cache) > 1000:  # bounded: drop expired entries
-            for stale in [k for k, (expiry, _) in _cache.items() if expiry <= now]:
-                _cache.pop(stale, None)
-    return value
+        _cache.pop(key, None)
 
 
 def forget(community_id: int) -> None:
     """Drop this worker's cached boards of a community (after a presenter change)."""
+    community = db.session.get(Community, community_id)
+    slug = community.slug if community else None
     with _cache_lock:
-        for key in [k for k in _cache if k[0] == community_id]:
+        for key in [k for k in _cache if k[0] == community_id or slug in k[1:2]]:
             _cache.pop(key, None)
 
 

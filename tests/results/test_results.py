@@ -188,3 +188,15 @@ def test_console_runs_answers_and_is_scoped(client):
     final = client.post(url, data={"action": "finalize", "csrf_token": token})
     assert final.status_code == 302
     assert services.latest_run(funding_round.id).status == "final"
+
+
+def test_allocation_answer_matches_the_published_schema(client):
+    from tests.api.test_openapi import check
+
+    funding_round, ballot, _ids = _closed_ballot([[0], [0, 1], [2]])
+    run = services.run_allocation(funding_round, ballot, actor=None)
+    services.file_objection(run, "请复核", contact="王")
+    spec = client.get("/api/openapi.json").json
+    path = "/api/v1/rounds/{round_id}/allocation"
+    check(spec, path, "get", client.get(f"/api/v1/rounds/{funding_round.id}/allocation"))
+    check(spec, path, "get", client.get(f"/api/v1/rounds/{funding_round.id + 50}/allocation"))
