@@ -22,6 +22,7 @@ import pytest
 
 from bench.vote_load import seed, verify, vote_all
 from tests.conftest import IN_CI
+from tests.faults.loop import run_async
 from tests.servers import Server, civicvote, free_port, server_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.load]
@@ -113,7 +114,7 @@ def test_a_restarted_database_gives_retryable_503s_and_loses_nothing(cluster, tm
             await asyncio.to_thread(cluster.start)
 
     try:
-        outcomes = asyncio.run(
+        outcomes = run_async(
             vote_all("127.0.0.1", server.port, seeded, concurrency=40, on_progress=restart)
         )
         after = get(server.url + f"/api/v1/ballots/{seeded.ballot_id}", "application/json")

@@ -5,7 +5,6 @@ same idempotency key and get their receipt: 200 with the receipt of the vote tha
 201 if it never did. Nobody is counted twice.
 """
 
-import asyncio
 import os
 import signal
 
@@ -14,6 +13,7 @@ import pytest
 from bench.vote_load import seed, verify, vote_all
 from tests.conftest import PostgresDatabase, require_postgres
 from tests.faults.conftest import worker_pids
+from tests.faults.loop import run_async
 from tests.servers import Server, civicvote, server_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.load]
@@ -54,7 +54,7 @@ def test_votes_survive_a_killed_worker(pg_server):
                 os.kill(victim, signal.SIGKILL)
                 killed.append(victim)
 
-    outcomes = asyncio.run(
+    outcomes = run_async(
         vote_all("127.0.0.1", server.port, seeded, concurrency=60, on_progress=strike)
     )
 

@@ -98,7 +98,7 @@ def test_revoked_card_stops_working_and_can_be_replaced(setup):
 
 def test_printed_qr_codes_decode_to_exactly_the_personal_links(setup):
     """Service level: each card's printed SVG reads back as its own link."""
-    from civicvote.ballots.cards import qr_svg
+    from civicvote.qr import qr_svg
 
     _community, _round, _households, ballot = setup
     cards = issue_credentials(ballot.id, base_url=BASE)
