@@ -15,6 +15,7 @@ import io
 import re
 import sqlite3
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import zxingcpp
@@ -278,7 +279,9 @@ def test_whole_round(round_server, chromium, tmp_path):
     page.get_by_label("标题").fill("2026年度枫桥社区居民议事会")
     page.get_by_label("地点").fill("社区服务中心一楼")
     page.get_by_label("日期和时间").fill(
-        (datetime.now() + timedelta(hours=1)).replace(second=0, microsecond=0).isoformat()[:16]
+        (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(minutes=30))
+        .replace(second=0, microsecond=0)
+        .isoformat()[:16]
     )
     page.get_by_role("button", name="保存").click()
     page.wait_for_url(re.compile(r".*/assemblies(/\d+)?$"))
