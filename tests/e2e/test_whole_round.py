@@ -14,7 +14,7 @@ Screenshots of every step go to artifacts/screenshots/e2e-NN-*.png;
 import io
 import re
 import sqlite3
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -349,7 +349,6 @@ def test_whole_round(round_server, chromium, tmp_path):
     expect(page.locator(".flash-success")).to_be_visible()
     expect(tv.locator(".badge-line")).to_contain_text("已结束", timeout=15_000)
     screenshot(tv, "e2e-22-board-closed")
-    tv_context.close()
 
     # 13. The allocation runs in the results console and is published for the notice.
     allocation = f"/console/c/{SLUG}/rounds/{round_id}/allocation"
@@ -357,6 +356,17 @@ def test_whole_round(round_server, chromium, tmp_path):
     page.get_by_role("button", name="计票并公示初步结果").click()
     expect(page.get_by_role("status")).to_have_text("初步结果已公示。")
     screenshot(page, "e2e-23-allocation-console")
+
+    # The presenter puts the funded projects on the screens; the TV follows without reload.
+    staff.go(f"/console/c/{SLUG}/board")
+    page.get_by_role("button", name="获资助项目").click()
+    _flash(page, "获资助项目")
+    screenshot(page, "e2e-24-presenter-control")
+    funded = tv.locator(".panel-funded")
+    expect(funded).to_have_class(re.compile("solo"), timeout=15_000)
+    expect(funded).to_contain_text("楼道加装扶手")
+    screenshot(tv, "e2e-25-board-funded")
+    tv_context.close()
 
     # 14. A resident objects from a phone with the card code; the organizer answers.
     phone = _phone(chromium)
@@ -367,14 +377,14 @@ def test_whole_round(round_server, chromium, tmp_path):
     phone.get_by_label("您的投票卡代码（或在下面留下联系方式）").fill(voters[1]["short"])
     phone.get_by_role("button", name="提交异议").click()
     expect(phone.get_by_role("status")).to_contain_text("您的异议已登记")
-    screenshot(phone, "e2e-24-resident-objection")
+    screenshot(phone, "e2e-26-resident-objection")
     staff.go(allocation)
     page.get_by_label("公开答复").fill("单价参考了区里三家供应商的报价，取最低价。")
     page.get_by_role("button", name="发布答复").click()
     expect(page.get_by_role("status")).to_have_text("答复已发布。")
     phone.reload()
     expect(phone.locator("main")).to_contain_text("取最低价")
-    screenshot(phone, "e2e-25-objection-answered")
+    screenshot(phone, "e2e-27-objection-answered")
     _close(phone)
 
     # 15. The notice period is over. There is no screen for time: move the end of the notice
@@ -382,13 +392,13 @@ def test_whole_round(round_server, chromium, tmp_path):
     with sqlite3.connect(round_server.db_path) as connection:
         connection.execute(
             "UPDATE allocation_runs SET notice_ends_at = ? WHERE status = 'provisional'",
-            ((datetime.utcnow() - timedelta(minutes=1)).isoformat(sep=" "),),
+            ((datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=1)).isoformat(sep=" "),),
         )
     connection.close()
     staff.go(allocation)
     page.get_by_role("button", name="确定最终结果").click()
     expect(page.get_by_role("status")).to_contain_text("结果已确定")
-    screenshot(page, "e2e-26-result-final")
+    screenshot(page, "e2e-28-result-final")
 
     # 16. Delivery: the organization member plans and reaches a milestone, reports progress
     # with a photo, and records a payment.
@@ -422,7 +432,7 @@ def test_whole_round(round_server, chromium, tmp_path):
     page.get_by_label("结项报告").fill("全部完成：扶手60米，6个单元。")
     page.get_by_role("button", name="提交结项报告").click()
     expect(page.get_by_role("status")).to_have_text("结项报告已提交。")
-    screenshot(page, "e2e-27-delivery-console")
+    screenshot(page, "e2e-29-delivery-console")
 
     # 17. The supervisory committee signs off the milestone and the completion report.
     page = staff.login("supervisor")
@@ -435,20 +445,20 @@ def test_whole_round(round_server, chromium, tmp_path):
         has=page.locator("input[name=action][value=signoff_completion]")
     ).locator("button[type=submit]").click()
     expect(page.get_by_role("status")).to_have_text("结项报告已验收。")
-    screenshot(page, "e2e-28-supervisor-signoff")
+    screenshot(page, "e2e-30-supervisor-signoff")
 
     # 18. Residents rate the project with their card codes, on their phones.
     for n, (voter, stars) in enumerate(zip(voters[:2], ("5 · 非常满意", "4 · 满意"), strict=True)):
         phone = _phone(chromium)
         phone.goto(f"{base}/c/{SLUG}/projects/{project}")
         if n == 0:
-            screenshot(phone, "e2e-29-project-public")
+            screenshot(phone, "e2e-31-project-public")
         phone.get_by_role("link", name="为这个项目打分").click()
         phone.get_by_label("您的投票卡代码").fill(voter["short"])
         phone.get_by_label(stars).check()
         phone.get_by_label("意见（选填）").fill("上下楼方便多了，谢谢！")
         if n == 0:
-            screenshot(phone, "e2e-30-resident-rates")
+            screenshot(phone, "e2e-32-resident-rates")
         phone.get_by_role("button", name="保存我的评分").click()
         expect(phone.get_by_role("status")).to_contain_text("您的评分已保存")
         expect(phone.locator("main")).to_contain_text(f"{n + 1} 位居民评分")
@@ -457,5 +467,5 @@ def test_whole_round(round_server, chromium, tmp_path):
     # 19. The round report gathers it all.
     staff.go(f"/c/{SLUG}/rounds/{round_id}/report")
     expect(page.locator("main")).to_contain_text("楼道加装扶手")
-    screenshot(page, "e2e-31-round-report")
+    screenshot(page, "e2e-33-round-report")
     staff.context.close()
