@@ -121,6 +121,27 @@ def _flash(page, text: str):
     expect(flashes.filter(has_text=text).first).to_be_visible()
 
 
+def _cast(chromium, link: str, picks: list[int], shots=None) -> None:
+    """A resident opens a personal link on a phone, chooses, reviews and confirms."""
+    phone = _phone(chromium)
+    phone.goto(link)
+    assert link.rsplit("/", 1)[1] not in phone.url  # the token leaves the address bar
+    options = phone.locator(".ballot-option")
+    expect(options).to_have_count(2)
+    for i in picks:
+        options.nth(i).click()
+    if shots:
+        screenshot(phone, shots[0])
+    phone.locator("form.ballot-form button[type=submit]").click()
+    if shots:
+        screenshot(phone, shots[1])
+    phone.locator(".confirm-form button[name=confirm]").click()
+    expect(phone.locator("#receipt-code")).to_be_visible()
+    if shots:
+        screenshot(phone, shots[2])
+    _close(phone)
+
+
 def _advance(staff, round_path: str, to_label: str):
     page = staff.go(round_path)
     page.get_by_role("button", name=re.compile("进入下一阶段")).click()
@@ -317,25 +338,24 @@ def test_whole_round(round_server, chromium, tmp_path):
     # 11. They vote on their phones through their personal links; the board follows live.
     choices = [[0, 1], [0], [1]]
     for n, voter in enumerate(voters[:3]):
-        phone = _phone(chromium)
-        phone.goto(voter["link"])
-        assert voter["link"].rsplit("/", 1)[1] not in phone.url
-        options = phone.locator(".ballot-option")
-        expect(options).to_have_count(2)
-        for i in choices[n]:
-            options.nth(i).click()
-        if n == 0:
-            screenshot(phone, "e2e-18-resident-ballot")
-        phone.locator("form.ballot-form button[type=submit]").click()
-        if n == 0:
-            screenshot(phone, "e2e-19-resident-review")
-        phone.locator(".confirm-form button[name=confirm]").click()
-        expect(phone.locator("#receipt-code")).to_be_visible()
-        if n == 0:
-            screenshot(phone, "e2e-20-resident-receipt")
-        _close(phone)
+        shots = ("e2e-18-resident-ballot", "e2e-19-resident-review", "e2e-20-resident-receipt")
+        _cast(chromium, voter["link"], choices[n], shots if n == 0 else None)
         expect(turnout).to_contain_text(f"已投票：{n + 1}", timeout=15_000)
-    screenshot(tv, "e2e-21-board-live")
+
+    # A neighbour came without a card: the desk finds her in the registry and shows a one-time
+    # QR code that checks her in and opens her ballot on her own phone.
+    page.locator("a[href$='/walk-in']").click()
+    page.locator("input[name=q]").fill("1栋-2单元")
+    page.locator("main form[role=search] button").click()
+    rows = page.locator("table.walk-in-results tbody tr").filter(has=page.locator("button"))
+    expect(rows.first).to_be_visible()
+    rows.first.locator("button.primary").click()
+    qr = page.locator(".walk-in-qr svg.qr")
+    expect(qr).to_be_visible()
+    screenshot(page, "e2e-21-walk-in-qr")
+    _cast(chromium, _decode(qr), [0])
+    expect(turnout).to_contain_text("已投票：4", timeout=15_000)
+    screenshot(tv, "e2e-22-board-live")
 
     # A fourth card was never checked in: an assembly-only ballot refuses it.
     phone = _phone(chromium)
@@ -348,24 +368,24 @@ def test_whole_round(round_server, chromium, tmp_path):
     page.get_by_role("button", name=re.compile("结束投票")).click()
     expect(page.locator(".flash-success")).to_be_visible()
     expect(tv.locator(".badge-line")).to_contain_text("已结束", timeout=15_000)
-    screenshot(tv, "e2e-22-board-closed")
+    screenshot(tv, "e2e-23-board-closed")
 
     # 13. The allocation runs in the results console and is published for the notice.
     allocation = f"/console/c/{SLUG}/rounds/{round_id}/allocation"
     staff.go(allocation)
     page.get_by_role("button", name="计票并公示初步结果").click()
     expect(page.get_by_role("status")).to_have_text("初步结果已公示。")
-    screenshot(page, "e2e-23-allocation-console")
+    screenshot(page, "e2e-24-allocation-console")
 
     # The presenter puts the funded projects on the screens; the TV follows without reload.
     staff.go(f"/console/c/{SLUG}/board")
     page.get_by_role("button", name="获资助项目").click()
     _flash(page, "获资助项目")
-    screenshot(page, "e2e-24-presenter-control")
+    screenshot(page, "e2e-25-presenter-control")
     funded = tv.locator(".panel-funded")
     expect(funded).to_have_class(re.compile("solo"), timeout=15_000)
     expect(funded).to_contain_text("楼道加装扶手")
-    screenshot(tv, "e2e-25-board-funded")
+    screenshot(tv, "e2e-26-board-funded")
     tv_context.close()
 
     # 14. A resident objects from a phone with the card code; the organizer answers.
@@ -377,14 +397,14 @@ def test_whole_round(round_server, chromium, tmp_path):
     phone.get_by_label("您的投票卡代码（或在下面留下联系方式）").fill(voters[1]["short"])
     phone.get_by_role("button", name="提交异议").click()
     expect(phone.get_by_role("status")).to_contain_text("您的异议已登记")
-    screenshot(phone, "e2e-26-resident-objection")
+    screenshot(phone, "e2e-27-resident-objection")
     staff.go(allocation)
     page.get_by_label("公开答复").fill("单价参考了区里三家供应商的报价，取最低价。")
     page.get_by_role("button", name="发布答复").click()
     expect(page.get_by_role("status")).to_have_text("答复已发布。")
     phone.reload()
     expect(phone.locator("main")).to_contain_text("取最低价")
-    screenshot(phone, "e2e-27-objection-answered")
+    screenshot(phone, "e2e-28-objection-answered")
     _close(phone)
 
     # 15. The notice period is over. There is no screen for time: move the end of the notice
@@ -398,7 +418,7 @@ def test_whole_round(round_server, chromium, tmp_path):
     staff.go(allocation)
     page.get_by_role("button", name="确定最终结果").click()
     expect(page.get_by_role("status")).to_contain_text("结果已确定")
-    screenshot(page, "e2e-28-result-final")
+    screenshot(page, "e2e-29-result-final")
 
     # 16. Delivery: the organization member plans and reaches a milestone, reports progress
     # with a photo, and records a payment.
@@ -432,7 +452,7 @@ def test_whole_round(round_server, chromium, tmp_path):
     page.get_by_label("结项报告").fill("全部完成：扶手60米，6个单元。")
     page.get_by_role("button", name="提交结项报告").click()
     expect(page.get_by_role("status")).to_have_text("结项报告已提交。")
-    screenshot(page, "e2e-29-delivery-console")
+    screenshot(page, "e2e-30-delivery-console")
 
     # 17. The supervisory committee signs off the milestone and the completion report.
     page = staff.login("supervisor")
@@ -445,20 +465,20 @@ def test_whole_round(round_server, chromium, tmp_path):
         has=page.locator("input[name=action][value=signoff_completion]")
     ).locator("button[type=submit]").click()
     expect(page.get_by_role("status")).to_have_text("结项报告已验收。")
-    screenshot(page, "e2e-30-supervisor-signoff")
+    screenshot(page, "e2e-31-supervisor-signoff")
 
     # 18. Residents rate the project with their card codes, on their phones.
     for n, (voter, stars) in enumerate(zip(voters[:2], ("5 · 非常满意", "4 · 满意"), strict=True)):
         phone = _phone(chromium)
         phone.goto(f"{base}/c/{SLUG}/projects/{project}")
         if n == 0:
-            screenshot(phone, "e2e-31-project-public")
+            screenshot(phone, "e2e-32-project-public")
         phone.get_by_role("link", name="为这个项目打分").click()
         phone.get_by_label("您的投票卡代码").fill(voter["short"])
         phone.get_by_label(stars).check()
         phone.get_by_label("意见（选填）").fill("上下楼方便多了，谢谢！")
         if n == 0:
-            screenshot(phone, "e2e-32-resident-rates")
+            screenshot(phone, "e2e-33-resident-rates")
         phone.get_by_role("button", name="保存我的评分").click()
         expect(phone.get_by_role("status")).to_contain_text("您的评分已保存")
         expect(phone.locator("main")).to_contain_text(f"{n + 1} 位居民评分")
@@ -467,5 +487,5 @@ def test_whole_round(round_server, chromium, tmp_path):
     # 19. The round report gathers it all.
     staff.go(f"/c/{SLUG}/rounds/{round_id}/report")
     expect(page.locator("main")).to_contain_text("楼道加装扶手")
-    screenshot(page, "e2e-33-round-report")
+    screenshot(page, "e2e-34-round-report")
     staff.context.close()
