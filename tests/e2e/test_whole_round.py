@@ -62,7 +62,8 @@ PROPOSALS = [
 def round_server(tmp_path_factory):
     """An empty database made the way an administrator would, served by gunicorn."""
     instance = tmp_path_factory.mktemp("e2e-instance")
-    env = server_env(instance)
+    # Staff take turns on one laptop: more logins a minute than the default limit allows.
+    env = server_env(instance, CIVICVOTE_RATELIMIT_LOGIN="100 per minute")
     civicvote(["db", "upgrade"], env)
     civicvote(
         ["create-admin", "--username", ADMIN[0], "--password", ADMIN[1]]
@@ -155,7 +156,12 @@ def test_whole_round(round_server, chromium, tmp_path):
     # 1. The administrator gives the demo's staff their roles in Fengqiao.
     page = staff.login(*ADMIN)
     staff.go("/admin/users")
-    grants = (("org", "org_member"), ("reviewer", "reviewer"), ("supervisor", "supervisor"))
+    grants = (
+        ("org", "org_member"),
+        ("reviewer", "reviewer"),
+        ("supervisor", "supervisor"),
+        ("clerk", "clerk"),
+    )
     for username, role in grants:
         form = page.locator("form").filter(has=page.locator("button[name=role-submit]"))
         form.get_by_label("用户名").fill(username)
@@ -357,35 +363,48 @@ def test_whole_round(round_server, chromium, tmp_path):
     expect(turnout).to_contain_text("已投票：4", timeout=15_000)
     screenshot(tv, "e2e-22-board-live")
 
-    # A fourth card was never checked in: an assembly-only ballot refuses it.
+    # A fourth card was never checked in: an assembly-only ballot refuses it online. Its holder
+    # votes on paper instead, and two clerks enter that paper ballot independently.
     phone = _phone(chromium)
     phone.goto(voters[3]["link"])
     expect(phone.locator(".ballot-option")).to_have_count(0)
     _close(phone)
+    for n in range(2):  # the organizer at the desk, then the clerk
+        if n == 1:
+            page = staff.login("clerk")
+        staff.go(f"/console/c/{SLUG}/ballots/{ballot_id}/paper")
+        page.locator("input[name=voter]").fill(voters[3]["short"])
+        page.locator(".ballot-option").nth(1).click()
+        if n == 1:
+            screenshot(page, "e2e-23-paper-ballot-second-entry")
+        page.get_by_role("button", name="保存本次录入").click()
+        _flash(page, ("已保存。现在需要第二名录入员", "两次录入一致：纸质选票已计入。")[n])
+    expect(turnout).to_contain_text("已投票：5", timeout=15_000)
+    page = staff.login("organizer-b")
 
     # 12. The organizer closes the ballot; the board shows it ended.
     staff.go(f"/console/c/{SLUG}/ballots/{ballot_id}")
     page.get_by_role("button", name=re.compile("结束投票")).click()
     expect(page.locator(".flash-success")).to_be_visible()
     expect(tv.locator(".badge-line")).to_contain_text("已结束", timeout=15_000)
-    screenshot(tv, "e2e-23-board-closed")
+    screenshot(tv, "e2e-24-board-closed")
 
     # 13. The allocation runs in the results console and is published for the notice.
     allocation = f"/console/c/{SLUG}/rounds/{round_id}/allocation"
     staff.go(allocation)
     page.get_by_role("button", name="计票并公示初步结果").click()
     expect(page.get_by_role("status")).to_have_text("初步结果已公示。")
-    screenshot(page, "e2e-24-allocation-console")
+    screenshot(page, "e2e-25-allocation-console")
 
     # The presenter puts the funded projects on the screens; the TV follows without reload.
     staff.go(f"/console/c/{SLUG}/board")
     page.get_by_role("button", name="获资助项目").click()
     _flash(page, "获资助项目")
-    screenshot(page, "e2e-25-presenter-control")
+    screenshot(page, "e2e-26-presenter-control")
     funded = tv.locator(".panel-funded")
     expect(funded).to_have_class(re.compile("solo"), timeout=15_000)
     expect(funded).to_contain_text("楼道加装扶手")
-    screenshot(tv, "e2e-26-board-funded")
+    screenshot(tv, "e2e-27-board-funded")
     tv_context.close()
 
     # 14. A resident objects from a phone with the card code; the organizer answers.
@@ -397,14 +416,14 @@ def test_whole_round(round_server, chromium, tmp_path):
     phone.get_by_label("您的投票卡代码（或在下面留下联系方式）").fill(voters[1]["short"])
     phone.get_by_role("button", name="提交异议").click()
     expect(phone.get_by_role("status")).to_contain_text("您的异议已登记")
-    screenshot(phone, "e2e-27-resident-objection")
+    screenshot(phone, "e2e-28-resident-objection")
     staff.go(allocation)
     page.get_by_label("公开答复").fill("单价参考了区里三家供应商的报价，取最低价。")
     page.get_by_role("button", name="发布答复").click()
     expect(page.get_by_role("status")).to_have_text("答复已发布。")
     phone.reload()
     expect(phone.locator("main")).to_contain_text("取最低价")
-    screenshot(phone, "e2e-28-objection-answered")
+    screenshot(phone, "e2e-29-objection-answered")
     _close(phone)
 
     # 15. The notice period is over. There is no screen for time: move the end of the notice
@@ -418,7 +437,7 @@ def test_whole_round(round_server, chromium, tmp_path):
     staff.go(allocation)
     page.get_by_role("button", name="确定最终结果").click()
     expect(page.get_by_role("status")).to_contain_text("结果已确定")
-    screenshot(page, "e2e-29-result-final")
+    screenshot(page, "e2e-30-result-final")
 
     # 16. Delivery: the organization member plans and reaches a milestone, reports progress
     # with a photo, and records a payment.
@@ -452,7 +471,7 @@ def test_whole_round(round_server, chromium, tmp_path):
     page.get_by_label("结项报告").fill("全部完成：扶手60米，6个单元。")
     page.get_by_role("button", name="提交结项报告").click()
     expect(page.get_by_role("status")).to_have_text("结项报告已提交。")
-    screenshot(page, "e2e-30-delivery-console")
+    screenshot(page, "e2e-31-delivery-console")
 
     # 17. The supervisory committee signs off the milestone and the completion report.
     page = staff.login("supervisor")
@@ -465,20 +484,20 @@ def test_whole_round(round_server, chromium, tmp_path):
         has=page.locator("input[name=action][value=signoff_completion]")
     ).locator("button[type=submit]").click()
     expect(page.get_by_role("status")).to_have_text("结项报告已验收。")
-    screenshot(page, "e2e-31-supervisor-signoff")
+    screenshot(page, "e2e-32-supervisor-signoff")
 
     # 18. Residents rate the project with their card codes, on their phones.
     for n, (voter, stars) in enumerate(zip(voters[:2], ("5 · 非常满意", "4 · 满意"), strict=True)):
         phone = _phone(chromium)
         phone.goto(f"{base}/c/{SLUG}/projects/{project}")
         if n == 0:
-            screenshot(phone, "e2e-32-project-public")
+            screenshot(phone, "e2e-33-project-public")
         phone.get_by_role("link", name="为这个项目打分").click()
         phone.get_by_label("您的投票卡代码").fill(voter["short"])
         phone.get_by_label(stars).check()
         phone.get_by_label("意见（选填）").fill("上下楼方便多了，谢谢！")
         if n == 0:
-            screenshot(phone, "e2e-33-resident-rates")
+            screenshot(phone, "e2e-34-resident-rates")
         phone.get_by_role("button", name="保存我的评分").click()
         expect(phone.get_by_role("status")).to_contain_text("您的评分已保存")
         expect(phone.locator("main")).to_contain_text(f"{n + 1} 位居民评分")
@@ -487,5 +506,5 @@ def test_whole_round(round_server, chromium, tmp_path):
     # 19. The round report gathers it all.
     staff.go(f"/c/{SLUG}/rounds/{round_id}/report")
     expect(page.locator("main")).to_contain_text("楼道加装扶手")
-    screenshot(page, "e2e-34-round-report")
+    screenshot(page, "e2e-35-round-report")
     staff.context.close()
