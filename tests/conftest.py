@@ -197,6 +197,8 @@ def chromium():
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 
     if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail(f"CI must run the browser tests, but Chromium is not at {CHROMIUM}")
         pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 

@@ -13,11 +13,10 @@ other checks run in normal contexts, as residents' browsers see the pages.
 
 import csv
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot
+from tests.browser.conftest import screenshot
 from tests.conftest import IN_CI
 from tests.servers import REPO, Server, civicvote, server_env
 
@@ -30,20 +29,6 @@ LOCALES = ("zh-CN", "en")
 SLUG = "xingfuli"  # the demo community whose ballot is opened here
 INTAKE_SLUG = "fengqiao"  # the demo community whose round collects needs
 MAX_BALLOT_PAGE_BYTES = 150 * 1024
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        if IN_CI:
-            pytest.fail(f"Chromium not installed at {CHROMIUM}")
-        pytest.skip(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
