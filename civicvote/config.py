@@ -51,7 +51,6 @@ def load_config() -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_LOGIN": os.environ.get("CIVICVOTE_RATELIMIT_LOGIN", "10 per minute"),
-        "REDIS_URL": os.environ.get("CIVICVOTE_REDIS_URL", ""),
         "PUBLIC_BASE_URL": os.environ.get("CIVICVOTE_PUBLIC_BASE_URL", ""),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
