@@ -9,6 +9,14 @@ PABULIB = REPO.parent / "shared" / "pabulib"
 PB_FILES = sorted(PABULIB.glob("*.pb")) if PABULIB.is_dir() else []
 
 
+def pytest_collection_modifyitems(items):
+    """Under CI the real elections must be there: a silent skip would hide the replay tests."""
+    from tests.conftest import IN_CI
+
+    if IN_CI and not PB_FILES:
+        raise pytest.UsageError(f"CI must replay the real Pabulib files, but none are at {PABULIB}")
+
+
 @pytest.fixture
 def pabulib_dir() -> Path:
     if not PABULIB.is_dir():
