@@ -18,6 +18,7 @@ from ..communities.services import get_community
 from ..errors import DomainError, NotFound
 from ..extensions import db, limiter
 from ..security import community_required
+from ..viewhelpers import run_console_action
 from . import bp
 from .forms import (
     CompletionForm,
@@ -222,19 +223,12 @@ def console(community, proposal_id: int):
     status = 200
     if request.method == "POST":
         action = request.form.get("action", "")
-        try:
-            done = _handle(action, forms, proposal, allocation, reporter, supervisor)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            status = error.status_code
-        else:
-            if done:
-                flash(done, "success")
-                return redirect(
-                    url_for("delivery.console", slug=community.slug, proposal_id=proposal.id)
-                )
-            status = 422
+        done, status = run_console_action(
+            lambda: _handle(action, forms, proposal, allocation, reporter, supervisor),
+            url_for("delivery.console", slug=community.slug, proposal_id=proposal.id),
+        )
+        if done:
+            return done
     return render_template(
         "delivery/console.html",
         community=community,

@@ -12,6 +12,7 @@ from ..extensions import db, limiter
 from ..forms import BaseForm
 from ..rounds.models import FundingRound
 from ..security import community_required
+from ..viewhelpers import run_console_action
 from . import bp
 from .forms import AnswerForm, ObjectionForm, RunForm
 from .models import Objection
@@ -131,17 +132,12 @@ def console(community, round_id: int):
     status = 200
     if request.method == "POST":
         action = request.form.get("action", "")
-        try:
-            message = _act(action, funding_round, run, form, answer_form, closed)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            status = error.status_code
-        else:
-            if message:
-                flash(message, "success")
-                return redirect(url_for("results.console", slug=community.slug, round_id=round_id))
-            status = 422
+        done, status = run_console_action(
+            lambda: _act(action, funding_round, run, form, answer_form, closed),
+            url_for("results.console", slug=community.slug, round_id=round_id),
+        )
+        if done:
+            return done
     return render_template(
         "results/console.html",
         community=community,
