@@ -11,13 +11,12 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from ..audit.services import record
-from ..ballots.credentials import extract_secret, find_credential
+from ..ballots.credentials import extract_secret, find_credential, voter_for_key
 from ..ballots.models import Ballot, Credential
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..money import MAX_FEN
 from ..proposals.models import LineItem, Proposal
-from ..registry.models import Household, Resident
 from ..results.models import AllocationRun, ProjectAllocation
 from ..rounds.models import FundSource
 from ..timeutil import utcnow
@@ -383,15 +382,10 @@ def evaluation_open(proposal: Proposal) -> bool:
     return completion_of(proposal.id) is not None and proposal.round.phase != "closed"
 
 
-def _building_of(voter_key: str) -> str:
-    kind, number = voter_key[:1], voter_key[1:]
-    if not number.isdigit():
-        return ""
-    if kind == "h":
-        household = db.session.get(Household, int(number))
-        return household.building if household else ""
-    resident = db.session.get(Resident, int(number))
-    return resident.household.building if resident else ""
+def _building_of(credential: Credential) -> str:
+    """The building of the card's holder, as the registry knows it ("" if unknown)."""
+    voter = voter_for_key(db.session.get(Ballot, credential.ballot_id), credential.voter_key)
+    return voter.building if voter else ""
 
 
 def credential_for_round(round_id: int, secret: str) -> Credential | None:
@@ -421,7 +415,7 @@ def rate_project(proposal: Proposal, secret: str, score: int, comment: str) -> R
         rating = Rating(
             proposal_id=proposal.id,
             credential_id=credential.id,
-            building=_building_of(credential.voter_key),
+            building=_building_of(credential),
         )
         db.session.add(rating)
     rating.score = score
