@@ -5,7 +5,9 @@ how is it spread?". Every voter who pays for a project without running out pays 
 price per unit of utility, so voters who paid for the same items so far hold exactly the same
 budget. We keep one *class* per such payment path; identical ballots are grouped first, and
 each ballot group points at its class. Pricing a project counts its supporters per class in
-one C-level ``Counter`` pass and then scans one entry per class, not per voter.
+one numpy ``bincount`` over the ballot groups that support it, and the scan for its price runs
+over one entry per class, not per voter, also in numpy; paying moves the groups to their new
+classes in one vectorised step.
 
 Arithmetic: prices are found in floating point with an error bound, and only the projects
 that could be the cheapest are then priced exactly (``fractions.Fraction``); exact budgets
@@ -21,12 +23,11 @@ between, which cannot change the outcome, are skipped.
 from __future__ import annotations
 
 import math
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import repeat
-from operator import mul
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -100,16 +101,21 @@ class _Prepared:
         self.project_items: list[list[int]] = [[] for _ in range(n_proj)]
         for it, p in enumerate(inp.item_project):
             self.project_items[p].append(it)
-        self.item_groups: list[list[int]] = [[] for _ in range(n_items)]
-        # One entry per voter (a group repeated by its multiplicity), so that counting
-        # supporters per class is a single C-level Counter pass.
-        self.item_voters: list[list[int]] = [[] for _ in range(n_items)]
+        item_groups: list[list[int]] = [[] for _ in range(n_items)]
         self.item_count = [0] * n_items
         for g, ballot in enumerate(inp.groups):
             for it in ballot:
-                self.item_groups[it].append(g)
-                self.item_voters[it].extend([g] * inp.mult[g])
+                item_groups[it].append(g)
                 self.item_count[it] += inp.mult[g]
+        # Voter-level passes (who holds supporters of an item, who pays) run in numpy over the
+        # groups of each item; a group's weight is its number of identical ballots.
+        self.item_groups = [np.asarray(gs, dtype=np.intp) for gs in item_groups]
+        mult = np.asarray(inp.mult, dtype=np.float64)
+        self.item_weights = (
+            [None] * n_items
+            if all(m == 1 for m in inp.mult)
+            else [mult[gs] for gs in self.item_groups]
+        )
         self.total_util = [
             sum(self.item_count[it] * inp.item_util[it] for it in self.project_items[p])
             for p in range(n_proj)
@@ -123,10 +129,7 @@ class _Prepared:
 
 _TOL = 1e-9
 _EPS = 2.0**-52
-
-
-def _first(entry):
-    return entry[0]
+_DEAD = 0  # the class of voters with no money left; class 1 holds everyone at the start
 
 
 class _Budgets:
@@ -139,9 +142,9 @@ class _Budgets:
 
     def __init__(self, x: Fraction) -> None:
         self.x = x
-        self.paid: list[tuple[int, ...]] = [()]
+        self.paid: list[tuple[int, ...]] = [(), ()]
         self.price: dict[int, Fraction] = {}
-        self.cache: dict[int, Fraction] = {0: x}
+        self.cache: dict[int, Fraction] = {_DEAD: Fraction(0), 1: x}
 
     def __getitem__(self, c: int) -> Fraction:
         v = self.cache.get(c)
@@ -149,85 +152,119 @@ class _Budgets:
             v = self.cache[c] = self.x - sum((self.price[it] for it in self.paid[c]), Fraction(0))
         return v
 
-    def total(self, pairs: Iterable[tuple[int, int]]) -> Fraction:
-        """Exact sum of ``m * budget(c)`` over ``(c, m)`` pairs."""
+    def total(self, classes: Sequence[int], counts: Sequence[int]) -> Fraction:
+        """Exact sum of ``m * budget(c)`` over classes ``c`` holding ``m`` voters each."""
         voters = 0
         per_item: dict[int, int] = {}
-        for c, m in pairs:
+        paid = self.paid
+        for c, m in zip(classes, counts, strict=True):
             voters += m
-            for it in self.paid[c]:
+            for it in paid[c]:
                 per_item[it] = per_item.get(it, 0) + m
         spent = sum((self.price[it] * n for it, n in per_item.items()), Fraction(0))
         return voters * self.x - spent
 
 
-def _scan_float(entries, cost_f, uniform, abs_err, voters, weight):
-    """Float version of pabutools' scan over entries sorted by key.
+class _Supporters:
+    """The classes holding supporters of one project (with money), as parallel arrays.
 
-    ``voters`` and ``weight`` are the sums of m and of m * u over the entries. Returns
-    (rho, error bound, index of the first class that pays rho * u rather than all).
+    Per entry: ``cls`` (class), ``item``, ``m`` (voters, as float), ``uf`` (utility),
+    ``val`` (float budget) and ``key`` (budget, or budget per unit of utility when a
+    project's utilities differ); plus ``money`` (float), ``voters`` and ``weight`` (sum of
+    m * u). :meth:`sort` orders the entries by key.
     """
-    denom_f = weight
-    paid_f = 0.0
-    stop = len(entries) - 1
-    rho_f = cost_f / denom_f
-    for i, (key, _, _, m, uf) in enumerate(entries):
-        rho_f = (cost_f - paid_f) / denom_f
-        if (rho_f * uf <= key) if uniform else (rho_f <= key):
-            stop = i
-            break
-        paid_f += m * (key if uniform else key * uf)
-        denom_f -= m * uf
-    else:
+
+    __slots__ = ("cls", "item", "m", "uf", "val", "key", "money", "voters", "weight", "_ints")
+
+    def sort(self) -> None:
+        order = np.argsort(self.key, kind="stable")
+        for name in ("cls", "item", "m", "uf", "val", "key"):
+            setattr(self, name, getattr(self, name)[order])
+        self._ints = None
+
+    @property
+    def size(self) -> int:
+        return len(self.cls)
+
+    def ints(self) -> tuple[list[int], list[int], list[int]]:
+        """(classes, items, voter counts) as Python ints, for exact arithmetic."""
+        if self._ints is None:
+            self._ints = (self.cls.tolist(), self.item.tolist(), self.m.astype(np.int64).tolist())
+        return self._ints
+
+
+def _scan_float(s: _Supporters, cost_f: float, uniform: bool, abs_err: float):
+    """Float version of pabutools' scan over the entries sorted by key.
+
+    Returns (rho, error bound, index of the first class that pays rho * u rather than all).
+    """
+    spent = s.m * s.val
+    paid = np.cumsum(spent) - spent  # paid by the classes before each entry
+    used = np.cumsum(s.m * s.uf)
+    denom = s.weight - (used - s.m * s.uf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rho = (cost_f - paid) / denom
+        pays_part = (rho * s.uf <= s.key) if uniform else (rho <= s.key)
+    hits = np.flatnonzero(pays_part)
+    if not hits.size:
         return None, None, None  # rounding hid the paying class: the caller goes exact
+    stop = int(hits[0])
+    rho_f, paid_f, denom_f = float(rho[stop]), float(paid[stop]), float(denom[stop])
     # Rounding in the sums is below len * eps * (cost + paid), and each float budget is off
     # by at most abs_err; be generous.
-    err = 8 * (len(entries) + 4) * _EPS * ((cost_f + paid_f) / denom_f + rho_f)
-    err += 2 * voters * abs_err / denom_f
+    err = 8 * (s.size + 4) * _EPS * ((cost_f + paid_f) / denom_f + rho_f)
+    err += 2 * s.voters * abs_err / denom_f
     return rho_f, err, stop
 
 
-def _rho_exact(entries, stop, cost, value, uniform, rho_f, abs_err, voters):
+def _rho_exact(s: _Supporters, stop, cost, value, util, uniform, rho_f, abs_err):
     """Exact price from the float scan's cut, verified near the cut; None if floats erred."""
-    poor = entries[:stop]
-    paid = value.total((c, m) for _, c, _, m, _ in poor)
-    if uniform and entries:
+    classes, items, counts = s.ints()
+    paid = value.total(classes[:stop], counts[:stop])
+    if uniform and classes:
         # One utility for every supporter: count the rich instead of summing them.
-        denom = entries[0][2] * (voters - sum(m for _, _, _, m, _ in poor))
+        denom = util[items[0]] * (s.voters - sum(counts[:stop]))
     else:
-        denom = sum(m * u for _, _, u, m, _ in entries[stop:])
+        denom = sum(m * util[it] for it, m in zip(items[stop:], counts[stop:], strict=True))
     if not denom:
         return None
     rho = (cost - paid) / denom
+    keys, ufs = s.key, s.uf
     for i in range(stop - 1, -1, -1):
-        key, c, u, _, uf = entries[i]
-        if key < (rho_f * uf if uniform else rho_f) * (1 - _TOL) - abs_err * 2:
+        uf = float(ufs[i])
+        if keys[i] < (rho_f * uf if uniform else rho_f) * (1 - _TOL) - abs_err * 2:
             break
-        if not value[c] < rho * u:
+        if not value[classes[i]] < rho * util[items[i]]:
             return None
-    for i in range(stop, len(entries)):
-        key, c, u, _, uf = entries[i]
-        if key > (rho_f * uf if uniform else rho_f) * (1 + _TOL) + abs_err * 2:
+    for i in range(stop, len(classes)):
+        uf = float(ufs[i])
+        if keys[i] > (rho_f * uf if uniform else rho_f) * (1 + _TOL) + abs_err * 2:
             break
-        if not value[c] >= rho * u:
+        if not value[classes[i]] >= rho * util[items[i]]:
             return None
     return rho
 
 
-def _scan_exact(entries, cost, value, uniform):
-    """pabutools' scan in exact arithmetic: the fallback when floats cannot decide."""
+def _scan_exact(s: _Supporters, cost, value, util, uniform):
+    """pabutools' scan in exact arithmetic: the fallback when floats cannot decide.
+
+    Returns the price and how many entries (in the float order) pay all they have.
+    """
+    classes, items, counts = s.ints()
+    entries = list(zip(classes, items, counts, strict=True))
     if uniform:
-        entries.sort(key=lambda e: value[e[1]])
+        entries.sort(key=lambda e: value[e[0]])
     else:
-        entries.sort(key=lambda e: value[e[1]] / e[2])
-    denom = sum(m * u for _, _, u, m, _ in entries)
+        entries.sort(key=lambda e: value[e[0]] / util[e[1]])
+    denom = sum(m * util[it] for _, it, m in entries)
     paid = Fraction(0)
-    for i, (_, c, u, m, _) in enumerate(entries):
+    for c, it, m in entries:
         rho = (cost - paid) / denom
-        if rho * u <= value[c]:
-            return rho, i
+        if rho * util[it] <= value[c]:
+            poor = sum(1 for c, it in zip(classes, items, strict=True) if value[c] < rho * util[it])
+            return rho, poor
         paid += m * value[c]
-        denom -= m * u
+        denom -= m * util[it]
     raise AssertionError("an affordable project always has a paying class")
 
 
@@ -264,6 +301,20 @@ class _Validity:
         if d < self.dist:
             self.dist = d
 
+    def holds_all(self, gap, gap_err, slope, slope_err) -> None:
+        """:meth:`holds` for arrays of decisions."""
+        if not gap.size:
+            return
+        size = np.abs(gap)
+        if np.any(size <= gap_err):
+            self.dist = 0.0
+            return
+        speed = np.abs(slope)
+        moving = ((gap * slope <= 0) | (speed <= slope_err)) & ((slope != 0) | (slope_err != 0))
+        if np.any(moving):
+            d = (size[moving] - gap_err[moving]) / (speed[moving] + slope_err[moving])
+            self.dist = min(self.dist, float(d.min()))
+
     @property
     def until(self) -> Fraction | None:
         """The budget per voter (exclusive) up to which the run's outcome is certain."""
@@ -293,87 +344,91 @@ def run_mes(
     valid = _Validity(x)
     zero = Fraction(0)
     # A class: voters with the same budget and, with ``track``, the same slope d budget/dx.
-    # Classes are numbered; class_of maps each ballot group to its class (-1: no money).
+    # class_of maps each ballot group to its class; classes are numbered in creation order.
     value = _Budgets(x)  # exact, on demand
-    value_f: list[float] = [float(x)]
-    slope: list[float] = [1.0]
-    class_by_path: dict[tuple[int, ...], int] = {(): 0}
+    capacity = 1024
+    value_f = np.zeros(capacity)  # float budgets per class
+    slope = np.zeros(capacity)
+    value_f[1], slope[1] = float(x), 1.0
+    n_classes = 2
     # Each float budget is x minus at most `depth` float prices: its rounding error is below
     # abs_err (recomputed as paths grow).
     depth = 0
     abs_err = 4 * _EPS * float(x)
-    class_of = [0] * len(inp.groups)
+    class_of = np.ones(len(inp.groups), dtype=np.intp)
     cost_f = [float(c) for c in costs]
     util_f = [float(u) for u in util]
-    get_class = class_of.__getitem__
+    util_arr = np.asarray(util_f, dtype=np.float64)
 
-    def supporters(p: int) -> tuple[list[tuple], float, int, float]:
-        """Per class holding supporters of p (with money): (key, class, u, m, u as float).
-
-        Also returns their money (float), their number, and the sum of m * u (float).
-        """
-        entries: list[tuple] = []
-        money_f, voters, weight = 0.0, 0, 0.0
+    def supporters(p: int) -> _Supporters:
+        """The classes holding supporters of p, with their money."""
+        parts = []
         for it in prep.project_items[p]:
-            u, uf = util[it], util_f[it]
-            tally = Counter(map(get_class, prep.item_voters[it]))
-            tally.pop(-1, None)
-            classes, ms = list(tally), list(tally.values())
-            vals = list(map(value_f.__getitem__, classes))
-            money_f += sum(map(mul, ms, vals))
-            n = sum(ms)
-            voters += n
-            weight += n * uf
-            keys = vals if uniform else [v / uf for v in vals]
-            entries += zip(keys, classes, repeat(u), ms, repeat(uf))
-        return entries, money_f, voters, weight
+            held = np.bincount(class_of[prep.item_groups[it]], weights=prep.item_weights[it])
+            held[_DEAD] = 0
+            cls = np.flatnonzero(held)
+            parts.append((cls, np.full(cls.size, it, dtype=np.intp), held[cls]))
+        s = _Supporters()
+        if len(parts) == 1:
+            s.cls, s.item, s.m = parts[0]
+        elif parts:
+            s.cls, s.item, s.m = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        else:  # nobody supports p
+            s.cls, s.item, s.m = np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0)
+        s.uf = util_arr[s.item]
+        s.val = value_f[s.cls]
+        s.key = s.val if uniform else s.val / s.uf
+        s.money = float(s.m @ s.val)
+        s.voters = int(s.m.sum())
+        s.weight = float(s.m @ s.uf)
+        s._ints = None
+        return s
 
-    def affordable(p: int, entries, money_f: float, voters: int) -> bool:
+    def affordable(p: int, s: _Supporters) -> bool:
         cost = costs[p]
-        margin = _TOL * cost_f[p] + voters * abs_err
-        if money_f < cost_f[p] - margin:
+        margin = _TOL * cost_f[p] + s.voters * abs_err
+        if s.money < cost_f[p] - margin:
             ok = False
-        elif money_f > cost_f[p] + margin:
+        elif s.money > cost_f[p] + margin:
             ok = True
         else:
-            ok = value.total((c, m) for _, c, _, m, _ in entries) >= cost
+            classes, _, counts = s.ints()
+            ok = value.total(classes, counts) >= cost
         if not ok and track:
             # Money grows with x (slopes are >= 0): it may reach the cost.
-            grow = sum(m * slope[c] for _, c, _, m, _ in entries)
-            valid.holds(cost_f[p] - money_f, _REL * cost_f[p] + margin, -grow, _REL * grow)
+            grow = float(s.m @ slope[s.cls])
+            valid.holds(cost_f[p] - s.money, _REL * cost_f[p] + margin, -grow, _REL * grow)
         return ok
 
-    def price_slope(entries, weight: float, rho_f: float, poor: int, record: bool) -> float:
+    def price_slope(s: _Supporters, rho_f: float, poor: int, record: bool) -> float:
         """d rho / dx; with ``record``, note when a class paying in full could pay rho * u.
 
-        ``entries[:poor]`` pay all they have. Budget slopes are >= 0, so the price can only
-        fall as x grows and a class paying rho * u keeps doing so. While budgets are linear
-        in x the price is a convex function of x (the boundary of a superlevel set of a
-        concave function), so for a project that is not bought the tangent stays a valid
+        Entries before ``poor`` pay all they have. Budget slopes are >= 0, so the price can
+        only fall as x grows and a class paying rho * u keeps doing so. While budgets are
+        linear in x the price is a convex function of x (the boundary of a superlevel set of
+        a concave function), so for a project that is not bought the tangent stays a valid
         lower bound past such changes: only the project bought needs them recorded.
         """
-        poor_weight = poor_slope = 0.0
-        for _, c, _, m, uf in entries[:poor]:
-            poor_weight += m * uf
-            poor_slope += m * slope[c]
-        rich = weight - poor_weight
-        if rich <= _REL * weight:  # rounding could matter: recount the rich side
-            rich = sum(m * uf for _, _, _, m, uf in entries[poor:])
+        m, uf, cls = s.m[:poor], s.uf[:poor], s.cls[:poor]
+        poor_weight = float(m @ uf)
+        poor_slope = float(m @ slope[cls])
+        rich = s.weight - poor_weight
+        if rich <= _REL * s.weight:  # rounding could matter: recount the rich side
+            rich = float(s.m[poor:] @ s.uf[poor:])
         drop = poor_slope / rich
         if not record:
             return -drop
-        for _, c, _, _, uf in entries[:poor]:
-            short = rho_f * uf - value_f[c]  # > 0 while the class pays in full
-            fall = slope[c] + drop * uf  # how fast the shortfall shrinks
-            valid.holds(short, _REL * rho_f * uf + abs_err, -fall, _REL * fall)
-        for _, c, _, _, uf in entries[poor:]:
-            if value_f[c] - rho_f * uf > _REL * rho_f * uf + abs_err:
-                break  # sorted: the rest are clearly above the cut
-            valid.dist = 0.0  # a class exactly at the cut: do not extrapolate
+        short = rho_f * uf - value_f[cls]  # > 0 while the class pays in full
+        fall = slope[cls] + drop * uf  # how fast the shortfall shrinks
+        valid.holds_all(short, _REL * rho_f * uf + abs_err, -fall, _REL * fall)
+        if poor < s.size:
+            uf0 = float(s.uf[poor])
+            if not s.val[poor] - rho_f * uf0 > _REL * rho_f * uf0 + abs_err:
+                valid.dist = 0.0  # a class exactly at the cut: do not extrapolate
         return -drop
 
     def pay(p: int, rho: Fraction, drop: float) -> None:
-        nonlocal depth, abs_err
+        nonlocal depth, abs_err, n_classes, value_f, slope
         for it in prep.project_items[p]:
             u, uf = util[it], util_f[it]
             price = rho * u
@@ -381,28 +436,33 @@ def run_mes(
             price_f = float(price)
             near = _TOL * price_f + 2 * abs_err
             groups = prep.item_groups[it]
-            current = list(map(get_class, groups))
-            target: dict[int, int] = {-1: -1}
-            for c in set(current):
-                if c < 0:
-                    continue
-                left_f = value_f[c] - price_f
-                if left_f < -near or (left_f <= near and value[c] <= price):
-                    target[c] = -1  # paid all it had
-                    continue
-                path = value.paid[c] + (it,)
-                d = class_by_path.get(path)
-                if d is None:
-                    d = class_by_path[path] = len(value_f)
-                    value.paid.append(path)
-                    value_f.append(left_f)
-                    slope.append(slope[c] + drop * uf if track else 0.0)
-                    if len(path) > depth:
-                        depth = len(path)
-                        abs_err = 4 * (depth + 1) * _EPS * float(x)
-                target[c] = d
-            # Move every group in C-level passes.
-            deque(map(class_of.__setitem__, groups, map(target.__getitem__, current)), maxlen=0)
+            classes, where = np.unique(class_of[groups], return_inverse=True)
+            left = value_f[classes] - price_f
+            broke = (left < -near) | (classes == _DEAD)
+            for i in np.flatnonzero(~broke & (left <= near)).tolist():
+                broke[i] = value[int(classes[i])] <= price  # too close for floats
+            # Classes that keep money move to a new class each: their path gains `it`, which
+            # no existing path holds.
+            keep = np.flatnonzero(~broke)
+            new = np.arange(n_classes, n_classes + keep.size)
+            if new.size and new[-1] >= value_f.size:
+                grown = max(2 * value_f.size, int(new[-1]) + 1)
+                value_f = np.concatenate([value_f, np.zeros(grown - value_f.size)])
+                slope = np.concatenate([slope, np.zeros(grown - slope.size)])
+            value_f[new] = left[keep]
+            parents = classes[keep]
+            slope[new] = slope[parents] + drop * uf if track else 0.0
+            paid = value.paid
+            for c in parents.tolist():
+                path = paid[c] + (it,)
+                paid.append(path)
+                if len(path) > depth:
+                    depth = len(path)
+                    abs_err = 4 * (depth + 1) * _EPS * float(x)
+            n_classes += keep.size
+            target = np.zeros(classes.size, dtype=np.intp)  # _DEAD unless kept
+            target[keep] = new
+            class_of[groups] = target[where]
 
     # Affordability never decreases (budgets only shrink), so a price computed earlier is a
     # lower bound now and projects can be examined lazily, cheapest bound first.
@@ -415,36 +475,31 @@ def run_mes(
     while remaining:
         best_hi = math.inf  # an upper bound on the cheapest price this round
         seen: list[tuple] = []
-        weight_of: dict[int, float] = {}
-        voters_of: dict[int, int] = {}
         for p in sorted(remaining, key=lambda q: (lower_f[q], inp.tie_rank[q])):
             if lower_f[p] > best_hi:
                 break
-            entries, money_f, voters, weight = supporters(p)
-            if not affordable(p, entries, money_f, voters):
+            s = supporters(p)
+            if not affordable(p, s):
                 remaining.discard(p)
                 continue
-            entries.sort(key=_first)
-            rho_f, err, stop = _scan_float(entries, cost_f[p], uniform, abs_err, voters, weight)
+            s.sort()
+            rho_f, err, stop = _scan_float(s, cost_f[p], uniform, abs_err)
             if rho_f is None:
-                rho, _ = _scan_exact(entries, costs[p], value, uniform)
-                entries.sort(key=_first)
-                stop = sum(1 for e in entries if value[e[1]] < rho * e[2])
+                rho, stop = _scan_exact(s, costs[p], value, util, uniform)
                 rho_f, err = float(rho), 4 * _EPS * float(rho)
             lower_f[p] = rho_f - err
-            seen.append((p, rho_f, err, entries, stop))
-            weight_of[p], voters_of[p] = weight, voters
+            seen.append((p, rho_f, err, s, stop))
             best_hi = min(best_hi, rho_f + err)
         if not seen:
             break
         best: Fraction | None = None
         tied: list[int] = []
-        for p, rho_f, err, entries, stop in seen:
+        for p, rho_f, err, s, stop in seen:
             if rho_f - err > best_hi:
                 continue  # cannot be the cheapest
-            rho = _rho_exact(entries, stop, costs[p], value, uniform, rho_f, abs_err, voters_of[p])
+            rho = _rho_exact(s, stop, costs[p], value, util, uniform, rho_f, abs_err)
             if rho is None:
-                rho, _ = _scan_exact(entries, costs[p], value, uniform)
+                rho, _ = _scan_exact(s, costs[p], value, util, uniform)
             if best is None or rho < best:
                 best, tied = rho, [p]
             elif rho == best:
@@ -453,9 +508,9 @@ def run_mes(
         winner = tied[0]
         drop = 0.0
         if track:
-            seen_at = {p: (rho_f, err, entries, stop) for p, rho_f, err, entries, stop in seen}
-            for p, (rho_f, _, entries, stop) in seen_at.items():
-                lower_slope[p] = price_slope(entries, weight_of[p], rho_f, stop, p == winner)
+            seen_at = {p: (rho_f, err, s, stop) for p, rho_f, err, s, stop in seen}
+            for p, (rho_f, _, s, stop) in seen_at.items():
+                lower_slope[p] = price_slope(s, rho_f, stop, p == winner)
             drop = -lower_slope[winner]
             best_f, best_s = float(best), lower_slope[winner]
             for p in remaining:
@@ -478,7 +533,8 @@ def run_mes(
     left = [zero] * len(costs)
     if money:
         for p in range(len(costs)):
-            left[p] = value.total((c, m) for _, c, _, m, _ in supporters(p)[0])
+            classes, _, counts = supporters(p).ints()
+            left[p] = value.total(classes, counts)
     run = MESRun(x, tuple(selected), tuple(rhos), tuple(ties), tuple(left))
     return run, valid.until if track else None
 
