@@ -9,10 +9,13 @@ one numpy ``bincount`` over the ballot groups that support it, and the scan for 
 over one entry per class, not per voter, also in numpy; paying moves the groups to their new
 classes in one vectorised step.
 
-Arithmetic: prices are found in floating point with an error bound, and only the projects
-that could be the cheapest are then priced exactly (``fractions.Fraction``); exact budgets
-are rebuilt on demand from the per-item prices. So ties are real ties and outcomes equal
-pabutools' ``method_of_equal_shares``.
+Arithmetic: prices and budgets are found in floating point, each budget with a bound on its
+error. A round whose winner, and whose split between supporters who pay all they have and
+those who pay the price, floats prove is bought without exact arithmetic: its exact price
+is deferred (it follows from that split) and worked out only when a later decision is too
+close for floats, or when the caller asks for prices and money. Close calls are decided in
+exact arithmetic (``fractions.Fraction``), exact budgets rebuilt on demand from the per-item
+prices. So ties are real ties and outcomes equal pabutools' ``method_of_equal_shares``.
 
 ``add1`` (equalshares.net's completion, as pabutools' ``exhaustion_by_budget_increase`` with
 ``exhaustive_stop=False``): each run also reports how far the budget per voter can grow
@@ -53,9 +56,11 @@ class MESRun:
 
     budget_per_voter: Fraction
     selected: tuple[int, ...]
-    rho: tuple[Fraction, ...]  # price factor paid per unit of utility, per selected project
+    # Price factor paid per unit of utility, per selected project (empty without ``money``).
+    rho: tuple[Fraction, ...]
     ties: tuple[tuple[int, ...], ...]  # projects tied at the selection of each round
-    supporters_money: tuple[Fraction, ...]  # per project, supporters' money left at the end
+    # Per project, supporters' money left at the end (empty without ``money``).
+    supporters_money: tuple[Fraction, ...]
 
 
 def compile_input(
@@ -132,53 +137,32 @@ _EPS = 2.0**-52
 _DEAD = 0  # the class of voters with no money left; class 1 holds everyone at the start
 
 
-class _Budgets:
-    """Exact class budgets, computed only when needed, from the payments each class made.
-
-    Every voter who pays for project item ``it`` without running out pays the same
-    ``price[it]`` (rho times the item's utility), so a class's budget is ``x`` minus the
-    prices along its path, and sums over many classes reduce to integer counts per item.
-    """
-
-    def __init__(self, x: Fraction) -> None:
-        self.x = x
-        self.paid: list[tuple[int, ...]] = [(), ()]
-        self.price: dict[int, Fraction] = {}
-        self.cache: dict[int, Fraction] = {_DEAD: Fraction(0), 1: x}
-
-    def __getitem__(self, c: int) -> Fraction:
-        v = self.cache.get(c)
-        if v is None:
-            v = self.cache[c] = self.x - sum((self.price[it] for it in self.paid[c]), Fraction(0))
-        return v
-
-    def total(self, classes: Sequence[int], counts: Sequence[int]) -> Fraction:
-        """Exact sum of ``m * budget(c)`` over classes ``c`` holding ``m`` voters each."""
-        voters = 0
-        per_item: dict[int, int] = {}
-        paid = self.paid
-        for c, m in zip(classes, counts, strict=True):
-            voters += m
-            for it in paid[c]:
-                per_item[it] = per_item.get(it, 0) + m
-        spent = sum((self.price[it] * n for it, n in per_item.items()), Fraction(0))
-        return voters * self.x - spent
-
-
 class _Supporters:
     """The classes holding supporters of one project (with money), as parallel arrays.
 
     Per entry: ``cls`` (class), ``item``, ``m`` (voters, as float), ``uf`` (utility),
-    ``val`` (float budget) and ``key`` (budget, or budget per unit of utility when a
-    project's utilities differ); plus ``money`` (float), ``voters`` and ``weight`` (sum of
-    m * u). :meth:`sort` orders the entries by key.
+    ``val`` (float budget), ``err`` (a bound on that budget's error) and ``key`` (budget, or
+    budget per unit of utility when a project's utilities differ); plus ``money`` (float),
+    ``voters`` and ``weight`` (sum of m * u). :meth:`sort` orders the entries by key.
     """
 
-    __slots__ = ("cls", "item", "m", "uf", "val", "key", "money", "voters", "weight", "_ints")
+    __slots__ = (
+        "cls",
+        "item",
+        "m",
+        "uf",
+        "val",
+        "err",
+        "key",
+        "money",
+        "voters",
+        "weight",
+        "_ints",
+    )
 
     def sort(self) -> None:
         order = np.argsort(self.key, kind="stable")
-        for name in ("cls", "item", "m", "uf", "val", "key"):
+        for name in ("cls", "item", "m", "uf", "val", "err", "key"):
             setattr(self, name, getattr(self, name)[order])
         self._ints = None
 
@@ -193,15 +177,88 @@ class _Supporters:
         return self._ints
 
 
-def _scan_float(s: _Supporters, cost_f: float, uniform: bool, abs_err: float):
+class _Budgets:
+    """Exact class budgets and prices, computed only when a decision needs them.
+
+    Every voter who pays for project item ``it`` without running out pays the same
+    ``price[it]`` (rho times the item's utility), so a class's budget is ``x`` minus the
+    prices along its path, and sums over many classes reduce to integer counts per item.
+
+    A project bought on a clear float decision is *deferred*: its exact price follows from
+    who paid all they had (the classes before the cut), which floats proved, and is worked
+    out only when some later decision is too close for floats (or the caller wants money).
+    """
+
+    def __init__(self, x: Fraction, util, uniform: bool) -> None:
+        self.x = x
+        self.util = util
+        self.uniform = uniform
+        # A class's path of payments as a parent pointer and the item it paid last.
+        self.parent: list[int] = [_DEAD, _DEAD]
+        self.last: list[int] = [-1, -1]
+        self.price: dict[int, Fraction] = {}
+        self.rho: dict[int, Fraction] = {}  # per project bought
+        self.pending: list[tuple] = []  # deferred purchases, in order
+        self.cache: dict[int, Fraction] = {_DEAD: Fraction(0), 1: x}
+
+    def buy(self, p: int, items: Sequence[int], rho: Fraction) -> None:
+        self.rho[p] = rho
+        for it in items:
+            self.price[it] = rho * self.util[it]
+
+    def defer(self, p: int, items: Sequence[int], s: _Supporters, stop: int, cost) -> None:
+        self.pending.append((p, items, s, stop, cost))
+
+    def settle(self) -> None:
+        """Price every deferred purchase exactly; each depends only on earlier ones."""
+        pending, self.pending = self.pending, []
+        for p, items, s, stop, cost in pending:
+            self.buy(p, items, _rho_at_cut(s, stop, cost, self, self.util, self.uniform))
+
+    def exact_price(self, it: int) -> Fraction:
+        if self.pending:
+            self.settle()
+        return self.price[it]
+
+    def __getitem__(self, c: int) -> Fraction:
+        v = self.cache.get(c)
+        if v is None:
+            if self.pending:
+                self.settle()
+            v = self.cache[c] = self.x - sum(map(self.price.__getitem__, self.path(c)), Fraction(0))
+        return v
+
+    def path(self, c: int) -> list[int]:
+        """The items class ``c`` paid for."""
+        items, parent, last = [], self.parent, self.last
+        while c > 1:
+            items.append(last[c])
+            c = parent[c]
+        return items
+
+    def total(self, classes: Sequence[int], counts: Sequence[int]) -> Fraction:
+        """Exact sum of ``m * budget(c)`` over classes ``c`` holding ``m`` voters each."""
+        if self.pending:
+            self.settle()
+        voters = 0
+        per_item: dict[int, int] = {}
+        for c, m in zip(classes, counts, strict=True):
+            voters += m
+            for it in self.path(c):
+                per_item[it] = per_item.get(it, 0) + m
+        spent = sum((self.price[it] * n for it, n in per_item.items()), Fraction(0))
+        return voters * self.x - spent
+
+
+def _scan_float(s: _Supporters, cost_f: float, uniform: bool):
     """Float version of pabutools' scan over the entries sorted by key.
 
     Returns (rho, error bound, index of the first class that pays rho * u rather than all).
     """
     spent = s.m * s.val
     paid = np.cumsum(spent) - spent  # paid by the classes before each entry
-    used = np.cumsum(s.m * s.uf)
-    denom = s.weight - (used - s.m * s.uf)
+    weights = s.m * s.uf
+    denom = s.weight - (np.cumsum(weights) - weights)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = (cost_f - paid) / denom
         pays_part = (rho * s.uf <= s.key) if uniform else (rho <= s.key)
@@ -210,15 +267,28 @@ def _scan_float(s: _Supporters, cost_f: float, uniform: bool, abs_err: float):
         return None, None, None  # rounding hid the paying class: the caller goes exact
     stop = int(hits[0])
     rho_f, paid_f, denom_f = float(rho[stop]), float(paid[stop]), float(denom[stop])
-    # Rounding in the sums is below len * eps * (cost + paid), and each float budget is off
-    # by at most abs_err; be generous.
+    # Rounding in the sums is below len * eps * (cost + paid); the budgets of those who pay
+    # all they have carry their own error bounds. Be generous.
     err = 8 * (s.size + 4) * _EPS * ((cost_f + paid_f) / denom_f + rho_f)
-    err += 2 * s.voters * abs_err / denom_f
+    err += 2 * float(s.m[:stop] @ s.err[:stop]) / denom_f
     return rho_f, err, stop
 
 
-def _rho_exact(s: _Supporters, stop, cost, value, util, uniform, rho_f, abs_err):
-    """Exact price from the float scan's cut, verified near the cut; None if floats erred."""
+def _cut_holds(s: _Supporters, stop: int, rho_f: float, err: float) -> bool:
+    """Whether floats prove the cut for every price within ``err`` of ``rho_f``.
+
+    Entries before ``stop`` must have less than rho * u (they pay all they have), the rest
+    more. Then the exact price is the one the cut gives, whatever the rounding.
+    """
+    lo = (rho_f - err) * s.uf[:stop] * (1 - 4 * _EPS)
+    hi = (rho_f + err) * s.uf[stop:] * (1 + 4 * _EPS)
+    return bool(
+        np.all(s.val[:stop] + s.err[:stop] < lo) and np.all(s.val[stop:] - s.err[stop:] > hi)
+    )
+
+
+def _rho_at_cut(s: _Supporters, stop, cost, value, util, uniform):
+    """The exact price if the entries before ``stop`` pay all they have; None if none can."""
     classes, items, counts = s.ints()
     paid = value.total(classes[:stop], counts[:stop])
     if uniform and classes:
@@ -226,19 +296,26 @@ def _rho_exact(s: _Supporters, stop, cost, value, util, uniform, rho_f, abs_err)
         denom = util[items[0]] * (s.voters - sum(counts[:stop]))
     else:
         denom = sum(m * util[it] for it, m in zip(items[stop:], counts[stop:], strict=True))
-    if not denom:
+    return (cost - paid) / denom if denom else None
+
+
+def _rho_exact(s: _Supporters, stop, cost, value, util, uniform, rho_f):
+    """Exact price from the float scan's cut, verified near the cut; None if floats erred."""
+    rho = _rho_at_cut(s, stop, cost, value, util, uniform)
+    if rho is None:
         return None
-    rho = (cost - paid) / denom
+    classes, items, _ = s.ints()
     keys, ufs = s.key, s.uf
+    near = 2 * float(s.err.max())
     for i in range(stop - 1, -1, -1):
         uf = float(ufs[i])
-        if keys[i] < (rho_f * uf if uniform else rho_f) * (1 - _TOL) - abs_err * 2:
+        if keys[i] < (rho_f * uf if uniform else rho_f) * (1 - _TOL) - near:
             break
         if not value[classes[i]] < rho * util[items[i]]:
             return None
     for i in range(stop, len(classes)):
         uf = float(ufs[i])
-        if keys[i] > (rho_f * uf if uniform else rho_f) * (1 + _TOL) + abs_err * 2:
+        if keys[i] > (rho_f * uf if uniform else rho_f) * (1 + _TOL) + near:
             break
         if not value[classes[i]] >= rho * util[items[i]]:
             return None
@@ -334,8 +411,9 @@ def run_mes(
 
     Returns the run and, with ``track``, a budget per voter up to which (exclusive) the
     same run is guaranteed to select the same projects in the same order (None: no limit).
-    Prices are found in floating point and confirmed exactly, so only the projects that
-    could be the cheapest (within rounding) are ever priced in exact arithmetic.
+    Prices are found in floating point with error bounds; exact arithmetic decides only the
+    calls floats cannot. With ``money`` (the default) the run also reports every price and
+    each project's supporters' money left, exactly; without, those are left empty.
     """
     prep = prepared or _Prepared(inp)
     util, costs = inp.item_util, inp.costs
@@ -345,16 +423,14 @@ def run_mes(
     zero = Fraction(0)
     # A class: voters with the same budget and, with ``track``, the same slope d budget/dx.
     # class_of maps each ballot group to its class; classes are numbered in creation order.
-    value = _Budgets(x)  # exact, on demand
+    value = _Budgets(x, util, uniform)  # exact, on demand
     capacity = 1024
     value_f = np.zeros(capacity)  # float budgets per class
+    error = np.zeros(capacity)  # a bound on each float budget's error
     slope = np.zeros(capacity)
-    value_f[1], slope[1] = float(x), 1.0
+    value_f[1], error[1], slope[1] = float(x), _EPS * float(x), 1.0
     n_classes = 2
-    # Each float budget is x minus at most `depth` float prices: its rounding error is below
-    # abs_err (recomputed as paths grow).
-    depth = 0
-    abs_err = 4 * _EPS * float(x)
+    rounding = 2 * _EPS * float(x)  # one subtraction from a budget of at most x
     class_of = np.ones(len(inp.groups), dtype=np.intp)
     cost_f = [float(c) for c in costs]
     util_f = [float(u) for u in util]
@@ -377,6 +453,7 @@ def run_mes(
             s.cls, s.item, s.m = np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0)
         s.uf = util_arr[s.item]
         s.val = value_f[s.cls]
+        s.err = error[s.cls]
         s.key = s.val if uniform else s.val / s.uf
         s.money = float(s.m @ s.val)
         s.voters = int(s.m.sum())
@@ -386,7 +463,7 @@ def run_mes(
 
     def affordable(p: int, s: _Supporters) -> bool:
         cost = costs[p]
-        margin = _TOL * cost_f[p] + s.voters * abs_err
+        margin = _TOL * cost_f[p] + float(s.m @ s.err)
         if s.money < cost_f[p] - margin:
             ok = False
         elif s.money > cost_f[p] + margin:
@@ -418,72 +495,78 @@ def run_mes(
         drop = poor_slope / rich
         if not record:
             return -drop
-        short = rho_f * uf - value_f[cls]  # > 0 while the class pays in full
+        short = rho_f * uf - s.val[:poor]  # > 0 while the class pays in full
         fall = slope[cls] + drop * uf  # how fast the shortfall shrinks
-        valid.holds_all(short, _REL * rho_f * uf + abs_err, -fall, _REL * fall)
+        valid.holds_all(short, _REL * rho_f * uf + s.err[:poor], -fall, _REL * fall)
         if poor < s.size:
             uf0 = float(s.uf[poor])
-            if not s.val[poor] - rho_f * uf0 > _REL * rho_f * uf0 + abs_err:
+            if not s.val[poor] - rho_f * uf0 > _REL * rho_f * uf0 + s.err[poor]:
                 valid.dist = 0.0  # a class exactly at the cut: do not extrapolate
         return -drop
 
-    def pay(p: int, rho: Fraction, drop: float) -> None:
-        nonlocal depth, abs_err, n_classes, value_f, slope
+    def pay(p: int, rho_f: float, rho_err: float, drop: float) -> None:
+        """Charge p's supporters: each pays rho * u or all it has (``rho_err`` bounds rho_f)."""
+        nonlocal n_classes, value_f, error, slope
         for it in prep.project_items[p]:
-            u, uf = util[it], util_f[it]
-            price = rho * u
-            value.price[it] = price
-            price_f = float(price)
-            near = _TOL * price_f + 2 * abs_err
+            uf = util_f[it]
+            price_f = rho_f * uf
+            price_err = rho_err * uf + 2 * _EPS * price_f
             groups = prep.item_groups[it]
-            classes, where = np.unique(class_of[groups], return_inverse=True)
+            current = class_of[groups]
+            classes = np.flatnonzero(np.bincount(current))
             left = value_f[classes] - price_f
+            near = error[classes] + price_err
             broke = (left < -near) | (classes == _DEAD)
             for i in np.flatnonzero(~broke & (left <= near)).tolist():
-                broke[i] = value[int(classes[i])] <= price  # too close for floats
+                # Too close for floats.
+                broke[i] = value[int(classes[i])] <= value.exact_price(it)
             # Classes that keep money move to a new class each: their path gains `it`, which
             # no existing path holds.
             keep = np.flatnonzero(~broke)
             new = np.arange(n_classes, n_classes + keep.size)
             if new.size and new[-1] >= value_f.size:
-                grown = max(2 * value_f.size, int(new[-1]) + 1)
-                value_f = np.concatenate([value_f, np.zeros(grown - value_f.size)])
-                slope = np.concatenate([slope, np.zeros(grown - slope.size)])
-            value_f[new] = left[keep]
+                grown = max(2 * value_f.size, int(new[-1]) + 1) - value_f.size
+                value_f, error, slope = (
+                    np.concatenate([a, np.zeros(grown)]) for a in (value_f, error, slope)
+                )
             parents = classes[keep]
+            value_f[new] = left[keep]
+            error[new] = error[parents] + price_err + rounding
             slope[new] = slope[parents] + drop * uf if track else 0.0
-            paid = value.paid
-            for c in parents.tolist():
-                path = paid[c] + (it,)
-                paid.append(path)
-                if len(path) > depth:
-                    depth = len(path)
-                    abs_err = 4 * (depth + 1) * _EPS * float(x)
+            value.parent.extend(parents.tolist())
+            value.last.extend([it] * keep.size)
             n_classes += keep.size
-            target = np.zeros(classes.size, dtype=np.intp)  # _DEAD unless kept
-            target[keep] = new
-            class_of[groups] = target[where]
+            target = np.zeros(int(classes[-1]) + 1 if classes.size else 1, dtype=np.intp)
+            target[parents] = new  # the others have no money left
+            class_of[groups] = target[current]
 
     # Affordability never decreases (budgets only shrink), so a price computed earlier is a
     # lower bound now and projects can be examined lazily, cheapest bound first.
-    lower_f = {p: float(costs[p] / prep.total_util[p]) * (1 - _TOL) for p in prep.candidates}
-    lower_slope = dict.fromkeys(prep.candidates, 0.0)
-    remaining = set(prep.candidates)
+    lower_f = np.full(len(costs), math.inf)
+    for p in prep.candidates:
+        lower_f[p] = float(costs[p] / prep.total_util[p]) * (1 - _TOL)
+    lower_slope = np.zeros(len(costs))
+    remaining = np.zeros(len(costs), dtype=bool)
+    remaining[prep.candidates] = True
+    tie_rank = np.asarray(inp.tie_rank)
     selected = list(prep.free)
-    rhos: list[Fraction] = [zero] * len(selected)
+    for p in selected:
+        value.buy(p, prep.project_items[p], zero)
     ties: list[tuple[int, ...]] = [()] * len(selected)
-    while remaining:
+    while remaining.any():
         best_hi = math.inf  # an upper bound on the cheapest price this round
         seen: list[tuple] = []
-        for p in sorted(remaining, key=lambda q: (lower_f[q], inp.tie_rank[q])):
+        order = np.lexsort((tie_rank, lower_f))[: int(remaining.sum())]
+        for p in order.tolist():
             if lower_f[p] > best_hi:
                 break
             s = supporters(p)
             if not affordable(p, s):
-                remaining.discard(p)
+                remaining[p] = False
+                lower_f[p] = math.inf
                 continue
             s.sort()
-            rho_f, err, stop = _scan_float(s, cost_f[p], uniform, abs_err)
+            rho_f, err, stop = _scan_float(s, cost_f[p], uniform)
             if rho_f is None:
                 rho, stop = _scan_exact(s, costs[p], value, util, uniform)
                 rho_f, err = float(rho), 4 * _EPS * float(rho)
@@ -492,50 +575,60 @@ def run_mes(
             best_hi = min(best_hi, rho_f + err)
         if not seen:
             break
-        best: Fraction | None = None
-        tied: list[int] = []
-        for p, rho_f, err, s, stop in seen:
-            if rho_f - err > best_hi:
-                continue  # cannot be the cheapest
-            rho = _rho_exact(s, stop, costs[p], value, util, uniform, rho_f, abs_err)
-            if rho is None:
-                rho, _ = _scan_exact(s, costs[p], value, util, uniform)
-            if best is None or rho < best:
-                best, tied = rho, [p]
-            elif rho == best:
-                tied.append(p)
-        tied.sort(key=lambda q: inp.tie_rank[q])
-        winner = tied[0]
+        contenders = [entry for entry in seen if entry[1] - entry[2] <= best_hi]
+        if len(contenders) == 1 and _cut_holds(*contenders[0][3:], *contenders[0][1:3]):
+            # Floats prove both the winner and who pays all they have: defer the exact price.
+            winner, best_f, best_err, s, stop = contenders[0]
+            tied = [winner]
+            value.defer(winner, prep.project_items[winner], s, stop, costs[winner])
+        else:
+            best: Fraction | None = None
+            tied = []
+            for p, rho_f, _, s, stop in contenders:
+                rho = _rho_exact(s, stop, costs[p], value, util, uniform, rho_f)
+                if rho is None:
+                    rho, _ = _scan_exact(s, costs[p], value, util, uniform)
+                if best is None or rho < best:
+                    best, tied = rho, [p]
+                elif rho == best:
+                    tied.append(p)
+            tied.sort(key=lambda q: inp.tie_rank[q])
+            winner = tied[0]
+            best_f, best_err = float(best), 2 * _EPS * float(best)
+            value.buy(winner, prep.project_items[winner], best)
         drop = 0.0
         if track:
             seen_at = {p: (rho_f, err, s, stop) for p, rho_f, err, s, stop in seen}
             for p, (rho_f, _, s, stop) in seen_at.items():
                 lower_slope[p] = price_slope(s, rho_f, stop, p == winner)
-            drop = -lower_slope[winner]
-            best_f, best_s = float(best), lower_slope[winner]
-            for p in remaining:
-                if p == winner:
-                    continue
-                if p in tied:
-                    valid.dist = 0.0  # exact tie: only this budget is certain
-                    continue
-                # Priced now: its price; otherwise: a lower bound with the slope of the time.
-                gap = (seen_at[p][0] if p in seen_at else lower_f[p]) - best_f
-                gap_err = (seen_at[p][1] if p in seen_at else 0.0) + _REL * best_f
-                ds = lower_slope[p] - best_s
-                valid.holds(gap, gap_err, ds, _REL * (abs(lower_slope[p]) + abs(best_s)))
-        remaining.discard(winner)
+            drop = -float(lower_slope[winner])
+            best_s = -drop
+            if len(tied) > 1:
+                valid.dist = 0.0  # exact tie: only this budget is certain
+            # Each other project: priced now, its price; otherwise a lower bound with the
+            # slope of the time. It must stay above the winner's.
+            price_now, price_err = lower_f.copy(), np.zeros(len(costs))
+            for p, (rho_f, err, _, _) in seen_at.items():
+                price_now[p], price_err[p] = rho_f, err
+            others = remaining.copy()
+            others[tied] = False
+            gap = price_now[others] - best_f
+            gap_err = price_err[others] + (best_err + _REL * best_f)
+            ds = lower_slope[others] - best_s
+            valid.holds_all(gap, gap_err, ds, _REL * (np.abs(lower_slope[others]) + abs(best_s)))
+        remaining[winner] = False
+        lower_f[winner] = math.inf
         selected.append(winner)
-        rhos.append(best)
         ties.append(tuple(tied) if len(tied) > 1 else ())
-        pay(winner, best, drop)
+        pay(winner, best_f, best_err, drop)
 
-    left = [zero] * len(costs)
+    rhos: tuple[Fraction, ...] = ()
+    left: tuple[Fraction, ...] = ()
     if money:
-        for p in range(len(costs)):
-            classes, _, counts = supporters(p).ints()
-            left[p] = value.total(classes, counts)
-    run = MESRun(x, tuple(selected), tuple(rhos), tuple(ties), tuple(left))
+        value.settle()
+        rhos = tuple(value.rho[p] for p in selected)
+        left = tuple(value.total(*supporters(p).ints()[::2]) for p in range(len(costs)))
+    run = MESRun(x, tuple(selected), rhos, tuple(ties), left)
     return run, valid.until if track else None
 
 
@@ -595,4 +688,5 @@ def equal_shares(
             break
         best, k = run, nxt
     final = run_mes(inp, base + k * step, prep)[0]  # the same selection, with money left
-    return (final if final.selected == best.selected else best), k
+    assert final.selected == best.selected, "a run at the same budget repeats itself"
+    return final, k
