@@ -1,7 +1,9 @@
 """The shared base form: CSRF from Flask-WTF, and whitespace stripped from every text field."""
 
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 def strip_text(value):
@@ -20,3 +22,10 @@ class BaseForm(FlaskForm):
 def choices(pairs) -> list[SelectChoice]:
     """Select options from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as checkboxes: easier to tap on a phone than a list box."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

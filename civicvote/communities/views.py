@@ -1,12 +1,21 @@
-"""Public community pages and the organizer console of a community."""
+"""Public community pages, the organizer console of a community, and the administrator's list."""
 
-from flask import abort, render_template
+from flask import abort, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import COMMUNITY_ROLES
-from ..security import community_required
+from ..security import admin_required, community_required
+from ..viewhelpers import run_console_action
 from . import bp
-from .services import get_community
+from .forms import CommunityForm, NewCommunityForm
+from .services import (
+    DESCRIBED,
+    create_community,
+    get_community,
+    list_communities,
+    update_community,
+)
 
 
 @bp.get("/c/<slug>")
@@ -25,3 +34,50 @@ def console(community):
         community=community,
         roles=sorted(current_user.roles_in(community.id)),
     )
+
+
+def _described(form: CommunityForm) -> dict:
+    return {name: getattr(form, name).data or "" for name in DESCRIBED}
+
+
+@bp.route("/admin/communities", methods=["GET", "POST"])
+@admin_required
+def admin_index():
+    form = NewCommunityForm()
+
+    def perform():
+        if not form.validate_on_submit():
+            return None
+        community = create_community(form.slug.data, actor=current_user, **_described(form))
+        return _("The community %(name)s was added.", name=community.name)
+
+    status = 200
+    if request.method == "POST":
+        done, status = run_console_action(perform, url_for("communities.admin_index"))
+        if done is not None:
+            return done
+    return render_template(
+        "communities/admin_index.html", communities=list_communities(), form=form
+    ), status
+
+
+@bp.route("/admin/communities/<slug>", methods=["GET", "POST"])
+@admin_required
+def admin_edit(slug: str):
+    community = get_community(slug)
+    if community is None:
+        abort(404)
+    form = CommunityForm(obj=community if request.method == "GET" else None)
+
+    def perform():
+        if not form.validate_on_submit():
+            return None
+        update_community(community, actor=current_user, **_described(form))
+        return _("The community was saved.")
+
+    status = 200
+    if request.method == "POST":
+        done, status = run_console_action(perform, url_for("communities.admin_index"))
+        if done is not None:
+            return done
+    return render_template("communities/admin_edit.html", community=community, form=form), status

@@ -1,14 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectMultipleField, StringField, TextAreaField
+from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import BaseForm
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+from ..forms import BaseForm, MultiCheckboxField
 
 
 class ApplicationForm(BaseForm):

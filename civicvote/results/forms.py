@@ -20,7 +20,7 @@ TIE_LABELS = {
 class RunForm(BaseForm):
     rule = SelectField(_l("Allocation rule"), choices=choices(RULE_LABELS.items()))
     threshold_percent = IntegerField(
-        _l("Approval threshold (% of ballots, optional)"),
+        _l("Approval threshold in percent of ballots (optional)"),
         validators=[Optional(), NumberRange(1, 100)],
     )
     tie_break = SelectField(_l("Ties"), choices=choices(TIE_LABELS.items()))

@@ -1,8 +1,22 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import BaseForm
+from ..forms import BaseForm, MultiCheckboxField, choices
+from ..results.forms import RULE_LABELS, TIE_LABELS
+from .models import SOURCE_KIND_LABELS, VOTE_UNIT_HOUSEHOLD, VOTE_UNIT_RESIDENT
+
+VOTE_UNIT_CHOICES = {
+    VOTE_UNIT_HOUSEHOLD: _l("One vote per household"),
+    VOTE_UNIT_RESIDENT: _l("One vote per registered resident"),
+}
+
+
+def _categories_field():
+    return TextAreaField(
+        _l("Categories, one per line: code = name"),
+        validators=[DataRequired(), Length(max=3000)],
+    )
 
 
 class RulesForm(BaseForm):
@@ -10,14 +24,52 @@ class RulesForm(BaseForm):
     cap = StringField(
         _l("Cap per project (yuan, empty for none)"), validators=[Optional(), Length(max=20)]
     )
-    categories = TextAreaField(
-        _l("Categories, one per line: code = name"),
-        validators=[DataRequired(), Length(max=3000)],
-    )
+    categories = _categories_field()
     required_documents = TextAreaField(
         _l("Documents every proposal must provide, one per line"),
         validators=[Optional(), Length(max=1000)],
     )
+
+
+class NewRoundForm(BaseForm):
+    name = StringField(_l("Name of the round"), validators=[DataRequired(), Length(max=120)])
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2000, 2100)])
+    budget = StringField(_l("Total budget (yuan)"), validators=[DataRequired(), Length(max=20)])
+    fund_name = StringField(
+        _l("Name of the community fund that pays it"), validators=[Optional(), Length(max=120)]
+    )
+    categories = _categories_field()
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+
+
+class CountingForm(BaseForm):
+    allocation_rule = SelectField(_l("Allocation rule"), choices=choices(RULE_LABELS.items()))
+    approval_threshold_percent = IntegerField(
+        _l("Approval threshold in percent of ballots (optional)"),
+        validators=[Optional(), NumberRange(1, 100)],
+    )
+    tie_break = SelectField(_l("Ties"), choices=choices(TIE_LABELS.items()))
+    notice_days = IntegerField(
+        _l("Days of public notice for objections"),
+        validators=[InputRequired(), NumberRange(1, 60)],
+    )
+    vote_unit = SelectField(_l("Who votes"), choices=choices(VOTE_UNIT_CHOICES.items()))
+
+
+class SourceForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    kind = SelectField(_l("Kind"), choices=choices(SOURCE_KIND_LABELS.items()))
+    amount = StringField(_l("Amount (yuan)"), validators=[DataRequired(), Length(max=20)])
+    categories = MultiCheckboxField(_l("Only for these categories (restricted or matching)"))
+    cap = StringField(
+        _l("Cap per project (yuan, empty for none)"), validators=[Optional(), Length(max=20)]
+    )
+    match_ratio_percent = IntegerField(
+        _l("Matching: yuan added per 100 yuan of residents' funds"),
+        validators=[Optional(), NumberRange(1, 1000)],
+    )
+    donor = StringField(_l("Donor (shown publicly)"), validators=[Optional(), Length(max=120)])
+    public = BooleanField(_l("List it on the public pages"), default=True)
 
 
 class AdvanceForm(BaseForm):

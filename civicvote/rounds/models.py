@@ -41,6 +41,15 @@ SOURCE_GENERAL = "general"
 SOURCE_RESTRICTED = "restricted"
 SOURCE_MATCHING = "matching"
 SOURCE_KINDS = (SOURCE_GENERAL, SOURCE_RESTRICTED, SOURCE_MATCHING)
+SOURCE_KIND_LABELS = {
+    SOURCE_GENERAL: _l("General fund: pays any project"),
+    SOURCE_RESTRICTED: _l("Restricted: only some categories, or a cap per project"),
+    SOURCE_MATCHING: _l("Matching donor: adds to what residents' funds put in"),
+}
+VOTE_UNIT_LABELS = {
+    VOTE_UNIT_HOUSEHOLD: _l("household"),
+    VOTE_UNIT_RESIDENT: _l("resident"),
+}
 
 
 class FundingRound(db.Model):
@@ -125,3 +134,7 @@ class FundSource(db.Model):
     public: Mapped[bool] = mapped_column(Boolean, default=True)
 
     round = relationship("FundingRound", back_populates="fund_sources")
+
+    @property
+    def kind_label(self):
+        return SOURCE_KIND_LABELS.get(self.kind, self.kind)

@@ -9,11 +9,30 @@ from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..intake.models import Need
 from ..proposals.models import Proposal
-from .models import FundingRound, RoundCategory
+from .models import (
+    PHASES,
+    SOURCE_GENERAL,
+    SOURCE_KINDS,
+    SOURCE_MATCHING,
+    SOURCE_RESTRICTED,
+    VOTE_UNIT_HOUSEHOLD,
+    VOTE_UNIT_LABELS,
+    VOTE_UNIT_RESIDENT,
+    FundingRound,
+    FundSource,
+    RoundCategory,
+)
 
 # Phases in which residents and staff may add needs, and organizations draft and submit.
 INTAKE_PHASES = ("intake", "costing")
 PROPOSAL_PHASES = ("intake", "costing", "review")
+# How votes are counted is fixed before anyone votes; money can still be confirmed while
+# people vote, but not once the allocation has started.
+COUNTING_SETTLED_FROM = "ballot"
+SOURCES_SETTLED_FROM = "allocation"
+ALLOCATION_RULES = ("greedy", "greedy-no-skip", "greedy-threshold", "mes")
+TIE_BREAKS = ("cost", "lot", "lexico")
+VOTE_UNITS = (VOTE_UNIT_HOUSEHOLD, VOTE_UNIT_RESIDENT)
 CATEGORY_CODE = re.compile(r"^[a-z0-9_-]{1,40}$")
 
 
@@ -169,3 +188,260 @@ def advance_phase(funding_round: FundingRound, *, expected_phase: str, actor=Non
     )
     db.session.commit()
     return funding_round.phase
+
+
+def _before(funding_round: FundingRound, phase: str) -> bool:
+    return PHASES.index(funding_round.phase) < PHASES.index(phase)
+
+
+def counting_open(funding_round: FundingRound) -> bool:
+    """Whether the rule, threshold, ties and notice period may still change (before voting)."""
+    return _before(funding_round, COUNTING_SETTLED_FROM)
+
+
+def sources_open(funding_round: FundingRound) -> bool:
+    """Whether fund sources may still change (until the allocation starts)."""
+    return _before(funding_round, SOURCES_SETTLED_FROM)
+
+
+def create_round(
+    community,
+    *,
+    name: str,
+    year: int,
+    budget_fen: int,
+    categories: list[tuple[str, str]],
+    description: str = "",
+    fund_name: str = "",
+    actor=None,
+) -> FundingRound:
+    """Start a community's new round, collecting needs, with one general fund of its budget.
+
+    A community runs one round at a time: residents' needs and the public pages go to it.
+    """
+    running = [r for r in community.rounds if r.phase != "closed"]
+    if running:
+        raise Conflict(
+            _l(
+                "The round %(name)s is still running. Close it before starting a new one.",
+                name=running[-1].name,
+            ),
+            code="round_running",
+        )
+    if not 2000 <= year <= 2100:
+        raise DomainError(_l("Enter a year between 2000 and 2100."), code="year")
+    if budget_fen <= 0:
+        raise DomainError(_l("The budget must be more than zero."), code="money")
+    funding_round = FundingRound(
+        community_id=community.id,
+        name=name,
+        year=year,
+        description=description,
+        budget_fen=budget_fen,
+        phase=PHASES[0],
+    )
+    funding_round.categories = [
+        RoundCategory(code=code, name=label, position=i)
+        for i, (code, label) in enumerate(categories)
+    ]
+    funding_round.fund_sources = [
+        FundSource(name=fund_name or name, kind=SOURCE_GENERAL, amount_fen=budget_fen)
+    ]
+    db.session.add(funding_round)
+    db.session.flush()
+    record(
+        "round.create",
+        "funding_round",
+        funding_round.id,
+        actor=actor,
+        community_id=community.id,
+        after={"name": name, "year": year, **_rules(funding_round)},
+        public=True,
+    )
+    db.session.commit()
+    return funding_round
+
+
+def _counting(funding_round: FundingRound) -> dict:
+    return {
+        "allocation_rule": funding_round.allocation_rule,
+        "approval_threshold_percent": funding_round.approval_threshold_percent,
+        "tie_break": funding_round.tie_break,
+        "notice_days": funding_round.notice_days,
+        "vote_unit": funding_round.vote_unit,
+    }
+
+
+def update_counting(
+    funding_round: FundingRound,
+    *,
+    allocation_rule: str,
+    approval_threshold_percent: int | None,
+    tie_break: str,
+    notice_days: int,
+    vote_unit: str,
+    actor=None,
+) -> FundingRound:
+    """Set how the round's votes are counted and turned into funding, before voting starts."""
+    if not counting_open(funding_round):
+        raise Conflict(
+            _l("How votes are counted is fixed once voting has started."), code="settled"
+        )
+    if allocation_rule not in ALLOCATION_RULES or tie_break not in TIE_BREAKS:
+        raise DomainError(_l("Choose one of the listed options."), code="choice")
+    if vote_unit not in VOTE_UNITS:
+        raise DomainError(_l("Choose one of the listed options."), code="choice")
+    if approval_threshold_percent is not None and not 1 <= approval_threshold_percent <= 100:
+        raise DomainError(_l("The threshold is a percentage from 1 to 100."), code="threshold")
+    if allocation_rule == "greedy-threshold" and approval_threshold_percent is None:
+        raise DomainError(_l("This rule needs an approval threshold."), code="threshold")
+    if not 1 <= notice_days <= 60:
+        raise DomainError(_l("The public notice lasts from 1 to 60 days."), code="notice_days")
+    if vote_unit != funding_round.vote_unit and funding_round.ballots:
+        raise Conflict(
+            _l(
+                "Voter cards are already issued per %(unit)s: the unit cannot change now.",
+                unit=VOTE_UNIT_LABELS[funding_round.vote_unit],
+            ),
+            code="vote_unit",
+        )
+    before = _counting(funding_round)
+    funding_round.allocation_rule = allocation_rule
+    funding_round.approval_threshold_percent = approval_threshold_percent
+    funding_round.tie_break = tie_break
+    funding_round.notice_days = notice_days
+    funding_round.vote_unit = vote_unit
+    record(
+        "round.counting",
+        "funding_round",
+        funding_round.id,
+        actor=actor,
+        community_id=funding_round.community_id,
+        before=before,
+        after=_counting(funding_round),
+        public=True,
+    )
+    db.session.commit()
+    return funding_round
+
+
+def _source(source: FundSource) -> dict:
+    return {
+        "name": source.name,
+        "kind": source.kind,
+        "amount_fen": source.amount_fen,
+        "categories": list(source.categories or []),
+        "per_project_cap_fen": source.per_project_cap_fen,
+        "match_ratio_percent": source.match_ratio_percent,
+        "donor": source.donor,
+        "public": source.public,
+    }
+
+
+def _check_source(funding_round: FundingRound, fields: dict, *, editing=None) -> None:
+    """Refuse a fund source the allocation could not honour (see civicvote.allocation)."""
+    if not sources_open(funding_round):
+        raise Conflict(
+            _l("Fund sources are fixed once the allocation has started."), code="settled"
+        )
+    kind = fields["kind"]
+    if kind not in SOURCE_KINDS:
+        raise DomainError(_l("Choose one of the listed options."), code="choice")
+    if fields["amount_fen"] <= 0:
+        raise DomainError(_l("The amount must be more than zero."), code="money")
+    cap = fields["per_project_cap_fen"]
+    if cap is not None and cap > fields["amount_fen"]:
+        raise DomainError(
+            _l("The cap per project cannot be more than the source's amount."), code="cap"
+        )
+    unknown = set(fields["categories"]) - set(funding_round.category_codes())
+    if unknown:
+        raise DomainError(_l("Choose categories of this round."), code="categories")
+    if kind == SOURCE_GENERAL and fields["categories"]:
+        raise DomainError(
+            _l("A general source pays any category: make it restricted to limit it."),
+            code="categories",
+        )
+    if kind == SOURCE_RESTRICTED and not fields["categories"] and cap is None:
+        raise DomainError(
+            _l("A restricted source names the categories it pays for, or a cap per project."),
+            code="restricted",
+        )
+    ratio = fields["match_ratio_percent"]
+    if kind == SOURCE_MATCHING:
+        if ratio is None or not 1 <= ratio <= 1000:
+            raise DomainError(
+                _l("A matching donor adds from 1 to 1000 percent of what residents' funds put in."),
+                code="ratio",
+            )
+        others = [
+            s.match_ratio_percent
+            for s in funding_round.fund_sources
+            if s.kind == SOURCE_MATCHING and s is not editing
+        ]
+        if others and others[0] != ratio:
+            # The allocation treats all matching donors as one pool with one ratio.
+            raise DomainError(
+                _l(
+                    "All matching donors of a round match at one ratio, here %(ratio)s%%.",
+                    ratio=others[0],
+                ),
+                code="ratio",
+            )
+    elif ratio is not None:
+        raise DomainError(_l("Only a matching donor has a matching ratio."), code="ratio")
+
+
+def _record_source(action: str, source: FundSource, funding_round, actor, before=None) -> None:
+    record(
+        action,
+        "fund_source",
+        source.id,
+        actor=actor,
+        community_id=funding_round.community_id,
+        before=before,
+        after=None if action == "fund_source.remove" else _source(source),
+        public=True,
+    )
+
+
+def add_source(funding_round: FundingRound, *, actor=None, **fields) -> FundSource:
+    """Add a fund source: the general fund, a restricted gift or a matching donor."""
+    _check_source(funding_round, fields)
+    source = FundSource(round_id=funding_round.id, **fields)
+    funding_round.fund_sources.append(source)
+    db.session.flush()
+    _record_source("fund_source.add", source, funding_round, actor)
+    db.session.commit()
+    return source
+
+
+def update_source(source: FundSource, *, actor=None, **fields) -> FundSource:
+    funding_round = source.round
+    _check_source(funding_round, fields, editing=source)
+    before = _source(source)
+    for name, value in fields.items():
+        setattr(source, name, value)
+    _record_source("fund_source.update", source, funding_round, actor, before)
+    db.session.commit()
+    return source
+
+
+def remove_source(source: FundSource, *, actor=None) -> None:
+    funding_round = source.round
+    if not sources_open(funding_round):
+        raise Conflict(
+            _l("Fund sources are fixed once the allocation has started."), code="settled"
+        )
+    if len(funding_round.fund_sources) == 1:
+        raise Conflict(_l("A round needs at least one fund source."), code="last_source")
+    _record_source("fund_source.remove", source, funding_round, actor, _source(source))
+    funding_round.fund_sources.remove(source)
+    db.session.commit()
+
+
+def get_source(funding_round: FundingRound, source_id: int) -> FundSource:
+    source = db.session.get(FundSource, source_id)
+    if source is None or source.round_id != funding_round.id:
+        raise NotFound(_l("This fund source does not exist."))
+    return source
