@@ -6,7 +6,7 @@ from ..forms import BaseForm
 
 
 class CommunityForm(BaseForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    name = StringField(_l("Name of the community"), validators=[DataRequired(), Length(max=100)])
     district = StringField(_l("District and street"), validators=[Optional(), Length(max=100)])
     address = StringField(
         _l("Where assemblies meet (address)"), validators=[Optional(), Length(max=200)]

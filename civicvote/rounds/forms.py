@@ -57,7 +57,7 @@ class CountingForm(BaseForm):
 
 
 class SourceForm(BaseForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Name of the fund source"), validators=[DataRequired(), Length(max=120)])
     kind = SelectField(_l("Kind"), choices=choices(SOURCE_KIND_LABELS.items()))
     amount = StringField(_l("Amount (yuan)"), validators=[DataRequired(), Length(max=20)])
     categories = MultiCheckboxField(_l("Only for these categories (restricted or matching)"))

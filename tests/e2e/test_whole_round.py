@@ -1,7 +1,8 @@
 """A whole participatory-budgeting round, end to end, in Chromium against a real gunicorn server.
 
 The database starts empty: ``civicvote db upgrade``, an administrator from ``create-admin`` and
-the demo district from ``seed-demo`` (there is no screen to create communities or rounds). The
+the demo district from ``seed-demo`` for its staff, organizations and registry (setting up a
+community and its round through the screens is tests/e2e/test_round_setup.py). The
 round used is the demo's Fengqiao round, which is still collecting needs, so every later phase is
 driven through the product's own screens: residents' phones (360x740), staff laptops and the
 public board (1920x1080). One step is not a screen: the seven-day public notice is made to have
@@ -23,15 +24,13 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import _context, screenshot
+from tests.e2e.staff import ADMIN, Staff, flash
 from tests.servers import Server, civicvote, server_env
 
 pytestmark = pytest.mark.browser
 
 SLUG = "fengqiao"
-PASSWORD = "demo-password-2026"
-ADMIN = ("chief", "chief-password-2026")
 PHONE = {"width": 360, "height": 740}
-LAPTOP = {"width": 1280, "height": 900}
 TV = {"width": 1920, "height": 1080}
 NEEDS = [
     ("儿童游乐场地面太硬", "滑梯下面是水泥地，孩子摔倒容易受伤。", "儿童乐园", "儿童友好"),
@@ -77,30 +76,6 @@ def round_server(tmp_path_factory):
     server.stop()
 
 
-class Staff:
-    """One laptop browser that staff take turns on (log out, log in)."""
-
-    def __init__(self, chromium, base: str):
-        self.context = _context(chromium, "zh-CN", LAPTOP)
-        self.page = self.context.new_page()
-        self.page.on("dialog", lambda dialog: dialog.accept())  # "Are you sure?" confirmations
-        self.base = base
-
-    def login(self, username: str, password: str = PASSWORD):
-        page = self.page
-        self.context.clear_cookies()
-        page.goto(self.base + "/login")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(password)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(re.compile(r".*/console.*|.*/admin.*"))
-        return page
-
-    def go(self, path: str):
-        self.page.goto(self.base + path)
-        return self.page
-
-
 def _phone(chromium):
     page = _context(chromium, "zh-CN", PHONE).new_page()
     page.on("dialog", lambda dialog: dialog.accept())
@@ -115,11 +90,6 @@ def _decode(element) -> str:
     results = zxingcpp.read_barcodes(Image.open(io.BytesIO(element.screenshot())))
     assert len(results) == 1
     return results[0].text
-
-
-def _flash(page, text: str):
-    flashes = page.locator(".flashes, [role=status], .flash")
-    expect(flashes.filter(has_text=text).first).to_be_visible()
 
 
 def _cast(chromium, link: str, picks: list[int], shots=None) -> None:
@@ -146,7 +116,7 @@ def _cast(chromium, link: str, picks: list[int], shots=None) -> None:
 def _advance(staff, round_path: str, to_label: str):
     page = staff.go(round_path)
     page.get_by_role("button", name=re.compile("进入下一阶段")).click()
-    _flash(page, to_label)
+    flash(page, to_label)
 
 
 def test_whole_round(round_server, chromium, tmp_path):
@@ -168,7 +138,7 @@ def test_whole_round(round_server, chromium, tmp_path):
         form.get_by_label("社区").select_option(label="枫桥社区")
         form.get_by_label("角色").select_option(role)
         form.get_by_role("button", name="授予角色").click()
-        _flash(page, "角色已授予。")
+        flash(page, "角色已授予。")
     expect(page.locator("tbody")).to_contain_text("枫桥社区: 居民监督委员会")
     screenshot(page, "e2e-01-admin-roles")
 
@@ -211,7 +181,7 @@ def test_whole_round(round_server, chromium, tmp_path):
         staff.go(f"/console/c/{SLUG}/needs?status=new")
         page.get_by_role("link", name=re.compile(title)).first.click()
         page.get_by_role("button", name="采纳", exact=True).click()
-        _flash(page, "采纳")
+        flash(page, "采纳")
     staff.go(f"/console/c/{SLUG}/needs?status=accepted")
     for title, *_ in NEEDS:
         expect(page.locator("main")).to_contain_text(title)
@@ -378,7 +348,7 @@ def test_whole_round(round_server, chromium, tmp_path):
         if n == 1:
             screenshot(page, "e2e-23-paper-ballot-second-entry")
         page.get_by_role("button", name="保存本次录入").click()
-        _flash(page, ("已保存。现在需要第二名录入员", "两次录入一致：纸质选票已计入。")[n])
+        flash(page, ("已保存。现在需要第二名录入员", "两次录入一致：纸质选票已计入。")[n])
     expect(turnout).to_contain_text("已投票：5", timeout=15_000)
     page = staff.login("organizer-b")
 
@@ -399,7 +369,7 @@ def test_whole_round(round_server, chromium, tmp_path):
     # The presenter puts the funded projects on the screens; the TV follows without reload.
     staff.go(f"/console/c/{SLUG}/board")
     page.get_by_role("button", name="获资助项目").click()
-    _flash(page, "获资助项目")
+    flash(page, "获资助项目")
     screenshot(page, "e2e-26-presenter-control")
     funded = tv.locator(".panel-funded")
     expect(funded).to_have_class(re.compile("solo"), timeout=15_000)
