@@ -3,18 +3,7 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..forms import BaseForm, choices
-
-RULE_LABELS = {
-    "greedy": _l("Most votes first, skipping what does not fit"),
-    "greedy-no-skip": _l("Most votes first, stopping at the first that does not fit"),
-    "greedy-threshold": _l("Most votes first, above an approval threshold"),
-    "mes": _l("Method of Equal Shares"),
-}
-TIE_LABELS = {
-    "cost": _l("Lower cost first, then a drawn lot"),
-    "lot": _l("A drawn lot"),
-    "lexico": _l("Proposal number"),
-}
+from ..rounds.models import RULE_LABELS, TIE_LABELS
 
 
 class RunForm(BaseForm):

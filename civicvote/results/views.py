@@ -10,7 +10,7 @@ from ..communities.services import get_community
 from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import BaseForm
-from ..rounds.models import FundingRound
+from ..rounds.models import RULE_LABELS, FundingRound
 from ..security import community_required
 from ..viewhelpers import run_console_action
 from . import bp
@@ -32,8 +32,6 @@ from .services import (
 
 @bp.app_context_processor
 def result_helpers():
-    from .forms import RULE_LABELS
-
     return {"rule_label": lambda rule: RULE_LABELS.get(rule, rule)}
 
 

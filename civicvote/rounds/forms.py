@@ -3,13 +3,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import BaseForm, MultiCheckboxField, choices
-from ..results.forms import RULE_LABELS, TIE_LABELS
-from .models import SOURCE_KIND_LABELS, VOTE_UNIT_HOUSEHOLD, VOTE_UNIT_RESIDENT
-
-VOTE_UNIT_CHOICES = {
-    VOTE_UNIT_HOUSEHOLD: _l("One vote per household"),
-    VOTE_UNIT_RESIDENT: _l("One vote per registered resident"),
-}
+from .models import RULE_LABELS, SOURCE_KIND_LABELS, TIE_LABELS, VOTE_UNIT_LABELS
 
 
 def _categories_field():
@@ -53,7 +47,7 @@ class CountingForm(BaseForm):
         _l("Days of public notice for objections"),
         validators=[InputRequired(), NumberRange(1, 60)],
     )
-    vote_unit = SelectField(_l("Who votes"), choices=choices(VOTE_UNIT_CHOICES.items()))
+    vote_unit = SelectField(_l("Who votes"), choices=choices(VOTE_UNIT_LABELS.items()))
 
 
 class SourceForm(BaseForm):

@@ -47,8 +47,20 @@ SOURCE_KIND_LABELS = {
     SOURCE_MATCHING: _l("Matching donor: adds to what residents' funds put in"),
 }
 VOTE_UNIT_LABELS = {
-    VOTE_UNIT_HOUSEHOLD: _l("household"),
-    VOTE_UNIT_RESIDENT: _l("resident"),
+    VOTE_UNIT_HOUSEHOLD: _l("One vote per household"),
+    VOTE_UNIT_RESIDENT: _l("One vote per registered resident"),
+}
+# How a closed ballot becomes funding (civicvote.allocation), and how ties are broken.
+RULE_LABELS = {
+    "greedy": _l("Most votes first, skipping what does not fit"),
+    "greedy-no-skip": _l("Most votes first, stopping at the first that does not fit"),
+    "greedy-threshold": _l("Most votes first, above an approval threshold"),
+    "mes": _l("Method of Equal Shares"),
+}
+TIE_LABELS = {
+    "cost": _l("Lower cost first, then a drawn lot"),
+    "lot": _l("A drawn lot"),
+    "lexico": _l("Proposal number"),
 }
 
 
@@ -87,6 +99,14 @@ class FundingRound(db.Model):
     @property
     def phase_label(self):
         return PHASE_LABELS.get(self.phase, self.phase)
+
+    @property
+    def rule_label(self):
+        return RULE_LABELS.get(self.allocation_rule, self.allocation_rule)
+
+    @property
+    def vote_unit_label(self):
+        return VOTE_UNIT_LABELS.get(self.vote_unit, self.vote_unit)
 
     def advance(self) -> str:
         """Move to the next phase of the cycle; a closed round cannot move."""

@@ -16,7 +16,6 @@ from .models import (
     SOURCE_MATCHING,
     SOURCE_RESTRICTED,
     VOTE_UNIT_HOUSEHOLD,
-    VOTE_UNIT_LABELS,
     VOTE_UNIT_RESIDENT,
     FundingRound,
     FundSource,
@@ -299,11 +298,7 @@ def update_counting(
         raise DomainError(_l("The public notice lasts from 1 to 60 days."), code="notice_days")
     if vote_unit != funding_round.vote_unit and funding_round.ballots:
         raise Conflict(
-            _l(
-                "Voter cards are already issued per %(unit)s: the unit cannot change now.",
-                unit=VOTE_UNIT_LABELS[funding_round.vote_unit],
-            ),
-            code="vote_unit",
+            _l("A ballot already exists: who votes cannot change now."), code="vote_unit"
         )
     before = _counting(funding_round)
     funding_round.allocation_rule = allocation_rule
