@@ -1,5 +1,6 @@
 """The Flask application factory: extensions, blueprints, error handlers, commands."""
 
+import hmac
 import sqlite3
 from importlib import import_module
 
@@ -53,8 +54,11 @@ def register_extensions(app: Flask) -> None:
     from .accounts.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str):
+        # "<id>.<mark of the password>": sessions from before a password change load nobody.
+        user_id, _, mark = session_id.partition(".")
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and hmac.compare_digest(user.session_mark(), mark) else None
 
     from .security import set_security_headers
 

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from ..forms import BaseForm, choices
 from .models import CLERK, ORG_MEMBER, ORGANIZER, REVIEWER, SUPERVISOR
@@ -40,4 +40,19 @@ class MembershipForm(BaseForm):
     community = SelectField(_l("Community"), coerce=int, validators=[DataRequired()])
     role = SelectField(
         _l("Role"), choices=choices(ROLE_LABELS.items()), validators=[DataRequired()]
+    )
+
+
+class PasswordChangeForm(BaseForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
+    repeat = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
+    )
+
+
+class PasswordResetForm(BaseForm):
+    password = PasswordField(
+        _l("New password for this account"), validators=[DataRequired(), Length(min=10, max=200)]
     )

@@ -1,5 +1,6 @@
 """Organizer-side accounts and their community-scoped roles."""
 
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -41,6 +42,13 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def get_id(self) -> str:
+        """The session's user id, bound to the password: a new password ends other sessions."""
+        return f"{self.id}.{self.session_mark()}"
+
+    def session_mark(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

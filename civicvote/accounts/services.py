@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from ..audit.services import record
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import COMMUNITY_ROLES, Membership, User
@@ -77,3 +77,65 @@ def grant_role(username: str, community_id: int, role: str, *, actor=None) -> Me
     )
     db.session.commit()
     return membership
+
+
+MIN_PASSWORD = 10
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(
+            _l("A password needs at least %(n)s characters.", n=MIN_PASSWORD), code="password"
+        )
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The user's own change: the current password first. Other sessions end with it."""
+    if not user.check_password(current):
+        raise Forbidden(_l("The current password is wrong."), code="wrong_password")
+    _check_new_password(new)
+    if user.check_password(new):
+        raise DomainError(_l("Choose a password different from the current one."))
+    user.set_password(new)
+    record("user.password", "user", user.id, actor=user)
+    db.session.commit()
+
+
+def reset_password(user: User, new: str, *, actor) -> None:
+    """An administrator sets a new password (the holder forgot it); their sessions end."""
+    _check_new_password(new)
+    user.set_password(new)
+    record("user.password_reset", "user", user.id, actor=actor)
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, *, actor) -> None:
+    """Deactivate an account (it can no longer log in; its sessions end) or reactivate it."""
+    if user.id == getattr(actor, "id", None) and not active:
+        raise Conflict(_l("You cannot deactivate your own account."), code="self")
+    if user.active == active:
+        return
+    user.active = active
+    record("user.activate" if active else "user.deactivate", "user", user.id, actor=actor)
+    db.session.commit()
+
+
+def revoke_role(membership: Membership, *, actor=None) -> None:
+    """Take one community role away from a user."""
+    record(
+        "membership.revoke",
+        "user",
+        membership.user_id,
+        actor=actor,
+        community_id=membership.community_id,
+        before={"role": membership.role},
+    )
+    db.session.delete(membership)
+    db.session.commit()
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_l("No such account."))
+    return user

@@ -1,18 +1,36 @@
 """Login, logout, the organizer console home and user administration."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..communities.services import communities_for, list_communities
-from ..errors import DomainError
+from ..errors import DomainError, NotFound
 from ..extensions import db, limiter
 from ..forms import choices
 from ..security import admin_required
+from ..viewhelpers import run_console_action
 from . import bp
-from .forms import ROLE_LABELS, LoginForm, MembershipForm, UserForm
-from .models import User
-from .services import authenticate, create_user, grant_role
+from .forms import (
+    ROLE_LABELS,
+    LoginForm,
+    MembershipForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserForm,
+)
+from .models import Membership, User
+from .services import (
+    authenticate,
+    change_password,
+    create_user,
+    get_user,
+    grant_role,
+    reset_password,
+    revoke_role,
+    set_active,
+)
 
 
 def _login_limit() -> str:
@@ -51,6 +69,35 @@ def login():
 def logout():
     logout_user()
     return redirect(url_for("main.index"))
+
+
+def _account_key() -> str:
+    # Limits may be checked before login_required runs: anonymous requests share one key.
+    return "password-user:" + (current_user.get_id() or "anonymous").partition(".")[0]
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_account_key)
+def account():
+    """The signed-in user's own account: change the password (the current one first)."""
+    form = PasswordChangeForm()
+    user = current_user._get_current_object()
+
+    def perform():
+        if not form.validate_on_submit():
+            return None
+        change_password(user, form.current.data, form.new.data)
+        login_user(user)  # this session carries on under the new password
+        return _("Your password was changed. Other sessions were signed out.")
+
+    status = 200
+    if request.method == "POST":
+        done, status = run_console_action(perform, url_for("accounts.console"))
+        if done is not None:
+            return done
+    return render_template("accounts/account.html", form=form), status
 
 
 @bp.get("/console")
@@ -96,4 +143,45 @@ def users():
         user_form=user_form,
         membership_form=membership_form,
         role_labels=ROLE_LABELS,
+    ), status
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user_detail(user_id: int):
+    """One account: its roles (revoke), a new password, deactivation."""
+    try:
+        user = get_user(user_id)
+    except DomainError:
+        abort(404)
+    form = PasswordResetForm()
+    action = request.form.get("action")
+
+    def perform():
+        if action == "revoke":
+            membership = db.session.get(Membership, request.form.get("membership", type=int) or 0)
+            if membership is None or membership.user_id != user.id:
+                raise NotFound(_l("No such role."))
+            revoke_role(membership, actor=current_user)
+            return _("The role was revoked.")
+        if action in ("deactivate", "activate"):
+            set_active(user, action == "activate", actor=current_user)
+            return (
+                _("The account was deactivated.")
+                if action == "deactivate"
+                else _("The account was reactivated.")
+            )
+        if action == "reset" and form.validate_on_submit():
+            reset_password(user, form.password.data, actor=current_user)
+            return _("The new password was set. Give it to the account holder in person.")
+        return None
+
+    status = 200
+    if request.method == "POST":
+        url = url_for("accounts.user_detail", user_id=user.id)
+        done, status = run_console_action(perform, url)
+        if done is not None:
+            return done
+    return render_template(
+        "accounts/user.html", user=user, form=form, role_labels=ROLE_LABELS
     ), status
