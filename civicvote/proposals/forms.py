@@ -1,4 +1,5 @@
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     DateField,
     FieldList,
@@ -84,7 +85,6 @@ class ProposalForm(BaseForm):
     implementer = StringField(_l("Implementer"), validators=[Length(max=120)])
     items = FieldList(FormField(LineItemForm), min_entries=1, max_entries=60)
     milestones = FieldList(FormField(MilestoneForm), min_entries=1, max_entries=20)
-    documents = MultiCheckboxField(_l("Documents provided"))
     nonce = HiddenField(validators=[Length(max=64)])
 
     def setup(self, funding_round, needs) -> None:
@@ -92,7 +92,6 @@ class ProposalForm(BaseForm):
             [("", _l("Choose…"))] + [(c.code, c.name) for c in funding_round.categories]
         )
         self.needs.choices = choices((n.id, n.title) for n in needs)
-        self.documents.choices = choices((d, d) for d in (funding_round.required_documents or []))
 
     def pad(self, items: int = 3, milestones: int = 2) -> None:
         """Blank rows to fill in (more appear after each save; no JavaScript needed)."""
@@ -151,3 +150,14 @@ class ReviewForm(BaseForm):
         validators=[Optional(), Length(max=4000)],
     )
     expected_version = HiddenField()
+
+
+class DocumentForm(BaseForm):
+    name = HiddenField(validators=[DataRequired(), Length(max=80)])
+    file = FileField(
+        _l("File (PDF or photo, at most 10 MB)"),
+        validators=[
+            FileRequired(_l("Choose a file.")),
+            FileSize(10 * 1024 * 1024, message=_l("Files can be at most 10 MB.")),
+        ],
+    )

@@ -73,7 +73,7 @@ class Proposal(db.Model):
     total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     version: Mapped[int] = mapped_column(Integer, default=0)
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
-    # Names of the round's required documents the organization says it has provided.
+    # Names of the round's required documents with a file attached (see ProposalDocument).
     documents: Mapped[list] = mapped_column(JSON, default=list)
     # A one-time key from the form that created the draft: a double submit finds the first one.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -104,6 +104,9 @@ class Proposal(db.Model):
         back_populates="proposal",
         order_by="Milestone.position",
         cascade="all, delete-orphan",
+    )
+    document_files = relationship(
+        "ProposalDocument", order_by="ProposalDocument.name", cascade="all, delete-orphan"
     )
 
     @property
@@ -184,3 +187,24 @@ class Review(db.Model):
 
     proposal = relationship("Proposal", back_populates="reviews")
     reviewer = relationship("User")
+
+
+class ProposalDocument(db.Model):
+    """The file for one of the round's required documents (a supplier's quotation, say).
+
+    One file per document name; a new upload replaces it. Files are published with the
+    proposal once it is submitted, like the rest of its content.
+    """
+
+    __tablename__ = "proposal_documents"
+    __table_args__ = (UniqueConstraint("proposal_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    upload = relationship("Upload")

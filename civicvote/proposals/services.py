@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
 from ..delivery.models import Milestone
+from ..delivery.uploads import store_upload
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..i18n import money
@@ -15,7 +16,7 @@ from ..intake.models import Need
 from ..money import MAX_FEN, line_total, parse_quantity, parse_yuan
 from ..rounds.models import FundingRound
 from ..rounds.services import PROPOSAL_PHASES
-from .models import LineItem, Proposal, ProposalVersion, Review
+from .models import LineItem, Proposal, ProposalDocument, ProposalVersion, Review
 
 TEXT_LIMITS = {
     "title": 100,
@@ -207,7 +208,6 @@ def save_draft(
     items=(),
     need_ids=(),
     milestones=(),
-    documents=(),
     proposal: Proposal | None = None,
     submission_key: str | None = None,
 ) -> Proposal:
@@ -239,8 +239,6 @@ def save_draft(
     cleaned_items = _clean_items(items)
     needs = _clean_needs(funding_round, need_ids)
     cleaned_milestones = _clean_milestones(milestones)
-    allowed_documents = list(funding_round.required_documents or [])
-    docs = [d for d in dict.fromkeys(documents or []) if d in allowed_documents]
     creating = proposal is None
     before = (
         None if creating else {"total_fen": proposal.total_fen, "items": len(proposal.line_items)}
@@ -257,7 +255,6 @@ def save_draft(
         db.session.add(proposal)
     for name, value in values.items():
         setattr(proposal, name, value)
-    proposal.documents = docs
     proposal.line_items = [LineItem(position=i, **item) for i, item in enumerate(cleaned_items)]
     proposal.total_fen = sum(item["total_fen"] for item in cleaned_items)
     proposal.needs = needs
@@ -291,6 +288,63 @@ def save_draft(
     )
     db.session.commit()
     return proposal
+
+
+# --- Required documents -------------------------------------------------------------------
+
+
+def _editable_by(user, proposal: Proposal) -> None:
+    require_owner(user, proposal)
+    if not proposal.editable:
+        raise Conflict(
+            _l("This proposal cannot be changed now (%(status)s).", status=proposal.status_label),
+            code="locked",
+        )
+
+
+def _record_documents(proposal: Proposal, user, name: str, file_name: str | None) -> None:
+    proposal.documents = [d.name for d in proposal.document_files]
+    record(
+        "proposal.document",
+        "proposal",
+        proposal.id,
+        actor=user,
+        community_id=proposal.round.community_id,
+        after={"document": name, "file": file_name},
+        public=proposal.version > 0,
+    )
+    db.session.commit()
+
+
+def attach_document(
+    proposal: Proposal, user, name: str, data: bytes, file_name: str, *, instance_path: str
+) -> ProposalDocument:
+    """Attach (or replace) the file for one of the round's required documents.
+
+    The file is checked and cleaned like every upload (PDF or image, at most 10 MB).
+    """
+    _editable_by(user, proposal)
+    if name not in (proposal.round.required_documents or []):
+        raise NotFound(_l("This round does not ask for that document."), code="unknown_document")
+    upload = store_upload(data, file_name, instance_path=instance_path, uploaded_by_id=user.id)
+    for old in [d for d in proposal.document_files if d.name == name]:
+        proposal.document_files.remove(old)
+    db.session.flush()  # the old row goes before the new one takes its (proposal, name)
+    document = ProposalDocument(name=name, upload=upload)
+    proposal.document_files.append(document)
+    db.session.flush()
+    _record_documents(proposal, user, name, upload.original_name)
+    return document
+
+
+def remove_document(proposal: Proposal, user, name: str) -> None:
+    _editable_by(user, proposal)
+    found = [d for d in proposal.document_files if d.name == name]
+    if not found:
+        raise NotFound(_l("No file is attached for this document."), code="no_document")
+    proposal.document_files.remove(found[0])
+    db.session.flush()
+    _record_documents(proposal, user, name, None)
 
 
 # --- Checks, snapshots and differences ---------------------------------------------------

@@ -3,7 +3,7 @@
 import secrets
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,11 +16,13 @@ from ..intake.models import Need
 from ..money import fen_to_yuan_text
 from ..rounds.services import PROPOSAL_PHASES, current_round
 from ..security import community_required
+from ..viewhelpers import run_console_action
 from . import bp
-from .forms import ProposalForm, ReviewForm, VersionForm
+from .forms import DocumentForm, ProposalForm, ReviewForm, VersionForm
 from .services import (
     DECISION_LABELS,
     accepted_needs,
+    attach_document,
     automatic_checks,
     can_view,
     check_message,
@@ -29,6 +31,7 @@ from .services import (
     organization_proposals,
     public_proposals,
     public_snapshot,
+    remove_document,
     require_owner,
     review,
     save_draft,
@@ -81,7 +84,6 @@ def _save(community, funding_round, form, proposal=None):
             items=form.item_rows(),
             need_ids=form.needs.data or [],
             milestones=form.milestone_rows(),
-            documents=form.documents.data or [],
             proposal=proposal,
             submission_key=form.nonce.data or None,
         )
@@ -165,7 +167,6 @@ def edit(community, proposal_id: int):
         form.start_date.data = proposal.start_date
         form.end_date.data = proposal.end_date
         form.implementer.data = proposal.implementer
-        form.documents.data = list(proposal.documents or [])
         while form.items.entries:
             form.items.pop_entry()
         while form.milestones.entries:
@@ -195,10 +196,7 @@ def edit(community, proposal_id: int):
     return _render_form(community, funding_round, form, proposal, status=422)
 
 
-@bp.get("/console/c/<slug>/proposals/<int:proposal_id>")
-@community_required(ORG_MEMBER, REVIEWER, ORGANIZER)
-def console_show(community, proposal_id: int):
-    proposal = get_proposal(community, proposal_id)
+def _render_show(community, proposal, status=200, document_form=None):
     owner = is_owner(current_user, proposal)
     if not owner and not proposal.is_public:
         abort(404)
@@ -217,12 +215,49 @@ def console_show(community, proposal_id: int):
         history=version_history(proposal),
         version_form=version_form,
         review_form=review_form,
+        document_form=document_form or DocumentForm(formdata=None),
         can_review=current_user.has_role(community.id, REVIEWER)
         and not owner
         and proposal.status == "submitted",
         categories=_categories(proposal.round),
         decision_labels=DECISION_LABELS,
-    )
+    ), status
+
+
+@bp.get("/console/c/<slug>/proposals/<int:proposal_id>")
+@community_required(ORG_MEMBER, REVIEWER, ORGANIZER)
+def console_show(community, proposal_id: int):
+    return _render_show(community, get_proposal(community, proposal_id))
+
+
+@bp.post("/console/c/<slug>/proposals/<int:proposal_id>/documents")
+@community_required(ORG_MEMBER)
+def attach_document_view(community, proposal_id: int):
+    """Attach or replace, or (``remove``) take away, the file for one required document."""
+    proposal = get_proposal(community, proposal_id)
+    removing = "remove" in request.form
+    form = DocumentForm()
+
+    def perform():
+        if removing:  # CSRFProtect has checked the token, as for every POST
+            remove_document(proposal, current_user, (form.name.data or "")[:80])
+            return _("The file was removed.")
+        if not form.validate_on_submit():
+            return None
+        upload = form.file.data
+        attach_document(
+            proposal,
+            current_user,
+            form.name.data,
+            upload.read(),
+            upload.filename or "",
+            instance_path=current_app.instance_path,
+        )
+        return _("The file was attached.")
+
+    url = url_for("proposals.console_show", slug=community.slug, proposal_id=proposal.id)
+    done, status = run_console_action(perform, url + "#documents")
+    return done or _render_show(community, proposal, status, form)
 
 
 @bp.post("/console/c/<slug>/proposals/<int:proposal_id>/submit")
