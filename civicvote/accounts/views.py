@@ -10,7 +10,7 @@ from ..errors import DomainError, NotFound
 from ..extensions import db, limiter
 from ..forms import choices
 from ..security import admin_required
-from ..viewhelpers import run_console_action
+from ..viewhelpers import form_page_action
 from . import bp
 from .forms import (
     ROLE_LABELS,
@@ -92,11 +92,9 @@ def account():
         login_user(user)  # this session carries on under the new password
         return _("Your password was changed. Other sessions were signed out.")
 
-    status = 200
-    if request.method == "POST":
-        done, status = run_console_action(perform, url_for("accounts.console"))
-        if done is not None:
-            return done
+    done, status = form_page_action(perform, url_for("accounts.console"))
+    if done is not None:
+        return done
     return render_template("accounts/account.html", form=form), status
 
 
@@ -176,12 +174,9 @@ def user_detail(user_id: int):
             return _("The new password was set. Give it to the account holder in person.")
         return None
 
-    status = 200
-    if request.method == "POST":
-        url = url_for("accounts.user_detail", user_id=user.id)
-        done, status = run_console_action(perform, url)
-        if done is not None:
-            return done
+    done, status = form_page_action(perform, url_for("accounts.user_detail", user_id=user.id))
+    if done is not None:
+        return done
     return render_template(
         "accounts/user.html", user=user, form=form, role_labels=ROLE_LABELS
     ), status

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..accounts.models import COMMUNITY_ROLES
 from ..security import admin_required, community_required
-from ..viewhelpers import run_console_action
+from ..viewhelpers import form_page_action
 from . import bp
 from .forms import CommunityForm, NewCommunityForm
 from .services import (
@@ -51,11 +51,9 @@ def admin_index():
         community = create_community(form.slug.data, actor=current_user, **_described(form))
         return _("The community %(name)s was added.", name=community.name)
 
-    status = 200
-    if request.method == "POST":
-        done, status = run_console_action(perform, url_for("communities.admin_index"))
-        if done is not None:
-            return done
+    done, status = form_page_action(perform, url_for("communities.admin_index"))
+    if done is not None:
+        return done
     return render_template(
         "communities/admin_index.html", communities=list_communities(), form=form
     ), status
@@ -75,9 +73,7 @@ def admin_edit(slug: str):
         update_community(community, actor=current_user, **_described(form))
         return _("The community was saved.")
 
-    status = 200
-    if request.method == "POST":
-        done, status = run_console_action(perform, url_for("communities.admin_index"))
-        if done is not None:
-            return done
+    done, status = form_page_action(perform, url_for("communities.admin_index"))
+    if done is not None:
+        return done
     return render_template("communities/admin_edit.html", community=community, form=form), status

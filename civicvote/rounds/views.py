@@ -10,7 +10,7 @@ from ..extensions import db
 from ..money import fen_to_yuan_text, parse_yuan
 from ..security import community_required
 from ..timeutil import utcnow
-from ..viewhelpers import run_console_action
+from ..viewhelpers import form_page_action, run_console_action
 from . import bp
 from .forms import AdvanceForm, CountingForm, NewRoundForm, RulesForm, SourceForm
 from .models import PHASE_LABELS, PHASES
@@ -60,11 +60,9 @@ def new_round(community):
         )
         return _("The round was started. It is collecting needs.")
 
-    status = 200
-    if request.method == "POST":
-        done, status = run_console_action(perform, "")
-        if done is not None:
-            return redirect(_settings_url(community, created[0]))
+    done, status = form_page_action(perform, lambda: _settings_url(community, created[0]))
+    if done is not None:
+        return done
     return render_template("rounds/new.html", community=community, form=form), status
 
 
@@ -210,22 +208,17 @@ def new_source(community, round_id: int):
 def edit_source(community, round_id: int, source_id: int):
     funding_round = get_round(community, round_id)
     source = get_source(funding_round, source_id)
-    status = 200
-    if request.method == "GET":
-        form = _source_form(funding_round, source, formdata=False)
-    else:
-        form = _source_form(funding_round)
+    form = _source_form(funding_round, source, formdata=request.method == "POST")
 
-        def perform():
-            if not form.validate_on_submit():
-                return None
-            update_source(source, actor=current_user, **_source_fields(form))
-            return _("The fund source was saved.")
+    def perform():
+        if not form.validate_on_submit():
+            return None
+        update_source(source, actor=current_user, **_source_fields(form))
+        return _("The fund source was saved.")
 
-        url = _settings_url(community, funding_round) + "#sources"
-        done, status = run_console_action(perform, url)
-        if done is not None:
-            return done
+    done, status = form_page_action(perform, _settings_url(community, funding_round) + "#sources")
+    if done is not None:
+        return done
     return render_template(
         "rounds/source.html",
         community=community,
