@@ -1,0 +1,147 @@
+"""Per-vote server cost in one process: SQL statements, CPU time and a cProfile of the vote path.
+
+    python bench/vote_profile.py [--voters 1000] [--database-url URL] [--profile 25]
+
+Seeds a fresh PostgreSQL database like ``bench/vote_load.py`` (``--sqlite`` uses a temporary
+SQLite file instead), then casts every voter's vote through ``POST /api/v1/ballots/<id>/votes``
+with Flask's test client (no HTTP server, so the figures are the application's own cost), and
+does as many ``GET /healthz`` for comparison. Prints statements per vote (by kind), CPU ms per
+request of each, and the top functions of a cProfile run (CPU time) over the votes.
+"""
+
+import argparse
+import cProfile
+import json
+import pstats
+import random
+import secrets
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.vote_load import DEFAULT_ADMIN_URL, seed, vote_body  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--voters", type=int, default=1000)
+    parser.add_argument("--database-url", default=None, help="an existing, empty database")
+    parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file instead")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--profile", type=int, default=25, help="rows of the profile to print")
+    args = parser.parse_args(argv)
+
+    from sqlalchemy import create_engine, event, text
+    from sqlalchemy.engine import make_url
+
+    from civicvote import create_app
+    from civicvote.extensions import db
+
+    created = admin = None
+    with tempfile.TemporaryDirectory() as tmp:
+        instance = Path(tmp)
+        url = args.database_url
+        if args.sqlite:
+            url = f"sqlite:///{instance / 'civicvote.db'}"
+        elif url is None:
+            created = f"civicvote_profile_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(DEFAULT_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{created}"'))
+            url = make_url(DEFAULT_ADMIN_URL).set(database=created).render_as_string(False)
+        try:
+            from flask_migrate import upgrade
+
+            config = {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "INSTANCE_PATH": str(instance),
+                "SECRET_KEY": "profile-secret",
+                "RATELIMIT_STORAGE_URI": args.redis_url,
+            }
+            app = create_app(config)
+            with app.app_context():
+                upgrade()
+                db.engine.dispose()
+            seeded = seed(url, instance, args.voters)
+            app = create_app(config)
+            client = app.test_client()
+            statements: Counter = Counter()
+
+            with app.app_context():
+                engine = db.engine
+
+            @event.listens_for(engine, "before_cursor_execute")
+            def count(conn, cursor, statement, parameters, context, executemany):
+                statements[statement.split(None, 1)[0].upper()] += 1
+
+            @event.listens_for(engine, "commit")
+            def count_commit(conn):
+                statements["(commit)"] += 1
+
+            rng = random.Random(8)  # noqa: S311 (test data)
+            path = f"/api/v1/ballots/{seeded.ballot_id}/votes"
+            bodies = [
+                vote_body(seeded, token, secrets.token_hex(8), rng) for token in seeded.tokens
+            ]
+            for _ in range(50):  # warm up (imports, pool) with health checks only
+                client.get("/healthz")
+            statements.clear()
+            # The first half measures CPU time, the second half runs under the profiler.
+            half = len(bodies) // 2
+            cpu = time.process_time()
+            for body in bodies[:half]:
+                response = client.post(path, data=body, content_type="application/json")
+                assert response.status_code == 201, (response.status_code, response.data)
+            vote_cpu = (time.process_time() - cpu) / half
+            per_vote = {kind: n / half for kind, n in statements.items()}
+            profiler = cProfile.Profile(time.process_time)  # CPU time, not waiting
+            profiler.enable()
+            for body in bodies[half:]:
+                response = client.post(path, data=body, content_type="application/json")
+                assert response.status_code == 201, (response.status_code, response.data)
+            profiler.disable()
+            # A retry of one vote (same key, same body): 200 and the same receipt.
+            retry = client.post(path, data=bodies[0], content_type="application/json")
+            assert retry.status_code == 200, retry.status_code
+            assert json.loads(retry.data)["receipt"]
+            cpu = time.process_time()
+            for _ in bodies:
+                client.get("/healthz")
+            health_cpu = (time.process_time() - cpu) / len(bodies)
+        finally:
+            if created:
+                with app.app_context():
+                    db.session.remove()
+                    db.engine.dispose()
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)'))
+                admin.dispose()
+
+    print(
+        f"{half} votes (then {len(bodies) - half} profiled) on {make_url(url).get_backend_name()}"
+    )
+    print(
+        f"SQL per vote: {sum(v for k, v in per_vote.items() if k != '(commit)'):.2f} statements "
+        + "("
+        + ", ".join(f"{kind} {n:.2f}" for kind, n in sorted(per_vote.items()))
+        + ")"
+    )
+    print(
+        f"CPU ms per request (test client): vote {1000 * vote_cpu:.2f}, /healthz "
+        f"{1000 * health_cpu:.2f}"
+    )
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(args.profile)
+    stats.sort_stats("tottime").print_stats(args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
