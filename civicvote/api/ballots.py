@@ -119,8 +119,7 @@ def vote(ballot_id: int):
     if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 100):
         return _bad(_("The idempotency key must be a text of 1 to 100 characters."), "key")
     payload = {name: body[name] for name in ("selections", "points", "answers") if name in body}
-    if db.session.get(Ballot, ballot_id) is None:
-        abort(404)
+    # An unknown ballot is a 404 from the service (it reads the ballot under its lock anyway).
     result = cast_vote(ballot_id, token, payload, idempotency_key=key)
     return {"receipt": result.receipt}, 201 if result.created else 200
 

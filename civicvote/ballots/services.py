@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text, update
+from sqlalchemy import String, and_, bindparam, cast, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
@@ -52,7 +52,13 @@ from ..extensions import db
 from ..proposals.models import Proposal
 from ..rounds.models import VOTE_UNIT_RESIDENT, FundingRound
 from ..timeutil import utcnow
-from .credentials import SHORT_ALPHABET, find_credential, hash_secret, normalize_short_code
+from .credentials import (
+    SHORT_ALPHABET,
+    SHORT_CODE_LENGTH,
+    find_credential,
+    hash_secret,
+    normalize_short_code,
+)
 from .models import (
     METHODS,
     MODES,
@@ -314,6 +320,44 @@ def ballot_budget(ballot: Ballot) -> int:
     return ballot.budget_fen or ballot.round.budget_fen
 
 
+@dataclass(frozen=True)
+class BallotRules:
+    """What checking and recording a vote needs to know of a ballot, read in one transaction.
+
+    The casting path reads it with two Core statements under the ballot lock (no ORM objects);
+    :meth:`of` builds it from a loaded ``Ballot`` for the paper and form paths.
+    """
+
+    id: int
+    status: str
+    method: str
+    mode: str
+    min_choices: int | None
+    max_choices: int | None
+    budget_fen: int | None  # knapsack: the ballot's budget, else the round's
+    points_total: int | None
+    online_opens_at: datetime | None
+    online_closes_at: datetime | None
+    costs: dict[int, int | None]  # proposal id -> cost in fen, for every proposal on the ballot
+
+    @classmethod
+    def of(cls, ballot: Ballot) -> BallotRules:
+        """The rules of a loaded ballot (its proposals' costs read now)."""
+        return cls(
+            id=ballot.id,
+            status=ballot.status,
+            method=ballot.method,
+            mode=ballot.mode,
+            min_choices=ballot.min_choices,
+            max_choices=ballot.max_choices,
+            budget_fen=ballot_budget(ballot) if ballot.method == "knapsack" else ballot.budget_fen,
+            points_total=ballot.points_total,
+            online_opens_at=ballot.online_opens_at,
+            online_closes_at=ballot.online_closes_at,
+            costs=_proposal_costs(ballot),
+        )
+
+
 def _proposal_id(value, on_ballot: dict[int, int]) -> int:
     """A proposal id from JSON or a form (int, or a string of digits) that is on the ballot."""
     if isinstance(value, bool):
@@ -329,7 +373,7 @@ def _proposal_id(value, on_ballot: dict[int, int]) -> int:
     return value
 
 
-def validate_contents(ballot: Ballot, payload: dict) -> dict:
+def validate_contents(ballot: Ballot | BallotRules, payload: dict) -> dict:
     """Check a voter's choices strictly against the ballot; return the canonical contents.
 
     ``payload`` may hold ``selections`` (approval, knapsack: a list of proposal ids),
@@ -350,10 +394,11 @@ def validate_contents(ballot: Ballot, payload: dict) -> dict:
     """
     if not isinstance(payload, dict):
         raise BallotContentError(_l("The ballot is not in the expected form."), code="type")
-    costs = _proposal_costs(ballot)
-    method = ballot.method
-    min_choices = ballot.min_choices or 0
-    max_choices = ballot.max_choices
+    rules = ballot if isinstance(ballot, BallotRules) else BallotRules.of(ballot)
+    costs = rules.costs
+    method = rules.method
+    min_choices = rules.min_choices or 0
+    max_choices = rules.max_choices
     if method in ("approval", "knapsack"):
         raw = payload.get("selections", [])
         if not isinstance(raw, list) or len(raw) > MAX_SELECTIONS:
@@ -363,7 +408,7 @@ def validate_contents(ballot: Ballot, payload: dict) -> dict:
             raise BallotContentError(_l("A proposal was chosen twice."), code="duplicate")
         _check_count(len(chosen), min_choices, max_choices)
         if method == "knapsack":
-            total, budget = sum(costs[pid] for pid in chosen), ballot_budget(ballot)
+            total, budget = sum(costs[pid] for pid in chosen), rules.budget_fen
             if total > budget:
                 from ..i18n import money
 
@@ -395,7 +440,7 @@ def validate_contents(ballot: Ballot, payload: dict) -> dict:
             if pid in points:
                 raise BallotContentError(_l("A proposal was chosen twice."), code="duplicate")
             points[pid] = value
-        total, allowed = sum(points.values()), ballot.points_total or 0
+        total, allowed = sum(points.values()), rules.points_total or 0
         if total > allowed:
             raise BallotContentError(
                 _l(
@@ -504,9 +549,12 @@ def refusal_for_status(ballot: Ballot) -> Conflict | None:
     return None
 
 
-def channel_for(ballot: Ballot, voter_key: str, now: datetime) -> str:
+def channel_for(ballot: Ballot | BallotRules, voter_key: str, now: datetime) -> str:
     """ "assembly" for checked-in voters, else "online" within the window; or refuse."""
-    present = checked_in(ballot.id, voter_key)
+    return _channel(ballot, checked_in(ballot.id, voter_key), now)
+
+
+def _channel(ballot: Ballot | BallotRules, present: bool, now: datetime) -> str:
     if ballot.mode == "assembly":
         if not present:
             raise Forbidden(
@@ -524,6 +572,7 @@ def channel_for(ballot: Ballot, voter_key: str, now: datetime) -> str:
 
 
 def usable_credential_or_refuse(credential: Credential | None, now: datetime) -> Credential:
+    """The credential if it may be used now; else Forbidden (unknown, revoked or expired)."""
     if credential is None:
         raise Forbidden(_l("This voter card is not valid for this ballot."), code="unknown")
     if credential.revoked_at is not None:
@@ -533,7 +582,7 @@ def usable_credential_or_refuse(credential: Credential | None, now: datetime) ->
     return credential
 
 
-def _replay(participation: Participation, seal_secret: str | None, key: str | None, body: str):
+def _replay(participation, seal_secret: str | None, key: str | None, body: str):
     """A retry of the recorded vote returns its receipt; anything else is a second vote (409)."""
     same_key = bool(seal_secret and key and participation.idempotency_hash) and hmac.compare_digest(
         participation.idempotency_hash, _mac(seal_secret, "idem:" + key).hex()
@@ -550,6 +599,184 @@ def _replay(participation: Participation, seal_secret: str | None, key: str | No
     raise Conflict(_l("A vote has already been recorded for this voter."), code="already_voted")
 
 
+# Casting runs on Core statements built once here, not on ORM objects: a vote is the hot path
+# (thousands a minute at an assembly), and loading and flushing objects cost several times the
+# SQL itself. Four round trips: lock the ballot, read the rest, write, commit.
+_ballots = Ballot.__table__
+_credentials = Credential.__table__
+_participations = Participation.__table__
+_cast_ballots = CastBallot.__table__
+_rounds = FundingRound.__table__
+_items = BallotItem.__table__
+_proposals = Proposal.__table__
+
+# 1. The ballot's row under a share lock (open/pause/close take it exclusively). SQLite's
+# compiler leaves FOR SHARE out: there BEGIN IMMEDIATE already holds the database's write lock.
+_LOCK_BALLOT = (
+    select(
+        _ballots.c.id,
+        _ballots.c.round_id,
+        _ballots.c.status,
+        _ballots.c.method,
+        _ballots.c.mode,
+        _ballots.c.min_choices,
+        _ballots.c.max_choices,
+        _ballots.c.budget_fen,
+        _ballots.c.points_total,
+        _ballots.c.online_opens_at,
+        _ballots.c.online_closes_at,
+    )
+    .where(_ballots.c.id == bindparam("ballot_id"))
+    .with_for_update(read=True)
+)
+
+_PARTICIPATION_COLUMNS = (
+    _participations.c.channel,
+    _participations.c.idempotency_hash,
+    _participations.c.request_hash,
+    _participations.c.sealed_receipt,
+)
+
+
+def _voter_state(credential_match):
+    """2. Everything else a vote needs, in one statement issued after the lock is held (so it
+    sees every change committed before, as separate queries would): the round, the credential
+    matching ``credential_match``, the voter's participation if any, whether they checked in at
+    an assembly of the ballot, and the ballot's proposals with their costs ("id:cost,...")."""
+    check_ins, assemblies = CheckIn.__table__, Assembly.__table__
+    present = (
+        select(check_ins.c.id)
+        .join(assemblies, assemblies.c.id == check_ins.c.assembly_id)
+        .where(assemblies.c.ballot_id == bindparam("ballot_id"))
+        .where(check_ins.c.voter_key == _credentials.c.voter_key)
+        .exists()
+    )
+    pair = (
+        cast(_items.c.proposal_id, String)
+        + ":"
+        + func.coalesce(cast(_proposals.c.total_fen, String), "")
+    )
+    costs = (
+        select(func.aggregate_strings(pair, ","))
+        .select_from(_items.join(_proposals, _proposals.c.id == _items.c.proposal_id))
+        .where(_items.c.ballot_id == bindparam("ballot_id"))
+        .scalar_subquery()
+    )
+    joined = _rounds.outerjoin(
+        _credentials,
+        and_(_credentials.c.ballot_id == bindparam("ballot_id"), credential_match),
+    ).outerjoin(
+        _participations,
+        and_(
+            _participations.c.ballot_id == bindparam("ballot_id"),
+            _participations.c.voter_key == _credentials.c.voter_key,
+        ),
+    )
+    return (
+        select(
+            _rounds.c.community_id,
+            _rounds.c.budget_fen.label("round_budget_fen"),
+            _credentials.c.id.label("credential_id"),
+            _credentials.c.voter_key,
+            _credentials.c.revoked_at,
+            _credentials.c.expires_at,
+            _participations.c.id.label("participation_id"),
+            *_PARTICIPATION_COLUMNS,
+            present.label("present"),
+            costs.label("costs"),
+        )
+        .select_from(joined)
+        .where(_rounds.c.id == bindparam("round_id"))
+    )
+
+
+_STATE_BY_TOKEN = _voter_state(_credentials.c.token_hash == bindparam("secret_hash"))
+_STATE_BY_SHORT_CODE = _voter_state(_credentials.c.short_code_hash == bindparam("secret_hash"))
+
+# 3. The vote itself. PostgreSQL writes the three rows in one statement (data-modifying CTEs are
+# one atomic statement: a unique violation on the participation leaves nothing written). The
+# parameters are not named like columns: Core would take such extra keys as values to SET.
+_INSERT_PARTICIPATION = insert(_participations).values(
+    ballot_id=bindparam("ballot"),
+    voter_key=bindparam("voter"),
+    credential_id=bindparam("credential"),
+    channel=bindparam("channel"),
+    cast_at=bindparam("now"),
+    idempotency_hash=bindparam("idempotency_hash"),
+    request_hash=bindparam("request_hash"),
+    sealed_receipt=bindparam("sealed_receipt"),
+)
+_INSERT_CAST_BALLOT = insert(_cast_ballots).values(
+    id=bindparam("cast_id"),
+    ballot_id=bindparam("ballot"),
+    contents=bindparam("contents", type_=_cast_ballots.c.contents.type),
+    receipt_code=bindparam("receipt"),
+)
+_USE_CREDENTIAL = (
+    update(_credentials)
+    .where(_credentials.c.id == bindparam("credential"))
+    .values(used_at=bindparam("now"))
+)
+_WRITE_VOTE_CTE = select(
+    _INSERT_PARTICIPATION.returning(_participations.c.id).cte("participation").c.id
+).add_cte(
+    _INSERT_CAST_BALLOT.returning(_cast_ballots.c.id).cte("cast_ballot"),
+    _USE_CREDENTIAL.returning(_credentials.c.id).cte("credential_use"),
+)
+
+
+def _parse_costs(text_value: str | None) -> dict[int, int | None]:
+    costs: dict[int, int | None] = {}
+    for pair in (text_value or "").split(","):
+        if pair:
+            pid, _sep, cost = pair.partition(":")
+            costs[int(pid)] = int(cost) if cost else None
+    return costs
+
+
+def _write_vote(
+    ballot_id: int,
+    voter_key: str,
+    credential_id: int | None,
+    contents: dict,
+    *,
+    channel: str,
+    seal_secret: str | None,
+    idempotency_key: str | None,
+    now: datetime,
+) -> str:
+    """Insert participation + cast ballot and mark the credential used, in the caller's
+    transaction; returns the receipt code. Raises IntegrityError if the voter already voted."""
+    receipt = new_receipt_code()
+    params = {
+        "ballot": ballot_id,
+        "voter": voter_key,
+        "credential": credential_id,
+        "channel": channel,
+        "now": now,
+        "idempotency_hash": None,
+        "request_hash": None,
+        "sealed_receipt": None,
+        "cast_id": secrets.token_hex(16),
+        "contents": contents,
+        "receipt": receipt,
+    }
+    if seal_secret and idempotency_key:
+        params["idempotency_hash"] = _mac(seal_secret, "idem:" + idempotency_key).hex()
+        params["request_hash"] = _mac(seal_secret, "request:" + _canonical(contents)).hex()
+        params["sealed_receipt"] = _seal(receipt, seal_secret, idempotency_key)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_WRITE_VOTE_CTE, params)
+    else:
+        # The unique constraint speaks on the first insert, before the ballot row exists.
+        connection.execute(_INSERT_PARTICIPATION, params)
+        connection.execute(_INSERT_CAST_BALLOT, params)
+        if credential_id is not None:
+            connection.execute(_USE_CREDENTIAL, params)
+    return receipt
+
+
 def cast_vote(
     ballot_id: int,
     secret: str,
@@ -564,23 +791,45 @@ def cast_vote(
     ``payload`` holds the choices (see :func:`validate_contents`). ``seal_secret`` seals the
     receipt for retries; it defaults to ``secret`` (the raw token) and must be a high-entropy
     secret the voter holds (the web flow passes a random session secret for typed short codes).
-    Returns the receipt; raises Forbidden (unknown/revoked/expired credential, not checked in),
-    Conflict (already voted, ballot not open, outside the online window, key reused with another
-    request) or BallotContentError (invalid choices). Nothing is stored unless everything holds.
+    Returns the receipt; raises NotFound (no such ballot), Forbidden (unknown/revoked/expired
+    credential, not checked in), Conflict (already voted, ballot not open, outside the online
+    window, key reused with another request) or BallotContentError (invalid choices). Nothing is
+    stored unless everything holds.
     """
     seal_secret = seal_secret or secret
     now = now or utcnow()
     try:
-        ballot = _lock_ballot(ballot_id, exclusive=False)
+        begin_write()
+        connection = db.session.connection()
+        ballot = connection.execute(_LOCK_BALLOT, {"ballot_id": ballot_id}).first()
         if ballot is None:
             raise NotFound(_l("No such ballot."), code="not_found")
-        credential = usable_credential_or_refuse(find_credential(ballot_id, secret), now)
+        state = _read_voter_state(connection, ballot, secret)
+        credential = usable_credential_or_refuse(
+            state if state.credential_id is not None else None, now
+        )
+        rules = BallotRules(
+            id=ballot.id,
+            status=ballot.status,
+            method=ballot.method,
+            mode=ballot.mode,
+            min_choices=ballot.min_choices,
+            max_choices=ballot.max_choices,
+            budget_fen=ballot.budget_fen or state.round_budget_fen,
+            points_total=ballot.points_total,
+            online_opens_at=ballot.online_opens_at,
+            online_closes_at=ballot.online_closes_at,
+            costs=_parse_costs(state.costs),
+        )
         result = _record_ballot(
-            ballot,
+            rules,
+            state.community_id,
             credential.voter_key,
-            credential,
+            credential.credential_id,
+            state if state.participation_id is not None else None,
             payload,
             channel=None,
+            present=bool(state.present),
             seal_secret=seal_secret,
             idempotency_key=idempotency_key,
             now=now,
@@ -605,28 +854,58 @@ def cast_vote(
         raise
 
 
+def _read_voter_state(connection, ballot, secret: str):
+    """Statement 2 for this secret: by token hash, else (a code typed by hand) by short code."""
+    params = {"ballot_id": ballot.id, "round_id": ballot.round_id}
+    secret = (secret or "").strip()
+    if not secret or len(secret) > 64:  # as find_credential: such a secret matches nothing
+        params["secret_hash"] = ""
+        return connection.execute(_STATE_BY_TOKEN, params).one()
+    params["secret_hash"] = hash_secret(secret)
+    state = connection.execute(_STATE_BY_TOKEN, params).one()
+    if state.credential_id is None:
+        code = normalize_short_code(secret)
+        if len(code) == SHORT_CODE_LENGTH:
+            params["secret_hash"] = hash_secret(code)
+            state = connection.execute(_STATE_BY_SHORT_CODE, params).one()
+    return state
+
+
+def _participation(ballot_id: int, voter_key: str):
+    """The voter's participation in the ballot (the columns a replay needs), or None."""
+    query = select(_participations.c.id, *_PARTICIPATION_COLUMNS).where(
+        _participations.c.ballot_id == ballot_id, _participations.c.voter_key == voter_key
+    )
+    return db.session.connection().execute(query).first()
+
+
 def _record_ballot(
-    ballot: Ballot,
+    ballot: BallotRules,
+    community_id: int,
     voter_key: str,
-    credential: Credential | None,
+    credential_id: int | None,
+    existing,
     payload: dict,
     *,
     channel: str | None,
+    present: bool,
     seal_secret: str | None,
     idempotency_key: str | None,
     now: datetime,
 ) -> CastResult:
-    """Write participation + cast ballot + credential use in the caller's transaction."""
-    existing = db.session.scalar(
-        select(Participation).filter_by(ballot_id=ballot.id, voter_key=voter_key)
-    )
+    """Decide on one vote and write it in the caller's transaction.
+
+    ``existing`` is the voter's participation row if they already took part (a retry is answered
+    with its receipt, anything else refused); ``channel`` None means online or assembly, chosen
+    by ``present`` (checked in at an assembly of the ballot) and the ballot's mode and window.
+    """
     if existing is not None:
         if channel == "paper" or existing.channel == "paper":
             record(
                 "ballot.double_channel_refused",
                 "ballot",
                 ballot.id,
-                community_id=ballot.round.community_id,
+                community_id=community_id,
                 after={
                     "voter_key": voter_key,
                     "attempted": channel or "online",
@@ -647,30 +926,18 @@ def _record_ballot(
     if refusal is not None:
         raise refusal
     if channel is None:
-        channel = channel_for(ballot, voter_key, now)
+        channel = _channel(ballot, present, now)
     contents = validate_contents(ballot, payload)
-    receipt = new_receipt_code()
-    participation = Participation(
-        ballot_id=ballot.id,
-        voter_key=voter_key,
-        credential_id=credential.id if credential else None,
+    receipt = _write_vote(
+        ballot.id,
+        voter_key,
+        credential_id,
+        contents,
         channel=channel,
-        cast_at=now,
+        seal_secret=seal_secret,
+        idempotency_key=idempotency_key,
+        now=now,
     )
-    if seal_secret and idempotency_key:
-        participation.idempotency_hash = _mac(seal_secret, "idem:" + idempotency_key).hex()
-        participation.request_hash = _mac(seal_secret, "request:" + _canonical(contents)).hex()
-        participation.sealed_receipt = _seal(receipt, seal_secret, idempotency_key)
-    db.session.add(participation)
-    db.session.flush()  # the unique constraint speaks here, before the ballot row exists
-    db.session.add(
-        CastBallot(
-            id=secrets.token_hex(16), ballot_id=ballot.id, contents=contents, receipt_code=receipt
-        )
-    )
-    if credential is not None:
-        credential.used_at = now
-    db.session.flush()
     return CastResult(receipt, True)
 
 
@@ -844,11 +1111,14 @@ def enter_paper_ballot(ballot_id: int, voter: str, payload: dict, *, clerk) -> P
 
 def _count_paper(ballot, voter_key, credential, contents, entries, actor) -> str:
     result = _record_ballot(
-        ballot,
+        BallotRules.of(ballot),
+        ballot.round.community_id,
         voter_key,
-        credential,
+        credential.id if credential is not None else None,
+        _participation(ballot.id, voter_key),
         _payload_from_contents(ballot, contents),
         channel="paper",
+        present=False,
         seal_secret=None,
         idempotency_key=None,
         now=utcnow(),
