@@ -49,7 +49,9 @@ def load_config() -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(folder),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "RATELIMIT_STORAGE_URI": os.environ.get("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://"),
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # No X-RateLimit-* headers on every answer: they cost two more reads of the rate-limit
+        # storage per request. A refusal (429) still says when to retry (main/errors.py).
+        "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_LOGIN": os.environ.get("CIVICVOTE_RATELIMIT_LOGIN", "10 per minute"),
         "PUBLIC_BASE_URL": os.environ.get("CIVICVOTE_PUBLIC_BASE_URL", ""),
         "SESSION_COOKIE_HTTPONLY": True,

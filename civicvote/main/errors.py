@@ -1,7 +1,10 @@
 """Error pages: HTML for people, JSON for the API; never a trace."""
 
+import time
+
 from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (
     DBAPIError,
@@ -13,7 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
-from ..extensions import db
+from ..extensions import db, limiter
 
 MESSAGES = {
     400: lambda: _("The request could not be understood. Please go back and try again."),
@@ -112,6 +115,14 @@ def register(app) -> None:
         if error.connection_invalidated:
             return database_unavailable(error)
         return unexpected(error)
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error):
+        response = error_response(429, None, "too_many_requests")
+        breached = limiter.current_limit  # the limit that refused this request
+        if breached is not None:
+            response.headers["Retry-After"] = str(max(1, breached.reset_at - int(time.time())))
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error):

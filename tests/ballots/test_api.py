@@ -67,13 +67,14 @@ def test_unknown_token_is_403_and_rate_limited(app, client):
     app.config["RATELIMIT_CREDENTIAL"] = "3 per minute"
     ballot = factories.ballot()
     _, token, _ = factories.credential(ballot)
-    statuses = [
-        post_vote(
-            client, ballot.id, {"credential": "x" * 27, "selections": ids(ballot)[:1]}
-        ).status_code
+    responses = [
+        post_vote(client, ballot.id, {"credential": "x" * 27, "selections": ids(ballot)[:1]})
         for _ in range(4)
     ]
-    assert statuses == [403, 403, 403, 429]
+    assert [r.status_code for r in responses] == [403, 403, 403, 429]
+    # The refusal says when to come back (within the minute of the limit).
+    assert 1 <= int(responses[-1].headers["Retry-After"]) <= 61
+    assert responses[-1].get_json()["error"] == "too_many_requests"
     assert count(Participation) == 0
 
 
