@@ -38,12 +38,15 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, bindparam, cast, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..audit.services import record
 from ..checkin.models import Assembly, CheckIn
@@ -600,8 +603,20 @@ def _replay(participation, seal_secret: str | None, key: str | None, body: str):
 
 
 # Casting runs on Core statements built once here, not on ORM objects: a vote is the hot path
-# (thousands a minute at an assembly), and loading and flushing objects cost several times the
-# SQL itself. Four round trips: lock the ballot, read the rest, write, commit.
+# (hundreds a second when an assembly votes at once), and loading and flushing objects cost
+# several times the SQL itself. On PostgreSQL a vote is one read, one write and the commit:
+#
+# 1. _STATE_BY_TOKEN reads the ballot's settings, the round, the credential, the voter's
+#    participation, whether they checked in, and the proposals with their costs, without a lock;
+# 2. the vote is checked in Python;
+# 3. _WRITE_VOTE takes the share lock on the ballot row and writes participation, cast ballot
+#    and credential use only if that row still holds what step 1 read and is open. Opening,
+#    pausing, closing and editing take the row exclusively, so the vote is decided on the
+#    ballot's settings at the moment it is counted, and a close waits for it (or it for the
+#    close, and then writes nothing). If the row changed in between, the vote is decided again
+#    holding the lock from the start (cast_vote).
+#
+# SQLite takes its write lock first (BEGIN IMMEDIATE), reads, and writes the three rows.
 _ballots = Ballot.__table__
 _credentials = Credential.__table__
 _participations = Participation.__table__
@@ -610,26 +625,18 @@ _rounds = FundingRound.__table__
 _items = BallotItem.__table__
 _proposals = Proposal.__table__
 
-# 1. The ballot's row under a share lock (open/pause/close take it exclusively). SQLite's
-# compiler leaves FOR SHARE out: there BEGIN IMMEDIATE already holds the database's write lock.
-_LOCK_BALLOT = (
-    select(
-        _ballots.c.id,
-        _ballots.c.round_id,
-        _ballots.c.status,
-        _ballots.c.method,
-        _ballots.c.mode,
-        _ballots.c.min_choices,
-        _ballots.c.max_choices,
-        _ballots.c.budget_fen,
-        _ballots.c.points_total,
-        _ballots.c.online_opens_at,
-        _ballots.c.online_closes_at,
-    )
-    .where(_ballots.c.id == bindparam("ballot_id"))
-    .with_for_update(read=True)
+# The ballot's settings a vote is decided on: the write insists they are unchanged.
+_DECIDING_COLUMNS = (
+    "status",
+    "method",
+    "mode",
+    "min_choices",
+    "max_choices",
+    "budget_fen",
+    "points_total",
+    "online_opens_at",
+    "online_closes_at",
 )
-
 _PARTICIPATION_COLUMNS = (
     _participations.c.channel,
     _participations.c.idempotency_hash,
@@ -638,16 +645,34 @@ _PARTICIPATION_COLUMNS = (
 )
 
 
-def _voter_state(credential_match):
-    """2. Everything else a vote needs, in one statement issued after the lock is held (so it
-    sees every change committed before, as separate queries would): the round, the credential
-    matching ``credential_match``, the voter's participation if any, whether they checked in at
-    an assembly of the ballot, and the ballot's proposals with their costs ("id:cost,...")."""
+class _joined_strings(FunctionElement):
+    """Text values of a group joined with commas: string_agg (PostgreSQL), group_concat."""
+
+    type = String()
+    name = "joined_strings"
+    inherit_cache = True
+
+
+@compiles(_joined_strings, "postgresql")
+def _joined_strings_postgresql(element, compiler, **kw):
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_joined_strings)
+def _joined_strings_sqlite(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+def _vote_state(credential_match):
+    """1. Everything a vote is decided on, in one row (None if there is no such ballot): the
+    ballot's settings and round, the credential matching ``credential_match`` and its voter's
+    participation (NULLs if none), whether the voter checked in at an assembly of the ballot,
+    and the ballot's proposals with their costs as "id:cost,id:cost"."""
     check_ins, assemblies = CheckIn.__table__, Assembly.__table__
     present = (
         select(check_ins.c.id)
         .join(assemblies, assemblies.c.id == check_ins.c.assembly_id)
-        .where(assemblies.c.ballot_id == bindparam("ballot_id"))
+        .where(assemblies.c.ballot_id == _ballots.c.id)
         .where(check_ins.c.voter_key == _credentials.c.voter_key)
         .exists()
     )
@@ -657,23 +682,26 @@ def _voter_state(credential_match):
         + func.coalesce(cast(_proposals.c.total_fen, String), "")
     )
     costs = (
-        select(func.aggregate_strings(pair, ","))
+        select(_joined_strings(pair))
         .select_from(_items.join(_proposals, _proposals.c.id == _items.c.proposal_id))
-        .where(_items.c.ballot_id == bindparam("ballot_id"))
+        .where(_items.c.ballot_id == _ballots.c.id)
         .scalar_subquery()
     )
-    joined = _rounds.outerjoin(
-        _credentials,
-        and_(_credentials.c.ballot_id == bindparam("ballot_id"), credential_match),
-    ).outerjoin(
-        _participations,
-        and_(
-            _participations.c.ballot_id == bindparam("ballot_id"),
-            _participations.c.voter_key == _credentials.c.voter_key,
-        ),
+    joined = (
+        _ballots.join(_rounds, _rounds.c.id == _ballots.c.round_id)
+        .outerjoin(_credentials, and_(_credentials.c.ballot_id == _ballots.c.id, credential_match))
+        .outerjoin(
+            _participations,
+            and_(
+                _participations.c.ballot_id == _ballots.c.id,
+                _participations.c.voter_key == _credentials.c.voter_key,
+            ),
+        )
     )
     return (
         select(
+            _ballots.c.id,
+            *(_ballots.c[name] for name in _DECIDING_COLUMNS),
             _rounds.c.community_id,
             _rounds.c.budget_fen.label("round_budget_fen"),
             _credentials.c.id.label("credential_id"),
@@ -686,43 +714,134 @@ def _voter_state(credential_match):
             costs.label("costs"),
         )
         .select_from(joined)
-        .where(_rounds.c.id == bindparam("round_id"))
+        .where(_ballots.c.id == bindparam("ballot_id"))
     )
 
 
-_STATE_BY_TOKEN = _voter_state(_credentials.c.token_hash == bindparam("secret_hash"))
-_STATE_BY_SHORT_CODE = _voter_state(_credentials.c.short_code_hash == bindparam("secret_hash"))
+_STATE_BY_TOKEN = _vote_state(_credentials.c.token_hash == bindparam("secret_hash"))
+_STATE_BY_SHORT_CODE = _vote_state(_credentials.c.short_code_hash == bindparam("secret_hash"))
 
-# 3. The vote itself. PostgreSQL writes the three rows in one statement (data-modifying CTEs are
-# one atomic statement: a unique violation on the participation leaves nothing written). The
-# parameters are not named like columns: Core would take such extra keys as values to SET.
+# Holding the share lock before reading (the retry of a vote whose ballot changed meanwhile).
+# SQLite's compiler leaves FOR SHARE out; there BEGIN IMMEDIATE holds the database's write lock.
+_LOCK_BALLOT = (
+    select(_ballots.c.id).where(_ballots.c.id == bindparam("ballot")).with_for_update(read=True)
+)
+
+# 3. The write. Parameters are not named like columns: Core would take such keys as SET values.
+_VOTE_VALUES = {
+    "voter_key": bindparam("voter", type_=_participations.c.voter_key.type),
+    "credential_id": bindparam("credential", type_=_participations.c.credential_id.type),
+    "channel": bindparam("channel", type_=_participations.c.channel.type),
+    "cast_at": bindparam("now", type_=_participations.c.cast_at.type),
+    "idempotency_hash": bindparam(
+        "idempotency_hash", type_=_participations.c.idempotency_hash.type
+    ),
+    "request_hash": bindparam("request_hash", type_=_participations.c.request_hash.type),
+    "sealed_receipt": bindparam("sealed_receipt", type_=_participations.c.sealed_receipt.type),
+}
+_BALLOT_VALUES = {
+    "id": bindparam("cast_id", type_=_cast_ballots.c.id.type),
+    "contents": bindparam("contents", type_=_cast_ballots.c.contents.type),
+    "receipt_code": bindparam("receipt", type_=_cast_ballots.c.receipt_code.type),
+}
+# SQLite: three statements, under the write lock taken before the read.
 _INSERT_PARTICIPATION = insert(_participations).values(
-    ballot_id=bindparam("ballot"),
-    voter_key=bindparam("voter"),
-    credential_id=bindparam("credential"),
-    channel=bindparam("channel"),
-    cast_at=bindparam("now"),
-    idempotency_hash=bindparam("idempotency_hash"),
-    request_hash=bindparam("request_hash"),
-    sealed_receipt=bindparam("sealed_receipt"),
+    ballot_id=bindparam("ballot"), **_VOTE_VALUES
 )
-_INSERT_CAST_BALLOT = insert(_cast_ballots).values(
-    id=bindparam("cast_id"),
-    ballot_id=bindparam("ballot"),
-    contents=bindparam("contents", type_=_cast_ballots.c.contents.type),
-    receipt_code=bindparam("receipt"),
-)
+_INSERT_CAST_BALLOT = insert(_cast_ballots).values(ballot_id=bindparam("ballot"), **_BALLOT_VALUES)
 _USE_CREDENTIAL = (
     update(_credentials)
     .where(_credentials.c.id == bindparam("credential"))
     .values(used_at=bindparam("now"))
 )
-_WRITE_VOTE_CTE = select(
-    _INSERT_PARTICIPATION.returning(_participations.c.id).cte("participation").c.id
-).add_cte(
-    _INSERT_CAST_BALLOT.returning(_cast_ballots.c.id).cte("cast_ballot"),
-    _USE_CREDENTIAL.returning(_credentials.c.id).cte("credential_use"),
-)
+
+
+def _guarded_write():
+    """PostgreSQL: one statement of data-modifying CTEs (atomic: a unique violation on the
+    participation leaves nothing written). Each row is inserted from the locked ballot row, so
+    nothing is written unless the ballot is open with the settings read in step 1 ("was_*")."""
+    unchanged = [
+        _ballots.c[name].is_not_distinct_from(bindparam(f"was_{name}", type_=_ballots.c[name].type))
+        for name in _DECIDING_COLUMNS
+    ]
+    ballot = (
+        select(_ballots.c.id)
+        .where(_ballots.c.id == bindparam("ballot"), _ballots.c.status == "open", *unchanged)
+        .with_for_update(read=True)
+        .cte("ballot")
+    )
+    participation = (
+        insert(_participations)
+        .from_select(["ballot_id", *_VOTE_VALUES], select(ballot.c.id, *_VOTE_VALUES.values()))
+        .returning(_participations.c.id)
+        .cte("participation")
+    )
+    cast_ballot = (
+        insert(_cast_ballots)
+        .from_select(["ballot_id", *_BALLOT_VALUES], select(ballot.c.id, *_BALLOT_VALUES.values()))
+        .returning(_cast_ballots.c.id)
+        .cte("cast_ballot")
+    )
+    credential_use = (
+        update(_credentials)
+        .where(_credentials.c.id == bindparam("credential"), select(ballot.c.id).exists())
+        .values(used_at=bindparam("now"))
+        .returning(_credentials.c.id)
+        .cte("credential_use")
+    )
+    return select(func.count()).select_from(participation).add_cte(cast_ballot, credential_use)
+
+
+_WRITE_VOTE = _guarded_write()
+
+
+class BallotChanged(Conflict):
+    """The ballot was opened, paused, closed or edited between reading it and writing a vote."""
+
+    def __init__(self):
+        super().__init__(_l("Please send your vote again."), code="retry")
+
+
+_compiled: dict = {}
+
+
+def _fetch_one(connection, statement, params: dict):
+    """The first row of a prebuilt casting statement (a named tuple), or None.
+
+    On PostgreSQL the statement runs on the driver's cursor: SQLAlchemy's per-execution result
+    set-up (and psycopg building a column description for it) costs several times the query
+    itself on this path. The SQL and the parameter conversions are SQLAlchemy's own, compiled
+    once; errors go through SQLAlchemy's handling like any statement's (IntegrityError,
+    OperationalError with the lost connection invalidated). SQLite runs it through Core.
+    """
+    if connection.dialect.name != "postgresql":
+        return connection.execute(statement, params).first()
+    dialect = connection.dialect
+    key = (statement, type(dialect), dialect.server_version_info)
+    if key not in _compiled:
+        compiled = statement.compile(dialect=dialect)
+        defaults, processors = {}, {}
+        for name, bind in compiled.binds.items():
+            if not bind.required:  # a constant of the statement, such as 'open'
+                defaults[name] = bind.effective_value
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                processors[name] = processor
+        row_type = namedtuple("Row", statement.selected_columns.keys())
+        _compiled[key] = (compiled.string, defaults, processors, row_type)
+    sql, defaults, processors, row_type = _compiled[key]
+    values = {**defaults, **params}
+    for name, processor in processors.items():
+        values[name] = processor(values[name])
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    except Exception as error:
+        connection._handle_dbapi_exception(error, sql, values, cursor, None)
+    finally:
+        cursor.close()
+    return row_type._make(row) if row is not None else None
 
 
 def _parse_costs(text_value: str | None) -> dict[int, int | None]:
@@ -735,7 +854,7 @@ def _parse_costs(text_value: str | None) -> dict[int, int | None]:
 
 
 def _write_vote(
-    ballot_id: int,
+    ballot: dict,
     voter_key: str,
     credential_id: int | None,
     contents: dict,
@@ -746,10 +865,12 @@ def _write_vote(
     now: datetime,
 ) -> str:
     """Insert participation + cast ballot and mark the credential used, in the caller's
-    transaction; returns the receipt code. Raises IntegrityError if the voter already voted."""
+    transaction; returns the receipt code. ``ballot`` holds the ballot's id and the settings the
+    vote was checked against (_DECIDING_COLUMNS). Raises IntegrityError if the voter already
+    voted, BallotChanged if the ballot is no longer open with those settings."""
     receipt = new_receipt_code()
     params = {
-        "ballot": ballot_id,
+        "ballot": ballot["id"],
         "voter": voter_key,
         "credential": credential_id,
         "channel": channel,
@@ -767,7 +888,9 @@ def _write_vote(
         params["sealed_receipt"] = _seal(receipt, seal_secret, idempotency_key)
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_WRITE_VOTE_CTE, params)
+        params.update({f"was_{name}": ballot[name] for name in _DECIDING_COLUMNS})
+        if not _fetch_one(connection, _WRITE_VOTE, params)[0]:
+            raise BallotChanged()
     else:
         # The unique constraint speaks on the first insert, before the ballot row exists.
         connection.execute(_INSERT_PARTICIPATION, params)
@@ -799,41 +922,19 @@ def cast_vote(
     seal_secret = seal_secret or secret
     now = now or utcnow()
     try:
-        begin_write()
-        connection = db.session.connection()
-        ballot = connection.execute(_LOCK_BALLOT, {"ballot_id": ballot_id}).first()
-        if ballot is None:
-            raise NotFound(_l("No such ballot."), code="not_found")
-        state = _read_voter_state(connection, ballot, secret)
-        credential = usable_credential_or_refuse(
-            state if state.credential_id is not None else None, now
-        )
-        rules = BallotRules(
-            id=ballot.id,
-            status=ballot.status,
-            method=ballot.method,
-            mode=ballot.mode,
-            min_choices=ballot.min_choices,
-            max_choices=ballot.max_choices,
-            budget_fen=ballot.budget_fen or state.round_budget_fen,
-            points_total=ballot.points_total,
-            online_opens_at=ballot.online_opens_at,
-            online_closes_at=ballot.online_closes_at,
-            costs=_parse_costs(state.costs),
-        )
-        result = _record_ballot(
-            rules,
-            state.community_id,
-            credential.voter_key,
-            credential.credential_id,
-            state if state.participation_id is not None else None,
-            payload,
-            channel=None,
-            present=bool(state.present),
-            seal_secret=seal_secret,
-            idempotency_key=idempotency_key,
-            now=now,
-        )
+        begin_write()  # SQLite: the write lock before anything is read
+        try:
+            result = _decide_and_write(
+                ballot_id, secret, payload, seal_secret, idempotency_key, now
+            )
+        except BallotChanged:
+            # PostgreSQL: opened, paused, closed or edited since we read it. Decide again on
+            # what it is now, holding its lock from the start (it cannot change again).
+            db.session.rollback()
+            db.session.connection().execute(_LOCK_BALLOT, {"ballot": ballot_id})
+            result = _decide_and_write(
+                ballot_id, secret, payload, seal_secret, idempotency_key, now
+            )
         db.session.commit()
         return result
     except IntegrityError:
@@ -854,20 +955,56 @@ def cast_vote(
         raise
 
 
-def _read_voter_state(connection, ballot, secret: str):
-    """Statement 2 for this secret: by token hash, else (a code typed by hand) by short code."""
-    params = {"ballot_id": ballot.id, "round_id": ballot.round_id}
+def _decide_and_write(ballot_id, secret, payload, seal_secret, idempotency_key, now) -> CastResult:
+    state = _read_vote_state(db.session.connection(), ballot_id, secret)
+    if state is None:
+        raise NotFound(_l("No such ballot."), code="not_found")
+    credential = usable_credential_or_refuse(
+        state if state.credential_id is not None else None, now
+    )
+    rules = BallotRules(
+        id=state.id,
+        status=state.status,
+        method=state.method,
+        mode=state.mode,
+        min_choices=state.min_choices,
+        max_choices=state.max_choices,
+        budget_fen=state.budget_fen or state.round_budget_fen,
+        points_total=state.points_total,
+        online_opens_at=state.online_opens_at,
+        online_closes_at=state.online_closes_at,
+        costs=_parse_costs(state.costs),
+    )
+    return _record_ballot(
+        rules,
+        state._asdict(),
+        state.community_id,
+        credential.voter_key,
+        credential.credential_id,
+        state if state.participation_id is not None else None,
+        payload,
+        channel=None,
+        present=bool(state.present),
+        seal_secret=seal_secret,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+
+
+def _read_vote_state(connection, ballot_id: int, secret: str):
+    """Step 1 for this secret: by token hash, else (a code typed by hand) by short code."""
+    params = {"ballot_id": ballot_id}
     secret = (secret or "").strip()
     if not secret or len(secret) > 64:  # as find_credential: such a secret matches nothing
         params["secret_hash"] = ""
-        return connection.execute(_STATE_BY_TOKEN, params).one()
+        return _fetch_one(connection, _STATE_BY_TOKEN, params)
     params["secret_hash"] = hash_secret(secret)
-    state = connection.execute(_STATE_BY_TOKEN, params).one()
-    if state.credential_id is None:
+    state = _fetch_one(connection, _STATE_BY_TOKEN, params)
+    if state is not None and state.credential_id is None:
         code = normalize_short_code(secret)
         if len(code) == SHORT_CODE_LENGTH:
             params["secret_hash"] = hash_secret(code)
-            state = connection.execute(_STATE_BY_SHORT_CODE, params).one()
+            state = _fetch_one(connection, _STATE_BY_SHORT_CODE, params)
     return state
 
 
@@ -880,7 +1017,8 @@ def _participation(ballot_id: int, voter_key: str):
 
 
 def _record_ballot(
-    ballot: BallotRules,
+    rules: BallotRules,
+    ballot: dict,
     community_id: int,
     voter_key: str,
     credential_id: int | None,
@@ -895,16 +1033,18 @@ def _record_ballot(
 ) -> CastResult:
     """Decide on one vote and write it in the caller's transaction.
 
-    ``existing`` is the voter's participation row if they already took part (a retry is answered
-    with its receipt, anything else refused); ``channel`` None means online or assembly, chosen
-    by ``present`` (checked in at an assembly of the ballot) and the ballot's mode and window.
+    ``ballot`` maps the ballot's id and _DECIDING_COLUMNS to the values ``rules`` were read from
+    (the write checks they still hold). ``existing`` is the voter's participation row if they
+    already took part (a retry is answered with its receipt, anything else refused);
+    ``channel`` None means online or assembly, chosen by ``present`` (checked in at an assembly
+    of the ballot) and the ballot's mode and window.
     """
     if existing is not None:
         if channel == "paper" or existing.channel == "paper":
             record(
                 "ballot.double_channel_refused",
                 "ballot",
-                ballot.id,
+                rules.id,
                 community_id=community_id,
                 after={
                     "voter_key": voter_key,
@@ -920,16 +1060,16 @@ def _record_ballot(
                 ),
                 code="already_voted",
             )
-        body = _canonical(validate_contents(ballot, payload))
+        body = _canonical(validate_contents(rules, payload))
         return _replay(existing, seal_secret, idempotency_key, body)
-    refusal = refusal_for_status(ballot)
+    refusal = refusal_for_status(rules)
     if refusal is not None:
         raise refusal
     if channel is None:
-        channel = _channel(ballot, present, now)
-    contents = validate_contents(ballot, payload)
+        channel = _channel(rules, present, now)
+    contents = validate_contents(rules, payload)
     receipt = _write_vote(
-        ballot.id,
+        ballot,
         voter_key,
         credential_id,
         contents,
@@ -1112,6 +1252,7 @@ def enter_paper_ballot(ballot_id: int, voter: str, payload: dict, *, clerk) -> P
 def _count_paper(ballot, voter_key, credential, contents, entries, actor) -> str:
     result = _record_ballot(
         BallotRules.of(ballot),
+        {name: getattr(ballot, name) for name in ("id", *_DECIDING_COLUMNS)},
         ballot.round.community_id,
         voter_key,
         credential.id if credential is not None else None,

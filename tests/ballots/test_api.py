@@ -128,3 +128,30 @@ def test_ballot_description(client):
     assert [p["id"] for p in data["proposals"]] == ids(ballot)
     assert data["proposals"][0]["cost"] == 1_000_000
     assert client.get("/api/v1/ballots/999999").status_code == 404
+
+
+def test_a_vote_on_a_lost_connection_is_a_retryable_503_then_counted(postgres_app):
+    """The casting statements run on the driver's cursor; a lost connection still gives the
+    clear 503 (and the pool a new connection), and the retry with the same key counts."""
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import IsolatedClient
+
+    postgres_app.test_client_class = IsolatedClient
+    client = postgres_app.test_client()
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    ballot_id = ballot.id
+    body = {"credential": token, "selections": ids(ballot)[:1], "idempotency_key": "k"}
+    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+    db.session.commit()  # the connection goes back to the pool, where the vote finds it
+    other = create_engine(db.engine.url)
+    with other.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.dispose()
+    lost = post_vote(client, ballot_id, body)
+    assert lost.status_code == 503 and lost.headers["Retry-After"]
+    assert lost.get_json()["error"] == "unavailable"
+    again = post_vote(client, ballot_id, body)
+    assert again.status_code == 201
+    assert count(Participation) == count(CastBallot) == 1

@@ -412,3 +412,81 @@ def test_sqlite_vote_takes_the_write_lock_before_reading(sqlite_app):
     other.execute("BEGIN IMMEDIATE")
     other.execute("ROLLBACK")
     other.close()
+
+
+def _change_between_read_and_write(monkeypatch, ballot_id: int, values: dict) -> None:
+    """Make the next vote's read be followed by another connection changing the ballot."""
+    from sqlalchemy import create_engine, update
+
+    from civicvote.ballots.models import Ballot
+
+    read = services._read_vote_state
+    pending = [values]
+
+    def read_then_change(connection, *args):
+        state = read(connection, *args)
+        if pending:
+            other = create_engine(db.engine.url)
+            with other.begin() as elsewhere:
+                change = update(Ballot).where(Ballot.id == ballot_id).values(pending.pop())
+                elsewhere.execute(change)
+            other.dispose()
+        return state
+
+    monkeypatch.setattr(services, "_read_vote_state", read_then_change)
+
+
+def test_vote_read_before_a_close_is_decided_again_and_refused(postgres_app, monkeypatch):
+    """PostgreSQL reads a vote's ballot without a lock and writes only if the locked row is
+    unchanged: a close committed in between makes it decide again, on the closed ballot."""
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    _change_between_read_and_write(monkeypatch, ballot.id, {"status": "closed"})
+    with pytest.raises(Conflict) as error:
+        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    assert error.value.code == "closed"
+    assert count(Participation) == count(CastBallot) == 0
+    assert db.session.scalar(db.select(Credential)).used_at is None
+
+
+def test_vote_read_before_the_window_closed_is_decided_on_the_new_window(postgres_app, monkeypatch):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    ended = utcnow() - timedelta(minutes=1)
+    _change_between_read_and_write(monkeypatch, ballot.id, {"online_closes_at": ended})
+    with pytest.raises(Conflict) as error:
+        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    assert error.value.code == "outside_window"
+    assert count(Participation) == count(CastBallot) == 0
+
+
+def test_vote_read_before_an_unrelated_edit_is_counted_on_the_second_try(postgres_app, monkeypatch):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    _change_between_read_and_write(monkeypatch, ballot.id, {"max_choices": 3})
+    result = services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:2]})
+    assert result.created
+    assert count(Participation) == count(CastBallot) == 1
+
+
+def test_a_vote_is_two_statements_and_a_commit_on_postgresql(postgres_app, monkeypatch):
+    """The hot path stays lean: one read, one write (participation, ballot and credential use
+    in one statement), the commit; no connection check while the pool is in use."""
+    import psycopg
+
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    ballot_id, choice = ballot.id, ids(ballot)[:1]
+    db.session.commit()  # the connection was just used, as in a busy server
+    sent = []
+    execute = psycopg.Cursor.execute
+
+    def counting(cursor, query, *args, **kwargs):
+        sent.append(str(query).split(None, 1)[0].upper())
+        return execute(cursor, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+    services.cast_vote(ballot_id, token, {"selections": choice}, idempotency_key="k")
+    monkeypatch.undo()
+    assert sent == ["SELECT", "WITH"]
+    assert count(Participation) == count(CastBallot) == 1
