@@ -2,11 +2,14 @@
 
 import hmac
 import sqlite3
+import time
 from importlib import import_module
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.pool import Pool
 
 from .config import load_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -108,6 +111,32 @@ def register_commands(app: Flask) -> None:
     from .cli import register
 
     register(app)
+
+
+# A pooled connection used moments ago is alive unless the database restarted since; then the
+# statement fails with a retryable 503 and the pool replaces its connections. Checking every
+# connection before use (pool_pre_ping) would cost a round trip per request, so only those that
+# sat idle longer than this (where idle timeouts and firewalls cut connections) are checked.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+@event.listens_for(Pool, "checkin")
+def _remember_idle_since(_dbapi_connection, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+@event.listens_for(Pool, "checkout")
+def _ping_after_idle(dbapi_connection, record, _proxy) -> None:
+    """Test a connection that sat idle; a dead one is replaced before the request uses it."""
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+    except Exception as error:
+        raise DisconnectionError("connection lost while idle") from error
 
 
 @event.listens_for(Engine, "connect")

@@ -47,7 +47,9 @@ def load_config() -> dict:
         "INSTANCE_PATH": str(folder),
         "SECRET_KEY": _secret_key(folder),
         "SQLALCHEMY_DATABASE_URI": database_url(folder),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: it costs a round trip per request. app.py checks only connections
+        # that sat idle in the pool (see _ping_after_idle).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "RATELIMIT_STORAGE_URI": os.environ.get("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://"),
         # No X-RateLimit-* headers on every answer: they cost two more reads of the rate-limit
         # storage per request. A refusal (429) still says when to retry (main/errors.py).

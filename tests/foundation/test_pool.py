@@ -1,0 +1,46 @@
+"""Pooled connections: checked before use only after sitting idle, replaced when dead."""
+
+from sqlalchemy import create_engine, text
+
+import civicvote.app
+from civicvote.extensions import db
+
+
+def _backend_pid() -> int:
+    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+    db.session.commit()  # back to the pool
+    return pid
+
+
+def _terminate(pid: int) -> None:
+    other = create_engine(db.engine.url)
+    with other.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.dispose()
+
+
+def test_a_connection_that_died_while_idle_is_replaced_before_use(postgres_app, monkeypatch):
+    first = _backend_pid()
+    _terminate(first)
+    monkeypatch.setattr(civicvote.app, "PING_AFTER_IDLE_SECONDS", 0.0)  # it sat idle "long"
+    assert _backend_pid() != first  # no error: the check found it dead and reconnected
+
+
+def test_a_connection_used_moments_ago_is_not_checked(postgres_app, monkeypatch):
+    """No round trip per request for the check; a connection lost meanwhile fails its
+    statement instead (a retryable 503 in a request), and the pool then replaces it."""
+    import psycopg
+
+    _backend_pid()
+    sent = []
+    execute = psycopg.Cursor.execute
+
+    def counting(cursor, query, *args, **kwargs):
+        sent.append(str(query))
+        return execute(cursor, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+    assert db.session.execute(text("SELECT 42")).scalar() == 42
+    monkeypatch.undo()
+    db.session.commit()
+    assert sent == ["SELECT 42"]
