@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import Pool
 
-from .config import load_config
+from .config import load_config, size_connection_pool
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .resources import resource_dir
 
@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Application factory. ``config`` overrides the environment-derived settings (tests)."""
     settings = load_config()
     settings.update(config or {})
+    size_connection_pool(settings)
     app = Flask(
         "civicvote",
         instance_path=settings["INSTANCE_PATH"],

@@ -105,6 +105,7 @@ def serve(host: str, port: int, workers: int, threads: int, upgrade: bool):
         raise click.ClickException(
             "The database schema is not current: run `civicvote db upgrade` first."
         )
+    os.environ["CIVICVOTE_SERVER_THREADS"] = str(threads)  # the workers' connection pools
     args = [
         sys.executable,
         "-m",

@@ -44,3 +44,23 @@ def test_a_connection_used_moments_ago_is_not_checked(postgres_app, monkeypatch)
     monkeypatch.undo()
     db.session.commit()
     assert sent == ["SELECT 42"]
+
+
+def test_the_pool_keeps_a_connection_per_server_thread(monkeypatch, tmp_path):
+    """``civicvote serve --threads N`` passes N to the workers; a smaller pool would close and
+    reopen connections (new server processes) all the time under load."""
+    from civicvote import create_app
+
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/unused"
+    monkeypatch.setenv("CIVICVOTE_SERVER_THREADS", "12")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        assert db.engine.pool.size() == 12
+    monkeypatch.delenv("CIVICVOTE_SERVER_THREADS")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        assert db.engine.pool.size() == 5  # SQLAlchemy's default, for one-off commands
+    sqlite = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "INSTANCE_PATH": str(tmp_path)}
+    )
+    assert "pool_size" not in sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"]
