@@ -10,14 +10,16 @@ from or written to the database.
 
 import re
 
-from flask import abort, current_app, request
+from flask import abort, request
 from flask_babel import gettext as _
 
 from ..ballots.models import Ballot
 from ..ballots.services import ballot_budget, cast_vote, lookup_receipt, tally
 from ..board.services import results_visible
-from ..extensions import db, limiter
+from ..errors import Forbidden
+from ..extensions import db
 from ..main.errors import error_response
+from ..ratelimit import FailureLimit
 from . import bp
 from .pagination import paginate
 from .rounds import get_round
@@ -25,10 +27,6 @@ from .rounds import get_round
 MAX_VOTE_BODY = 16 * 1024
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 VOTE_KEYS = {"credential", "selections", "points", "answers", "idempotency_key"}
-
-
-def _credential_limit() -> str:
-    return current_app.config.get("RATELIMIT_CREDENTIAL", "30 per minute")
 
 
 def ballot_json(ballot: Ballot) -> dict:
@@ -100,9 +98,13 @@ def _bad(message: str, code: str):
     return error_response(400, message, code)
 
 
+# Refusals of a credential (403) are limited per address, checked before anything is read.
+CREDENTIAL_FAILURES = FailureLimit("api.vote", "RATELIMIT_CREDENTIAL", "30 per minute")
+
+
 @bp.post("/v1/ballots/<int:ballot_id>/votes")
-@limiter.limit(_credential_limit, deduct_when=lambda response: response.status_code == 403)
 def vote(ballot_id: int):
+    CREDENTIAL_FAILURES.check()
     request.max_content_length = MAX_VOTE_BODY
     if (request.content_length or 0) > MAX_VOTE_BODY:
         abort(413)
@@ -119,8 +121,12 @@ def vote(ballot_id: int):
     if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 100):
         return _bad(_("The idempotency key must be a text of 1 to 100 characters."), "key")
     payload = {name: body[name] for name in ("selections", "points", "answers") if name in body}
-    # An unknown ballot is a 404 from the service (it reads the ballot under its lock anyway).
-    result = cast_vote(ballot_id, token, payload, idempotency_key=key)
+    # An unknown ballot is a 404 from the service (it reads the ballot anyway).
+    try:
+        result = cast_vote(ballot_id, token, payload, idempotency_key=key)
+    except Forbidden:
+        CREDENTIAL_FAILURES.count_failure()
+        raise
     return {"receipt": result.receipt}, 201 if result.created else 200
 
 

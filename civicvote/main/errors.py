@@ -81,7 +81,10 @@ def register(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error):
         db.session.rollback()
-        return error_response(error.status_code, str(error.message), error.code)
+        response = error_response(error.status_code, str(error.message), error.code)
+        if getattr(error, "retry_after", None):  # ratelimit.TooManyAttempts
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     def _rollback_quietly() -> None:
         try:

@@ -75,7 +75,21 @@ def test_unknown_token_is_403_and_rate_limited(app, client):
     # The refusal says when to come back (within the minute of the limit).
     assert 1 <= int(responses[-1].headers["Retry-After"]) <= 61
     assert responses[-1].get_json()["error"] == "too_many_requests"
+    # Refused before the credential is looked up: a guesser learns nothing, even from a hit.
+    valid = post_vote(client, ballot.id, {"credential": token, "selections": ids(ballot)[:1]})
+    assert valid.status_code == 429
     assert count(Participation) == 0
+
+
+def test_accepted_votes_and_bad_bodies_do_not_use_up_the_limit(app, client):
+    app.config["RATELIMIT_CREDENTIAL"] = "2 per minute"
+    ballot = factories.ballot()
+    for _ in range(3):
+        _, token, _ = factories.credential(ballot)
+        body = {"credential": token, "selections": ids(ballot)[:1]}
+        assert post_vote(client, ballot.id, body).status_code == 201
+        assert post_vote(client, ballot.id, {**body, "extra": 1}).status_code == 400
+    assert count(Participation) == 3
 
 
 @pytest.mark.parametrize(
