@@ -854,6 +854,7 @@ def _parse_costs(text_value: str | None) -> dict[int, int | None]:
 
 
 def _write_vote(
+    connection,
     ballot: dict,
     voter_key: str,
     credential_id: int | None,
@@ -886,7 +887,6 @@ def _write_vote(
         params["idempotency_hash"] = _mac(seal_secret, "idem:" + idempotency_key).hex()
         params["request_hash"] = _mac(seal_secret, "request:" + _canonical(contents)).hex()
         params["sealed_receipt"] = _seal(receipt, seal_secret, idempotency_key)
-    connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         params.update({f"was_{name}": ballot[name] for name in _DECIDING_COLUMNS})
         if not _fetch_one(connection, _WRITE_VOTE, params)[0]:
@@ -921,20 +921,20 @@ def cast_vote(
     """
     seal_secret = seal_secret or secret
     now = now or utcnow()
+    vote = (ballot_id, secret, payload, seal_secret, idempotency_key, now)
     try:
-        begin_write()  # SQLite: the write lock before anything is read
-        try:
-            result = _decide_and_write(
-                ballot_id, secret, payload, seal_secret, idempotency_key, now
-            )
-        except BallotChanged:
-            # PostgreSQL: opened, paused, closed or edited since we read it. Decide again on
-            # what it is now, holding its lock from the start (it cannot change again).
-            db.session.rollback()
-            db.session.connection().execute(_LOCK_BALLOT, {"ballot": ballot_id})
-            result = _decide_and_write(
-                ballot_id, secret, payload, seal_secret, idempotency_key, now
-            )
+        if _is_sqlite():
+            begin_write()  # the write lock before anything is read
+            result = _decide_and_write(db.session.connection(), *vote)
+        else:
+            try:
+                result = _cast_in_two_statements(vote)
+            except BallotChanged:
+                # Opened, paused, closed or edited since we read it. Decide again on what it
+                # is now, in a transaction holding its lock from the start.
+                connection = db.session.connection()
+                connection.execute(_LOCK_BALLOT, {"ballot": ballot_id})
+                result = _decide_and_write(connection, *vote)
         db.session.commit()
         return result
     except IntegrityError:
@@ -955,8 +955,24 @@ def cast_vote(
         raise
 
 
-def _decide_and_write(ballot_id, secret, payload, seal_secret, idempotency_key, now) -> CastResult:
-    state = _read_vote_state(db.session.connection(), ballot_id, secret)
+def _cast_in_two_statements(vote: tuple) -> CastResult:
+    """PostgreSQL: the read and the guarded write, each its own (autocommit) transaction.
+
+    The write is one statement, so it is atomic and durable on its own: participation, cast
+    ballot and credential use are written together or not at all, and its commit is flushed
+    before the vote is acknowledged. Being its own transaction it also needs no BEGIN and COMMIT
+    round trips. It runs on a pooled connection of its own; the request's session (audit events
+    of refused paper ballots, the decide-again path) keeps its ordinary transactions.
+    """
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        return _decide_and_write(connection, *vote)
+
+
+def _decide_and_write(
+    connection, ballot_id, secret, payload, seal_secret, idempotency_key, now
+) -> CastResult:
+    state = _read_vote_state(connection, ballot_id, secret)
     if state is None:
         raise NotFound(_l("No such ballot."), code="not_found")
     credential = usable_credential_or_refuse(
@@ -976,6 +992,7 @@ def _decide_and_write(ballot_id, secret, payload, seal_secret, idempotency_key, 
         costs=_parse_costs(state.costs),
     )
     return _record_ballot(
+        connection,
         rules,
         state._asdict(),
         state.community_id,
@@ -1017,6 +1034,7 @@ def _participation(ballot_id: int, voter_key: str):
 
 
 def _record_ballot(
+    connection,
     rules: BallotRules,
     ballot: dict,
     community_id: int,
@@ -1069,6 +1087,7 @@ def _record_ballot(
         channel = _channel(rules, present, now)
     contents = validate_contents(rules, payload)
     receipt = _write_vote(
+        connection,
         ballot,
         voter_key,
         credential_id,
@@ -1251,6 +1270,7 @@ def enter_paper_ballot(ballot_id: int, voter: str, payload: dict, *, clerk) -> P
 
 def _count_paper(ballot, voter_key, credential, contents, entries, actor) -> str:
     result = _record_ballot(
+        db.session.connection(),
         BallotRules.of(ballot),
         {name: getattr(ballot, name) for name in ("id", *_DECIDING_COLUMNS)},
         ballot.round.community_id,

@@ -469,24 +469,32 @@ def test_vote_read_before_an_unrelated_edit_is_counted_on_the_second_try(postgre
     assert count(Participation) == count(CastBallot) == 1
 
 
-def test_a_vote_is_two_statements_and_a_commit_on_postgresql(postgres_app, monkeypatch):
-    """The hot path stays lean: one read, one write (participation, ballot and credential use
-    in one statement), the commit; no connection check while the pool is in use."""
+def test_a_vote_is_two_statements_on_postgresql(postgres_app, monkeypatch):
+    """The hot path stays lean: one read, then one write statement (participation, ballot and
+    credential use) that is its own transaction, so no BEGIN or COMMIT round trips; and no
+    connection check while the pool is in use."""
     import psycopg
+    from psycopg._connection_base import BaseConnection
 
     ballot = factories.ballot()
     _, token, _ = factories.credential(ballot)
     ballot_id, choice = ballot.id, ids(ballot)[:1]
     db.session.commit()  # the connection was just used, as in a busy server
     sent = []
-    execute = psycopg.Cursor.execute
+    execute, command = psycopg.Cursor.execute, BaseConnection._exec_command
 
     def counting(cursor, query, *args, **kwargs):
         sent.append(str(query).split(None, 1)[0].upper())
         return execute(cursor, query, *args, **kwargs)
 
+    def counting_command(connection, query, *args, **kwargs):
+        sent.append(bytes(query).decode().split(None, 1)[0].upper())
+        return command(connection, query, *args, **kwargs)
+
     monkeypatch.setattr(psycopg.Cursor, "execute", counting)
-    services.cast_vote(ballot_id, token, {"selections": choice}, idempotency_key="k")
+    monkeypatch.setattr(BaseConnection, "_exec_command", counting_command)
+    result = services.cast_vote(ballot_id, token, {"selections": choice}, idempotency_key="k")
     monkeypatch.undo()
     assert sent == ["SELECT", "WITH"]
+    assert result.created
     assert count(Participation) == count(CastBallot) == 1
