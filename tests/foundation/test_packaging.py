@@ -29,7 +29,10 @@ def test_wheel_installs_and_serves_from_a_fresh_venv(tmp_path):
         timeout=600,
     )
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICVOTE_")}
+    # Nothing from the checkout: PYTHONPATH (a worktree under test) would shadow the wheel.
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("CIVICVOTE_") and k != "PYTHONPATH"
+    }
     env["CIVICVOTE_INSTANCE_PATH"] = str(tmp_path / "instance")
     work = tmp_path / "elsewhere"
     work.mkdir()  # run away from the checkout so nothing is found there by accident
