@@ -516,7 +516,17 @@ def _unseal(sealed: str, seal_secret: str, key: str) -> str:
 
 
 def new_receipt_code() -> str:
-    return "".join(secrets.choice(SHORT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    """RECEIPT_LENGTH symbols drawn uniformly from SHORT_ALPHABET (the OS's random source).
+
+    One read of random bytes, not one per symbol: bytes below the largest multiple of the
+    alphabet's size map evenly onto it, the rest are skipped (so no symbol is favoured).
+    """
+    size = len(SHORT_ALPHABET)
+    usable = 256 - 256 % size
+    code = ""
+    while len(code) < RECEIPT_LENGTH:
+        code += "".join(SHORT_ALPHABET[b % size] for b in secrets.token_bytes(16) if b < usable)
+    return code[:RECEIPT_LENGTH]
 
 
 def normalize_receipt(code: str) -> str:
@@ -923,18 +933,18 @@ def cast_vote(
     now = now or utcnow()
     vote = (ballot_id, secret, payload, seal_secret, idempotency_key, now)
     try:
-        if _is_sqlite():
-            begin_write()  # the write lock before anything is read
-            result = _decide_and_write(db.session.connection(), *vote)
-        else:
+        if not _is_sqlite():
             try:
-                result = _cast_in_two_statements(vote)
+                return _cast_in_two_statements(vote)  # committed: the write is a transaction
             except BallotChanged:
                 # Opened, paused, closed or edited since we read it. Decide again on what it
                 # is now, in a transaction holding its lock from the start.
                 connection = db.session.connection()
                 connection.execute(_LOCK_BALLOT, {"ballot": ballot_id})
-                result = _decide_and_write(connection, *vote)
+        else:
+            begin_write()  # the write lock before anything is read
+            connection = db.session.connection()
+        result = _decide_and_write(connection, *vote)
         db.session.commit()
         return result
     except IntegrityError:

@@ -498,3 +498,14 @@ def test_a_vote_is_two_statements_on_postgresql(postgres_app, monkeypatch):
     assert sent == ["SELECT", "WITH"]
     assert result.created
     assert count(Participation) == count(CastBallot) == 1
+
+
+def test_receipt_codes_are_uniform_over_the_alphabet():
+    from collections import Counter
+
+    codes = [services.new_receipt_code() for _ in range(3000)]
+    assert all(len(code) == services.RECEIPT_LENGTH for code in codes)
+    symbols = Counter("".join(codes))
+    assert set(symbols) == set(services.SHORT_ALPHABET)
+    expected = 3000 * services.RECEIPT_LENGTH / len(services.SHORT_ALPHABET)
+    assert all(abs(n - expected) < 250 for n in symbols.values())  # about 7 standard deviations
