@@ -12,10 +12,12 @@ How one vote is stored (the invariants of DESIGN.md "Ballot integrity"):
   No voter key, no timestamp, no sequential id (on SQLite the table is ``WITHOUT ROWID``, see
   migration 0004, so not even SQLite's hidden rowid records the insertion order).
 * Both rows, and ``Credential.used_at``, are written in ONE transaction. On SQLite the transaction
-  starts with ``BEGIN IMMEDIATE`` (the write lock up front, so nothing read can go stale); on
-  PostgreSQL the vote takes a share lock on the ballot row (``SELECT ... FOR SHARE``) while opening,
-  pausing and closing take ``FOR UPDATE``: votes run in parallel with each other but never
-  interleave with a status change.
+  starts with ``BEGIN IMMEDIATE`` (the write lock up front, so nothing read can go stale). On
+  PostgreSQL the three rows are written by ONE statement, which takes a share lock on the ballot
+  row (``FOR SHARE``) and writes only if the ballot is still open with the settings the vote was
+  checked against, while opening, pausing, closing and editing take ``FOR UPDATE``: votes run in
+  parallel with each other but never interleave with a status change, and a vote that finds the
+  ballot changed is decided again holding the lock from the start (see "Casting runs on Core").
 
 Idempotent retries without breaking secrecy. A retried submission (double tap, lost response)
 carries the same credential secret and the same idempotency key. The participation stores
@@ -614,17 +616,19 @@ def _replay(participation, seal_secret: str | None, key: str | None, body: str):
 
 # Casting runs on Core statements built once here, not on ORM objects: a vote is the hot path
 # (hundreds a second when an assembly votes at once), and loading and flushing objects cost
-# several times the SQL itself. On PostgreSQL a vote is one read, one write and the commit:
+# several times the SQL itself. On PostgreSQL a vote is two statements, each its own
+# transaction (no BEGIN or COMMIT round trips):
 #
 # 1. _STATE_BY_TOKEN reads the ballot's settings, the round, the credential, the voter's
 #    participation, whether they checked in, and the proposals with their costs, without a lock;
 # 2. the vote is checked in Python;
 # 3. _WRITE_VOTE takes the share lock on the ballot row and writes participation, cast ballot
-#    and credential use only if that row still holds what step 1 read and is open. Opening,
-#    pausing, closing and editing take the row exclusively, so the vote is decided on the
-#    ballot's settings at the moment it is counted, and a close waits for it (or it for the
-#    close, and then writes nothing). If the row changed in between, the vote is decided again
-#    holding the lock from the start (cast_vote).
+#    and credential use only if that row still holds what step 1 read and is open; its commit
+#    is flushed before it returns. Opening, pausing, closing and editing take the row
+#    exclusively, so the vote is decided on the ballot's settings at the moment it is counted,
+#    and a close waits for it (or it for the close, and then writes nothing). If the row
+#    changed in between, the vote is decided again in a transaction that holds the lock from
+#    the start (cast_vote).
 #
 # SQLite takes its write lock first (BEGIN IMMEDIATE), reads, and writes the three rows.
 _ballots = Ballot.__table__
@@ -875,10 +879,12 @@ def _write_vote(
     idempotency_key: str | None,
     now: datetime,
 ) -> str:
-    """Insert participation + cast ballot and mark the credential used, in the caller's
-    transaction; returns the receipt code. ``ballot`` holds the ballot's id and the settings the
-    vote was checked against (_DECIDING_COLUMNS). Raises IntegrityError if the voter already
-    voted, BallotChanged if the ballot is no longer open with those settings."""
+    """Insert participation + cast ballot and mark the credential used on ``connection`` (in its
+    transaction, or as a transaction of its own in autocommit); returns the receipt code.
+
+    ``ballot`` holds the ballot's id and the settings the vote was checked against
+    (_DECIDING_COLUMNS). Raises IntegrityError if the voter already voted, BallotChanged if the
+    ballot is no longer open with those settings."""
     receipt = new_receipt_code()
     params = {
         "ballot": ballot["id"],
