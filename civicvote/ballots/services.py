@@ -939,7 +939,9 @@ def cast_vote(
     now = now or utcnow()
     vote = (ballot_id, secret, payload, seal_secret, idempotency_key, now)
     try:
-        if not _is_sqlite():
+        # The engine's dialect, not the session's: asking the session would create one, and the
+        # PostgreSQL path needs none.
+        if db.engine.dialect.name != "sqlite":
             try:
                 return _cast_in_two_statements(vote)  # committed: the write is a transaction
             except BallotChanged:
