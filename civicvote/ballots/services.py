@@ -943,7 +943,10 @@ def cast_vote(
         # PostgreSQL path needs none.
         if db.engine.dialect.name != "sqlite":
             try:
-                return _cast_in_two_statements(vote)  # committed: the write is a transaction
+                result = _cast_in_two_statements(vote)  # committed: the write is a transaction
+                if db.session.registry.has():
+                    db.session.commit()  # as on SQLite: the caller's session then sees the vote
+                return result
             except BallotChanged:
                 # Opened, paused, closed or edited since we read it. Decide again on what it
                 # is now, in a transaction holding its lock from the start.
