@@ -103,3 +103,9 @@ def server_env(instance: Path, database_url: str | None = None, **extra: str) ->
     env.setdefault("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://")
     env.update(extra)
     return env
+
+
+def demo_ballot_id(env: dict) -> int:
+    """The demo's ballot (a draft, so not in the public API until it opens)."""
+    first = civicvote(["ballots", "list"], env).stdout.splitlines()[0]
+    return int(first.split("\t", 1)[0])

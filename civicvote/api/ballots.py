@@ -81,7 +81,7 @@ def ballot_json(ballot: Ballot) -> dict:
 @bp.get("/v1/ballots/<int:ballot_id>")
 def ballot(ballot_id: int):
     found = db.session.get(Ballot, ballot_id)
-    if found is None:
+    if found is None or found.status == "draft":  # a draft is the organizers' until it opens
         abort(404)
     return ballot_json(found)
 
@@ -89,7 +89,11 @@ def ballot(ballot_id: int):
 @bp.get("/v1/rounds/<int:round_id>/ballots")
 def round_ballots(round_id: int):
     funding_round = get_round(round_id)
-    query = db.select(Ballot).filter_by(round_id=funding_round.id).order_by(Ballot.id)
+    query = (
+        db.select(Ballot)
+        .filter(Ballot.round_id == funding_round.id, Ballot.status != "draft")
+        .order_by(Ballot.id)
+    )
     body = paginate(query, "ballots", ballot_json, round_id=round_id)
     return {"round_id": funding_round.id, **body}
 

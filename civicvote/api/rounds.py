@@ -35,7 +35,7 @@ def round_json(funding_round: FundingRound) -> dict:
             for s in funding_round.fund_sources
             if s.public
         ],
-        "ballot_ids": [b.id for b in funding_round.ballots],
+        "ballot_ids": [b.id for b in funding_round.ballots if b.status != "draft"],
     }
 
 

@@ -1,4 +1,4 @@
-"""``civicvote ballots open|pause|close ID``: what the console does, from a script."""
+"""``civicvote ballots list|open|pause|close ID``: what the console does, from a script."""
 
 import click
 from flask.cli import with_appcontext
@@ -8,7 +8,18 @@ from ..errors import DomainError
 
 @click.group("ballots")
 def ballots():
-    """Open, pause and close ballots."""
+    """List, open, pause and close ballots."""
+
+
+@ballots.command("list")
+@with_appcontext
+def list_ballots():
+    """Every ballot, one per line: id, status, round and title (tab-separated)."""
+    from ..extensions import db
+    from .models import Ballot
+
+    for ballot in db.session.scalars(db.select(Ballot).order_by(Ballot.id)):
+        click.echo(f"{ballot.id}\t{ballot.status}\t{ballot.round.name}\t{ballot.title}")
 
 
 def _change(ballot_id: int, action: str) -> None:

@@ -145,3 +145,14 @@ def test_etags_and_preflight(client):
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+
+
+def test_draft_ballots_stay_with_the_organizers(client):
+    from tests import factories
+
+    data = public_data()
+    draft = factories.ballot(data["round"], proposals=1, status="draft", title="尚未公布")
+    assert client.get(f"/api/v1/ballots/{draft.id}").status_code == 404
+    listed = get(client, f"/api/v1/rounds/{data['round'].id}/ballots")["ballots"]
+    assert draft.id not in {b["id"] for b in listed} and listed
+    assert draft.id not in get(client, f"/api/v1/rounds/{data['round'].id}")["ballot_ids"]

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import PostgresDatabase, require_postgres
-from tests.servers import Server, civicvote, server_env
+from tests.servers import Server, civicvote, demo_ballot_id, server_env
 
 pytestmark = pytest.mark.load
 
@@ -46,11 +46,7 @@ def two_servers(tmp_path):
 
 
 def _ballot_id(env) -> int:
-    server = Server(env)
-    try:
-        return _get_json(server.url + "/api/v1/rounds")["rounds"][0]["ballot_ids"][0]
-    finally:
-        server.stop()
+    return demo_ballot_id(env)
 
 
 def test_a_vote_through_one_server_reaches_the_board_of_another_within_2_seconds(two_servers):

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
-from tests.servers import Server, civicvote, server_env
+from tests.servers import Server, civicvote, demo_ballot_id, server_env
 
 SCREENS = {
     "landscape": {"width": 1920, "height": 1080},
@@ -27,17 +27,21 @@ def vote_server(tmp_path_factory):
     server.env = env
     with (instance / "demo-cards.csv").open(encoding="utf-8") as handle:
         server.tokens = [row["token"] for row in csv.DictReader(handle)]
-    with urllib.request.urlopen(server.url + "/api/v1/rounds") as response:
-        server.ballot_id = json.load(response)["rounds"][0]["ballot_ids"][0]
-    with urllib.request.urlopen(f"{server.url}/api/v1/ballots/{server.ballot_id}") as response:
-        server.proposals = [p["id"] for p in json.load(response)["proposals"]]
+    server.ballot_id = demo_ballot_id(env)
     yield server
     server.stop()
 
 
+def _proposals(server) -> list[int]:
+    """The ballot's proposals, from the open data API (which lists a ballot once it opens)."""
+    with urllib.request.urlopen(f"{server.url}/api/v1/ballots/{server.ballot_id}") as response:
+        return [p["id"] for p in json.load(response)["proposals"]]
+
+
 def _vote(server, n: int) -> None:
     token = server.tokens[n]
-    choice = [server.proposals[0]] if n % 3 else server.proposals[:2]
+    proposals = _proposals(server)
+    choice = [proposals[0]] if n % 3 else proposals[:2]
     body = json.dumps(
         {"credential": token, "selections": choice, "idempotency_key": f"board-{n}"}
     ).encode()
@@ -83,7 +87,7 @@ def test_board_before_during_and_after_a_vote(vote_server, chromium):
         _vote(vote_server, n)
     # The open page follows without a reload.
     expect(turnout).to_contain_text("已投票：6", timeout=10_000)
-    assert live.locator(".bar-row").count() == len(vote_server.proposals)
+    assert live.locator(".bar-row").count() == len(_proposals(vote_server))
     _shoot(chromium, vote_server, "during")
 
     civicvote(["ballots", "close", str(vote_server.ballot_id)], vote_server.env)

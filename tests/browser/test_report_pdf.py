@@ -6,7 +6,7 @@ import re
 import urllib.request
 
 from tests.browser.conftest import SCREENSHOTS, screenshot
-from tests.servers import Server, civicvote, server_env
+from tests.servers import Server, civicvote, demo_ballot_id, server_env
 
 
 def test_round_report_prints_to_pdf(chromium, tmp_path):
@@ -16,9 +16,7 @@ def test_round_report_prints_to_pdf(chromium, tmp_path):
     civicvote(["seed-demo"], env)
     server = Server(env)
     try:
-        with urllib.request.urlopen(server.url + "/api/v1/rounds") as response:
-            funding_round = json.load(response)["rounds"][0]
-        ballot_id = funding_round["ballot_ids"][0]
+        ballot_id = demo_ballot_id(env)
         civicvote(["ballots", "open", str(ballot_id)], env)
         with (instance / "demo-cards.csv").open(encoding="utf-8") as handle:
             tokens = [row["token"] for row in csv.DictReader(handle)][:8]
@@ -43,7 +41,9 @@ def test_round_report_prints_to_pdf(chromium, tmp_path):
 
         context = chromium.new_context(locale="zh-CN", viewport={"width": 794, "height": 1123})
         page = context.new_page()
-        page.goto(f"{server.url}/c/xingfuli/rounds/{funding_round['id']}/report")
+        with urllib.request.urlopen(f"{server.url}/api/v1/ballots/{ballot_id}") as response:
+            round_id = json.load(response)["round_id"]
+        page.goto(f"{server.url}/c/xingfuli/rounds/{round_id}/report")
         assert page.get_by_role("heading", level=1).inner_text() == "年度报告"
         screenshot(page, "report-screen")
         page.emulate_media(media="print")

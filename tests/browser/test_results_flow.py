@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.servers import Server, civicvote, server_env
+from tests.servers import Server, civicvote, demo_ballot_id, server_env
 
 
 @pytest.fixture(scope="module")
@@ -19,12 +19,10 @@ def closed_vote_server(tmp_path_factory):
     server = Server(env, log_path=instance / "server.log")
     with (instance / "demo-cards.csv").open(encoding="utf-8") as handle:
         cards = list(csv.DictReader(handle))
-    with urllib.request.urlopen(server.url + "/api/v1/rounds") as response:
-        funding_round = json.load(response)["rounds"][0]
-    ballot_id = funding_round["ballot_ids"][0]
+    ballot_id = demo_ballot_id(env)
+    civicvote(["ballots", "open", str(ballot_id)], env)
     with urllib.request.urlopen(f"{server.url}/api/v1/ballots/{ballot_id}") as response:
         proposals = [p["id"] for p in json.load(response)["proposals"]]
-    civicvote(["ballots", "open", str(ballot_id)], env)
     for n, card in enumerate(cards[:12]):
         choice = proposals[n % 3 : n % 3 + 2]
         body = json.dumps(
@@ -37,7 +35,8 @@ def closed_vote_server(tmp_path_factory):
         )
         urllib.request.urlopen(request).close()
     civicvote(["ballots", "close", str(ballot_id)], env)
-    server.round_id = funding_round["id"]
+    with urllib.request.urlopen(f"{server.url}/api/v1/ballots/{ballot_id}") as response:
+        server.round_id = json.load(response)["round_id"]
     server.short_code = cards[20]["short_code"]
     yield server
     server.stop()
