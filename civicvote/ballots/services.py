@@ -348,19 +348,29 @@ class BallotRules:
     @classmethod
     def of(cls, ballot: Ballot) -> BallotRules:
         """The rules of a loaded ballot (its proposals' costs read now)."""
-        return cls(
-            id=ballot.id,
-            status=ballot.status,
-            method=ballot.method,
-            mode=ballot.mode,
-            min_choices=ballot.min_choices,
-            max_choices=ballot.max_choices,
-            budget_fen=ballot_budget(ballot) if ballot.method == "knapsack" else ballot.budget_fen,
-            points_total=ballot.points_total,
-            online_opens_at=ballot.online_opens_at,
-            online_closes_at=ballot.online_closes_at,
-            costs=_proposal_costs(ballot),
-        )
+        return cls.read(ballot, ballot_budget(ballot), _proposal_costs(ballot))
+
+    @classmethod
+    def read(cls, source, budget_fen: int | None, costs: dict) -> BallotRules:
+        """From anything holding the ballot's columns by name: a Ballot or the vote's state row.
+
+        ``budget_fen`` is the budget a knapsack vote is held to (the ballot's, else the round's).
+        """
+        settings = {name: getattr(source, name) for name in _RULE_COLUMNS}
+        return cls(**settings, budget_fen=budget_fen, costs=costs)
+
+
+_RULE_COLUMNS = (
+    "id",
+    "status",
+    "method",
+    "mode",
+    "min_choices",
+    "max_choices",
+    "points_total",
+    "online_opens_at",
+    "online_closes_at",
+)
 
 
 def _proposal_id(value, on_ballot: dict[int, int]) -> int:
@@ -999,18 +1009,8 @@ def _decide_and_write(
     credential = usable_credential_or_refuse(
         state if state.credential_id is not None else None, now
     )
-    rules = BallotRules(
-        id=state.id,
-        status=state.status,
-        method=state.method,
-        mode=state.mode,
-        min_choices=state.min_choices,
-        max_choices=state.max_choices,
-        budget_fen=state.budget_fen or state.round_budget_fen,
-        points_total=state.points_total,
-        online_opens_at=state.online_opens_at,
-        online_closes_at=state.online_closes_at,
-        costs=_parse_costs(state.costs),
+    rules = BallotRules.read(
+        state, state.budget_fen or state.round_budget_fen, _parse_costs(state.costs)
     )
     return _record_ballot(
         connection,
