@@ -20,11 +20,11 @@ from ..ballots.credentials import extract_secret
 from ..ballots.models import Ballot, CastBallot
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
-from ..rounds.models import SOURCE_MATCHING, SOURCE_RESTRICTED, FundingRound
+from ..rounds.models import RULE_LABELS, SOURCE_MATCHING, SOURCE_RESTRICTED, FundingRound
 from ..timeutil import utcnow
 from .models import AllocationRun, Objection, ProjectAllocation
 
-RULES = ("greedy", "greedy-no-skip", "greedy-threshold", "mes")
+RULES = tuple(RULE_LABELS)  # the rules a round may choose
 MAX_OBJECTION = 2000
 
 

@@ -11,10 +11,12 @@ from ..intake.models import Need
 from ..proposals.models import Proposal
 from .models import (
     PHASES,
+    RULE_LABELS,
     SOURCE_GENERAL,
     SOURCE_KINDS,
     SOURCE_MATCHING,
     SOURCE_RESTRICTED,
+    TIE_LABELS,
     VOTE_UNIT_HOUSEHOLD,
     VOTE_UNIT_RESIDENT,
     FundingRound,
@@ -29,8 +31,8 @@ PROPOSAL_PHASES = ("intake", "costing", "review")
 # people vote, but not once the allocation has started.
 COUNTING_SETTLED_FROM = "ballot"
 SOURCES_SETTLED_FROM = "allocation"
-ALLOCATION_RULES = ("greedy", "greedy-no-skip", "greedy-threshold", "mes")
-TIE_BREAKS = ("cost", "lot", "lexico")
+ALLOCATION_RULES = tuple(RULE_LABELS)
+TIE_BREAKS = tuple(TIE_LABELS)
 VOTE_UNITS = (VOTE_UNIT_HOUSEHOLD, VOTE_UNIT_RESIDENT)
 CATEGORY_CODE = re.compile(r"^[a-z0-9_-]{1,40}$")
 
