@@ -325,6 +325,22 @@ def ballot_budget(ballot: Ballot) -> int:
     return ballot.budget_fen or ballot.round.budget_fen
 
 
+# The ballot's settings a vote is decided on: the write insists they are unchanged.
+_DECIDING_COLUMNS = (
+    "status",
+    "method",
+    "mode",
+    "min_choices",
+    "max_choices",
+    "budget_fen",
+    "points_total",
+    "online_opens_at",
+    "online_closes_at",
+)
+# What BallotRules takes by name (the knapsack budget comes with the round's as fallback).
+_RULE_COLUMNS = ("id", *(name for name in _DECIDING_COLUMNS if name != "budget_fen"))
+
+
 @dataclass(frozen=True)
 class BallotRules:
     """What checking and recording a vote needs to know of a ballot, read in one transaction.
@@ -358,19 +374,6 @@ class BallotRules:
         """
         settings = {name: getattr(source, name) for name in _RULE_COLUMNS}
         return cls(**settings, budget_fen=budget_fen, costs=costs)
-
-
-_RULE_COLUMNS = (
-    "id",
-    "status",
-    "method",
-    "mode",
-    "min_choices",
-    "max_choices",
-    "points_total",
-    "online_opens_at",
-    "online_closes_at",
-)
 
 
 def _proposal_id(value, on_ballot: dict[int, int]) -> int:
@@ -649,18 +652,6 @@ _rounds = FundingRound.__table__
 _items = BallotItem.__table__
 _proposals = Proposal.__table__
 
-# The ballot's settings a vote is decided on: the write insists they are unchanged.
-_DECIDING_COLUMNS = (
-    "status",
-    "method",
-    "mode",
-    "min_choices",
-    "max_choices",
-    "budget_fen",
-    "points_total",
-    "online_opens_at",
-    "online_closes_at",
-)
 _PARTICIPATION_COLUMNS = (
     _participations.c.channel,
     _participations.c.idempotency_hash,
