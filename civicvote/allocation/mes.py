@@ -360,11 +360,10 @@ class _Validity:
     costs an extra run). ``add1`` uses the limit to skip increments.
     """
 
-    __slots__ = ("x", "xf", "dist")
+    __slots__ = ("x", "dist")
 
     def __init__(self, x: Fraction) -> None:
         self.x = x
-        self.xf = float(x)
         self.dist = math.inf  # distance from x to the first possible change
 
     def holds(self, gap: float, gap_err: float, slope: float, slope_err: float) -> None:
