@@ -335,12 +335,16 @@ def _source(source: FundSource) -> dict:
     }
 
 
-def _check_source(funding_round: FundingRound, fields: dict, *, editing=None) -> None:
-    """Refuse a fund source the allocation could not honour (see civicvote.allocation)."""
+def _require_sources_open(funding_round: FundingRound) -> None:
     if not sources_open(funding_round):
         raise Conflict(
             _l("Fund sources are fixed once the allocation has started."), code="settled"
         )
+
+
+def _check_source(funding_round: FundingRound, fields: dict, *, editing=None) -> None:
+    """Refuse a fund source the allocation could not honour (see civicvote.allocation)."""
+    _require_sources_open(funding_round)
     kind = fields["kind"]
     if kind not in SOURCE_KINDS:
         raise DomainError(_l("Choose one of the listed options."), code="choice")
@@ -426,10 +430,7 @@ def update_source(source: FundSource, *, actor=None, **fields) -> FundSource:
 
 def remove_source(source: FundSource, *, actor=None) -> None:
     funding_round = source.round
-    if not sources_open(funding_round):
-        raise Conflict(
-            _l("Fund sources are fixed once the allocation has started."), code="settled"
-        )
+    _require_sources_open(funding_round)
     if len(funding_round.fund_sources) == 1:
         raise Conflict(_l("A round needs at least one fund source."), code="last_source")
     _record_source("fund_source.remove", source, funding_round, actor, _source(source))
