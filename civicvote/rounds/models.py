@@ -158,3 +158,8 @@ class FundSource(db.Model):
     @property
     def kind_label(self):
         return SOURCE_KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def category_names(self) -> list[str]:
+        """The names of the round's categories this source is limited to (empty: any)."""
+        return [c.name for c in self.round.categories if c.code in (self.categories or [])]
