@@ -364,7 +364,9 @@ class BallotRules:
     @classmethod
     def of(cls, ballot: Ballot) -> BallotRules:
         """The rules of a loaded ballot (its proposals' costs read now)."""
-        return cls.read(ballot, ballot_budget(ballot), _proposal_costs(ballot))
+        # Only a knapsack vote is held to a budget: other ballots need not load the round.
+        budget = ballot_budget(ballot) if ballot.method == "knapsack" else ballot.budget_fen
+        return cls.read(ballot, budget, _proposal_costs(ballot))
 
     @classmethod
     def read(cls, source, budget_fen: int | None, costs: dict) -> BallotRules:
