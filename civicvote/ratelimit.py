@@ -44,26 +44,27 @@ class FailureLimit:
     def __init__(self, scope: str, config_key: str, default: str):
         self.scope, self.config_key, self.default = scope, config_key, default
 
-    def _checks(self):
-        keys = (get_remote_address(), self.scope)
+    def _checks(self, address: str | None):
+        keys = (address or get_remote_address(), self.scope)
         prefix = current_app.config.get("RATELIMIT_KEY_PREFIX")
         if prefix:
             keys = (prefix, *keys)
         for item in _limits(current_app.config.get(self.config_key, self.default)):
             yield item, keys
 
-    def check(self) -> None:
-        """Raise TooManyAttempts if this address has no failures left."""
+    def check(self, address: str | None = None) -> None:
+        """Raise TooManyAttempts if this address (by default the request's) has no failures
+        left."""
         if not limiter.enabled:
             return
-        for item, keys in self._checks():
+        for item, keys in self._checks(address):
             if not limiter.limiter.test(item, *keys):
                 reset_at, _remaining = limiter.limiter.get_window_stats(item, *keys)
                 raise TooManyAttempts(max(1, int(reset_at - time.time())))
 
-    def count_failure(self) -> None:
-        """Count one failed attempt of this address."""
+    def count_failure(self, address: str | None = None) -> None:
+        """Count one failed attempt of this address (by default the request's)."""
         if not limiter.enabled:
             return
-        for item, keys in self._checks():
+        for item, keys in self._checks(address):
             limiter.limiter.hit(item, *keys)

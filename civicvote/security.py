@@ -25,13 +25,19 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "geolocation=(), microphone=()"),
+)
+
+
 def set_security_headers(response):
-    """Applied to every response."""
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+    """Applied to every response (and sent by the vote API's fast path)."""
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name, value)
     if request.path.startswith(("/console", "/admin", "/login")):
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -8,15 +8,17 @@ wrong types, oversized bodies and tokens of the wrong shape are refused before a
 from or written to the database.
 """
 
+import json
 import re
 
 from flask import abort, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..ballots.models import Ballot
-from ..ballots.services import ballot_budget, cast_vote, lookup_receipt, tally
+from ..ballots.services import CastResult, ballot_budget, cast_vote, lookup_receipt, tally
 from ..board.services import results_visible
-from ..errors import Forbidden
+from ..errors import DomainError, Forbidden
 from ..extensions import db
 from ..main.errors import error_response
 from ..ratelimit import FailureLimit
@@ -27,6 +29,7 @@ from .rounds import get_round
 MAX_VOTE_BODY = 16 * 1024
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 VOTE_KEYS = {"credential", "selections", "points", "answers", "idempotency_key"}
+REFUSAL_KEY = "civicvote.vote.refusal"  # set by the fast path (fastpath.py) when it was refused
 
 
 def ballot_json(ballot: Ballot) -> dict:
@@ -98,8 +101,59 @@ def round_ballots(round_id: int):
     return {"round_id": funding_round.id, **body}
 
 
-def _bad(message: str, code: str):
-    return error_response(400, message, code)
+class MalformedVote(DomainError):
+    """A vote body the API does not accept: refused before anything is read or written."""
+
+    status_code = 400
+
+
+def parse_body(data: bytes):
+    """The JSON value of a request body, or None when it is not JSON (including nesting too
+    deep for the parser, which raises RecursionError rather than ValueError)."""
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+
+
+def read_vote(body) -> tuple[str, str | None, dict]:
+    """The credential, idempotency key and choices of a vote's parsed JSON ``body``.
+
+    Raises MalformedVote when it is not an object, has unknown fields, or its credential or key
+    has the wrong form; the choices themselves are checked by the service.
+    """
+    if not isinstance(body, dict):
+        raise MalformedVote(_l("The body must be a JSON object."), code="malformed")
+    if set(body) - VOTE_KEYS:
+        raise MalformedVote(_l("Unknown fields in the body."), code="unknown_fields")
+    token = body.get("credential")
+    if not isinstance(token, str) or not TOKEN_SHAPE.fullmatch(token):
+        raise MalformedVote(
+            _l("The credential is missing or has the wrong form."), code="credential"
+        )
+    key = body.get("idempotency_key")
+    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 100):
+        raise MalformedVote(
+            _l("The idempotency key must be a text of 1 to 100 characters."), code="key"
+        )
+    payload = {name: body[name] for name in ("selections", "points", "answers") if name in body}
+    return token, key, payload
+
+
+def cast_from_api(ballot_id: int, body, address: str | None = None) -> CastResult:
+    """Cast the vote of a parsed JSON ``body``; the same steps for the view and the fast path.
+
+    Refusals of a credential are counted against the client ``address`` (by default the
+    request's); an address with no failures left is refused before anything is read.
+    """
+    CREDENTIAL_FAILURES.check(address)
+    token, key, payload = read_vote(body)
+    # An unknown ballot is a 404 from the service (it reads the ballot anyway).
+    try:
+        return cast_vote(ballot_id, token, payload, idempotency_key=key)
+    except Forbidden:
+        CREDENTIAL_FAILURES.count_failure(address)
+        raise
 
 
 # Refusals of a credential (403) are limited per address, checked before anything is read.
@@ -108,29 +162,14 @@ CREDENTIAL_FAILURES = FailureLimit("api.vote", "RATELIMIT_CREDENTIAL", "30 per m
 
 @bp.post("/v1/ballots/<int:ballot_id>/votes")
 def vote(ballot_id: int):
-    CREDENTIAL_FAILURES.check()
+    decided = request.environ.get(REFUSAL_KEY)
+    if decided is not None:  # the fast path cast it and was refused: answer that refusal
+        raise decided
     request.max_content_length = MAX_VOTE_BODY
     if (request.content_length or 0) > MAX_VOTE_BODY:
+        CREDENTIAL_FAILURES.check()
         abort(413)
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _bad(_("The body must be a JSON object."), "malformed")
-    unknown = set(body) - VOTE_KEYS
-    if unknown:
-        return _bad(_("Unknown fields in the body."), "unknown_fields")
-    token = body.get("credential")
-    if not isinstance(token, str) or not TOKEN_SHAPE.fullmatch(token):
-        return _bad(_("The credential is missing or has the wrong form."), "credential")
-    key = body.get("idempotency_key")
-    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 100):
-        return _bad(_("The idempotency key must be a text of 1 to 100 characters."), "key")
-    payload = {name: body[name] for name in ("selections", "points", "answers") if name in body}
-    # An unknown ballot is a 404 from the service (it reads the ballot anyway).
-    try:
-        result = cast_vote(ballot_id, token, payload, idempotency_key=key)
-    except Forbidden:
-        CREDENTIAL_FAILURES.count_failure()
-        raise
+    result = cast_from_api(ballot_id, parse_body(request.get_data()) if request.is_json else None)
     return {"receipt": result.receipt}, 201 if result.created else 200
 
 

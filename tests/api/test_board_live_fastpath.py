@@ -17,7 +17,9 @@ def long_cache(monkeypatch):
 
 
 def test_replayed_answers_equal_flask_answers_until_the_data_changes(app, client, long_cache):
-    assert isinstance(app.wsgi_app, LiveFastPath)
+    layer = app.wsgi_app
+    while not isinstance(layer, LiveFastPath):  # under the vote API's fast path
+        layer = layer.wsgi_app
     ballot = factories.ballot(results_visible_live=True)
     path = f"/c/{ballot.round.community.slug}/board/live"
     first = client.get(path)

@@ -1,0 +1,76 @@
+"""A fast path in front of Flask for votes cast through the JSON API.
+
+At an assembly hundreds of phones vote in the same minute. Flask's request machinery (URL
+routing, request and response objects, every extension's per-request hooks) cost more server CPU
+than checking and storing the vote itself. This WSGI layer casts a vote whose body it can read
+(a JSON body with a Content-Length within the limit) with the very steps of the view
+(:func:`.ballots.cast_from_api`: rate limit, body checks, ``cast_vote``) and answers a cast vote
+itself, with the view's status, body and headers. A refused or failed vote goes on to Flask with
+its body and the refusal, and the view raises that refusal, so every error is answered by the
+application's error handlers as before (translated, logged, Retry-After); nothing is decided
+twice. Every other request, and a body it cannot read, is Flask's alone.
+"""
+
+import io
+import json
+import re
+
+from ..security import SECURITY_HEADERS
+from .ballots import MAX_VOTE_BODY, REFUSAL_KEY, cast_from_api, parse_body
+
+VOTE_PATH = re.compile(r"^/api/v1/ballots/([1-9][0-9]{0,9})/votes$")
+MAX_ID = 2**31 - 1  # larger ids are a 404 from Flask (see the api blueprint)
+STATUS = {True: "201 CREATED", False: "200 OK"}
+
+
+class VoteFastPath:
+    def __init__(self, app, wsgi_app):
+        self.app = app  # for its application context (database, configuration)
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        match = VOTE_PATH.match(environ.get("PATH_INFO", ""))
+        if (
+            match is None
+            or environ.get("REQUEST_METHOD") != "POST"
+            or int(match.group(1)) > MAX_ID
+            or environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+            != "application/json"
+        ):
+            return self.wsgi_app(environ, start_response)
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            return self.wsgi_app(environ, start_response)
+        if not 0 < length <= MAX_VOTE_BODY:
+            return self.wsgi_app(environ, start_response)
+        data = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(data)  # Flask reads it again if the vote goes on
+        with self.app.app_context():
+            try:
+                result = cast_from_api(
+                    int(match.group(1)),
+                    parse_body(data),
+                    environ.get("REMOTE_ADDR") or "127.0.0.1",
+                )
+            except Exception as refusal:  # noqa: BLE001 (answered by the view, re-raised there)
+                environ[REFUSAL_KEY] = refusal
+                result = None
+        if result is None:
+            return self.wsgi_app(environ, start_response)
+        answer = json.dumps({"receipt": result.receipt}, separators=(",", ":")).encode() + b"\n"
+        start_response(
+            STATUS[result.created],
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(answer))),
+                *SECURITY_HEADERS,
+            ],
+        )
+        return [answer]
+
+
+def install(app) -> None:
+    """Put the fast path in front of ``app`` (once)."""
+    if not isinstance(app.wsgi_app, VoteFastPath):
+        app.wsgi_app = VoteFastPath(app, app.wsgi_app)
