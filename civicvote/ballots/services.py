@@ -57,6 +57,7 @@ from ..extensions import db
 from ..proposals.models import Proposal
 from ..rounds.models import VOTE_UNIT_RESIDENT, FundingRound
 from ..timeutil import utcnow
+from . import statistics
 from .credentials import (
     SHORT_ALPHABET,
     SHORT_CODE_LENGTH,
@@ -822,7 +823,7 @@ class BallotChanged(Conflict):
 _compiled: dict = {}
 
 
-def _fetch_one(connection, statement, params: dict, *, prepare: bool | None = None):
+def _fetch_one(connection, statement, params: dict):
     """The first row of a prebuilt casting statement (a named tuple), or None.
 
     On PostgreSQL the statement runs on the driver's cursor: SQLAlchemy's per-execution result
@@ -830,8 +831,6 @@ def _fetch_one(connection, statement, params: dict, *, prepare: bool | None = No
     itself on this path. The SQL and the parameter conversions are SQLAlchemy's own, compiled
     once; errors go through SQLAlchemy's handling like any statement's (IntegrityError,
     OperationalError with the lost connection invalidated). SQLite runs it through Core.
-    ``prepare=False`` has PostgreSQL plan the statement at every execution (see
-    :func:`_read_vote_state`); by default psycopg prepares it once it has run a few times.
     """
     if connection.dialect.name != "postgresql":
         return connection.execute(statement, params).first()
@@ -854,7 +853,7 @@ def _fetch_one(connection, statement, params: dict, *, prepare: bool | None = No
         values[name] = processor(values[name])
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.execute(sql, values, prepare=prepare)
+        cursor.execute(sql, values)
         row = cursor.fetchone()
     except Exception as error:
         connection._handle_dbapi_exception(error, sql, values, cursor, None)
@@ -949,6 +948,7 @@ def cast_vote(
         if db.engine.dialect.name != "sqlite":
             try:
                 result = _cast_in_two_statements(vote)  # committed: the write is a transaction
+                statistics.vote_cast(db.engine, ballot_id)
                 if db.session.registry.has():
                     db.session.commit()  # as on SQLite: the caller's session then sees the vote
                 return result
@@ -1025,28 +1025,19 @@ def _decide_and_write(
 
 
 def _read_vote_state(connection, ballot_id: int, secret: str):
-    """Step 1 for this secret: by token hash, else (a code typed by hand) by short code.
-
-    Planned afresh for every vote, never from a prepared statement's kept plan. A ballot opens
-    with no participations or check-ins; the plan PostgreSQL keeps for a prepared statement is
-    made then, scans those tables (cheapest while they are nearly empty) and goes on scanning
-    them as they fill, so each vote cost more than the one before (five times the PostgreSQL
-    CPU by the 12,000th vote) until autovacuum's next ANALYZE. Planning costs about 0.6 ms of
-    PostgreSQL CPU per vote, the same at every size. (``enable_seqscan=off`` did not help: the
-    kept plan then walks the ballot's index of participations instead.)
-    """
+    """Step 1 for this secret: by token hash, else (a code typed by hand) by short code."""
     params = {"ballot_id": ballot_id}
     secret = (secret or "").strip()
     if not secret or len(secret) > 64:  # as find_credential: such a secret matches nothing
         params["secret_hash"] = ""
-        return _fetch_one(connection, _STATE_BY_TOKEN, params, prepare=False)
+        return _fetch_one(connection, _STATE_BY_TOKEN, params)
     params["secret_hash"] = hash_secret(secret)
-    state = _fetch_one(connection, _STATE_BY_TOKEN, params, prepare=False)
+    state = _fetch_one(connection, _STATE_BY_TOKEN, params)
     if state is not None and state.credential_id is None:
         code = normalize_short_code(secret)
         if len(code) == SHORT_CODE_LENGTH:
             params["secret_hash"] = hash_secret(code)
-            state = _fetch_one(connection, _STATE_BY_SHORT_CODE, params, prepare=False)
+            state = _fetch_one(connection, _STATE_BY_SHORT_CODE, params)
     return state
 
 

@@ -509,23 +509,3 @@ def test_receipt_codes_are_uniform_over_the_alphabet():
     assert set(symbols) == set(services.SHORT_ALPHABET)
     expected = 3000 * services.RECEIPT_LENGTH / len(services.SHORT_ALPHABET)
     assert all(abs(n - expected) < 250 for n in symbols.values())  # about 7 standard deviations
-
-
-def test_the_vote_read_is_planned_for_each_vote_and_the_write_prepared(postgres_app):
-    """The read's kept plan would be made while the ballot's tables are empty (see
-    services._read_vote_state); the write's plan does not depend on their size."""
-    ballot = factories.ballot()
-    tokens = [factories.credential(ballot)[1] for _ in range(12)]
-    ballot_id, choice = ballot.id, ballot.items[0].proposal_id
-    db.session.commit()
-    db.session.close()
-    db.engine.dispose()  # one connection from here on: the votes' and the check's below
-    for token in tokens:
-        services.cast_vote(ballot_id, token, {"selections": [choice]})
-    with db.engine.connect() as connection:
-        prepared = connection.exec_driver_sql(
-            "SELECT statement FROM pg_prepared_statements"
-        ).scalars()
-        prepared = list(prepared)
-    assert any("INSERT INTO participations" in statement for statement in prepared)
-    assert not any("JOIN funding_rounds" in statement for statement in prepared)
