@@ -127,6 +127,29 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
+def warm_up(app: Flask) -> None:
+    """Before a server process takes requests: open its pool of database connections and run
+    a vote's read on each (for no ballot), so that the first voters after a start or restart
+    do not wait while connections open, database processes load the tables' definitions and
+    statements are compiled. A database that cannot be reached is left to the requests (they
+    answer 503 until it is back)."""
+    from .ballots.services import warm_up_casting
+
+    with app.app_context():
+        engine = db.engine
+        connections = []
+        try:
+            for _ in range(getattr(engine.pool, "size", lambda: 1)()):
+                connections.append(engine.connect())
+            for connection in connections:
+                warm_up_casting(connection)
+        except Exception:  # noqa: BLE001 (starting is what matters; requests report the fault)
+            app.logger.warning("Warming up the database connections failed", exc_info=True)
+        finally:
+            for connection in connections:
+                connection.close()
+
+
 # A pooled connection used moments ago is alive unless the database restarted since; then the
 # statement fails with a retryable 503 and the pool replaces its connections. Checking every
 # connection before use (pool_pre_ping) would cost a round trip per request, so only those that

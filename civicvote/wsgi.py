@@ -3,8 +3,10 @@
 import gc
 
 from . import create_app
+from .app import warm_up
 
 app = create_app()
+warm_up(app)
 # What is loaded by now (modules, metadata, compiled statements, templates' code) lives as long
 # as the worker. Freezing it keeps it out of the collector's full passes: each walked ~130,000
 # objects for 100-130 ms with every thread of the worker stopped, in the middle of a vote load;

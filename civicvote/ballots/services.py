@@ -1041,6 +1041,11 @@ def _read_vote_state(connection, ballot_id: int, secret: str):
     return state
 
 
+def warm_up_casting(connection) -> None:
+    """Run the vote's read once on ``connection``, for no ballot (see app.warm_up)."""
+    _read_vote_state(connection.execution_options(isolation_level="AUTOCOMMIT"), 0, "")
+
+
 def _participation(ballot_id: int, voter_key: str):
     """The voter's participation in the ballot (the columns a replay needs), or None."""
     query = select(_participations.c.id, *_PARTICIPATION_COLUMNS).where(
