@@ -1,6 +1,7 @@
 """The Flask application factory: extensions, blueprints, error handlers, commands."""
 
 import hmac
+import os
 import sqlite3
 import time
 from importlib import import_module
@@ -137,6 +138,9 @@ def warm_up(app: Flask) -> None:
 
     with app.app_context():
         engine = db.engine
+        # Should the server fork after loading the app (gunicorn --preload), each child starts
+        # with an empty pool instead of sharing these connections with its siblings.
+        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
         connections = []
         try:
             for _ in range(getattr(engine.pool, "size", lambda: 1)()):

@@ -1,6 +1,7 @@
 """A server process opens its database connections before its first request (app.warm_up)."""
 
 import logging
+import os
 
 from civicvote import create_app
 from civicvote.app import warm_up
@@ -29,3 +30,15 @@ def test_an_unreachable_database_does_not_stop_the_start(tmp_path, caplog):
         warm_up(unreachable)
     assert "Warming up the database connections failed" in caplog.text
     assert unreachable.test_client().get("/healthz").status_code == 200
+
+
+def test_a_process_forked_after_the_warm_up_does_not_share_its_connections(app):
+    warm_up(app)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports how many connections its pool holds, then leaves
+        os.write(write, str(db.engine.pool.checkedin()).encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 16) == b"0"
+    assert db.engine.pool.checkedin() == db.engine.pool.size()  # the parent keeps its own
