@@ -11,7 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.pool import Pool
+from sqlalchemy.pool import Pool, QueuePool
 
 from .config import load_config, size_connection_pool
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -143,7 +143,8 @@ def warm_up(app: Flask) -> None:
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
         connections = []
         try:
-            for _ in range(getattr(engine.pool, "size", lambda: 1)()):
+            size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 1
+            for _ in range(size):
                 connections.append(engine.connect())
             for connection in connections:
                 warm_up_casting(connection)
