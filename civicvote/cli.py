@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate.cli import db as db_group
+from werkzeug.serving import run_simple
 
 from . import create_app
 from .resources import PACKAGE_DIR, resource_dir
@@ -79,7 +80,9 @@ def demo(host: str, port: int):
     _upgrade_database()
     click.echo(load_demo())
     click.echo(f"Serving the demo on http://{host}:{port}/  (Ctrl+C to stop)")
-    current_app.run(host=host, port=port, debug=False, threaded=True, load_dotenv=False)
+    # Werkzeug's development server itself: Flask's app.run() does nothing when called from
+    # a Flask command (it takes the call for a stray one at import time).
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 @click.command("serve")

@@ -99,3 +99,40 @@ def test_serve_refuses_an_unmigrated_database(cli_env):
     result = _civicvote(["serve", "--workers", "1"], cli_env)
     assert result.returncode != 0
     assert "civicvote db upgrade" in result.stderr
+
+
+def test_the_quick_start_demo_serves_the_demo_district(tmp_path):
+    """README's first command: ``civicvote demo`` loads the district and keeps serving it."""
+    import time
+    import urllib.request
+
+    from tests.servers import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICVOTE_")}
+    env["CIVICVOTE_INSTANCE_PATH"] = str(tmp_path / "instance")
+    port, log = free_port(), tmp_path / "demo.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "civicvote", "demo", "--port", str(port)],
+            env=env,
+            cwd=tmp_path,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline, page = time.monotonic() + 120, None
+        while page is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/c/xingfuli", timeout=5
+                ) as answer:
+                    page = answer.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert server.poll() is None, log.read_text()
+        assert page is not None and "幸福里社区" in page
+        assert (tmp_path / "instance" / "civicvote.db").exists()
+        assert (tmp_path / "instance" / "demo-cards.csv").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
