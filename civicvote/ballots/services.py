@@ -1412,13 +1412,11 @@ class Tally:
 
 def eligible_count(ballot: Ballot) -> int:
     """Eligible voters of the ballot's round, by the registry's rule: residents, or households."""
-    from ..registry.services import eligible_residents_query
+    from ..registry.services import eligible_counts
 
     funding_round = ballot.round
-    eligible = eligible_residents_query(funding_round.community_id, funding_round.year).subquery()
-    if funding_round.vote_unit == VOTE_UNIT_RESIDENT:
-        return db.session.scalar(select(func.count()).select_from(eligible)) or 0
-    return db.session.scalar(select(func.count(func.distinct(eligible.c.household_id)))) or 0
+    residents, households = eligible_counts(funding_round.community_id, funding_round.year)
+    return residents if funding_round.vote_unit == VOTE_UNIT_RESIDENT else households
 
 
 def _aggregate(ballot: Ballot) -> list[tuple[str, object, int]]:

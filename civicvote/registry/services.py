@@ -393,20 +393,36 @@ def is_eligible(resident: Resident, round_year: int) -> bool:
     )
 
 
+def _eligible(community_id: int, round_year: int) -> tuple:
+    """The conditions a resident meets to vote in a round of ``round_year``."""
+    return (
+        Resident.community_id == community_id,
+        Resident.eligible.is_(True),
+        Resident.residence_status.in_(VOTING_STATUSES),
+        Resident.birth_year.is_not(None),
+        Resident.birth_year <= round_year - MIN_VOTING_AGE,
+    )
+
+
 def eligible_residents_query(community_id: int, round_year: int):
     """A SELECT of the residents who may vote in a round of ``round_year`` (households loaded)."""
     return (
         db.select(Resident)
         .join(Household, Resident.household_id == Household.id)
         .options(contains_eager(Resident.household))
-        .where(
-            Resident.community_id == community_id,
-            Resident.eligible.is_(True),
-            Resident.residence_status.in_(VOTING_STATUSES),
-            Resident.birth_year.is_not(None),
-            Resident.birth_year <= round_year - MIN_VOTING_AGE,
-        )
+        .where(*_eligible(community_id, round_year))
     )
+
+
+def eligible_counts(community_id: int, round_year: int) -> tuple[int, int]:
+    """(residents, households) who may vote in a round of ``round_year``: one count in the
+    database (the check-in desk asks after every scan)."""
+    residents, households = db.session.execute(
+        db.select(db.func.count(), db.func.count(Resident.household_id.distinct())).where(
+            *_eligible(community_id, round_year)
+        )
+    ).one()
+    return residents, households
 
 
 def search_residents(community_id: int, query: str, *, limit: int = 50) -> list[Resident]:
