@@ -37,10 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.httpclient import Connection  # noqa: E402
+from bench.scratchdb import Database  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get(
-    "CIVICVOTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 TARGET_P95 = 2.0
 
 
@@ -65,32 +63,6 @@ def civicvote(args: list[str], env: dict) -> str:
 
 
 # ------------------------------------------------------------------------------- setup
-
-
-class Database:
-    """A throwaway PostgreSQL database (or the one given, left alone)."""
-
-    def __init__(self, url: str | None):
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        self.created = url is None
-        if url:
-            self.url = url
-            return
-        self.name = f"civicvote_bench_{uuid.uuid4().hex[:10]}"
-        self.url = make_url(PG_ADMIN_URL).set(database=self.name).render_as_string(False)
-        self._admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        self._text = text
-        with self._admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-
-    def drop(self) -> None:
-        if not self.created:
-            return
-        with self._admin.connect() as connection:
-            connection.execute(self._text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self._admin.dispose()
 
 
 ADD_VOTERS = """

@@ -16,14 +16,14 @@ import secrets
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.vote_load import DEFAULT_ADMIN_URL, _app  # noqa: E402
+from bench.scratchdb import Database  # noqa: E402
+from bench.vote_load import _app  # noqa: E402
 
 CHUNK = 100_000
 
@@ -123,18 +123,10 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", default=None, help="an existing, empty database")
     args = parser.parse_args(argv)
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from tests.servers import civicvote, server_env
 
-    created, url = None, args.database_url
-    if url is None:
-        created = f"civicvote_tally_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(DEFAULT_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{created}"'))
-        url = make_url(DEFAULT_ADMIN_URL).set(database=created).render_as_string(False)
+    database = Database(args.database_url, "civicvote_tally")
+    url = database.url
     try:
         with tempfile.TemporaryDirectory() as tmp:
             instance = Path(tmp)
@@ -158,10 +150,7 @@ def main(argv=None) -> int:
                 db.session.remove()
                 db.engine.dispose()
     finally:
-        if created:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)'))
-            admin.dispose()
+        database.drop()
     correct = result.votes == expected and result.ballots_cast == args.ballots
     print(
         f"tally of {args.ballots} approval ballots over {args.proposals} proposals: "

@@ -35,10 +35,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.httpclient import Connection  # noqa: E402
+from bench.scratchdb import Database  # noqa: E402
 
-DEFAULT_ADMIN_URL = os.environ.get(
-    "CIVICVOTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 PROPOSALS = 5
 
 
@@ -484,19 +482,10 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from tests.servers import Server, civicvote, server_env
 
-    created = None
-    url = args.database_url
-    if url is None:
-        created = f"civicvote_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(DEFAULT_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{created}"'))
-        url = make_url(DEFAULT_ADMIN_URL).set(database=created).render_as_string(False)
+    database = Database(args.database_url)
+    url = database.url
     server = None
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -538,10 +527,7 @@ def main(argv=None) -> int:
     finally:
         if server is not None:
             server.stop()
-        if created:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)'))
-            admin.dispose()
+        database.drop()
 
     latencies = [s for o in outcomes for s in o.latencies]
     errors = sum(1 for o in outcomes for s in o.statuses if s not in (200, 201))

@@ -19,7 +19,6 @@ import secrets
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -27,7 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.vote_load import DEFAULT_ADMIN_URL, seed, vote_body  # noqa: E402
+from bench.scratchdb import Database  # noqa: E402
+from bench.vote_load import seed, vote_body  # noqa: E402
 
 
 def _backend_seconds(pids) -> float:
@@ -53,24 +53,20 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from sqlalchemy import create_engine, event, text
+    from sqlalchemy import event
     from sqlalchemy.engine import make_url
 
     from civicvote import create_app
     from civicvote.extensions import db
 
-    created = admin = None
     with tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp)
-        url = args.database_url
+        database = None
         if args.sqlite:
             url = f"sqlite:///{instance / 'civicvote.db'}"
-        elif url is None:
-            created = f"civicvote_profile_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(DEFAULT_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{created}"'))
-            url = make_url(DEFAULT_ADMIN_URL).set(database=created).render_as_string(False)
+        else:
+            database = Database(args.database_url, "civicvote_profile")
+            url = database.url
         try:
             from flask_migrate import upgrade
 
@@ -158,13 +154,11 @@ def main(argv=None) -> int:
                 client.get("/healthz")
             health_cpu = (time.process_time() - cpu) / len(bodies)
         finally:
-            if created:
+            if database is not None:
                 with app.app_context():
                     db.session.remove()
                     db.engine.dispose()
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)'))
-                admin.dispose()
+                database.drop()
 
     print(
         f"{half} votes (then {len(bodies) - half} profiled) on {make_url(url).get_backend_name()}"
