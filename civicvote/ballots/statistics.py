@@ -17,24 +17,22 @@ import threading
 
 logger = logging.getLogger(__name__)
 
-FIRST_ANALYZE_AT = 64  # votes cast by this worker on one ballot
+FIRST_ANALYZE_AT = 64  # votes cast by this worker on one ballot (a power of two)
 # What a vote looks up, all by key: the credential, the participation and the check-in.
 ANALYZE = "ANALYZE (SKIP_LOCKED) credentials, participations, check_ins"
 
-_next_at: dict[int, int] = {}  # ballot id -> this worker's vote count that analyzes next
-_counts: dict[int, int] = {}
+_counts: dict[int, int] = {}  # ballot id -> votes this worker has cast on it
 _lock = threading.Lock()
 
 
 def vote_cast(engine, ballot_id: int) -> threading.Thread | None:
     """Count a vote cast on ``ballot_id`` (PostgreSQL) and, when this worker's count for the
-    ballot reaches the next power of two from FIRST_ANALYZE_AT on, analyze the tables a vote
-    reads in a background thread, which is returned."""
+    ballot is a power of two from FIRST_ANALYZE_AT on, analyze the tables a vote reads in a
+    background thread, which is returned."""
     with _lock:
         count = _counts[ballot_id] = _counts.get(ballot_id, 0) + 1
-        if count < _next_at.get(ballot_id, FIRST_ANALYZE_AT):
-            return None
-        _next_at[ballot_id] = 2 * count
+    if count < FIRST_ANALYZE_AT or count & (count - 1):  # not 64, 128, 256, ...
+        return None
     thread = threading.Thread(target=_analyze, args=(engine,), daemon=True)
     thread.start()
     return thread
