@@ -143,11 +143,12 @@ def serve(host: str, port: int, workers: int, threads: int, upgrade: bool):
 @with_appcontext
 def create_admin(username: str, password: str, display_name: str):
     """Create an administrator account."""
+    from .accounts.models import MIN_PASSWORD
     from .accounts.services import create_user
     from .errors import DomainError
 
-    if len(password) < 10:
-        raise click.ClickException("The password needs at least 10 characters.")
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"The password needs at least {MIN_PASSWORD} characters.")
     try:
         create_user(username, password, display_name=display_name, is_admin=True)
     except DomainError as error:

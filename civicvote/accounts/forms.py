@@ -3,7 +3,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from ..forms import BaseForm, choices
-from .models import CLERK, ORG_MEMBER, ORGANIZER, REVIEWER, SUPERVISOR
+from .models import CLERK, MIN_PASSWORD, ORG_MEMBER, ORGANIZER, REVIEWER, SUPERVISOR
 
 ROLE_LABELS = {
     ORGANIZER: _l("Organizer"),
@@ -31,7 +31,9 @@ class UserForm(BaseForm):
         ],
     )
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
+    )
     is_admin = BooleanField(_l("Administrator"))
 
 
@@ -45,7 +47,9 @@ class MembershipForm(BaseForm):
 
 class PasswordChangeForm(BaseForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
-    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
+    new = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
+    )
     repeat = PasswordField(
         _l("New password again"),
         validators=[DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
@@ -54,5 +58,6 @@ class PasswordChangeForm(BaseForm):
 
 class PasswordResetForm(BaseForm):
     password = PasswordField(
-        _l("New password for this account"), validators=[DataRequired(), Length(min=10, max=200)]
+        _l("New password for this account"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],
     )

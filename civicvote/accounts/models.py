@@ -11,6 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..timeutil import utcnow
 
+MIN_PASSWORD = 10  # characters, for every password set (forms, services, command)
+
 # Roles held within one community. "admin" is global and lives on the user.
 ORGANIZER = "organizer"
 REVIEWER = "reviewer"

@@ -6,7 +6,7 @@ from ..audit.services import record
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
-from .models import COMMUNITY_ROLES, Membership, User
+from .models import COMMUNITY_ROLES, MIN_PASSWORD, Membership, User
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -77,9 +77,6 @@ def grant_role(username: str, community_id: int, role: str, *, actor=None) -> Me
     )
     db.session.commit()
     return membership
-
-
-MIN_PASSWORD = 10
 
 
 def _check_new_password(password: str) -> None:

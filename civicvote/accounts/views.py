@@ -1,6 +1,6 @@
 """Login, logout, the organizer console home and user administration."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -148,10 +148,7 @@ def users():
 @admin_required
 def user_detail(user_id: int):
     """One account: its roles (revoke), a new password, deactivation."""
-    try:
-        user = get_user(user_id)
-    except DomainError:
-        abort(404)
+    user = get_user(user_id)  # NotFound: a 404 from the error handler
     form = PasswordResetForm()
     action = request.form.get("action")
 
