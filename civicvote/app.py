@@ -177,6 +177,9 @@ def _ping_after_idle(dbapi_connection, record, _proxy) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("SELECT 1")
         cursor.close()
+        # The driver opened a transaction for it; a connection handed out inside one cannot
+        # be switched to autocommit (the vote's write), so end it.
+        dbapi_connection.rollback()
     except Exception as error:
         raise DisconnectionError("connection lost while idle") from error
 

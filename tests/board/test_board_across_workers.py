@@ -37,7 +37,10 @@ def two_servers(tmp_path):
         civicvote(["seed-demo"], env)
         ballot_id = _ballot_id(env)
         civicvote(["ballots", "open", str(ballot_id)], env)
-        servers = [Server(env, workers=2), Server(env, workers=2)]
+        servers = [
+            Server(env, workers=2, log_path=tmp_path / "a.log"),
+            Server(env, workers=2, log_path=tmp_path / "b.log"),
+        ]
         yield servers, env, ballot_id, instance
     finally:
         for server in servers:

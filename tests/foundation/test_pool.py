@@ -26,6 +26,16 @@ def test_a_connection_that_died_while_idle_is_replaced_before_use(postgres_app, 
     assert _backend_pid() != first  # no error: the check found it dead and reconnected
 
 
+def test_the_check_leaves_no_transaction_open(postgres_app, monkeypatch):
+    """The vote's write runs in autocommit, which psycopg refuses to switch on inside a
+    transaction; a check that left one open made the next vote on that connection a 500."""
+    _backend_pid()
+    monkeypatch.setattr(civicvote.app, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with db.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+
+
 def test_a_connection_used_moments_ago_is_not_checked(postgres_app, monkeypatch):
     """No round trip per request for the check; a connection lost meanwhile fails its
     statement instead (a retryable 503 in a request), and the pool then replaces it."""
