@@ -60,8 +60,8 @@ def record(
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appenders so each reads the true head; released at commit.
         session.execute(text("SELECT pg_advisory_xact_lock(7243001)"))
-    head = session.scalar(db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
-    prev_hash = head.hash if head else GENESIS
+    head = session.scalar(db.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    prev_hash = head if head is not None else GENESIS
     event = AuditEvent(
         created_at=utcnow(),
         actor_id=getattr(actor, "id", None),

@@ -13,7 +13,8 @@ from datetime import datetime
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, and_, case, cast, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..audit.services import record
 from ..ballots.credentials import eligible_voters, extract_secret, find_credential, voter_for_key
@@ -197,38 +198,38 @@ def _mark_present(assembly: Assembly, voter_key: str, credential_id: int | None,
     voter = voter_for_key(assembly.ballot, voter_key)
     if voter is None:
         raise Forbidden(_l("This card's voter is no longer in the registry."))
-    existing = db.session.scalar(
-        db.select(CheckIn).filter_by(assembly_id=assembly.id, voter_key=voter_key)
+    now = utcnow()
+    # One statement whether or not another desk got there first (no read, no savepoint).
+    created = db.session.execute(
+        _insert_for(db.session.get_bind().dialect.name)(CheckIn)
+        .values(
+            assembly_id=assembly.id,
+            voter_key=voter_key,
+            credential_id=credential_id,
+            checked_in_by_id=getattr(actor, "id", None),
+            checked_in_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["assembly_id", "voter_key"])
+        .returning(CheckIn.id)
+    ).scalar()
+    if created is None:  # checked in before, here or at another desk: report that time
+        earlier = db.session.scalar(
+            db.select(CheckIn.checked_in_at).filter_by(assembly_id=assembly.id, voter_key=voter_key)
+        )
+        return CheckInResult(voter.label, voter.address, voter.name, earlier, True)
+    record(
+        "checkin.create",
+        "assembly",
+        assembly.id,
+        actor=actor,
+        community_id=assembly.ballot.round.community_id,
+        after={"voter_key": voter_key, "check_in_id": created},
     )
-    if existing is None:
-        try:
-            with db.session.begin_nested():
-                existing = CheckIn(
-                    assembly_id=assembly.id,
-                    voter_key=voter_key,
-                    credential_id=credential_id,
-                    checked_in_by_id=getattr(actor, "id", None),
-                    checked_in_at=utcnow(),
-                )
-                db.session.add(existing)
-        except IntegrityError:
-            # Another desk checked this voter in a moment ago: report theirs.
-            existing = db.session.scalar(
-                db.select(CheckIn).filter_by(assembly_id=assembly.id, voter_key=voter_key)
-            )
-        else:
-            record(
-                "checkin.create",
-                "assembly",
-                assembly.id,
-                actor=actor,
-                community_id=assembly.ballot.round.community_id,
-                after={"voter_key": voter_key, "check_in_id": existing.id},
-            )
-            return CheckInResult(
-                voter.label, voter.address, voter.name, existing.checked_in_at, False
-            )
-    return CheckInResult(voter.label, voter.address, voter.name, existing.checked_in_at, True)
+    return CheckInResult(voter.label, voter.address, voter.name, now, False)
+
+
+def _insert_for(dialect: str):
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
 def check_in_voter(assembly: Assembly, voter_key: str, *, actor=None) -> CheckInResult:

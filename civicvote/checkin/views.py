@@ -198,21 +198,23 @@ def check_in_post(community, assembly_id: int):
         form.code.errors.append(str(error.message))
         form.code.data = ""  # never echo a guessed code back
         return _desk_page(community, assembly, form, 404)
-    db.session.commit()
     message = _result_message(result)
     if _wants_json():
-        return jsonify(
-            {
-                "ok": True,
-                "already": result.already,
-                "message": message,
-                "address": result.address,
-                "name": result.name,
-                "time": format_time(result.checked_in_at, "HH:mm"),
-                "attendance": assembly_attendance(assembly),
-                "quorum": quorum_status(assembly.ballot),
-            }
-        ), (200 if result.already else 201)
+        # Counted in the check-in's own transaction (it is included), before the commit
+        # expires the assembly, its ballot and round, which would load them all again.
+        answer = {
+            "ok": True,
+            "already": result.already,
+            "message": message,
+            "address": result.address,
+            "name": result.name,
+            "time": format_time(result.checked_in_at, "HH:mm"),
+            "attendance": assembly_attendance(assembly),
+            "quorum": quorum_status(assembly.ballot),
+        }
+        db.session.commit()
+        return jsonify(answer), (200 if result.already else 201)
+    db.session.commit()
     flash(message, "warning" if result.already else "success")
     return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)
 
