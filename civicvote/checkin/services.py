@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, and_, case, cast, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
 from ..ballots.credentials import eligible_voters, extract_secret, find_credential, voter_for_key
@@ -54,7 +55,10 @@ def get_ballot(community_id: int, ballot_id: int) -> Ballot:
 
 
 def get_assembly(community_id: int, assembly_id: int) -> Assembly:
-    assembly = db.session.get(Assembly, assembly_id)
+    # With its ballot and round in the same query: every desk request needs all three.
+    assembly = db.session.get(
+        Assembly, assembly_id, options=[joinedload(Assembly.ballot).joinedload(Ballot.round)]
+    )
     if assembly is None or assembly.ballot.round.community_id != community_id:
         raise NotFound(_l("No such assembly."))
     return assembly
