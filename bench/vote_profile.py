@@ -1,12 +1,14 @@
 """Per-vote server cost in one process: SQL statements, CPU time and a cProfile of the vote path.
 
-    python bench/vote_profile.py [--voters 1000] [--database-url URL] [--profile 25]
+    python bench/vote_profile.py [--voters 1000] [--database-url URL] [--profile 25] [--check-in]
 
 Seeds a fresh PostgreSQL database like ``bench/vote_load.py`` (``--sqlite`` uses a temporary
 SQLite file instead), then casts every voter's vote through ``POST /api/v1/ballots/<id>/votes``
 with Flask's test client (no HTTP server, so the figures are the application's own cost), and
 does as many ``GET /healthz`` for comparison. Prints statements per vote (by kind), CPU ms per
 request of each, and the top functions of a cProfile run (CPU time) over the votes.
+``--check-in`` measures the assembly desk instead: the clerk logs in and scans every voter's card
+(``POST /console/c/<slug>/assemblies/<id>/check-in`` asking for JSON, as the desk page does).
 """
 
 import argparse
@@ -27,7 +29,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.scratchdb import Database  # noqa: E402
-from bench.vote_load import seed, vote_body  # noqa: E402
+from bench.vote_load import CLERK_PASSWORD, CSRF, seed, vote_body  # noqa: E402
 
 
 def _backend_seconds(pids) -> float:
@@ -42,6 +44,30 @@ def _backend_seconds(pids) -> float:
     return total
 
 
+def _created(response) -> None:
+    assert response.status_code == 201, (response.status_code, response.data)
+
+
+def _votes(client, seeded):
+    """Each voter's vote through the JSON API."""
+    path = f"/api/v1/ballots/{seeded.ballot_id}/votes"
+    return lambda body: client.post(path, data=body, content_type="application/json")
+
+
+def _desk(client, seeded):
+    """The clerk, logged in through the real form, scans each card at the desk."""
+    page = client.get("/login")
+    form = {"csrf_token": CSRF.search(page.text).group(1), "username": seeded.clerk}
+    answer = client.post("/login", data={**form, "password": CLERK_PASSWORD})
+    assert answer.status_code == 302, answer.status_code
+    desk = f"/console/c/{seeded.slug}/assemblies/{seeded.assembly_id}"
+    token = CSRF.search(client.get(desk).text).group(1)
+    path = desk + "/check-in"
+    return lambda card: client.post(
+        path, data={"csrf_token": token, "code": card}, headers={"Accept": "application/json"}
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voters", type=int, default=1000)
@@ -50,6 +76,9 @@ def main(argv=None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
         "--profile", type=int, default=25, help="rows of the profile to print (0: no profile)"
+    )
+    parser.add_argument(
+        "--check-in", action="store_true", help="scan the cards at the desk instead of voting"
     )
     args = parser.parse_args(argv)
 
@@ -121,11 +150,14 @@ def main(argv=None) -> int:
 
             engine.dispose()  # connect again, so that every backend is remembered
 
-            rng = random.Random(8)  # noqa: S311 (test data)
-            path = f"/api/v1/ballots/{seeded.ballot_id}/votes"
-            bodies = [
-                vote_body(seeded, token, secrets.token_hex(8), rng) for token in seeded.tokens
-            ]
+            if args.check_in:
+                send, bodies = _desk(client, seeded), list(seeded.tokens)
+            else:
+                rng = random.Random(8)  # noqa: S311 (test data)
+                send = _votes(client, seeded)
+                bodies = [
+                    vote_body(seeded, token, secrets.token_hex(8), rng) for token in seeded.tokens
+                ]
             for _ in range(50):  # warm up (imports, pool) with health checks only
                 client.get("/healthz")
             statements.clear()
@@ -134,21 +166,19 @@ def main(argv=None) -> int:
             half = len(bodies) // 2 if args.profile else len(bodies)
             cpu, server_cpu = time.process_time(), _backend_seconds(backends)
             for body in bodies[:half]:
-                response = client.post(path, data=body, content_type="application/json")
-                assert response.status_code == 201, (response.status_code, response.data)
+                _created(send(body))
             vote_cpu = (time.process_time() - cpu) / half
             server_cpu = (_backend_seconds(backends) - server_cpu) / half
             per_vote = {kind: n / half for kind, n in statements.items()}
             profiler = cProfile.Profile(time.process_time)  # CPU time, not waiting
             profiler.enable()
             for body in bodies[half:]:
-                response = client.post(path, data=body, content_type="application/json")
-                assert response.status_code == 201, (response.status_code, response.data)
+                _created(send(body))
             profiler.disable()
-            # A retry of one vote (same key, same body): 200 and the same receipt.
-            retry = client.post(path, data=bodies[0], content_type="application/json")
-            assert retry.status_code == 200, retry.status_code
-            assert json.loads(retry.data)["receipt"]
+            # Once more for the first (a retried vote, a card scanned again): 200, not a 201.
+            again = send(bodies[0])
+            assert again.status_code == 200, again.status_code
+            assert json.loads(again.data)["already" if args.check_in else "receipt"]
             cpu = time.process_time()
             for _ in bodies:
                 client.get("/healthz")
@@ -160,21 +190,22 @@ def main(argv=None) -> int:
                     db.engine.dispose()
                 database.drop()
 
+    what = "check-in" if args.check_in else "vote"
     print(
-        f"{half} votes (then {len(bodies) - half} profiled) on {make_url(url).get_backend_name()}"
+        f"{half} {what}s (then {len(bodies) - half} profiled) on {make_url(url).get_backend_name()}"
     )
     print(
-        f"SQL per vote: {sum(v for k, v in per_vote.items() if k != '(commit)'):.2f} statements "
+        f"SQL per {what}: {sum(v for k, v in per_vote.items() if k != '(commit)'):.2f} statements "
         + "("
         + ", ".join(f"{kind} {n:.2f}" for kind, n in sorted(per_vote.items()))
         + ")"
     )
     print(
-        f"CPU ms per request (test client): vote {1000 * vote_cpu:.2f}, /healthz "
+        f"CPU ms per request (test client): {what} {1000 * vote_cpu:.2f}, /healthz "
         f"{1000 * health_cpu:.2f}"
     )
     if backends:
-        print(f"PostgreSQL CPU ms per vote (this app's connections): {1000 * server_cpu:.2f}")
+        print(f"PostgreSQL CPU ms per {what} (this app's connections): {1000 * server_cpu:.2f}")
     if args.profile:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(args.profile)
