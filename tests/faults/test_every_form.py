@@ -3,10 +3,11 @@
 Every POST route is read from the app's URL map, so a form is covered the day its route is
 added. Hypothesis fills each with forms of its own: the field names its pages show (and stray
 ones), any text, numbers far out of range, repeated values, empty strings and random files,
-posted by an administrator (who holds every role) with a valid CSRF token or a wrong one. The
-ids in the URL point at real objects of a world that has one of everything, or at none. No
-answer may be a 5xx, and an answer of 4xx leaves every table's row count as it was. Runs on
-SQLite and PostgreSQL.
+posted by an administrator who also belongs to an organization (so every form is open to the
+account) with a valid CSRF token, or now and then a wrong one. The ids in the URL point at
+real objects of a world that has one of everything, or now and then at none. No answer may be
+a 5xx, and an answer of 4xx leaves every table's row count as it was. Runs on SQLite and
+PostgreSQL.
 """
 
 import io
@@ -59,13 +60,16 @@ def world(app, client):
     data = public_data()
     place, funding_round = data["community"], data["round"]
     early = factories.funding_round(place, phase="costing", name="下一年度", year=2027)
-    early_draft = factories.proposal(early, status="draft", title="早期草稿")
+    organization = factories.organization()
+    early_draft = factories.proposal(
+        early, status="draft", title="早期草稿", organization_id=organization.id
+    )
     draft_ballot = factories.ballot(early, proposals=2, status="draft")
     assembly = factories.assembly(data["live"])
     households = factories.registry(place, buildings=1, rooms=2, per_room=1)
-    organization = factories.organization()
     member = factories.org_member(organization, place)
-    factories.user("root", is_admin=True)
+    # Every community role (an administrator) and an organization's (its proposals' forms).
+    factories.user("root", is_admin=True, organization_id=organization.id)
     factories.login(client, "root")
     token = factories.csrf_token(client.get("/console").get_data(as_text=True))
     ids = {
