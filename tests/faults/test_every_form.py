@@ -1,4 +1,4 @@
-"""Garbage into every form of the app: never a 5xx, and a refused post stores nothing.
+"""Garbage into every form and page of the app: never a 5xx, and a refused post stores nothing.
 
 Every POST route is read from the app's URL map, so a form is covered the day its route is
 added. Hypothesis fills each with forms of its own: the field names its pages show (and stray
@@ -6,8 +6,8 @@ ones), any text, numbers far out of range, repeated values, empty strings and ra
 posted by an administrator who also belongs to an organization (so every form is open to the
 account) with a valid CSRF token, or now and then a wrong one. The ids in the URL point at
 real objects of a world that has one of everything, or now and then at none. No answer may be
-a 5xx, and an answer of 4xx leaves every table's row count as it was. Runs on SQLite and
-PostgreSQL.
+a 5xx, and an answer of 4xx leaves every table's row count as it was. Every page (GET route)
+gets the same treatment in its path and query string. Runs on SQLite and PostgreSQL.
 """
 
 import io
@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from civicvote import create_app
 from civicvote.extensions import db
+from civicvote.reports.services import EXPORTS
 from tests import factories
 from tests.api.seed import public_data
 
@@ -32,14 +33,20 @@ MISSING = 10**9  # an id of nothing
 RECORDED_WHEN_REFUSED = {"audit_events"}
 
 
-def _post_rules() -> list:
+def _rules(method: str) -> list:
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "routes"})
     return sorted(
-        (rule.rule, rule.methods) for rule in app.url_map.iter_rules() if "POST" in rule.methods
+        (rule.rule, rule.methods)
+        for rule in app.url_map.iter_rules()
+        if method in rule.methods and rule.endpoint != "static"
     )
 
 
-RULES = _post_rules()
+RULES = _rules("POST")
+PAGES = _rules("GET")
+# The query parameters views read (request.args), besides any name at all.
+QUERY = ["status", "q", "next", "code", "need", "place", "page", "new", "layout", "community"]
+QUERY += ["category", "ballot", "round", "lang", "format"]
 ARGUMENT = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 FIELD = re.compile(r'<(input|select|textarea)\b[^>]*\bname="([^"]+)"[^>]*>')
 
@@ -84,6 +91,12 @@ def world(app, client):
         "resident_id": [households[0].residents[0].id],
         "source_id": [funding_round.fund_sources[0].id],
         "user_id": [member.id],
+        "community_id": [place.id],
+        "code": [*data["receipts"], "zh_Hans", "en"],
+        "token": [factories.credential(data["live"])[1]],
+        "table": sorted(EXPORTS),
+        "fmt": ["csv", "json"],
+        "name": ["photo.jpg"],
     }
     return {"ids": ids, "token": token, "fields": {}}
 
@@ -156,3 +169,24 @@ def test_garbage_gets_a_4xx_or_is_taken_and_a_refusal_stores_nothing(
     assert response.status_code < 500, (path, response.get_data(as_text=True)[:500])
     if 400 <= response.status_code < 500:
         assert _row_counts() == before, (path, response.status_code)
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_no_page_answers_garbage_in_its_address_with_a_5xx(client, world, data):
+    for rule, _methods in PAGES:
+        path = ARGUMENT.sub(lambda match: _pick(data, world["ids"][match.group(1)]), rule)
+        query = data.draw(
+            st.dictionaries(
+                st.one_of(st.sampled_from(QUERY), text.filter(bool)),
+                st.one_of(value, st.lists(value, max_size=3)),
+                max_size=6,
+            ),
+            label=path,
+        )
+        response = client.get(path, query_string=query)
+        assert response.status_code < 500, (path, response.get_data(as_text=True)[:500])
