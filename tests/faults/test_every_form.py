@@ -45,8 +45,10 @@ def _rules(method: str) -> list:
 RULES = _rules("POST")
 PAGES = _rules("GET")
 # The query parameters views read (request.args), besides any name at all.
-QUERY = ["status", "q", "next", "code", "need", "place", "page", "new", "layout", "community"]
-QUERY += ["category", "ballot", "round", "lang", "format"]
+QUERY = [
+    *("status", "q", "next", "code", "need", "place", "page", "new", "layout", "community"),
+    *("category", "ballot", "round", "lang", "format"),
+]
 ARGUMENT = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 FIELD = re.compile(r'<(input|select|textarea)\b[^>]*\bname="([^"]+)"[^>]*>')
 
@@ -82,8 +84,10 @@ def world(app, client):
     ids = {
         "slug": [place.slug],
         "round_id": [funding_round.id, early.id],
-        "ballot_id": [b.id for b in (data["live"], data["hidden"], data["closed"], draft_ballot)]
-        + [data["yes_no"].id],
+        "ballot_id": [
+            b.id
+            for b in (data["live"], data["hidden"], data["closed"], draft_ballot, data["yes_no"])
+        ],
         "need_id": [data["need"].id, data["declined"].id],
         "proposal_id": [data["project"].id, data["draft"].id, early_draft.id],
         "assembly_id": [assembly.id],
@@ -139,25 +143,35 @@ def _pick(data, candidates: list) -> str:
     return str(data.draw(st.sampled_from(candidates)))
 
 
+def _address(data, world, rule: str) -> str:
+    """The rule with each of its arguments drawn by ``_pick``."""
+    return ARGUMENT.sub(lambda match: _pick(data, world["ids"][match.group(1)]), rule)
+
+
+def _garbage(names, most: int):
+    """Fields (or query parameters) named from ``names`` or anyhow, with garbage values."""
+    keys = st.one_of(st.sampled_from(sorted(names)), text.filter(bool)) if names else text
+    return st.dictionaries(keys, st.one_of(value, st.lists(value, max_size=3)), max_size=most)
+
+
+def _fuzz(examples: int):
+    # The world is built once per test, not per example, on purpose (it is the slow part).
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 @pytest.mark.parametrize("rule,methods", RULES, ids=[rule for rule, _ in RULES])
-@settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@_fuzz(12)
 @given(data=st.data())
 def test_garbage_gets_a_4xx_or_is_taken_and_a_refusal_stores_nothing(
     client, world, rule, methods, data
 ):
-    path = ARGUMENT.sub(lambda match: _pick(data, world["ids"][match.group(1)]), rule)
+    path = _address(data, world, rule)
     names, files = _fields(client, world, path, methods)
-    form = data.draw(
-        st.dictionaries(
-            st.one_of(st.sampled_from(sorted(names)), text.filter(bool)) if names else text,
-            st.one_of(value, st.lists(value, max_size=3)),
-            max_size=12,
-        )
-    )
+    form = data.draw(_garbage(names, 12))
     for name in files & form.keys():
         content = data.draw(st.binary(max_size=2000))
         form[name] = (io.BytesIO(content), data.draw(text) or "upload")
@@ -171,22 +185,11 @@ def test_garbage_gets_a_4xx_or_is_taken_and_a_refusal_stores_nothing(
         assert _row_counts() == before, (path, response.status_code)
 
 
-@settings(
-    max_examples=6,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@_fuzz(6)
 @given(data=st.data())
 def test_no_page_answers_garbage_in_its_address_with_a_5xx(client, world, data):
     for rule, _methods in PAGES:
-        path = ARGUMENT.sub(lambda match: _pick(data, world["ids"][match.group(1)]), rule)
-        query = data.draw(
-            st.dictionaries(
-                st.one_of(st.sampled_from(QUERY), text.filter(bool)),
-                st.one_of(value, st.lists(value, max_size=3)),
-                max_size=6,
-            ),
-            label=path,
-        )
+        path = _address(data, world, rule)
+        query = data.draw(_garbage(QUERY, 6), label=path)
         response = client.get(path, query_string=query)
         assert response.status_code < 500, (path, response.get_data(as_text=True)[:500])
