@@ -167,9 +167,9 @@ def main(argv=None) -> int:
             cpu, server_cpu = time.process_time(), _backend_seconds(backends)
             for body in bodies[:half]:
                 _created(send(body))
-            vote_cpu = (time.process_time() - cpu) / half
+            request_cpu = (time.process_time() - cpu) / half
             server_cpu = (_backend_seconds(backends) - server_cpu) / half
-            per_vote = {kind: n / half for kind, n in statements.items()}
+            per_request = {kind: n / half for kind, n in statements.items()}
             profiler = cProfile.Profile(time.process_time)  # CPU time, not waiting
             profiler.enable()
             for body in bodies[half:]:
@@ -194,14 +194,15 @@ def main(argv=None) -> int:
     print(
         f"{half} {what}s (then {len(bodies) - half} profiled) on {make_url(url).get_backend_name()}"
     )
+    sent = sum(v for k, v in per_request.items() if k != "(commit)")
     print(
-        f"SQL per {what}: {sum(v for k, v in per_vote.items() if k != '(commit)'):.2f} statements "
+        f"SQL per {what}: {sent:.2f} statements "
         + "("
-        + ", ".join(f"{kind} {n:.2f}" for kind, n in sorted(per_vote.items()))
+        + ", ".join(f"{kind} {n:.2f}" for kind, n in sorted(per_request.items()))
         + ")"
     )
     print(
-        f"CPU ms per request (test client): {what} {1000 * vote_cpu:.2f}, /healthz "
+        f"CPU ms per request (test client): {what} {1000 * request_cpu:.2f}, /healthz "
         f"{1000 * health_cpu:.2f}"
     )
     if backends:
