@@ -99,6 +99,7 @@ BLUEPRINT_PACKAGES = (
     "results",
     "reports",
     "delivery",
+    "uploads",
     "board",
     "api",
 )

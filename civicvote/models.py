@@ -14,15 +14,21 @@ from .checkin.models import Assembly, CheckIn  # noqa: F401
 from .communities.models import Community  # noqa: F401
 from .delivery.models import (  # noqa: F401
     CompletionReport,
-    Milestone,
     ProgressUpdate,
     Rating,
     SpendingEntry,
-    Upload,
 )
 from .intake.models import Need, NeedSupport  # noqa: F401
 from .organizations.models import Organization  # noqa: F401
-from .proposals.models import LineItem, Proposal, ProposalVersion, Review  # noqa: F401
+from .proposals.models import (  # noqa: F401
+    LineItem,
+    Milestone,
+    Proposal,
+    ProposalDocument,
+    ProposalVersion,
+    Review,
+)
 from .registry.models import Household, Resident  # noqa: F401
 from .results.models import AllocationRun, Objection, ProjectAllocation  # noqa: F401
 from .rounds.models import FundingRound, FundSource, RoundCategory  # noqa: F401
+from .uploads.models import Upload  # noqa: F401

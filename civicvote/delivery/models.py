@@ -1,4 +1,7 @@
-"""Delivery of funded projects: milestones, progress, spending, uploads, residents' ratings."""
+"""Delivery of funded projects: progress, spending, completion and residents' ratings.
+
+Milestones are a proposal's (civicvote.proposals.models.Milestone): delivery reports on them.
+"""
 
 from datetime import date, datetime
 
@@ -8,49 +11,15 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    Integer,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..timeutil import utcnow
-
-
-class Milestone(db.Model):
-    __tablename__ = "milestones"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(
-        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
-    )
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    title: Mapped[str] = mapped_column(String(120))
-    planned_date: Mapped[date | None] = mapped_column(Date)
-    actual_date: Mapped[date | None] = mapped_column(Date)
-    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime)
-    sign_off_comment: Mapped[str] = mapped_column(Text, default="")
-
-    proposal = relationship("Proposal", back_populates="milestones")
-
-
-class Upload(db.Model):
-    """A stored file: random name outside the web root, content type checked by content."""
-
-    __tablename__ = "uploads"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    thumbnail_name: Mapped[str | None] = mapped_column(String(64))
-    content_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column(BigInteger)
-    original_name: Mapped[str] = mapped_column(String(200), default="")
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class ProgressUpdate(db.Model):

@@ -16,11 +16,12 @@ from ..ballots.models import Ballot, Credential
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..money import MAX_FEN
-from ..proposals.models import LineItem, Proposal
+from ..proposals.models import LineItem, Milestone, Proposal
 from ..results.models import AllocationRun, ProjectAllocation
 from ..rounds.models import FundSource
 from ..timeutil import utcnow
-from .models import CompletionReport, Milestone, ProgressUpdate, Rating, SpendingEntry, Upload
+from ..uploads.models import Upload
+from .models import CompletionReport, ProgressUpdate, Rating, SpendingEntry
 
 LOW_RATING = 3.0  # an average below this flags the project for the next round's review
 

@@ -7,7 +7,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -17,7 +16,10 @@ from ..accounts.models import ORG_MEMBER, ORGANIZER, SUPERVISOR
 from ..communities.services import get_community
 from ..errors import DomainError, NotFound
 from ..extensions import db, limiter
+from ..proposals.models import Milestone
 from ..security import community_required
+from ..uploads.models import Upload
+from ..uploads.storage import store_upload
 from ..viewhelpers import run_console_action
 from . import bp
 from .forms import (
@@ -29,7 +31,7 @@ from .forms import (
     SignOffForm,
     SpendingForm,
 )
-from .models import Milestone, ProgressUpdate, SpendingEntry, Upload
+from .models import ProgressUpdate, SpendingEntry
 from .services import (
     add_milestone,
     approve_spending,
@@ -47,7 +49,6 @@ from .services import (
     sign_off_milestone,
     submit_completion,
 )
-from .uploads import store_upload, upload_folder
 
 
 def _public_project(slug: str, proposal_id: int):
@@ -149,24 +150,6 @@ def rate(slug: str, proposal_id: int):
         open=evaluation_open(proposal),
     )
     return response, status
-
-
-@bp.get("/uploads/<name>")
-def upload_file(name: str):
-    upload = db.session.scalar(
-        db.select(Upload).filter((Upload.stored_name == name) | (Upload.thumbnail_name == name))
-    )
-    if upload is None:
-        abort(404)
-    content_type = "image/jpeg" if name == upload.thumbnail_name else upload.content_type
-    response = send_from_directory(
-        upload_folder(current_app.instance_path), name, mimetype=content_type, max_age=86400
-    )
-    # Served files never run: no scripts, no plugins, not framed elsewhere.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    if content_type == "application/pdf":
-        response.headers["Content-Disposition"] = "inline"
-    return response
 
 
 # --- the delivery console ---------------------------------------------------------------

@@ -189,6 +189,30 @@ class Review(db.Model):
     reviewer = relationship("User")
 
 
+class Milestone(db.Model):
+    """A step of a proposal's timeline: planned with the proposal, reported on in delivery.
+
+    The proposal owns its milestones (their titles and planned dates are part of what residents
+    vote on); delivery fills in when each was reached and the supervisory committee's sign-off.
+    """
+
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(120))
+    planned_date: Mapped[date | None] = mapped_column(Date)
+    actual_date: Mapped[date | None] = mapped_column(Date)
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_off_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sign_off_comment: Mapped[str] = mapped_column(Text, default="")
+
+    proposal = relationship("Proposal", back_populates="milestones")
+
+
 class ProposalDocument(db.Model):
     """The file for one of the round's required documents (a supplier's quotation, say).
 

@@ -7,8 +7,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
-from ..delivery.models import Milestone
-from ..delivery.uploads import store_upload
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..i18n import money
@@ -16,7 +14,8 @@ from ..intake.models import Need
 from ..money import MAX_FEN, line_total, parse_quantity, parse_yuan
 from ..rounds.models import FundingRound
 from ..rounds.services import PROPOSAL_PHASES
-from .models import LineItem, Proposal, ProposalDocument, ProposalVersion, Review
+from ..uploads.storage import store_upload
+from .models import LineItem, Milestone, Proposal, ProposalDocument, ProposalVersion, Review
 
 TEXT_LIMITS = {
     "title": 100,

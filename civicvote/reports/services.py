@@ -10,11 +10,12 @@ import json
 
 from ..ballots.models import Ballot, Participation
 from ..ballots.services import tally
-from ..delivery.models import Milestone, ProgressUpdate, SpendingEntry
+from ..delivery.models import ProgressUpdate, SpendingEntry
 from ..delivery.services import completion_of, funded_projects, rating_summary
 from ..extensions import db
 from ..intake.models import Need
 from ..intake.services import list_needs, need_json
+from ..proposals.models import Milestone
 from ..proposals.services import proposal_json, public_proposals
 from ..registry.models import Household, Resident
 from ..results.services import latest_run, source_use

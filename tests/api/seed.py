@@ -3,8 +3,9 @@
 from datetime import date
 
 from civicvote.ballots.services import cast_vote
-from civicvote.delivery.models import Milestone, ProgressUpdate
+from civicvote.delivery.models import ProgressUpdate
 from civicvote.extensions import db
+from civicvote.proposals.models import Milestone
 from tests import factories
 from tests.delivery.builders import funded_project
 

@@ -5,8 +5,10 @@ from datetime import date
 
 from PIL import Image
 
-from civicvote.delivery.models import Milestone, SpendingEntry, Upload
+from civicvote.delivery.models import SpendingEntry
 from civicvote.extensions import db
+from civicvote.proposals.models import Milestone
+from civicvote.uploads.models import Upload
 from tests import factories
 from tests.delivery.builders import funded_project, voter_card
 

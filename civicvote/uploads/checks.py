@@ -1,24 +1,19 @@
-"""Receiving files (progress photos, receipts): checked by content, re-encoded, stored safely.
+"""What an uploaded file may be: checked by its content, images re-encoded, PDFs inspected.
 
 Only JPEG, PNG, WebP and PDF are accepted, recognised by their bytes, never by their name.
 Images are decoded and written again by Pillow, which drops EXIF (GPS included) and anything
 appended or embedded (so a polyglot cannot survive); a pixel limit refuses decompression bombs.
 PDFs are kept as sent but must start with the PDF signature and carry no active content.
-Files live under ``instance/uploads/`` with random names, outside the web root.
 """
 
 import io
-import secrets
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DomainError
-from ..extensions import db
-from .models import Upload
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo is the most a phone makes
@@ -54,12 +49,6 @@ def sniff(data: bytes) -> Sniffed:
     raise UploadRefused(
         _l("Only JPEG, PNG or WebP photos and PDF files can be uploaded."), code="unsupported_type"
     )
-
-
-def upload_folder(instance_path: str) -> Path:
-    folder = Path(instance_path) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 # Pillow refuses images over twice this many pixels and warns above it (made an error below).
@@ -125,37 +114,26 @@ def _check_pdf(data: bytes) -> None:
         raise UploadRefused(_l("The PDF file is not valid."), code="bad_pdf")
 
 
-def store_upload(
-    data: bytes, original_name: str, *, instance_path: str, uploaded_by_id: int | None = None
-) -> Upload:
-    """Check, clean and store one file; returns the (flushed, uncommitted) Upload row."""
+@dataclass(frozen=True)
+class CleanFile:
+    """A file that passed the checks: the bytes to keep and, for an image, its thumbnail."""
+
+    content_type: str
+    extension: str
+    data: bytes
+    thumbnail: bytes | None
+
+
+def clean_file(data: bytes) -> CleanFile:
+    """Check one file by its content; images come back re-encoded, PDFs as sent."""
     if len(data) > MAX_BYTES:
         raise UploadRefused(_l("Files can be at most 10 MB."), code="too_large")
     if not data:
         raise UploadRefused(_l("The file is empty."), code="empty")
     kind = sniff(data).kind
-    folder = upload_folder(instance_path)
-    stem = secrets.token_hex(16)
-    thumbnail_name = None
     if kind == "PDF":
         _check_pdf(data)
-        content_type, extension, stored = "application/pdf", "pdf", data
-    else:
-        image = _open_image(data)
-        content_type, extension = IMAGE_FORMATS[kind]
-        stored = _reencode(image, kind)
-        thumbnail_name = f"{stem}-thumb.jpg"
-        (folder / thumbnail_name).write_bytes(_thumbnail(image))
-    stored_name = f"{stem}.{extension}"
-    (folder / stored_name).write_bytes(stored)
-    upload = Upload(
-        stored_name=stored_name,
-        thumbnail_name=thumbnail_name,
-        content_type=content_type,
-        size=len(stored),
-        original_name=(original_name or "")[:200],
-        uploaded_by_id=uploaded_by_id,
-    )
-    db.session.add(upload)
-    db.session.flush()
-    return upload
+        return CleanFile("application/pdf", "pdf", data, None)
+    image = _open_image(data)
+    content_type, extension = IMAGE_FORMATS[kind]
+    return CleanFile(content_type, extension, _reencode(image, kind), _thumbnail(image))

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from civicvote.delivery.uploads import MAX_BYTES, UploadRefused, store_upload
+from civicvote.uploads.checks import MAX_BYTES, UploadRefused
+from civicvote.uploads.storage import store_upload
 
 
 def _image(fmt: str, size=(64, 48), color=(200, 30, 30), **save) -> bytes:
