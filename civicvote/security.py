@@ -44,7 +44,8 @@ def set_security_headers(response):
 
 
 def community_required(*roles: str):
-    """Guard an organizer view taking ``slug``: log in, then hold one of ``roles`` there.
+    """Guard an organizer view taking ``slug``: log in, then hold one of ``roles`` there
+    (any role at all when none is named).
 
     The view receives the loaded ``community`` instead of the slug. Anonymous users are sent to
     the login page; users without a role in that community get 403.

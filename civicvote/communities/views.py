@@ -4,7 +4,6 @@ from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import COMMUNITY_ROLES
 from ..security import admin_required, community_required
 from ..viewhelpers import form_page_action
 from . import bp
@@ -27,7 +26,7 @@ def show(slug: str):
 
 
 @bp.get("/console/c/<slug>")
-@community_required(*COMMUNITY_ROLES)
+@community_required()  # any role in the community
 def console(community):
     return render_template(
         "communities/console.html",

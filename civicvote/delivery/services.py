@@ -11,13 +11,14 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from ..audit.services import record
-from ..ballots.credentials import extract_secret, find_credential, voter_for_key
+from ..ballots.credentials import voter_for_key
 from ..ballots.models import Ballot, Credential
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..money import MAX_FEN
 from ..proposals.models import LineItem, Milestone, Proposal
 from ..results.models import AllocationRun, ProjectAllocation
+from ..results.services import credential_for_round
 from ..rounds.models import FundSource
 from ..timeutil import utcnow
 from ..uploads.models import Upload
@@ -387,17 +388,6 @@ def _building_of(credential: Credential) -> str:
     """The building of the card's holder, as the registry knows it ("" if unknown)."""
     voter = voter_for_key(db.session.get(Ballot, credential.ballot_id), credential.voter_key)
     return voter.building if voter else ""
-
-
-def credential_for_round(round_id: int, secret: str) -> Credential | None:
-    """A voter card of any ballot of the round, found by its token, its link or its short code."""
-    secret = extract_secret(secret or "")
-    ballot_ids = db.session.scalars(db.select(Ballot.id).filter_by(round_id=round_id))
-    for ballot_id in ballot_ids:
-        credential = find_credential(ballot_id, secret)
-        if credential is not None:
-            return credential
-    return None
 
 
 def rate_project(proposal: Proposal, secret: str, score: int, comment: str) -> Rating:

@@ -3,11 +3,12 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..errors import InvalidTransition
 from ..extensions import db
+from ..rounds.models import uses_round_categories
 from ..timeutil import utcnow
 
 CHANNELS = ("online", "visit", "paper", "assembly")
@@ -31,6 +32,16 @@ NEED_TRANSITIONS = {
     "declined": {"accepted"},
     "merged": set(),
 }
+
+
+# Which proposals answer which needs. Proposals choose their needs, but the table is intake's:
+# a need a proposal answers cannot be declined, and merging needs moves the answers along.
+proposal_needs = Table(
+    "proposal_needs",
+    db.metadata,
+    Column("proposal_id", ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+    Column("need_id", ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class Need(db.Model):
@@ -60,6 +71,10 @@ class Need(db.Model):
 
     community = relationship("Community")
     merged_into = relationship("Need", remote_side=[id])
+    # Named, not imported: proposals stand above intake (see tests/foundation/test_layers.py).
+    answered_by = relationship(
+        "Proposal", secondary=proposal_needs, order_by="Proposal.id", viewonly=True
+    )
 
     @property
     def status_label(self):
@@ -81,6 +96,13 @@ class Need(db.Model):
                 code="need_transition",
             )
         self.status = new_status
+
+
+@uses_round_categories
+def _needs_categories(round_id: int) -> set[str]:
+    """The categories the round's needs belong to (a category in use stays)."""
+    query = db.select(Need.category_code).filter_by(round_id=round_id).distinct()
+    return set(db.session.scalars(query))
 
 
 class NeedSupport(db.Model):

@@ -10,10 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
-from ..proposals.models import proposal_needs
 from ..rounds.models import FundingRound
 from ..rounds.services import round_for_needs
-from .models import CHANNELS, Need, NeedSupport
+from .models import CHANNELS, Need, NeedSupport, proposal_needs
 
 # No 0/O, 1/I/L: a code read aloud or copied from paper should not be mistyped.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -352,18 +351,8 @@ def places(funding_round: FundingRound) -> list[str]:
 
 
 def proposals_answering(need: Need) -> list:
-    from ..proposals.models import Proposal
-
-    return [
-        p
-        for p in db.session.scalars(
-            db.select(Proposal)
-            .join(proposal_needs, proposal_needs.c.proposal_id == Proposal.id)
-            .where(proposal_needs.c.need_id == need.id)
-            .order_by(Proposal.id)
-        )
-        if p.is_public
-    ]
+    """The public proposals that answer this need (drafts stay private)."""
+    return [p for p in need.answered_by if p.is_public]
 
 
 def need_json(need: Need) -> dict:

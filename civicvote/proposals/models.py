@@ -7,14 +7,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Column,
     Date,
     DateTime,
     ForeignKey,
     Integer,
     Numeric,
     String,
-    Table,
     Text,
     UniqueConstraint,
 )
@@ -22,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..errors import InvalidTransition
 from ..extensions import db
+from ..intake.models import proposal_needs
+from ..rounds.models import uses_round_categories
 from ..timeutil import utcnow
 
 PROPOSAL_STATUSES = ("draft", "submitted", "returned", "approved", "rejected", "withdrawn")
@@ -44,13 +44,6 @@ PROPOSAL_TRANSITIONS = {
     "withdrawn": set(),
 }
 EDITABLE_STATUSES = ("draft", "returned")
-
-proposal_needs = Table(
-    "proposal_needs",
-    db.metadata,
-    Column("proposal_id", ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
-    Column("need_id", ForeignKey("needs.id", ondelete="CASCADE"), primary_key=True),
-)
 
 
 class Proposal(db.Model):
@@ -134,6 +127,13 @@ class Proposal(db.Model):
                 code="proposal_transition",
             )
         self.status = new_status
+
+
+@uses_round_categories
+def _proposals_categories(round_id: int) -> set[str]:
+    """The categories the round's proposals belong to (a category in use stays)."""
+    query = db.select(Proposal.category_code).filter_by(round_id=round_id).distinct()
+    return set(db.session.scalars(query))
 
 
 class LineItem(db.Model):

@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 from ..allocation import FundSource as Source
 from ..allocation import Project, Threshold, Votes, allocate
 from ..audit.services import record
-from ..ballots.credentials import extract_secret
-from ..ballots.models import Ballot, CastBallot
+from ..ballots.credentials import extract_secret, find_credential
+from ..ballots.models import Ballot, CastBallot, Credential
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..rounds.models import RULE_LABELS, SOURCE_MATCHING, SOURCE_RESTRICTED, FundingRound
@@ -223,6 +223,17 @@ def _plain(params) -> dict:
     return out
 
 
+def credential_for_round(round_id: int, secret: str) -> Credential | None:
+    """A voter card of any ballot of the round, found by its token, its link or its short code."""
+    secret = extract_secret(secret or "")
+    ballot_ids = db.session.scalars(db.select(Ballot.id).filter_by(round_id=round_id))
+    for ballot_id in ballot_ids:
+        credential = find_credential(ballot_id, secret)
+        if credential is not None:
+            return credential
+    return None
+
+
 def notice_open(run: AllocationRun, now=None) -> bool:
     return run.status == "provisional" and (now or utcnow()) < run.notice_ends_at
 
@@ -231,8 +242,6 @@ def file_objection(
     run: AllocationRun, text: str, *, card: str = "", contact: str = "", now=None
 ) -> Objection:
     """A resident objects during the notice, identified by a voter card or a contact."""
-    from ..delivery.services import credential_for_round
-
     text = (text or "").strip()
     if not notice_open(run, now):
         raise Conflict(

@@ -1,5 +1,6 @@
 """Funding rounds: one yearly cycle of a community's fund, its phases, rules and fund sources."""
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -62,6 +63,23 @@ TIE_LABELS = {
     "lot": _l("A drawn lot"),
     "lexico": _l("Proposal number"),
 }
+
+
+# Needs and proposals belong to one of their round's categories, but their areas stand above
+# rounds, which cannot import them. Each registers here which category codes of a round it uses,
+# so that a category still in use is not removed (rounds.services.update_rules).
+_category_users: list[Callable[[int], Iterable[str]]] = []
+
+
+def uses_round_categories(codes_used: Callable[[int], Iterable[str]]):
+    """Register ``codes_used(round_id)``, the category codes a higher area uses in a round."""
+    _category_users.append(codes_used)
+    return codes_used
+
+
+def categories_in_use(round_id: int) -> set[str]:
+    """The category codes of a round that needs, proposals (or any registered user) use."""
+    return {code for codes_used in _category_users for code in codes_used(round_id)}
 
 
 class FundingRound(db.Model):

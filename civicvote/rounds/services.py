@@ -7,8 +7,6 @@ from flask_babel import lazy_gettext as _l
 from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
-from ..intake.models import Need
-from ..proposals.models import Proposal
 from .models import (
     PHASES,
     RULE_LABELS,
@@ -22,6 +20,7 @@ from .models import (
     FundingRound,
     FundSource,
     RoundCategory,
+    categories_in_use,
 )
 
 # Phases in which residents and staff may add needs, and organizations draft and submit.
@@ -125,19 +124,10 @@ def update_rules(
         raise DomainError(_l("The cap per project cannot be more than the total budget."))
     before = _rules(funding_round)
     wanted = dict(categories)
-    for existing in list(funding_round.categories):
-        if existing.code in wanted:
-            continue
-        used = db.session.scalar(
-            db.select(db.func.count(Need.id)).filter_by(
-                round_id=funding_round.id, category_code=existing.code
-            )
-        ) + db.session.scalar(
-            db.select(db.func.count(Proposal.id)).filter_by(
-                round_id=funding_round.id, category_code=existing.code
-            )
-        )
-        if used:
+    removed = [c for c in funding_round.categories if c.code not in wanted]
+    in_use = categories_in_use(funding_round.id) if removed else set()
+    for existing in removed:
+        if existing.code in in_use:
             raise Conflict(
                 _l(
                     "The category %(name)s is used by needs or proposals and cannot be removed.",

@@ -96,6 +96,23 @@ def counting(**fields) -> dict:
     return values
 
 
+
+@pytest.mark.parametrize("used_by", ["need", "proposal"])
+def test_a_category_in_use_stays(app, used_by):
+    """Rounds cannot import needs or proposals; both areas tell rounds which categories they use."""
+    community = factories.community()
+    funding_round = new_round(community)
+    if used_by == "need":
+        factories.need(community, funding_round, category_code="greening")
+    else:
+        factories.proposal(funding_round, category_code="greening")
+    rules = {"budget_fen": 10_000_000, "per_project_cap_fen": None, "required_documents": []}
+    with pytest.raises(Conflict):
+        services.update_rules(funding_round, categories=[("elderly", "为老服务")], **rules)
+    db.session.rollback()
+    services.update_rules(funding_round, categories=[("greening", "绿化")], **rules)
+    assert funding_round.category_codes() == ["greening"]
+
 def test_counting_rules_change_until_voting_starts(app):
     funding_round = new_round()
     services.update_counting(funding_round, **counting())
