@@ -11,7 +11,7 @@ from ..ballots.models import METHODS, MODES, STATUSES
 from ..rounds.models import PHASES, SOURCE_KINDS
 from . import MAX_ID, bp
 from .ballots import MAX_VOTE_BODY, TOKEN_SHAPE
-from .pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from .pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 
 
 def _int(nullable: bool = False, **extra) -> dict:
@@ -382,7 +382,7 @@ PAGE_PARAMS = [
         "name": "page",
         "in": "query",
         "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
     },
     {
         "name": "per_page",

@@ -1,10 +1,10 @@
 """GET /api/v1/rounds/<id>/funded-projects: what the final allocation funded, and progress."""
 
 from ..delivery.models import ProgressUpdate
-from ..delivery.services import funded_projects
+from ..delivery.services import funded_projects_query
 from ..extensions import db
 from . import bp
-from .pagination import paginate_list
+from .pagination import paginate
 from .rounds import get_round
 
 
@@ -61,7 +61,6 @@ def funded_project_json(allocation) -> dict:
 @bp.get("/v1/rounds/<int:round_id>/funded-projects")
 def round_funded_projects(round_id: int):
     funding_round = get_round(round_id)
-    body = paginate_list(
-        funded_projects(funding_round.id), "projects", funded_project_json, round_id=round_id
-    )
+    query = funded_projects_query(funding_round.id)
+    body = paginate(query, "projects", funded_project_json, round_id=round_id)
     return {"round_id": funding_round.id, **body}

@@ -4,18 +4,17 @@ from flask import abort
 
 from ..extensions import db
 from ..proposals.models import Proposal
-from ..proposals.services import proposal_json, public_proposals
+from ..proposals.services import proposal_json, public_proposals_query
 from . import bp
-from .pagination import paginate_list
+from .pagination import paginate
 from .rounds import get_round
 
 
 @bp.get("/v1/rounds/<int:round_id>/proposals")
 def round_proposals(round_id: int):
     funding_round = get_round(round_id)
-    body = paginate_list(
-        public_proposals(funding_round), "proposals", proposal_json, round_id=round_id
-    )
+    query = public_proposals_query(funding_round.id)
+    body = paginate(query, "proposals", proposal_json, round_id=round_id)
     return {"round_id": funding_round.id, **body}
 
 

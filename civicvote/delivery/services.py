@@ -42,14 +42,24 @@ def funded_allocation(proposal_id: int) -> ProjectAllocation | None:
     )
 
 
-def funded_projects(round_id: int) -> list[ProjectAllocation]:
-    run = db.session.scalar(
-        db.select(AllocationRun)
+def funded_projects_query(round_id: int):
+    """The funded projects of the round's latest final allocation, by rank, as a query."""
+    final_run = (
+        db.select(AllocationRun.id)
         .filter_by(round_id=round_id, status="final")
         .order_by(AllocationRun.id.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    return [p for p in run.projects if p.funded] if run else []
+    return (
+        db.select(ProjectAllocation)
+        .where(ProjectAllocation.run_id == final_run, ProjectAllocation.funded.is_(True))
+        .order_by(ProjectAllocation.rank, ProjectAllocation.id)
+    )
+
+
+def funded_projects(round_id: int) -> list[ProjectAllocation]:
+    return list(db.session.scalars(funded_projects_query(round_id)))
 
 
 def get_funded_project(community_id: int, proposal_id: int) -> tuple[Proposal, ProjectAllocation]:

@@ -15,7 +15,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..errors import InvalidTransition
@@ -110,10 +113,15 @@ class Proposal(db.Model):
     def editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
 
-    @property
+    @hybrid_property
     def is_public(self) -> bool:
         """Drafts stay private to the organization until first submitted."""
         return self.status != "draft" and (self.version > 0 or self.status == "approved")
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_in_sql(cls):
+        return and_(cls.status != "draft", or_(cls.version > 0, cls.status == "approved"))
 
     def change_status(self, new_status: str) -> None:
         """Move to ``new_status`` if the review process allows it; raise InvalidTransition."""

@@ -702,9 +702,18 @@ def withdraw(proposal: Proposal, user) -> Proposal:
 # --- Listing -----------------------------------------------------------------------------
 
 
+def public_proposals_query(round_id: int):
+    """The round's proposals the public sees (no drafts), oldest first, as a query."""
+    return (
+        db.select(Proposal)
+        .filter_by(round_id=round_id)
+        .where(Proposal.is_public)
+        .order_by(Proposal.id)
+    )
+
+
 def public_proposals(funding_round: FundingRound) -> list[Proposal]:
-    query = db.select(Proposal).filter_by(round_id=funding_round.id).order_by(Proposal.id)
-    return [p for p in db.session.scalars(query) if p.is_public]
+    return list(db.session.scalars(public_proposals_query(funding_round.id)))
 
 
 def organization_proposals(funding_round: FundingRound, organization_id: int) -> list[Proposal]:
