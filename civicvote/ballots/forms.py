@@ -6,10 +6,9 @@ services.validate_contents (the same rules as the API), so it needs no WTForms c
 
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone, to_utc
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -39,21 +38,14 @@ QUORUM_LABELS = {
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+def _utc(local: datetime | None) -> datetime | None:
+    """A form's naive local time (the instance's time zone) as the naive UTC datetime we store."""
+    return to_utc(local) if local is not None else None
 
 
-def to_utc(local: datetime | None) -> datetime | None:
-    """A naive local time from a form, as the naive UTC datetime we store."""
-    if local is None:
-        return None
-    return local.replace(tzinfo=_zone()).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
-def to_local(utc: datetime | None) -> datetime | None:
-    if utc is None:
-        return None
-    return utc.replace(tzinfo=ZoneInfo("UTC")).astimezone(_zone()).replace(tzinfo=None)
+def _local(utc: datetime | None) -> datetime | None:
+    """A stored naive UTC datetime as the naive local time a form field shows."""
+    return to_user_timezone(utc).replace(tzinfo=None) if utc is not None else None
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -131,8 +123,8 @@ class BallotForm(BaseForm):
             "max_choices": self.max_choices.data,
             "budget_fen": int(budget * 100) if budget is not None else None,
             "points_total": self.points_total.data,
-            "online_opens_at": to_utc(self.online_opens_at.data),
-            "online_closes_at": to_utc(self.online_closes_at.data),
+            "online_opens_at": _utc(self.online_opens_at.data),
+            "online_closes_at": _utc(self.online_closes_at.data),
             "quorum_kind": self.quorum_kind.data,
             "quorum_value": self.quorum_value.data,
             "pass_threshold_percent": self.pass_threshold_percent.data or 0,
@@ -156,8 +148,8 @@ class BallotForm(BaseForm):
         self.budget_yuan.data = (
             Decimal(ballot.budget_fen) / 100 if ballot.budget_fen is not None else None
         )
-        self.online_opens_at.data = to_local(ballot.online_opens_at)
-        self.online_closes_at.data = to_local(ballot.online_closes_at)
+        self.online_opens_at.data = _local(ballot.online_opens_at)
+        self.online_closes_at.data = _local(ballot.online_closes_at)
         self.proposals.data = [item.proposal_id for item in ballot.items]
 
 
