@@ -4,11 +4,8 @@ from ..extensions import db
 from ..results.reasons import explain
 from ..results.services import latest_run, source_use
 from ..rounds.models import FundingRound
+from ..timeutil import iso_utc
 from . import bp
-
-
-def _iso(value):
-    return value.isoformat() + "Z" if value else None
 
 
 @bp.get("/v1/rounds/<int:round_id>/allocation")
@@ -28,9 +25,9 @@ def allocation(round_id: int):
         "tie_break": run.tie_break,
         "seed": run.seed,
         "threshold_percent": (run.options or {}).get("threshold_percent"),
-        "published_at": _iso(run.created_at),
-        "notice_ends_at": _iso(run.notice_ends_at),
-        "finalized_at": _iso(run.finalized_at),
+        "published_at": iso_utc(run.created_at),
+        "notice_ends_at": iso_utc(run.notice_ends_at),
+        "finalized_at": iso_utc(run.finalized_at),
         "decision_note": run.decision_note,
         "projects": [
             {

@@ -22,6 +22,7 @@ from ..errors import DomainError, Forbidden
 from ..extensions import db
 from ..main.errors import error_response
 from ..ratelimit import FailureLimit
+from ..timeutil import iso_utc
 from . import bp
 from .pagination import paginate
 from .rounds import get_round
@@ -62,10 +63,8 @@ def ballot_json(ballot: Ballot) -> dict:
             "budget": ballot_budget(ballot) if ballot.method == "knapsack" else ballot.budget_fen,
             "points": ballot.points_total,
         },
-        "online_opens_at": ballot.online_opens_at.isoformat() if ballot.online_opens_at else None,
-        "online_closes_at": (
-            ballot.online_closes_at.isoformat() if ballot.online_closes_at else None
-        ),
+        "online_opens_at": iso_utc(ballot.online_opens_at),
+        "online_closes_at": iso_utc(ballot.online_closes_at),
         "pass_threshold_percent": ballot.pass_threshold_percent,
         "proposals": [
             {"id": item.proposal.id, "title": item.proposal.title, "cost": item.proposal.total_fen}

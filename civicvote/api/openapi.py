@@ -9,6 +9,7 @@ from flask import request
 
 from ..ballots.models import METHODS, MODES, STATUSES
 from ..rounds.models import PHASES, SOURCE_KINDS
+from ..timeutil import ISO_UTC_EXAMPLE, ISO_UTC_PATTERN
 from . import MAX_ID, bp
 from .ballots import MAX_VOTE_BODY, TOKEN_SHAPE
 from .pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
@@ -58,7 +59,15 @@ def _fen(nullable: bool = False) -> dict:
     return _int(nullable, minimum=0, description="Money in integer fen (1 yuan = 100 fen).")
 
 
-NAIVE_UTC = "UTC time as ISO 8601 without an offset, e.g. 2026-05-01T09:00:00."
+def _time(nullable: bool = False) -> dict:
+    """Every time the API answers: ISO 8601 in UTC to the second, with a Z (timeutil.iso_utc)."""
+    return _str(
+        nullable,
+        format="date-time",
+        pattern=ISO_UTC_PATTERN,
+        description=f"UTC, ISO 8601 with a Z, e.g. {ISO_UTC_EXAMPLE}.",
+    )
+
 
 PAGE_FIELDS = {
     "page": _int(minimum=1),
@@ -128,7 +137,7 @@ SCHEMAS = {
             "decline_reason": _str(),
             "merged_into": _int(nullable=True),
             "supports": _int(minimum=0),
-            "created_at": _str(format="date-time"),
+            "created_at": _time(),
         }
     ),
     "Proposal": _object(
@@ -179,7 +188,7 @@ SCHEMAS = {
                         "version": _int(),
                         "decision": _str(),
                         "comment": _str(),
-                        "at": _str(format="date-time"),
+                        "at": _time(),
                     }
                 )
             ),
@@ -201,8 +210,8 @@ SCHEMAS = {
                     "points": _int(nullable=True),
                 }
             ),
-            "online_opens_at": _str(nullable=True, description=NAIVE_UTC),
-            "online_closes_at": _str(nullable=True, description=NAIVE_UTC),
+            "online_opens_at": _time(nullable=True),
+            "online_closes_at": _time(nullable=True),
             "pass_threshold_percent": _int(),
             "proposals": _array(_object({"id": _int(), "title": _str(), "cost": _fen()})),
             "turnout": _object(
@@ -254,7 +263,7 @@ SCHEMAS = {
                         maximum=100,
                         description="The implementer's latest progress report.",
                     ),
-                    "last_update_at": _str(nullable=True, format="date-time"),
+                    "last_update_at": _time(nullable=True),
                 }
             ),
             "milestones": _array(
@@ -320,9 +329,9 @@ SCHEMAS = {
             "tie_break": _str(description="The tie-break rule, with the lot's published seed."),
             "seed": _str(),
             "threshold_percent": _int(nullable=True),
-            "published_at": _str(),
-            "notice_ends_at": _str(nullable=True),
-            "finalized_at": _str(nullable=True),
+            "published_at": _time(),
+            "notice_ends_at": _time(nullable=True),
+            "finalized_at": _time(nullable=True),
             "decision_note": _str(),
             "projects": _array(
                 _object(
@@ -554,7 +563,8 @@ def document(server_url: str = "/") -> dict:
             "description": (
                 "Read-only open data of participatory budgeting rounds, and the casting "
                 "endpoint. Every GET answer carries an ETag (send If-None-Match for a 304) "
-                "and may be read from any origin (CORS). Money is integer fen."
+                "and may be read from any origin (CORS). Money is integer fen. Times are UTC in "
+                f"ISO 8601 with a Z ({ISO_UTC_EXAMPLE}); dates are YYYY-MM-DD."
             ),
         },
         "servers": [{"url": server_url}],

@@ -3,12 +3,13 @@
 from ..delivery.models import ProgressUpdate
 from ..delivery.services import funded_projects_query
 from ..extensions import db
+from ..timeutil import iso_utc
 from . import bp
 from .pagination import paginate
 from .rounds import get_round
 
 
-def _iso(value) -> str | None:
+def _date(value) -> str | None:
     return value.isoformat() if value else None
 
 
@@ -43,15 +44,13 @@ def funded_project_json(allocation) -> dict:
             "milestones_done": done,
             "milestones_total": len(milestones),
             "reported_percent": latest.percent_complete if latest else None,
-            "last_update_at": (
-                latest.created_at.isoformat(timespec="seconds") + "Z" if latest else None
-            ),
+            "last_update_at": iso_utc(latest.created_at) if latest else None,
         },
         "milestones": [
             {
                 "title": m.title,
-                "planned_date": _iso(m.planned_date),
-                "actual_date": _iso(m.actual_date),
+                "planned_date": _date(m.planned_date),
+                "actual_date": _date(m.actual_date),
             }
             for m in milestones
         ],

@@ -12,6 +12,7 @@ from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..rounds.models import FundingRound
 from ..rounds.services import round_for_needs
+from ..timeutil import iso_utc
 from .models import CHANNELS, Need, NeedSupport, proposal_needs
 
 # No 0/O, 1/I/L: a code read aloud or copied from paper should not be mistyped.
@@ -369,5 +370,5 @@ def need_json(need: Need) -> dict:
         "decline_reason": need.decline_reason if need.status == "declined" else "",
         "merged_into": need.merged_into_id,
         "supports": need.support_count,
-        "created_at": need.created_at.isoformat(timespec="seconds") + "Z",
+        "created_at": iso_utc(need.created_at),
     }

@@ -14,6 +14,7 @@ from ..intake.models import Need
 from ..money import MAX_FEN, line_total, parse_quantity, parse_yuan
 from ..rounds.models import FundingRound
 from ..rounds.services import PROPOSAL_PHASES
+from ..timeutil import iso_utc
 from ..uploads.storage import store_upload
 from .models import LineItem, Milestone, Proposal, ProposalDocument, ProposalVersion, Review
 
@@ -762,7 +763,7 @@ def proposal_json(proposal: Proposal) -> dict:
                 "version": r.version,
                 "decision": r.decision,
                 "comment": r.comment,
-                "at": r.created_at.isoformat(timespec="seconds") + "Z",
+                "at": iso_utc(r.created_at),
             }
             for r in proposal.reviews
         ],

@@ -20,6 +20,7 @@ from ..proposals.services import proposal_json, public_proposals
 from ..registry.models import Household, Resident
 from ..results.services import latest_run, source_use
 from ..rounds.models import FundingRound
+from ..timeutil import iso_utc
 
 
 def _building_of_keys(keys: list[str]) -> dict[str, str]:
@@ -278,7 +279,7 @@ def _progress_rows(funding_round: FundingRound) -> list[dict]:
             "proposal_id": u.proposal_id,
             "text": u.text,
             "percent_complete": u.percent_complete,
-            "created_at": u.created_at.isoformat(timespec="seconds") + "Z",
+            "created_at": iso_utc(u.created_at),
         }
         for u in db.session.scalars(
             db.select(ProgressUpdate)

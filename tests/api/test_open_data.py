@@ -1,6 +1,7 @@
 """The read-only open data API: what it shows, what it never shows, paging, ETags, CORS."""
 
 import json
+import re
 
 from tests.api.seed import public_data
 
@@ -156,3 +157,44 @@ def test_draft_ballots_stay_with_the_organizers(client):
     listed = get(client, f"/api/v1/rounds/{data['round'].id}/ballots")["ballots"]
     assert draft.id not in {b["id"] for b in listed} and listed
     assert draft.id not in get(client, f"/api/v1/rounds/{data['round'].id}")["ballot_ids"]
+
+
+def _times(value, key=""):
+    """Every value under a key naming a time (``*_at``, ``at``), anywhere in an answer."""
+    if isinstance(value, dict):
+        for name, inner in value.items():
+            yield from _times(inner, name)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _times(inner, key)
+    elif key == "at" or key.endswith("_at"):
+        yield key, value
+
+
+def test_every_time_is_utc_iso_8601_with_a_z(client):
+    from datetime import datetime
+
+    from civicvote.extensions import db
+    from civicvote.proposals.models import Review
+    from civicvote.timeutil import ISO_UTC_PATTERN
+
+    data = public_data()
+    data["live"].online_opens_at = datetime(2026, 5, 1, 1, 2, 3, 456789)
+    db.session.add(Review(proposal_id=data["project"].id, version=1, decision="approve"))
+    db.session.commit()
+    round_id = data["round"].id
+    seen = {}
+    for path in (
+        f"/api/v1/rounds/{round_id}/needs",
+        f"/api/v1/rounds/{round_id}/proposals",
+        f"/api/v1/rounds/{round_id}/ballots",
+        f"/api/v1/rounds/{round_id}/funded-projects",
+        f"/api/v1/rounds/{round_id}/allocation",
+    ):
+        for key, value in _times(get(client, path)):
+            seen.setdefault(key, set()).add(value)
+    assert {"created_at", "at", "online_opens_at", "last_update_at", "published_at"} <= set(seen)
+    assert "2026-05-01T01:02:03Z" in seen["online_opens_at"]
+    pattern = re.compile(ISO_UTC_PATTERN)
+    for key, values in seen.items():
+        assert all(v is None or pattern.match(v) for v in values), (key, values)

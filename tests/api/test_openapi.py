@@ -83,6 +83,7 @@ def test_real_answers_match_the_schemas(client, spec):
         "/api/v1/rounds/{round_id}/proposals": f"/api/v1/rounds/{round_id}/proposals",
         "/api/v1/rounds/{round_id}/ballots": f"/api/v1/rounds/{round_id}/ballots",
         "/api/v1/rounds/{round_id}/funded-projects": f"/api/v1/rounds/{round_id}/funded-projects",
+        "/api/v1/rounds/{round_id}/allocation": f"/api/v1/rounds/{round_id}/allocation",
         "/api/v1/proposals/{proposal_id}": f"/api/v1/proposals/{data['project'].id}",
         "/api/v1/ballots/{ballot_id}": f"/api/v1/ballots/{data['live'].id}",
         "/api/v1/receipts/{code}": f"/api/v1/receipts/{data['receipts'][0]}",
