@@ -179,6 +179,8 @@ def translations_update():
         "babel.cfg",
         "-k",
         "_l",
+        "-k",
+        "lazy_ngettext:1,2",
         "--no-location",
         "--sort-output",
         "--ignore-dirs",

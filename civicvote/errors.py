@@ -1,5 +1,7 @@
 """Domain errors raised by services and state rules; views turn them into 4xx responses."""
 
+from flask_babel import lazy_ngettext
+
 
 class DomainError(Exception):
     """A request the domain refuses. ``message`` is already translated (or lazily translatable)."""
@@ -28,3 +30,15 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     status_code = 409
+
+
+def too_long(limit: int, *, code: str = "invalid") -> DomainError:
+    """The error for a text over ``limit`` characters: one wording everywhere."""
+    return DomainError(
+        lazy_ngettext(
+            "This text is too long (at most %(num)d character).",
+            "This text is too long (at most %(num)d characters).",
+            limit,
+        ),
+        code=code,
+    )

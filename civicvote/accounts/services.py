@@ -1,6 +1,7 @@
 """Organizer accounts: creation, authentication and community roles."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from ..audit.services import record
 from ..errors import Conflict, DomainError, Forbidden, NotFound
@@ -82,7 +83,12 @@ def grant_role(username: str, community_id: int, role: str, *, actor=None) -> Me
 def _check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise DomainError(
-            _l("A password needs at least %(n)s characters.", n=MIN_PASSWORD), code="password"
+            lazy_ngettext(
+                "A password needs at least %(num)d character.",
+                "A password needs at least %(num)d characters.",
+                MIN_PASSWORD,
+            ),
+            code="password",
         )
 
 

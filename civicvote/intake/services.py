@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
-from ..errors import Conflict, DomainError, NotFound
+from ..errors import Conflict, DomainError, NotFound, too_long
 from ..extensions import db
 from ..rounds.models import FundingRound
 from ..rounds.services import round_for_needs
@@ -60,10 +60,7 @@ def _check_text(title: str, description: str, place: str, contact: str) -> None:
         ("contact", contact),
     ):
         if len(value) > LIMITS[name]:
-            raise DomainError(
-                _l("This text is too long (at most %(max)d characters).", max=LIMITS[name]),
-                code=name,
-            )
+            raise too_long(LIMITS[name], code=name)
 
 
 def submit_need(
@@ -233,7 +230,7 @@ def decline_need(need: Need, reason: str, *, actor) -> Need:
     if not reason:
         raise DomainError(_l("Please give the reason residents will see."), code="reason")
     if len(reason) > 1000:
-        raise DomainError(_l("This text is too long (at most %(max)d characters).", max=1000))
+        raise too_long(1000)
     used = db.session.scalar(
         db.select(db.func.count())
         .select_from(proposal_needs)

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from ..accounts.models import ORG_MEMBER, Membership, User
 from ..audit.services import record
 from ..communities.models import Community
-from ..errors import Conflict, DomainError, NotFound
+from ..errors import Conflict, DomainError, NotFound, too_long
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import APPROVED, PENDING, REJECTED, Organization
@@ -27,7 +27,7 @@ def apply(**data) -> Organization:
     values = {key: (data.get(key) or "").strip() for key in FIELDS}
     for key, limit in FIELDS.items():
         if len(values[key]) > limit:
-            raise DomainError(_l("This text is too long (at most %(max)d characters).", max=limit))
+            raise too_long(limit)
     for key in ("name", "registration_number", "contact_name", "contact_phone"):
         if not values[key]:
             raise DomainError(_l("Please fill in every required field."))

@@ -4,10 +4,11 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
-from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..errors import Conflict, DomainError, Forbidden, NotFound, too_long
 from ..extensions import db
 from ..i18n import money
 from ..intake.models import Need
@@ -133,7 +134,13 @@ def _clean_items(items) -> list[dict]:
             }
         )
     if len(cleaned) > MAX_ITEMS:
-        raise DomainError(_l("A proposal can have at most %(max)d line items.", max=MAX_ITEMS))
+        raise DomainError(
+            lazy_ngettext(
+                "A proposal can have at most %(num)d line item.",
+                "A proposal can have at most %(num)d line items.",
+                MAX_ITEMS,
+            )
+        )
     if sum(item["total_fen"] for item in cleaned) > MAX_FEN:
         raise DomainError(_l("The total cannot exceed ¥100,000,000."), code="total")
     return cleaned
@@ -145,10 +152,11 @@ def _clean_fields(funding_round: FundingRound, data: dict) -> dict:
         value = (data.get(name) or "").strip()
         if len(value) > limit:
             raise DomainError(
-                _l(
-                    "%(field)s: at most %(max)d characters.",
+                lazy_ngettext(
+                    "%(field)s: at most %(num)d character.",
+                    "%(field)s: at most %(num)d characters.",
+                    limit,
                     field=FIELD_LABELS.get(name, name),
-                    max=limit,
                 )
             )
         values[name] = value
@@ -196,7 +204,11 @@ def _clean_milestones(milestones) -> list[tuple[str, date | None]]:
             raise DomainError(_l("A milestone title can have at most 120 characters."))
         cleaned.append((title, planned))
     if len(cleaned) > MAX_MILESTONES:
-        raise DomainError(_l("At most %(max)d milestones.", max=MAX_MILESTONES))
+        raise DomainError(
+            lazy_ngettext(
+                "At most %(num)d milestone.", "At most %(num)d milestones.", MAX_MILESTONES
+            )
+        )
     return cleaned
 
 
@@ -637,7 +649,7 @@ def review(
         raise Conflict(_l("A newer version was submitted; please read it first."))
     comment = (comment or "").strip()
     if len(comment) > 4000:
-        raise DomainError(_l("This text is too long (at most %(max)d characters).", max=4000))
+        raise too_long(4000)
     if decision in ("return", "reject") and not comment:
         raise DomainError(
             _l("Please write the comments or reason the organization will read."), code="comment"

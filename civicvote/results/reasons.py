@@ -1,6 +1,7 @@
 """Reasons from the allocation rules, in the reader's language."""
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..i18n import money
 
@@ -30,9 +31,10 @@ def explain(reason: dict, *, titles: dict, sources: dict) -> str:
             sources=_names(p.get("sources", []), sources) or _("no fund source"),
         )
     if code == "below_threshold":
-        return _(
-            "Not funded: below the approval threshold (%(score)s votes, %(required)s needed).",
-            score=p.get("score"),
+        return ngettext(
+            "Not funded: below the approval threshold (%(num)s vote, %(required)s needed).",
+            "Not funded: below the approval threshold (%(num)s votes, %(required)s needed).",
+            p.get("score") or 0,
             required=p.get("required"),
         )
     if code == "not_reached":

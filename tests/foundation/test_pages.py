@@ -119,3 +119,29 @@ def test_api_refuses_bad_paging(client, query):
     response = client.get(f"/api/v1/communities?{query}")
     assert response.status_code == 422
     assert response.json["error"] == "bad_pagination"
+
+
+@pytest.mark.parametrize(("needs", "english"), [(1, "1</strong> need<"), (2, "2</strong> needs<")])
+def test_counts_in_sentences_follow_the_number(client, needs, english):
+    """ngettext: English says "1 need", "2 needs"; Chinese has one form for every number."""
+    place = factories.community(slug="ngt")
+    funding_round = factories.funding_round(place)
+    for _ in range(needs):
+        factories.need(place, funding_round)
+    page = client.get("/c/ngt/needs", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert english in page
+    page = client.get("/c/ngt/needs", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert f"{needs}</strong> 条需求<" in page
+
+
+def test_a_shared_message_counts_characters_in_both_languages(app):
+    from flask_babel import force_locale
+
+    from civicvote.errors import too_long
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert str(too_long(1).message) == "This text is too long (at most 1 character)."
+            assert str(too_long(80).message) == "This text is too long (at most 80 characters)."
+        with force_locale("zh_Hans"):
+            assert str(too_long(80).message) == "内容太长（最多80个字）。"
