@@ -96,7 +96,6 @@ def counting(**fields) -> dict:
     return values
 
 
-
 @pytest.mark.parametrize("used_by", ["need", "proposal"])
 def test_a_category_in_use_stays(app, used_by):
     """Rounds cannot import needs or proposals; both areas tell rounds which categories they use."""
@@ -112,6 +111,7 @@ def test_a_category_in_use_stays(app, used_by):
     db.session.rollback()
     services.update_rules(funding_round, categories=[("greening", "绿化")], **rules)
     assert funding_round.category_codes() == ["greening"]
+
 
 def test_counting_rules_change_until_voting_starts(app):
     funding_round = new_round()
