@@ -2,7 +2,35 @@
 
 import os
 import secrets
+from importlib.util import find_spec
 from pathlib import Path
+
+import click
+
+# The drivers of the optional services, by URL scheme: the module each needs and the extra of
+# ours that installs it. The SQLite quick start needs neither.
+DRIVERS = {
+    "postgresql": ("psycopg", "postgres", "PostgreSQL"),
+    "redis": ("redis", "redis", "Redis"),
+    "rediss": ("redis", "redis", "Redis"),
+}
+
+
+class MissingDriver(click.ClickException):
+    """A configured service whose driver is not installed (the command line prints one line)."""
+
+
+def require_driver(url: str, setting: str) -> None:
+    """Refuse ``url`` early, naming the extra to install, when its driver is missing."""
+    scheme = url.partition(":")[0].partition("+")[0].lower()
+    if scheme not in DRIVERS:
+        return
+    module, extra, service = DRIVERS[scheme]
+    if find_spec(module) is None:
+        raise MissingDriver(
+            f"{setting} names {service}, whose driver ({module}) is not installed. "
+            f"Install it with: python -m pip install 'civicvote[{extra}]'"
+        )
 
 
 def instance_path() -> Path:
@@ -32,7 +60,7 @@ def _secret_key(folder: Path) -> str:
 def database_url(folder: Path) -> str:
     url = os.environ.get("CIVICVOTE_DATABASE_URL")
     if url:
-        # Plain postgresql:// URLs go through psycopg 3, the driver we ship.
+        # Plain postgresql:// URLs go through psycopg 3 (the [postgres] extra).
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
@@ -58,14 +86,18 @@ def size_connection_pool(settings: dict) -> None:
 def load_config() -> dict:
     """Build the configuration mapping from the environment."""
     folder = instance_path()
+    database = database_url(folder)
+    require_driver(database, "CIVICVOTE_DATABASE_URL")
+    storage = os.environ.get("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://")
+    require_driver(storage, "CIVICVOTE_RATELIMIT_STORAGE_URL")
     return {
         "INSTANCE_PATH": str(folder),
         "SECRET_KEY": _secret_key(folder),
-        "SQLALCHEMY_DATABASE_URI": database_url(folder),
+        "SQLALCHEMY_DATABASE_URI": database,
         # No pool_pre_ping: it costs a round trip per request. app.py checks only connections
         # that sat idle in the pool (see _ping_after_idle).
         "SQLALCHEMY_ENGINE_OPTIONS": {},
-        "RATELIMIT_STORAGE_URI": os.environ.get("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_STORAGE_URI": storage,
         # No X-RateLimit-* headers on every answer: they cost two more reads of the rate-limit
         # storage per request. A refusal (429) still says when to retry (main/errors.py).
         "RATELIMIT_HEADERS_ENABLED": False,

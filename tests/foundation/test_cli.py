@@ -136,3 +136,30 @@ def test_the_quick_start_demo_serves_the_demo_district(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("variable", "url", "extra"),
+    [
+        ("CIVICVOTE_DATABASE_URL", "postgresql://civicvote@127.0.0.1/civicvote", "postgres"),
+        ("CIVICVOTE_DATABASE_URL", "postgresql+psycopg://civicvote@db/civicvote", "postgres"),
+        ("CIVICVOTE_RATELIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0", "redis"),
+    ],
+)
+def test_a_service_without_its_driver_names_the_extra(monkeypatch, tmp_path, variable, url, extra):
+    """psycopg and redis are extras; the configuration says which to install, before any import."""
+    from importlib.util import find_spec
+
+    from civicvote import config
+
+    monkeypatch.setattr(
+        config, "find_spec", lambda name: None if name in ("psycopg", "redis") else find_spec(name)
+    )
+    monkeypatch.setenv("CIVICVOTE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv(variable, url)
+    with pytest.raises(config.MissingDriver) as refused:
+        config.load_config()
+    assert f"pip install 'civicvote[{extra}]'" in refused.value.format_message()
+    assert variable in refused.value.format_message()
+    monkeypatch.setattr(config, "find_spec", find_spec)  # installed here: accepted
+    assert config.load_config()

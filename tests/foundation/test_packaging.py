@@ -23,7 +23,17 @@ def test_wheel_installs_and_serves_from_a_fresh_venv(tmp_path):
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", str(wheel)],
+        # The versions CI tests (constraints.txt); no extras: the SQLite quick start needs none.
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "-c",
+            str(REPO / "constraints.txt"),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
         timeout=600,
@@ -70,3 +80,30 @@ print('ok')
         timeout=120,
     )
     assert probe.stdout.strip() == "ok", probe.stderr
+
+    # PostgreSQL and Redis are extras: without them a URL naming either says what to install.
+    missing = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import importlib.util as u; print(u.find_spec('psycopg'), u.find_spec('redis'))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.stdout.split() == ["None", "None"], missing.stdout
+    for variable, url, extra in (
+        ("CIVICVOTE_DATABASE_URL", "postgresql://civicvote@127.0.0.1/civicvote", "postgres"),
+        ("CIVICVOTE_RATELIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0", "redis"),
+    ):
+        refused = subprocess.run(
+            [str(env_dir / "bin" / "civicvote"), "serve"],
+            cwd=work,
+            env={**env, variable: url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert refused.returncode == 1, refused.stderr
+        assert f"civicvote[{extra}]" in refused.stderr and "Traceback" not in refused.stderr
