@@ -44,6 +44,7 @@ proposal_needs = Table(
 )
 
 
+@uses_round_categories  # a round's category in use stays
 class Need(db.Model):
     __tablename__ = "needs"
 
@@ -96,13 +97,6 @@ class Need(db.Model):
                 code="need_transition",
             )
         self.status = new_status
-
-
-@uses_round_categories
-def _needs_categories(round_id: int) -> set[str]:
-    """The categories the round's needs belong to (a category in use stays)."""
-    query = db.select(Need.category_code).filter_by(round_id=round_id).distinct()
-    return set(db.session.scalars(query))
 
 
 class NeedSupport(db.Model):

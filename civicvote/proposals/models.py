@@ -49,6 +49,7 @@ PROPOSAL_TRANSITIONS = {
 EDITABLE_STATUSES = ("draft", "returned")
 
 
+@uses_round_categories  # a round's category in use stays
 class Proposal(db.Model):
     __tablename__ = "proposals"
 
@@ -135,13 +136,6 @@ class Proposal(db.Model):
                 code="proposal_transition",
             )
         self.status = new_status
-
-
-@uses_round_categories
-def _proposals_categories(round_id: int) -> set[str]:
-    """The categories the round's proposals belong to (a category in use stays)."""
-    query = db.select(Proposal.category_code).filter_by(round_id=round_id).distinct()
-    return set(db.session.scalars(query))
 
 
 class LineItem(db.Model):

@@ -1,6 +1,5 @@
 """Funding rounds: one yearly cycle of a community's fund, its phases, rules and fund sources."""
 
-from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -66,20 +65,26 @@ TIE_LABELS = {
 
 
 # Needs and proposals belong to one of their round's categories, but their areas stand above
-# rounds, which cannot import them. Each registers here which category codes of a round it uses,
-# so that a category still in use is not removed (rounds.services.update_rules).
-_category_users: list[Callable[[int], Iterable[str]]] = []
+# rounds, which cannot import them. Their models register here, so that a category still in use
+# is not removed (rounds.services.update_rules).
+_category_users: list[type] = []
 
 
-def uses_round_categories(codes_used: Callable[[int], Iterable[str]]):
-    """Register ``codes_used(round_id)``, the category codes a higher area uses in a round."""
-    _category_users.append(codes_used)
-    return codes_used
+def uses_round_categories(model: type) -> type:
+    """Class decorator for a higher area's model whose rows belong to one of their round's
+    categories (its columns ``round_id`` and ``category_code``)."""
+    if model not in _category_users:
+        _category_users.append(model)
+    return model
 
 
 def categories_in_use(round_id: int) -> set[str]:
-    """The category codes of a round that needs, proposals (or any registered user) use."""
-    return {code for codes_used in _category_users for code in codes_used(round_id)}
+    """The category codes of a round that needs, proposals (any registered model) use."""
+    used: set[str] = set()
+    for model in _category_users:
+        query = db.select(model.category_code).where(model.round_id == round_id).distinct()
+        used.update(db.session.scalars(query))
+    return used
 
 
 class FundingRound(db.Model):
