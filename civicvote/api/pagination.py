@@ -1,7 +1,7 @@
 """Page through a query for the JSON API: ``?page=N&per_page=M`` (bounded).
 
 Flask-SQLAlchemy's ``db.paginate`` runs the page and the count. The parameters are checked here
-first: a bad value answers 400 with our message (``error_out`` would answer 404 instead).
+first: a bad value answers 422 with our message (``error_out`` would answer 404 instead).
 """
 
 from flask import request, url_for
