@@ -55,6 +55,8 @@ def audit_milestone_label(action: str) -> str:
 @admin_required
 def admin_log():
     filters = {key: request.args.get(key, "")[:60] for key in ("actor", "object_type")}
+    if filters["object_type"] not in OBJECT_NOUNS:
+        filters["object_type"] = ""  # only the kinds the form offers
     community = request.args.get("community", "")
     community_id = int(community) if community.isdigit() and len(community) < 10 else None
     log = _page(search_events(community_id=community_id, **filters))

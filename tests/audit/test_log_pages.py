@@ -155,6 +155,15 @@ def test_admin_log_pages_filters_and_readable_changes(client, long_log):
     assert f'href="/console/c/{place.slug}/needs/{need.id}"' in first.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("path", ["/admin/audit", "/admin/audit/1"])
+def test_only_administrators_read_the_whole_log(client, long_log, path):
+    place, _need = long_log
+    assert client.get(path).status_code == 302  # to the login page
+    factories.user("clerk1", roles=[(place, "clerk")])
+    factories.login(client, "clerk1")
+    assert client.get(path).status_code == 403
+
+
 def test_admin_entry_page_shows_every_value(client, app):
     place = factories.community()
     residents = {f"R{n:05d}": {"name": f"居民{n}", "eligible": True} for n in range(150)}
