@@ -16,7 +16,7 @@ def audit_heads():
     raw = request.args.get("community_id")
     community_id = None
     if raw is not None:
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ID:
             raise DomainError(
                 _l("community_id must be the number of a community."), code="bad_community_id"
             )

@@ -184,15 +184,18 @@ class SavedHead:
         if not isinstance(data, dict) or not isinstance(data.get("hash"), str):
             raise ValueError("a head is a JSON object with at least a hash")
         count = data.get("count")
-        if count is not None and (not isinstance(count, int) or count < 1):
+        if count is not None and (type(count) is not int or count < 1):
             raise ValueError("a head's count is a positive whole number")
-        created = data.get("created_at")
+        texts = {key: data.get(key) or "" for key in ("created_at", "signature", "key_fingerprint")}
+        if not all(isinstance(value, str) for value in texts.values()):
+            raise ValueError("a head's time, signature and key fingerprint are text")
+        created = texts["created_at"]
         return cls(
             hash=data["hash"].strip().lower(),
             count=count,
             created_at=datetime.fromisoformat(created.removesuffix("Z")) if created else None,
-            signature=data.get("signature") or "",
-            key_fingerprint=data.get("key_fingerprint") or "",
+            signature=texts["signature"],
+            key_fingerprint=texts["key_fingerprint"],
             source=source,
         )
 

@@ -19,7 +19,7 @@ PAGE_SIZE = 50
 def _page_number() -> int:
     """The ``page`` asked for; anything but a page number is a page that does not exist."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         abort(404)
     return int(raw)
 
@@ -58,7 +58,11 @@ def admin_log():
     if filters["object_type"] not in OBJECT_NOUNS:
         filters["object_type"] = ""  # only the kinds the form offers
     community = request.args.get("community", "")
-    community_id = int(community) if community.isdigit() and len(community) < 10 else None
+    community_id = (
+        int(community)
+        if community.isascii() and community.isdigit() and len(community) < 10
+        else None
+    )
     log = _page(search_events(community_id=community_id, **filters))
     return render_template(
         "audit/admin.html",

@@ -334,7 +334,15 @@ def test_a_head_signed_with_another_key_is_refused_unless_that_key_is_given(
 
 
 @pytest.mark.parametrize(
-    "saved", ['{"count": 3}', "[1, 2]", '{"hash": "ab", "count": -1}', "/no/such/file.json"]
+    "saved",
+    [
+        '{"count": 3}',
+        "[1, 2]",
+        '{"hash": "ab", "count": -1}',
+        '{"hash": "ab", "count": 2, "created_at": 5}',
+        '{"hash": "ab", "count": 2, "created_at": "yesterday"}',
+        "/no/such/file.json",
+    ],
 )
 def test_a_saved_head_that_is_not_one_is_a_usage_error(runner, milestones, saved):
     result = _verify(runner, "--head", saved)

@@ -51,7 +51,7 @@ def test_heads_are_open_data_newest_first_and_match_the_spec(client, spec, heads
     paged = client.get("/api/v1/audit/heads?per_page=2&page=2")
     check(spec, "/api/v1/audit/heads", "GET", paged)
     assert [h["count"] for h in paged.get_json()["heads"]] == [6, 4]
-    for bad in ("x", "0", "99999999999"):
+    for bad in ("x", "0", "99999999999", "²"):
         refused = client.get(f"/api/v1/audit/heads?community_id={bad}")
         assert refused.status_code == 422
         check(spec, "/api/v1/audit/heads", "GET", refused)

@@ -75,7 +75,7 @@ def test_public_log_pages_first_middle_last(client, long_log, page, first, count
     assert (f"page={page + 1}" in html) is older
 
 
-@pytest.mark.parametrize("page", ["7", "0", "-1", "abc", "9999999"])
+@pytest.mark.parametrize("page", ["7", "0", "-1", "abc", "9999999", "²", "１"])
 def test_pages_past_the_log_answer_404_not_500(client, long_log, page):
     place, _need = long_log
     assert client.get(f"/c/{place.slug}/log?page={page}").status_code == 404
@@ -145,6 +145,7 @@ def test_admin_log_pages_filters_and_readable_changes(client, long_log):
     assert last.status_code == 200 and "第 6 页，共 6 页" in html
     assert "object_type=need" in html and "page=5" in html  # the filter stays when paging
     assert client.get("/admin/audit?page=7&object_type=need").status_code == 404
+    assert client.get("/admin/audit?community=²&object_type=bogus").status_code == 200
     text = _log(html)
     assert "状态: 已收到，待处理 → 已采纳" in text
     assert not RAW_CODE.search(text), RAW_CODE.search(text)
