@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager
 
 from ..errors import DomainError, NotFound
 from ..extensions import db
@@ -284,10 +284,15 @@ def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult
         raise ImportRejected(_l("The file has no resident rows."))
     existing = {
         r.external_ref: r
-        for r in db.session.scalars(
-            db.select(Resident)
-            .filter_by(community_id=community.id)
-            .options(selectinload(Resident.household))  # their addresses go to the audit log
+        for r in db.session.scalars(db.select(Resident).filter_by(community_id=community.id))
+    }
+    # Each household's address as it was, for the audit log (plain rows: no objects to track).
+    addresses = {
+        row.id: Household.address.fget(row)
+        for row in db.session.execute(
+            db.select(Household.id, Household.building, Household.unit, Household.room).filter_by(
+                community_id=community.id
+            )
         )
     }
     cache: dict = {}
@@ -316,7 +321,7 @@ def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult
             result.created += 1
             became[ref] = _row_snapshot(values, household.address)
         elif any(getattr(resident, key) != value for key, value in values.items()):
-            old = _row_snapshot(_values_of(resident), resident.household.address)
+            old = _row_snapshot(_values_of(resident), addresses[resident.household_id])
             new = _row_snapshot(values, household.address)
             if _may_vote(old) and not _may_vote(new):
                 made_ineligible.append(ref)
