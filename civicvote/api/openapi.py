@@ -377,7 +377,7 @@ SCHEMAS = {
         {
             "count": _int(minimum=1, description="Entries 1..count of the audit log."),
             "hash": _str(description="SHA-256 (hex) chaining every entry up to the count-th."),
-            "created_at": _str(description="When the head was signed (UTC, ISO 8601, Z)."),
+            "created_at": _time(),
             "signature": _str(description="Ed25519 signature (base64) of signed_text."),
             "key_fingerprint": _str(description="SHA-256 (hex) of the raw public key."),
             "signed_text": _str(description="Exactly what the signature covers (UTF-8)."),

@@ -178,13 +178,21 @@ def _project_parts(model, ids, *, titled: bool):
     }
 
 
-def _delivery(name: str, titled: bool = False):
+def _delivery(name: str):
+    """Progress reports, spending and completion reports: titled by their project."""
+
     def load(ids):
         from ..delivery import models
 
-        return _project_parts(getattr(models, name), ids, titled=titled)
+        return _project_parts(getattr(models, name), ids, titled=False)
 
     return load
+
+
+def _milestones(ids):
+    from ..proposals.models import Milestone
+
+    return _project_parts(Milestone, ids, titled=True)
 
 
 def _assemblies(ids):
@@ -245,7 +253,7 @@ LOADERS = {
     "completion_report": _delivery("CompletionReport"),
     "fund_source": _fund_sources,
     "funding_round": _rounds,
-    "milestone": _delivery("Milestone", titled=True),
+    "milestone": _milestones,
     "need": _needs,
     "objection": _objections,
     "organization": _organizations,

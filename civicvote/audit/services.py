@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from ..errors import NotFound
 from ..extensions import db
-from ..timeutil import utcnow
+from ..timeutil import iso_utc, utcnow
 from . import signing
 from .actions import MILESTONES, SENTENCES
 from .models import AuditEvent, AuditHead
@@ -141,7 +141,7 @@ def head_json(head: AuditHead) -> dict:
     return {
         "count": head.count,
         "hash": head.hash,
-        "created_at": head.created_at.replace(microsecond=0).isoformat() + "Z",
+        "created_at": iso_utc(head.created_at),
         "signature": head.signature,
         "key_fingerprint": head.key_fingerprint,
         "signed_text": signing.head_text(head.count, head.hash, head.created_at),

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
 
+from ..timeutil import iso_utc
+
 KEY_FILE = "audit_signing_key.pem"
 _EXTENSION = "civicvote.audit_signing_key"
 
@@ -123,7 +125,7 @@ def fingerprint(key: Ed25519PublicKey) -> str:
 
 def head_text(count: int, head_hash: str, created_at: datetime) -> str:
     """The exact text a head's signature covers (UTF-8): documented in docs/audit.md."""
-    when = created_at.replace(microsecond=0).isoformat() + "Z"
+    when = iso_utc(created_at)
     return f"civicvote audit head\ncount: {count}\nhash: {head_hash}\ntime: {when}\n"
 
 

@@ -149,7 +149,8 @@ def objects(app):
     """One real object of every kind an entry can be about, and its title."""
     from civicvote.ballots.models import PaperBallotEntry
     from civicvote.checkin.models import Assembly
-    from civicvote.delivery.models import CompletionReport, Milestone, ProgressUpdate, SpendingEntry
+    from civicvote.delivery.models import CompletionReport, ProgressUpdate, SpendingEntry
+    from civicvote.proposals.models import Milestone
     from civicvote.results.models import Objection
     from tests.delivery.builders import funded_project
 
