@@ -22,8 +22,8 @@ def _saved_heads(values: tuple[str, ...]) -> list:
         if text is None:
             try:
                 text = Path(value).read_text()
-            except OSError as error:
-                raise click.BadParameter(f"cannot read {value}: {error.strerror}") from error
+            except (OSError, UnicodeDecodeError) as error:
+                raise click.BadParameter(f"cannot read {value} as text: {error}") from error
         try:
             data = json.loads(text)
             if isinstance(data, dict) and isinstance(data.get("heads"), list):
@@ -42,7 +42,7 @@ def _public_keys(values: tuple[str, ...]) -> list:
     for value in values:
         try:
             keys.append(parse_public_key(Path(value).read_text()))
-        except (OSError, SigningKeyError) as error:
+        except (OSError, UnicodeDecodeError, SigningKeyError) as error:
             raise click.BadParameter(f"{value}: {error}") from error
     return keys
 
