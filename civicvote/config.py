@@ -93,6 +93,9 @@ def load_config() -> dict:
     return {
         "INSTANCE_PATH": str(folder),
         "SECRET_KEY": _secret_key(folder),
+        # Signs published audit chain heads (Ed25519; PEM or 64 hex digits). Empty: a key is
+        # generated once into the instance folder (civicvote/audit/signing.py).
+        "AUDIT_SIGNING_KEY": os.environ.get("CIVICVOTE_AUDIT_SIGNING_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": database,
         # No pool_pre_ping: it costs a round trip per request. app.py checks only connections
         # that sat idle in the pool (see _ping_after_idle).

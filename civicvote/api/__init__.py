@@ -46,6 +46,7 @@ def open_data_headers(response):
 
 from . import (  # noqa: E402, F401
     allocation,
+    audit,
     ballots,
     communities,
     needs,

@@ -7,6 +7,7 @@ each route under /api is described and validates real answers against these sche
 
 from flask import request
 
+from ..audit.actions import MILESTONES
 from ..ballots.models import METHODS, MODES, STATUSES
 from ..rounds.models import PHASES, SOURCE_KINDS
 from ..timeutil import ISO_UTC_EXAMPLE, ISO_UTC_PATTERN
@@ -372,6 +373,35 @@ SCHEMAS = {
             ),
         }
     ),
+    "AuditHead": _object(
+        {
+            "count": _int(minimum=1, description="Entries 1..count of the audit log."),
+            "hash": _str(description="SHA-256 (hex) chaining every entry up to the count-th."),
+            "created_at": _time(),
+            "signature": _str(description="Ed25519 signature (base64) of signed_text."),
+            "key_fingerprint": _str(description="SHA-256 (hex) of the raw public key."),
+            "signed_text": _str(description="Exactly what the signature covers (UTF-8)."),
+            "milestone": _object(
+                {
+                    "action": _str(
+                        enum=sorted(MILESTONES), description="What made the head published."
+                    ),
+                    "community_id": _int(nullable=True),
+                    "object_type": _str(),
+                    "object_id": _int(nullable=True),
+                }
+            ),
+        }
+    ),
+    "AuditHeadPage": _page("heads", "AuditHead"),
+    "PublicKey": _object(
+        {
+            "algorithm": _str(enum=["Ed25519"]),
+            "public_key": _str(description="The 32-byte public key, base64."),
+            "public_key_pem": _str(description="The same key as PEM (SubjectPublicKeyInfo)."),
+            "fingerprint": _str(description="SHA-256 (hex) of the raw public key."),
+        }
+    ),
     "Receipt": _object({"receipt": _str(description="The code to look the vote up by.")}),
     "ReceiptLookup": _object({"counted": {"type": "boolean", "enum": [True]}, "ballot": _int()}),
 }
@@ -544,6 +574,29 @@ def _paths() -> dict:
                 },
             }
         },
+        "/api/v1/audit/heads": _get(
+            "Signed heads of the audit log, newest first: one is published at every milestone "
+            "(a ballot opened or closed, the allocation run, the result final)",
+            _ref("AuditHeadPage"),
+            params=[
+                {
+                    "name": "community_id",
+                    "in": "query",
+                    "required": False,
+                    "description": "Only heads published at this community's milestones.",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                }
+            ],
+            paged=True,
+            not_found=False,
+            tag="audit",
+        ),
+        "/api/v1/audit/public-key": _get(
+            "The public key that checks every head's signature",
+            _ref("PublicKey"),
+            not_found=False,
+            tag="audit",
+        ),
         "/api/v1/receipts/{code}": _get(
             "Look up a receipt code: was this ballot counted?",
             _ref("ReceiptLookup"),

@@ -244,6 +244,28 @@ def _household(community_id: int, building: str, unit: str, room: str, cache: di
     return household, created
 
 
+_SNAPSHOT_FIELDS = ("name", "birth_year", "residence_status", "eligible")
+
+
+def _values_of(resident: Resident) -> dict:
+    return {key: getattr(resident, key) for key in _SNAPSHOT_FIELDS}
+
+
+def _row_snapshot(values: dict, address: str) -> dict:
+    """A resident's registry values as the audit log keeps them (the household by address)."""
+    return {"household": address, **{key: values[key] for key in _SNAPSHOT_FIELDS}}
+
+
+def _may_vote(snapshot: dict) -> bool:
+    """Whether the registry lets this person vote at all (age aside, which depends on the
+    round): the flag, a voting residence status and a known birth year."""
+    return (
+        bool(snapshot["eligible"])
+        and snapshot["residence_status"] in VOTING_STATUSES
+        and snapshot["birth_year"] is not None
+    )
+
+
 def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult:
     """Import a registry CSV into ``community``; all rows are written or none.
 
@@ -264,7 +286,21 @@ def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult
         r.external_ref: r
         for r in db.session.scalars(db.select(Resident).filter_by(community_id=community.id))
     }
+    # Each household's address as it was, for the audit log (plain rows: no objects to track).
+    addresses = {
+        row.id: Household.address.fget(row)
+        for row in db.session.execute(
+            db.select(Household.id, Household.building, Household.unit, Household.room).filter_by(
+                community_id=community.id
+            )
+        )
+    }
     cache: dict = {}
+    # What each resident was and became, for the audit entry: the whole row of those added,
+    # the changed fields (and the name) of those changed.
+    was: dict = {}
+    became: dict = {}
+    made_ineligible: list[str] = []
     for _line, row in rows:
         household, created = _household(
             community.id, row["building"], row["unit"], row["room"], cache
@@ -278,16 +314,23 @@ def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult
             "residence_status": row["residence_status"],
             "eligible": row["eligible"],
         }
-        resident = existing.get(row["external_ref"])
+        ref = row["external_ref"]
+        resident = existing.get(ref)
         if resident is None:
-            db.session.add(
-                Resident(community_id=community.id, external_ref=row["external_ref"], **values)
-            )
+            db.session.add(Resident(community_id=community.id, external_ref=ref, **values))
             result.created += 1
+            became[ref] = _row_snapshot(values, household.address)
         elif any(getattr(resident, key) != value for key, value in values.items()):
+            old = _row_snapshot(_values_of(resident), addresses[resident.household_id])
+            new = _row_snapshot(values, household.address)
+            if _may_vote(old) and not _may_vote(new):
+                made_ineligible.append(ref)
             for key, value in values.items():
                 setattr(resident, key, value)
             result.updated += 1
+            changed = [key for key in new if new[key] != old[key]]
+            was[ref] = {"name": old["name"], **{key: old[key] for key in changed}}
+            became[ref] = {"name": new["name"], **{key: new[key] for key in changed}}
         else:
             result.unchanged += 1
     db.session.flush()
@@ -297,11 +340,14 @@ def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult
         community.id,
         actor=actor,
         community_id=community.id,
+        before={"residents": was} if was else None,
         after={
             "created": result.created,
             "updated": result.updated,
             "unchanged": result.unchanged,
             "households_created": result.households_created,
+            "made_ineligible": made_ineligible,
+            "residents": became,
         },
     )
     return result

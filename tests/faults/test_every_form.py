@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from civicvote import create_app
+from civicvote.audit.services import record
 from civicvote.extensions import db
 from civicvote.reports.services import EXPORTS
 from tests import factories
@@ -81,6 +82,8 @@ def world(app, client):
     factories.user("root", is_admin=True, organization_id=organization.id)
     factories.login(client, "root")
     token = factories.csrf_token(client.get("/console").get_data(as_text=True))
+    entry = record("need.accept", "need", data["need"].id, community_id=place.id, public=True)
+    db.session.commit()
     ids = {
         "slug": [place.slug],
         "round_id": [funding_round.id, early.id],
@@ -96,6 +99,7 @@ def world(app, client):
         "source_id": [funding_round.fund_sources[0].id],
         "user_id": [member.id],
         "community_id": [place.id],
+        "event_id": [entry.id],
         "code": [*data["receipts"], "zh_Hans", "en"],
         "token": [factories.credential(data["live"])[1]],
         "table": sorted(EXPORTS),

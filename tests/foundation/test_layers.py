@@ -24,7 +24,7 @@ LAYERS = (
     ("allocation", "audit", "uploads"),
     ("communities",),
     ("accounts",),
-    ("main", "organizations", "audit pages"),
+    ("main", "organizations"),
     ("rounds",),
     ("intake",),
     ("proposals",),
@@ -34,12 +34,13 @@ LAYERS = (
     ("results",),
     ("delivery",),
     ("board",),
-    ("reports",),
+    ("reports", "audit pages"),
     ("api",),
 )
 # Every area writes to the audit log, so the log stands at the bottom; its pages (a community's
-# public log, the administrators' log) read communities, so they stand above them.
-SPLIT = {"civicvote.audit.views": "audit pages"}
+# public log, the administrators' log) tell each entry in words, naming and linking the ballot,
+# proposal, need... it is about, so like the round report they read every area and stand on top.
+SPLIT = {"civicvote.audit.views": "audit pages", "civicvote.audit.describe": "audit pages"}
 
 # The voter side (credentials and cards moving into the registry) is untangled on the branch
 # casting-core. Until it is merged, these edges make cycles: ballots.services -> checkin.models

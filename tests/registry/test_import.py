@@ -122,6 +122,67 @@ def test_import_is_audited(app):
     assert event.after["created"] == 3 and event.community_id == community.id
 
 
+def test_import_records_each_residents_before_and_after(app, client):
+    from civicvote.audit.models import AuditEvent
+
+    community = factories.community()
+    import_registry(community, ZH.encode())
+    db.session.commit()
+    first = db.session.scalar(db.select(AuditEvent).filter_by(action="registry.import"))
+    assert first.before is None
+    assert first.after["residents"]["A001"] == {
+        "household": "1栋-1单元-101",
+        "name": "王秀英",
+        "birth_year": 1950,
+        "residence_status": "registered",
+        "eligible": True,
+    }
+    # A002 moves out (no longer may vote), A003 is renamed, A004 is new, A001 is unchanged.
+    changed = (
+        ZH.replace(
+            "A002,李建华,1栋,1单元,101,1952,常住", "A002,李建华,4栋,1单元,201,1952,迁出"
+        ).replace("A003,张小明", "A003,张晓明")
+        + "A004,赵六,5栋,,101,1990,户籍\n"
+    )
+    result = import_registry(community, changed.encode())
+    db.session.commit()
+    assert (result.created, result.updated, result.unchanged) == (1, 2, 1)
+    event = db.session.scalar(
+        db.select(AuditEvent).filter_by(action="registry.import").order_by(AuditEvent.id.desc())
+    )
+    assert event.before == {
+        "residents": {
+            "A002": {
+                "name": "李建华",
+                "household": "1栋-1单元-101",
+                "residence_status": "resident",
+            },
+            "A003": {"name": "张小明"},
+        }
+    }
+    assert event.after["residents"] == {
+        "A002": {"name": "李建华", "household": "4栋-1单元-201", "residence_status": "moved_out"},
+        "A003": {"name": "张晓明"},
+        "A004": {
+            "household": "5栋-101",
+            "name": "赵六",
+            "birth_year": 1990,
+            "residence_status": "registered",
+            "eligible": True,
+        },
+    }
+    assert event.after["made_ineligible"] == ["A002"]
+    assert (event.after["created"], event.after["updated"], event.after["unchanged"]) == (1, 2, 1)
+    # Read by an administrator: a sentence and each resident's fields, not JSON.
+    factories.user("root", is_admin=True)
+    factories.login(client, "root")
+    page = client.get(f"/admin/audit/{event.id}", headers={"Accept-Language": "zh-CN"})
+    html = page.get_data(as_text=True)
+    assert "新增 1 人，修改 2 人，其中 1 人失去投票资格" in html
+    assert "<del>常住</del> → <ins>已迁出</ins>" in html
+    assert '"residents"' not in html and "\\u" not in html
+
+
 def test_registries_of_two_communities_stay_apart(app):
     one, two = factories.community(), factories.community()
     import_registry(one, ZH.encode())
