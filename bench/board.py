@@ -103,7 +103,7 @@ def setup(env: dict, votes_needed: int) -> dict:
             "-c",
             "from civicvote import create_app\n"
             "from civicvote.rounds.models import FundingRound\n"
-            "from civicvote.ballots.services import eligible_count\n"
+            "from civicvote.voting.tally import eligible_count\n"
             "from civicvote.extensions import db\n"
             "app = create_app()\n"
             "with app.app_context():\n"

@@ -5,7 +5,7 @@
 Creates a fresh database (dropped at the end unless ``--database-url`` names an existing empty
 one), migrates it, makes a closed approval ballot of 50 proposals, bulk-loads the ballots with
 COPY into ``cast_ballots`` (and their participations), then times
-``civicvote.ballots.services.tally(ballot_id)`` (best of three, after one warm-up) and checks its
+``civicvote.voting.tally.tally(ballot_id)`` (best of three, after one warm-up) and checks its
 totals against the counts computed while generating. Exits 1 if they differ.
 """
 
@@ -135,8 +135,8 @@ def main(argv=None) -> int:
             ballot_id, expected = build(url, instance, args.ballots, args.proposals)
             print(f"loaded {args.ballots} ballots in {time.perf_counter() - started:.1f} s")
 
-            from civicvote.ballots.services import tally
             from civicvote.extensions import db
+            from civicvote.voting.tally import tally
 
             app = _app(url, instance)
             with app.app_context():

@@ -78,12 +78,12 @@ def seed(database_url: str, instance: Path, voters: int, *, mode: str = "mixed")
     from sqlalchemy import insert
 
     from civicvote.accounts.models import CLERK, Membership, User
-    from civicvote.ballots.credentials import issue_credentials
     from civicvote.ballots.models import Ballot, BallotItem
     from civicvote.checkin.models import Assembly
     from civicvote.communities.models import Community
     from civicvote.extensions import db
     from civicvote.proposals.models import Proposal
+    from civicvote.registry.credentials import issue_credentials
     from civicvote.registry.models import Household, Resident
     from civicvote.rounds.models import FundingRound, FundSource, RoundCategory
     from civicvote.timeutil import utcnow

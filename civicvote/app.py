@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_logging(app)
     return app
 
 
@@ -96,6 +97,7 @@ BLUEPRINT_PACKAGES = (
     "registry",
     "checkin",
     "ballots",
+    "voting",
     "results",
     "reports",
     "delivery",
@@ -129,13 +131,21 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
+def register_logging(_app: Flask) -> None:
+    """Personal voting links (``/v/<token>``) are redacted from the development server's log
+    (gunicorn's access log gets the same from its logger class, see cli.serve)."""
+    from .voting.redact import install_werkzeug_filter
+
+    install_werkzeug_filter()
+
+
 def warm_up(app: Flask) -> None:
     """Before a server process takes requests: open its pool of database connections and run
     a vote's read on each (for no ballot), so that the first voters after a start or restart
     do not wait while connections open, database processes load the tables' definitions and
     statements are compiled. A database that cannot be reached is left to the requests (they
     answer 503 until it is back)."""
-    from .ballots.services import warm_up_casting
+    from .voting.statements import warm_up as warm_up_casting
 
     with app.app_context():
         engine = db.engine

@@ -20,7 +20,7 @@ def register(app) -> None:
     from .audit.commands import audit
     from .backup import backup, restore
     from .ballots.commands import ballots
-    from .ballots.credential_commands import credentials
+    from .registry.credential_commands import credentials
 
     for command in (
         db_group,
@@ -128,7 +128,7 @@ def serve(host: str, port: int, workers: int, threads: int, upgrade: bool):
         '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
         # ... and personal links (/v/<token>) are redacted from it.
         "--logger-class",
-        "civicvote.ballots.redact.RedactingGunicornLogger",
+        "civicvote.voting.redact.RedactingGunicornLogger",
         "--forwarded-allow-ips",
         os.environ.get("CIVICVOTE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         "civicvote.wsgi:app",

@@ -10,15 +10,15 @@ from pathlib import Path
 from flask import current_app
 
 from .accounts.models import CLERK, ORG_MEMBER, ORGANIZER, REVIEWER, SUPERVISOR, Membership, User
-from .ballots.credentials import hash_secret, new_short_code, new_token
-from .ballots.models import Ballot, BallotItem, Credential
+from .ballots.models import Ballot, BallotItem
 from .checkin.models import Assembly
 from .communities.models import Community
 from .extensions import db
 from .intake.models import Need
 from .organizations.models import APPROVED, Organization
 from .proposals.models import LineItem, Proposal
-from .registry.models import Household, Resident
+from .registry.credentials import hash_secret, new_short_code, new_token
+from .registry.models import Credential, Household, Resident
 from .rounds.models import FundingRound, FundSource, RoundCategory
 from .timeutil import utcnow
 

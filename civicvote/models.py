@@ -6,7 +6,6 @@ from .ballots.models import (  # noqa: F401
     Ballot,
     BallotItem,
     CastBallot,
-    Credential,
     PaperBallotEntry,
     Participation,
 )
@@ -28,7 +27,7 @@ from .proposals.models import (  # noqa: F401
     ProposalVersion,
     Review,
 )
-from .registry.models import Household, Resident  # noqa: F401
+from .registry.models import Credential, Household, Resident  # noqa: F401
 from .results.models import AllocationRun, Objection, ProjectAllocation  # noqa: F401
 from .rounds.models import FundingRound, FundSource, RoundCategory  # noqa: F401
 from .uploads.models import Upload  # noqa: F401

@@ -43,6 +43,15 @@ def set_security_headers(response):
     return response
 
 
+def private_page(response):
+    """A blueprint's after_request for pages reached through personal voting links and the
+    consoles beside them: the address (which may carry a secret) never goes to other sites,
+    and no copy is kept in caches or the browser's history."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def community_required(*roles: str):
     """Guard an organizer view taking ``slug``: log in, then hold one of ``roles`` there
     (any role at all when none is named).

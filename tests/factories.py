@@ -193,8 +193,8 @@ def ballot(of_round: FundingRound | None = None, *, proposals=3, costs=None, **f
 
 def credential(of_ballot, voter_key: str | None = None, **fields):
     """A credential for ``of_ballot``; returns (credential, token, short_code)."""
-    from civicvote.ballots.credentials import hash_secret, new_short_code, new_token
-    from civicvote.ballots.models import Credential
+    from civicvote.registry.credentials import hash_secret, new_short_code, new_token
+    from civicvote.registry.models import Credential
 
     token, short = new_token(), new_short_code()
     obj = Credential(

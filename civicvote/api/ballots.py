@@ -16,13 +16,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..ballots.models import Ballot
-from ..ballots.services import CastResult, ballot_budget, cast_vote, lookup_receipt, tally
+from ..ballots.rules import ballot_budget
 from ..board.services import results_visible
 from ..errors import DomainError, Forbidden
 from ..extensions import db
 from ..main.errors import error_response
 from ..ratelimit import FailureLimit
 from ..timeutil import iso_utc
+from ..voting.casting import CastResult, cast_vote
+from ..voting.receipts import lookup_receipt
+from ..voting.tally import tally
 from . import bp
 from .pagination import paginate
 from .rounds import get_round

@@ -23,7 +23,7 @@ def list_ballots():
 
 
 def _change(ballot_id: int, action: str) -> None:
-    from .services import change_status
+    from .lifecycle import change_status
 
     try:
         ballot = change_status(ballot_id, action, actor=None)

@@ -1,4 +1,4 @@
-"""Ballots (投票), credentials, participation and the cast ballots themselves.
+"""Ballots (投票), participation and the cast ballots themselves.
 
 Secrecy rests on the split between ``participations`` (who voted, when, how) and ``cast_ballots``
 (what was chosen): the latter carries no voter key, no timestamp and no sequential id.
@@ -32,6 +32,7 @@ METHOD_LABELS = {
     "yes_no": _l("Yes or no on each proposal"),
 }
 MODES = ("assembly", "online", "mixed")
+QUORUM_KINDS = ("households_percent", "residents_percent", "minimum")
 STATUSES = ("draft", "open", "paused", "closed")
 STATUS_LABELS = {
     "draft": _l("Not yet open"),
@@ -120,26 +121,6 @@ class BallotItem(db.Model):
 
     ballot = relationship("Ballot", back_populates="items")
     proposal = relationship("Proposal")
-
-
-class Credential(db.Model):
-    """A voter card: the token itself is never stored, only its SHA-256."""
-
-    __tablename__ = "credentials"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
-    # The voter key is "r<resident id>" or "h<household id>", as the round's vote unit decides.
-    voter_key: Mapped[str] = mapped_column(String(30), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    short_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(20), default="card")  # card | walk_in
-    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
-    # When the personal link was first exchanged for a session (walk-in links work only once).
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Participation(db.Model):

@@ -76,8 +76,8 @@ def _funded(funding_round: FundingRound) -> list[dict]:
 
 def snapshot(community: Community) -> dict:
     """The board's data for one community, without any time-dependent field."""
-    from ..ballots.services import tally
     from ..checkin.services import quorum_status
+    from ..voting.tally import tally
 
     ballot = current_ballot(community)
     data: dict = {

@@ -17,10 +17,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import ORGANIZER
-from ..ballots.credentials import base_url_for
 from ..communities.services import get_community
 from ..errors import DomainError
 from ..forms import BaseForm
+from ..registry.credentials import base_url_for
 from ..security import community_required
 from ..timeutil import utcnow
 from . import bp
@@ -69,7 +69,7 @@ def _panel_context(community, data: dict, layout: str) -> dict:
         "result_bars": result_bars,
         "layout": layout,
         "vote_url": base_url_for(current_app.config, request.url_root)
-        + url_for("ballots.enter_code"),
+        + url_for("voting.enter_code"),
     }
 
 

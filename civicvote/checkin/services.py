@@ -18,10 +18,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
-from ..ballots.credentials import eligible_voters, extract_secret, find_credential, voter_for_key
 from ..ballots.models import Ballot
+from ..ballots.setup import community_ballot
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..registry.credentials import eligible_voters, extract_secret, find_credential, voter_for_key
 from ..registry.models import Resident
 from ..registry.services import eligible_counts
 from ..rounds.models import VOTE_UNIT_HOUSEHOLD, FundingRound
@@ -30,28 +31,8 @@ from .models import Assembly, CheckIn
 
 log = logging.getLogger("civicvote.checkin")
 
-QUORUM_KINDS = ("households_percent", "residents_percent", "minimum")
-
 
 # --- assemblies --------------------------------------------------------------------------------
-
-
-def community_ballots(community_id: int) -> list[Ballot]:
-    return list(
-        db.session.scalars(
-            db.select(Ballot)
-            .join(FundingRound, Ballot.round_id == FundingRound.id)
-            .where(FundingRound.community_id == community_id)
-            .order_by(Ballot.id.desc())
-        )
-    )
-
-
-def get_ballot(community_id: int, ballot_id: int) -> Ballot:
-    ballot = db.session.get(Ballot, ballot_id)
-    if ballot is None or ballot.round.community_id != community_id:
-        raise NotFound(_l("No such ballot."))
-    return ballot
 
 
 def get_assembly(community_id: int, assembly_id: int) -> Assembly:
@@ -96,7 +77,7 @@ def save_assembly(
     actor=None,
 ) -> Assembly:
     """Create (``assembly`` None) or update an assembly of one of the community's ballots."""
-    ballot = get_ballot(community_id, ballot_id)
+    ballot = community_ballot(community_id, ballot_id)
     before = _assembly_snapshot(assembly) if assembly else None
     if assembly is None:
         assembly = Assembly(ballot_id=ballot.id, title=title, place=place, starts_at=starts_at)

@@ -15,17 +15,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import CLERK, ORGANIZER
-from ..ballots.credentials import (
+from ..ballots.setup import community_ballots
+from ..errors import DomainError
+from ..extensions import db, limiter
+from ..forms import choices
+from ..qr import qr_svg
+from ..registry.credentials import (
     WALK_IN_MINUTES,
     base_url_for,
     eligible_voters,
     has_voted,
     issue_walk_in,
 )
-from ..errors import DomainError
-from ..extensions import db, limiter
-from ..forms import choices
-from ..qr import qr_svg
 from ..registry.services import search_residents
 from ..rounds.models import VOTE_UNIT_RESIDENT
 from ..security import community_required
@@ -38,7 +39,6 @@ from .services import (
     check_in,
     check_in_voter,
     community_assemblies,
-    community_ballots,
     delete_assembly,
     get_assembly,
     quorum_label,

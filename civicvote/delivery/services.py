@@ -11,12 +11,13 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from ..audit.services import record
-from ..ballots.credentials import voter_for_key
-from ..ballots.models import Ballot, Credential
+from ..ballots.models import Ballot
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..money import MAX_FEN
 from ..proposals.models import LineItem, Milestone, Proposal
+from ..registry.credentials import voter_for_key
+from ..registry.models import Credential
 from ..results.models import AllocationRun, ProjectAllocation
 from ..results.services import credential_for_round
 from ..rounds.models import FundSource

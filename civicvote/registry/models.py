@@ -1,4 +1,4 @@
-"""The voter registry (选民名册): households and residents of a community."""
+"""The voter registry (选民名册): households and residents of a community, and their voter cards."""
 
 from datetime import datetime
 
@@ -43,3 +43,23 @@ class Resident(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     household = relationship("Household", back_populates="residents")
+
+
+class Credential(db.Model):
+    """A voter card: the token itself is never stored, only its SHA-256."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    # The voter key is "r<resident id>" or "h<household id>", as the round's vote unit decides.
+    voter_key: Mapped[str] = mapped_column(String(30), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    short_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="card")  # card | walk_in
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the personal link was first exchanged for a session (walk-in links work only once).
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -15,21 +15,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import ORGANIZER
-from ..ballots.cards import group_by_building
-from ..ballots.credentials import (
-    base_url_for,
-    credential_summary,
-    eligible_voters,
-    issue_credentials,
-    revoke_credentials,
-)
-from ..checkin.services import community_ballots, get_ballot
+from ..ballots.setup import community_ballot, community_ballots
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import choices
 from ..qr import qr_svg
 from ..security import community_required
 from . import bp
+from .cards import group_by_building
+from .credentials import (
+    base_url_for,
+    credential_summary,
+    eligible_voters,
+    issue_credentials,
+    revoke_credentials,
+)
 from .forms import CardsForm, ImportForm, ResidentForm, RevokeForm
 from .services import (
     MAX_IMPORT_BYTES,
@@ -151,7 +151,7 @@ def _cards_form(community) -> CardsForm:
 @bp.get("/console/c/<slug>/ballots/<int:ballot_id>/cards")
 @community_required(ORGANIZER)
 def cards(community, ballot_id: int):
-    ballot = get_ballot(community.id, ballot_id)
+    ballot = community_ballot(community.id, ballot_id)
     return render_template(
         "cards/issue.html",
         community=community,
@@ -167,7 +167,7 @@ def cards(community, ballot_id: int):
 @community_required(ORGANIZER)
 def issue_cards(community, ballot_id: int):
     """Issue cards and answer with the printable sheet: the only time the tokens are shown."""
-    ballot = get_ballot(community.id, ballot_id)
+    ballot = community_ballot(community.id, ballot_id)
     form = _cards_form(community)
     if not form.validate_on_submit():
         return render_template(
@@ -206,7 +206,7 @@ def issue_cards(community, ballot_id: int):
 @bp.post("/console/c/<slug>/ballots/<int:ballot_id>/cards/revoke")
 @community_required(ORGANIZER)
 def revoke_card(community, ballot_id: int):
-    ballot = get_ballot(community.id, ballot_id)
+    ballot = community_ballot(community.id, ballot_id)
     form = RevokeForm(prefix="revoke")
     if form.validate_on_submit():
         revoked = revoke_credentials(ballot.id, secret=form.code.data, actor=current_user)

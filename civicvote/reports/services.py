@@ -9,7 +9,6 @@ import io
 import json
 
 from ..ballots.models import Ballot, Participation
-from ..ballots.services import tally
 from ..delivery.models import ProgressUpdate, SpendingEntry
 from ..delivery.services import completion_of, funded_projects, rating_summary
 from ..extensions import db
@@ -21,6 +20,7 @@ from ..registry.models import Household, Resident
 from ..results.services import latest_run, source_use
 from ..rounds.models import FundingRound
 from ..timeutil import iso_utc
+from ..voting.tally import tally
 
 
 def _building_of_keys(keys: list[str]) -> dict[str, str]:

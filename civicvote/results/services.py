@@ -16,10 +16,11 @@ from flask_babel import lazy_gettext as _l
 from ..allocation import FundSource as Source
 from ..allocation import Project, Threshold, Votes, allocate
 from ..audit.services import record
-from ..ballots.credentials import extract_secret, find_credential
-from ..ballots.models import Ballot, CastBallot, Credential
+from ..ballots.models import Ballot, CastBallot
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..registry.credentials import extract_secret, find_credential
+from ..registry.models import Credential
 from ..rounds.models import RULE_LABELS, SOURCE_MATCHING, SOURCE_RESTRICTED, FundingRound
 from ..timeutil import utcnow
 from .models import AllocationRun, Objection, ProjectAllocation

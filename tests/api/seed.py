@@ -2,10 +2,10 @@
 
 from datetime import date
 
-from civicvote.ballots.services import cast_vote
 from civicvote.delivery.models import ProgressUpdate
 from civicvote.extensions import db
 from civicvote.proposals.models import Milestone
+from civicvote.voting.casting import cast_vote
 from tests import factories
 from tests.delivery.builders import funded_project
 

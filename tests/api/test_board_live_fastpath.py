@@ -2,9 +2,9 @@
 
 import pytest
 
-from civicvote.ballots.services import cast_vote
 from civicvote.board import services as board
 from civicvote.board.fastpath import LiveFastPath
+from civicvote.voting.casting import cast_vote
 from tests import factories
 
 

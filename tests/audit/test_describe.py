@@ -64,7 +64,7 @@ def test_every_recorded_action_has_a_sentence():
 
 def test_the_dynamic_actions_have_sentences():
     # Recorded as f"ballot.{action}" and f"proposal.{decision}": every value they can take.
-    from civicvote.ballots.services import STATUS_ACTIONS
+    from civicvote.ballots.lifecycle import STATUS_ACTIONS
     from civicvote.proposals.services import DECISION_STATUS
 
     for action in STATUS_ACTIONS:

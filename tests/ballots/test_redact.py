@@ -3,7 +3,7 @@
 import logging
 from datetime import timedelta
 
-from civicvote.ballots.redact import RedactingGunicornLogger, install_werkzeug_filter, redact
+from civicvote.voting.redact import RedactingGunicornLogger, install_werkzeug_filter, redact
 
 
 def test_redact_removes_the_token_from_paths_and_request_lines():

@@ -5,9 +5,11 @@ import json
 
 from sqlalchemy import inspect, text
 
-from civicvote.ballots import services
+from civicvote.ballots import lifecycle
 from civicvote.ballots.models import CastBallot, Participation
 from civicvote.extensions import db
+from civicvote.voting import casting
+from civicvote.voting.receipts import unseal
 from tests import factories
 
 
@@ -20,7 +22,7 @@ def _vote_many(ballot, n=12):
     for i in range(n):
         _, token, _ = factories.credential(ballot, f"r{i}")
         choice = [ids(ballot)[i % 3]]
-        services.cast_vote(ballot.id, token, {"selections": choice}, idempotency_key=f"key-{i}")
+        casting.cast_vote(ballot.id, token, {"selections": choice}, idempotency_key=f"key-{i}")
         tokens.append(token)
     return tokens
 
@@ -58,7 +60,7 @@ def test_stored_order_reveals_nothing(app):
         scanned = [row[0] for row in db.session.execute(text("SELECT id FROM cast_ballots"))]
         assert scanned == sorted(stored_ids)
     else:
-        services.change_status(ballot.id, "close", actor=None)
+        lifecycle.change_status(ballot.id, "close", actor=None)
         # After closing, the rows are rewritten in random-id order by one transaction.
         rows = db.session.execute(
             text("SELECT id, xmin::text FROM cast_ballots ORDER BY ctid")
@@ -94,9 +96,9 @@ def test_participation_hashes_cannot_be_matched_without_the_token(app):
     for p in participations:
         for token_hash in token_hashes:
             for i in range(len(participations)):
-                assert services._unseal(p.sealed_receipt, token_hash, f"key-{i}") not in receipts
+                assert unseal(p.sealed_receipt, token_hash, f"key-{i}") not in receipts
     # Only the voter's own token unseals their receipt (the idempotent retry path).
-    retried = services.cast_vote(
+    retried = casting.cast_vote(
         ballot.id, tokens[0], {"selections": [ids(ballot)[0]]}, idempotency_key="key-0"
     )
     assert retried.receipt in receipts and not retried.created

@@ -5,11 +5,15 @@ from datetime import timedelta
 import pytest
 
 from civicvote.audit.models import AuditEvent
-from civicvote.ballots import services
-from civicvote.ballots.models import CastBallot, Credential, PaperBallotEntry, Participation
+from civicvote.ballots import lifecycle, rules, setup
+from civicvote.ballots.models import CastBallot, PaperBallotEntry, Participation
 from civicvote.errors import Conflict, DomainError, Forbidden, InvalidTransition
 from civicvote.extensions import db
+from civicvote.registry import credentials
+from civicvote.registry.models import Credential
 from civicvote.timeutil import utcnow
+from civicvote.voting import casting, paper, receipts, statements
+from civicvote.voting.tally import tally
 from tests import factories
 
 
@@ -24,8 +28,8 @@ def ids(ballot):
 def test_vote_is_recorded_in_two_unlinked_rows(app):
     ballot = factories.ballot()
     cred, token, _ = factories.credential(ballot, "h7")
-    result = services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:2]})
-    assert result.created and len(result.receipt) == services.RECEIPT_LENGTH
+    result = casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:2]})
+    assert result.created and len(result.receipt) == receipts.RECEIPT_LENGTH
     participation = db.session.scalar(db.select(Participation))
     assert (participation.voter_key, participation.channel) == ("h7", "online")
     stored = db.session.scalar(db.select(CastBallot))
@@ -38,9 +42,9 @@ def test_vote_is_recorded_in_two_unlinked_rows(app):
 def test_second_vote_with_the_same_credential_is_refused(app):
     ballot = factories.ballot()
     _, token, _ = factories.credential(ballot)
-    services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
     with pytest.raises(Conflict) as error:
-        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[1:2]})
+        casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[1:2]})
     assert error.value.code == "already_voted"
     assert count(CastBallot) == 1
 
@@ -49,9 +53,9 @@ def test_a_household_votes_once_whatever_card_it_uses(app):
     ballot = factories.ballot()
     _, first, _ = factories.credential(ballot, "h1")
     _, second, _ = factories.credential(ballot, "h1")
-    services.cast_vote(ballot.id, first, {"selections": ids(ballot)[:1]})
+    casting.cast_vote(ballot.id, first, {"selections": ids(ballot)[:1]})
     with pytest.raises(Conflict):
-        services.cast_vote(ballot.id, second, {"selections": ids(ballot)[:1]})
+        casting.cast_vote(ballot.id, second, {"selections": ids(ballot)[:1]})
     assert count(Participation) == 1
 
 
@@ -59,17 +63,17 @@ def test_retry_with_the_same_key_returns_the_same_receipt(app):
     ballot = factories.ballot()
     _, token, _ = factories.credential(ballot)
     vote = {"selections": ids(ballot)[:2]}
-    first = services.cast_vote(ballot.id, token, vote, idempotency_key="k-1")
+    first = casting.cast_vote(ballot.id, token, vote, idempotency_key="k-1")
     # The same choices in another order are the same request.
-    again = services.cast_vote(
+    again = casting.cast_vote(
         ballot.id, token, {"selections": ids(ballot)[:2][::-1]}, idempotency_key="k-1"
     )
     assert (again.receipt, again.created) == (first.receipt, False)
     with pytest.raises(Conflict) as error:
-        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]}, idempotency_key="k-1")
+        casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]}, idempotency_key="k-1")
     assert error.value.code == "idempotency_mismatch"
     with pytest.raises(Conflict) as error:
-        services.cast_vote(ballot.id, token, vote, idempotency_key="k-2")
+        casting.cast_vote(ballot.id, token, vote, idempotency_key="k-2")
     assert error.value.code == "already_voted"
     assert count(CastBallot) == 1
 
@@ -77,11 +81,11 @@ def test_retry_with_the_same_key_returns_the_same_receipt(app):
 def test_retry_of_a_vote_is_answered_after_the_ballot_closed(app):
     ballot = factories.ballot()
     _, token, _ = factories.credential(ballot)
-    first = services.cast_vote(
+    first = casting.cast_vote(
         ballot.id, token, {"selections": ids(ballot)[:1]}, idempotency_key="k"
     )
-    services.change_status(ballot.id, "close", actor=None)
-    again = services.cast_vote(
+    lifecycle.change_status(ballot.id, "close", actor=None)
+    again = casting.cast_vote(
         ballot.id, token, {"selections": ids(ballot)[:1]}, idempotency_key="k"
     )
     assert again.receipt == first.receipt
@@ -122,8 +126,8 @@ def test_invalid_ballots_are_refused_and_nothing_is_stored(app, method, fields, 
     for name in ("points", "answers"):
         if isinstance(payload.get(name), dict) and "FIRST" in payload[name]:
             payload = {name: {str(first): payload[name]["FIRST"]}}
-    with pytest.raises(services.BallotContentError) as error:
-        services.cast_vote(ballot.id, token, payload)
+    with pytest.raises(rules.BallotContentError) as error:
+        casting.cast_vote(ballot.id, token, payload)
     assert error.value.code == code
     assert error.value.status_code == 422
     assert count(Participation) == count(CastBallot) == 0
@@ -135,15 +139,15 @@ def test_valid_ballots_of_each_method(app):
         method="knapsack", budget_fen=3_000_000, costs=[1_000_000, 2_000_000, 500_000]
     )
     _, token, _ = factories.credential(knapsack)
-    services.cast_vote(knapsack.id, token, {"selections": ids(knapsack)[:2]})
+    casting.cast_vote(knapsack.id, token, {"selections": ids(knapsack)[:2]})
     cumulative = factories.ballot(method="cumulative", points_total=5, max_choices=2)
     _, token, _ = factories.credential(cumulative)
     p, q, r = ids(cumulative)
-    services.cast_vote(cumulative.id, token, {"points": {str(p): 3, str(q): "2", str(r): 0}})
+    casting.cast_vote(cumulative.id, token, {"points": {str(p): 3, str(q): "2", str(r): 0}})
     yes_no = factories.ballot(method="yes_no")
     _, token, _ = factories.credential(yes_no)
     a, b, _c = ids(yes_no)
-    services.cast_vote(yes_no.id, token, {"answers": {str(a): True, str(b): False}})
+    casting.cast_vote(yes_no.id, token, {"answers": {str(a): True, str(b): False}})
     stored = {row.ballot_id: row.contents for row in db.session.scalars(db.select(CastBallot))}
     assert stored[knapsack.id] == {"selections": sorted(ids(knapsack)[:2])}
     assert stored[cumulative.id] == {"points": {str(p): 3, str(q): 2}}
@@ -165,7 +169,7 @@ def test_votes_outside_the_open_window_are_refused(app, fields, code, error_type
     ballot = factories.ballot(**fields)
     _, token, _ = factories.credential(ballot)
     with pytest.raises(error_type) as error:
-        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+        casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
     assert error.value.code == code
     assert count(Participation) == 0
 
@@ -174,7 +178,7 @@ def test_assembly_ballot_takes_checked_in_voters(app):
     ballot = factories.ballot(mode="assembly")
     _, token, _ = factories.credential(ballot, "r5")
     factories.check_in(ballot, "r5")
-    services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
     assert db.session.scalar(db.select(Participation.channel)) == "assembly"
 
 
@@ -182,7 +186,7 @@ def test_mixed_ballot_accepts_checked_in_voters_outside_the_online_window(app):
     ballot = factories.ballot(mode="mixed", online_closes_at=utcnow() - timedelta(hours=1))
     _, token, _ = factories.credential(ballot, "h3")
     factories.check_in(ballot, "h3")
-    services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
     assert db.session.scalar(db.select(Participation.channel)) == "assembly"
 
 
@@ -197,7 +201,7 @@ def test_revoked_and_expired_credentials_cannot_vote(app, fields, code):
     ballot = factories.ballot()
     _, token, _ = factories.credential(ballot, **fields)
     with pytest.raises(Forbidden) as error:
-        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+        casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
     assert error.value.code == code
 
 
@@ -206,20 +210,20 @@ def test_unknown_and_other_ballots_credentials_are_refused(app):
     _, token, _ = factories.credential(other)
     for secret in ("nope", token):
         with pytest.raises(Forbidden):
-            services.cast_vote(ballot.id, secret, {"selections": ids(ballot)[:1]})
+            casting.cast_vote(ballot.id, secret, {"selections": ids(ballot)[:1]})
 
 
 def test_short_code_votes_with_a_session_seal(app):
     ballot = factories.ballot()
     _, _, short = factories.credential(ballot)
-    first = services.cast_vote(
+    first = casting.cast_vote(
         ballot.id,
         short.lower(),
         {"selections": ids(ballot)[:1]},
         idempotency_key="k",
         seal_secret="s" * 43,
     )
-    again = services.cast_vote(
+    again = casting.cast_vote(
         ballot.id, short, {"selections": ids(ballot)[:1]}, idempotency_key="k", seal_secret="s" * 43
     )
     assert again.receipt == first.receipt
@@ -230,14 +234,14 @@ def test_walk_in_links_are_claimed_once(app):
     walk_in, token, _ = factories.credential(
         ballot, kind="walk_in", expires_at=utcnow() + timedelta(minutes=10)
     )
-    services.claim_credential(services.find_credential_by_token(token))
+    credentials.claim_credential(credentials.find_credential_by_token(token))
     assert walk_in.claimed_at is not None
     with pytest.raises(Forbidden) as error:
-        services.claim_credential(services.find_credential_by_token(token))
+        credentials.claim_credential(credentials.find_credential_by_token(token))
     assert error.value.code == "claimed"
     card, token, _ = factories.credential(ballot)
-    services.claim_credential(card)
-    services.claim_credential(card)  # a printed card's link can be opened again
+    credentials.claim_credential(card)
+    credentials.claim_credential(card)  # a printed card's link can be opened again
 
 
 def test_lifecycle_is_audited_and_locks_the_settings(app):
@@ -255,29 +259,27 @@ def test_lifecycle_is_audited_and_locks_the_settings(app):
         "quorum_value": 10,
         "pass_threshold_percent": 50,
     }
-    ballot = services.create_ballot(
+    ballot = setup.create_ballot(
         funding_round, values, [p.id for p in proposals[:2]], actor=organizer
     )
-    services.update_ballot(
+    setup.update_ballot(
         ballot, {**values, "max_choices": 3}, [p.id for p in proposals], actor=organizer
     )
     assert ballot.max_choices == 3
-    services.change_status(ballot.id, "open", actor=organizer)
+    lifecycle.change_status(ballot.id, "open", actor=organizer)
     with pytest.raises(Conflict) as error:
-        services.update_ballot(ballot, {**values, "max_choices": 1}, ids(ballot), actor=organizer)
+        setup.update_ballot(ballot, {**values, "max_choices": 1}, ids(ballot), actor=organizer)
     assert error.value.code == "locked"
     with pytest.raises(Conflict):
-        services.update_ballot(
-            ballot, {**values, "max_choices": 3}, ids(ballot)[:2], actor=organizer
-        )
-    services.update_ballot(
+        setup.update_ballot(ballot, {**values, "max_choices": 3}, ids(ballot)[:2], actor=organizer)
+    setup.update_ballot(
         ballot, {**values, "max_choices": 3, "title": "新标题"}, ids(ballot), actor=organizer
     )
-    services.change_status(ballot.id, "pause", actor=organizer)
-    services.change_status(ballot.id, "open", actor=organizer)
-    services.change_status(ballot.id, "close", actor=organizer)
+    lifecycle.change_status(ballot.id, "pause", actor=organizer)
+    lifecycle.change_status(ballot.id, "open", actor=organizer)
+    lifecycle.change_status(ballot.id, "close", actor=organizer)
     with pytest.raises(InvalidTransition):
-        services.change_status(ballot.id, "open", actor=organizer)
+        lifecycle.change_status(ballot.id, "open", actor=organizer)
     actions = list(db.session.scalars(db.select(AuditEvent.action).order_by(AuditEvent.id)))
     assert actions == [
         "ballot.create",
@@ -305,7 +307,7 @@ def test_only_approved_proposals_of_the_round_go_on_a_ballot(app):
         "pass_threshold_percent": 50,
     }
     with pytest.raises(DomainError):
-        services.create_ballot(funding_round, values, [draft.id], actor=None)
+        setup.create_ballot(funding_round, values, [draft.id], actor=None)
 
 
 def test_tally_counts_each_method(app):
@@ -313,8 +315,8 @@ def test_tally_counts_each_method(app):
     a, b, c = ids(approval)
     for chosen in ([a], [a, b], [a, c]):
         _, token, _ = factories.credential(approval)
-        services.cast_vote(approval.id, token, {"selections": chosen})
-    result = services.tally(approval.id)
+        casting.cast_vote(approval.id, token, {"selections": chosen})
+    result = tally(approval.id)
     assert result.votes == {a: 3, b: 1, c: 1}
     assert result.ballots_cast == 3 and result.by_channel == {"online": 3}
 
@@ -322,15 +324,15 @@ def test_tally_counts_each_method(app):
     a, b, c = ids(cumulative)
     for points in ({a: 10}, {a: 4, b: 6}):
         _, token, _ = factories.credential(cumulative)
-        services.cast_vote(cumulative.id, token, {"points": {str(k): v for k, v in points.items()}})
-    assert services.tally(cumulative.id).votes == {a: 14, b: 6, c: 0}
+        casting.cast_vote(cumulative.id, token, {"points": {str(k): v for k, v in points.items()}})
+    assert tally(cumulative.id).votes == {a: 14, b: 6, c: 0}
 
     yes_no = factories.ballot(method="yes_no")
     a, b, c = ids(yes_no)
     for answers in ({a: True, b: False}, {a: True, b: True, c: False}):
         _, token, _ = factories.credential(yes_no)
-        services.cast_vote(yes_no.id, token, {"answers": {str(k): v for k, v in answers.items()}})
-    result = services.tally(yes_no.id)
+        casting.cast_vote(yes_no.id, token, {"answers": {str(k): v for k, v in answers.items()}})
+    result = tally(yes_no.id)
     assert result.votes == {a: 2, b: 1, c: 0}
     assert result.no_votes == {a: 0, b: 1, c: 1}
 
@@ -344,12 +346,12 @@ def test_paper_ballots_double_entry(app):
     supervisor = factories.user(roles=[(community, "supervisor")])
     a, b, _c = ids(ballot)
     cred, token, short = factories.credential(ballot, "h20")
-    services.enter_paper_ballot(ballot.id, short, {"selections": [a, b]}, clerk=clerk_a)
+    paper.enter_paper_ballot(ballot.id, short, {"selections": [a, b]}, clerk=clerk_a)
     assert count(CastBallot) == 0
     with pytest.raises(Conflict):  # the same clerk cannot be the second entry
-        services.enter_paper_ballot(ballot.id, "h20", {"selections": [a, b]}, clerk=clerk_a)
-    services.enter_paper_ballot(ballot.id, "h20", {"selections": [b, a]}, clerk=clerk_b)
-    assert services.tally(ballot.id).votes[a] == 1
+        paper.enter_paper_ballot(ballot.id, "h20", {"selections": [a, b]}, clerk=clerk_a)
+    paper.enter_paper_ballot(ballot.id, "h20", {"selections": [b, a]}, clerk=clerk_b)
+    assert tally(ballot.id).votes[a] == 1
     assert db.session.scalar(db.select(Participation.channel)) == "paper"
     assert db.session.get(Credential, cred.id).used_at is not None
     # Once counted, the entries keep no choices (they name the voter).
@@ -359,7 +361,7 @@ def test_paper_ballots_double_entry(app):
     )
     # The phone vote after the paper ballot is refused, and the supervisor sees it in the log.
     with pytest.raises(Conflict):
-        services.cast_vote(ballot.id, token, {"selections": [a]})
+        casting.cast_vote(ballot.id, token, {"selections": [a]})
     refused = db.session.scalar(
         db.select(AuditEvent).filter_by(action="ballot.double_channel_refused")
     )
@@ -367,15 +369,13 @@ def test_paper_ballots_double_entry(app):
 
     # A mismatch is flagged and settled by the supervisor.
     factories.credential(ballot, "h21")
-    services.enter_paper_ballot(ballot.id, "h21", {"selections": [a]}, clerk=clerk_a)
-    services.enter_paper_ballot(ballot.id, "h21", {"selections": [b]}, clerk=clerk_b)
-    mismatches = services.paper_mismatches(ballot.id)
+    paper.enter_paper_ballot(ballot.id, "h21", {"selections": [a]}, clerk=clerk_a)
+    paper.enter_paper_ballot(ballot.id, "h21", {"selections": [b]}, clerk=clerk_b)
+    mismatches = paper.paper_mismatches(ballot.id)
     assert list(mismatches) == ["h21"]
-    services.resolve_paper_mismatch(
-        ballot.id, "h21", mismatches["h21"][1].id, supervisor=supervisor
-    )
-    assert services.tally(ballot.id).votes == {a: 1, b: 2, _c: 0}
-    assert services.paper_mismatches(ballot.id) == {}
+    paper.resolve_paper_mismatch(ballot.id, "h21", mismatches["h21"][1].id, supervisor=supervisor)
+    assert tally(ballot.id).votes == {a: 1, b: 2, _c: 0}
+    assert paper.paper_mismatches(ballot.id) == {}
 
 
 def test_paper_ballot_after_a_phone_vote_is_refused_and_logged(app):
@@ -383,9 +383,9 @@ def test_paper_ballot_after_a_phone_vote_is_refused_and_logged(app):
     community = ballot.round.community
     clerk = factories.user(roles=[(community, "clerk")])
     _, token, _ = factories.credential(ballot, "h30")
-    services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+    casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
     with pytest.raises(Conflict):
-        services.enter_paper_ballot(ballot.id, "h30", {"selections": ids(ballot)[:1]}, clerk=clerk)
+        paper.enter_paper_ballot(ballot.id, "h30", {"selections": ids(ballot)[:1]}, clerk=clerk)
     event = db.session.scalar(
         db.select(AuditEvent).filter_by(action="ballot.double_channel_refused")
     )
@@ -399,7 +399,7 @@ def test_sqlite_vote_takes_the_write_lock_before_reading(sqlite_app):
     import sqlite3
 
     ballot = factories.ballot()
-    services._lock_ballot(ballot.id, exclusive=False)
+    lifecycle.lock_ballot(ballot.id, exclusive=False)
     other = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
     try:
         with pytest.raises(sqlite3.OperationalError, match="locked"):
@@ -420,7 +420,7 @@ def _change_between_read_and_write(monkeypatch, ballot_id: int, values: dict) ->
 
     from civicvote.ballots.models import Ballot
 
-    read = services._read_vote_state
+    read = statements.read_vote_state
     pending = [values]
 
     def read_then_change(connection, *args):
@@ -433,7 +433,7 @@ def _change_between_read_and_write(monkeypatch, ballot_id: int, values: dict) ->
             other.dispose()
         return state
 
-    monkeypatch.setattr(services, "_read_vote_state", read_then_change)
+    monkeypatch.setattr(statements, "read_vote_state", read_then_change)
 
 
 def test_vote_read_before_a_close_is_decided_again_and_refused(postgres_app, monkeypatch):
@@ -443,7 +443,7 @@ def test_vote_read_before_a_close_is_decided_again_and_refused(postgres_app, mon
     _, token, _ = factories.credential(ballot)
     _change_between_read_and_write(monkeypatch, ballot.id, {"status": "closed"})
     with pytest.raises(Conflict) as error:
-        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+        casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
     assert error.value.code == "closed"
     assert count(Participation) == count(CastBallot) == 0
     assert db.session.scalar(db.select(Credential)).used_at is None
@@ -455,7 +455,7 @@ def test_vote_read_before_the_window_closed_is_decided_on_the_new_window(postgre
     ended = utcnow() - timedelta(minutes=1)
     _change_between_read_and_write(monkeypatch, ballot.id, {"online_closes_at": ended})
     with pytest.raises(Conflict) as error:
-        services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
+        casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
     assert error.value.code == "outside_window"
     assert count(Participation) == count(CastBallot) == 0
 
@@ -464,7 +464,7 @@ def test_vote_read_before_an_unrelated_edit_is_counted_on_the_second_try(postgre
     ballot = factories.ballot()
     _, token, _ = factories.credential(ballot)
     _change_between_read_and_write(monkeypatch, ballot.id, {"max_choices": 3})
-    result = services.cast_vote(ballot.id, token, {"selections": ids(ballot)[:2]})
+    result = casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:2]})
     assert result.created
     assert count(Participation) == count(CastBallot) == 1
 
@@ -493,7 +493,7 @@ def test_a_vote_is_two_statements_on_postgresql(postgres_app, monkeypatch):
 
     monkeypatch.setattr(psycopg.Cursor, "execute", counting)
     monkeypatch.setattr(BaseConnection, "_exec_command", counting_command)
-    result = services.cast_vote(ballot_id, token, {"selections": choice}, idempotency_key="k")
+    result = casting.cast_vote(ballot_id, token, {"selections": choice}, idempotency_key="k")
     monkeypatch.undo()
     assert sent == ["SELECT", "WITH"]
     assert result.created
@@ -503,9 +503,9 @@ def test_a_vote_is_two_statements_on_postgresql(postgres_app, monkeypatch):
 def test_receipt_codes_are_uniform_over_the_alphabet():
     from collections import Counter
 
-    codes = [services.new_receipt_code() for _ in range(3000)]
-    assert all(len(code) == services.RECEIPT_LENGTH for code in codes)
+    codes = [receipts.new_receipt_code() for _ in range(3000)]
+    assert all(len(code) == receipts.RECEIPT_LENGTH for code in codes)
     symbols = Counter("".join(codes))
-    assert set(symbols) == set(services.SHORT_ALPHABET)
-    expected = 3000 * services.RECEIPT_LENGTH / len(services.SHORT_ALPHABET)
+    assert set(symbols) == set(credentials.SHORT_ALPHABET)
+    expected = 3000 * receipts.RECEIPT_LENGTH / len(credentials.SHORT_ALPHABET)
     assert all(abs(n - expected) < 250 for n in symbols.values())  # about 7 standard deviations

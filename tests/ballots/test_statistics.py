@@ -5,8 +5,8 @@ import time
 
 from sqlalchemy import text
 
-from civicvote.ballots import statistics
 from civicvote.extensions import db
+from civicvote.voting import statistics
 
 VOTE_TABLES = ("credentials", "participations", "check_ins")
 

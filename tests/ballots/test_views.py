@@ -343,14 +343,15 @@ def test_supervisor_resolves_a_mismatch(client, app):
     factories.user("super", roles=[(community, "supervisor")])
     ballot = factories.ballot(funding_round, mode="mixed")
     factories.credential(ballot, "h45")
-    from civicvote.ballots import services
+    from civicvote.voting import paper
+    from civicvote.voting.tally import tally
 
-    services.enter_paper_ballot(ballot.id, "h45", {"selections": ids(ballot)[:1]}, clerk=clerks[0])
-    services.enter_paper_ballot(ballot.id, "h45", {"selections": ids(ballot)[1:2]}, clerk=clerks[1])
+    paper.enter_paper_ballot(ballot.id, "h45", {"selections": ids(ballot)[:1]}, clerk=clerks[0])
+    paper.enter_paper_ballot(ballot.id, "h45", {"selections": ids(ballot)[1:2]}, clerk=clerks[1])
     factories.login(client, "super")
     page = client.get(f"/console/c/{community.slug}/ballots/{ballot.id}").get_data(as_text=True)
     assert "h45" in page
-    entry_id = services.paper_mismatches(ballot.id)["h45"][0].id
+    entry_id = paper.paper_mismatches(ballot.id)["h45"][0].id
     response = client.post(
         f"/console/c/{community.slug}/ballots/{ballot.id}/paper/resolve",
         data={
@@ -360,7 +361,7 @@ def test_supervisor_resolves_a_mismatch(client, app):
         },
     )
     assert response.status_code == 302
-    assert services.tally(ballot.id).votes[ids(ballot)[0]] == 1
+    assert tally(ballot.id).votes[ids(ballot)[0]] == 1
 
 
 def test_cli_opens_pauses_and_closes(runner):
@@ -379,9 +380,9 @@ def test_second_card_of_a_household_that_voted_is_told_so(app, client):
     ballot = factories.ballot()
     _, first, _ = factories.credential(ballot, "h88")
     _, second, _ = factories.credential(ballot, "h88")
-    from civicvote.ballots import services
+    from civicvote.voting import casting
 
-    services.cast_vote(ballot.id, first, {"selections": ids(ballot)[:1]})
+    casting.cast_vote(ballot.id, first, {"selections": ids(ballot)[:1]})
     land(client, second)
     page = client.get(f"/ballots/{ballot.id}/vote").get_data(as_text=True)
     assert 'name="selection"' not in page and "flash-success" in page

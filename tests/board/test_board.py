@@ -5,10 +5,11 @@ import re
 import pytest
 
 from civicvote.accounts.models import CLERK, ORGANIZER
-from civicvote.ballots.services import cast_vote, change_status
+from civicvote.ballots.lifecycle import change_status
 from civicvote.board import services as board
 from civicvote.checkin.services import check_in
 from civicvote.extensions import db
+from civicvote.voting.casting import cast_vote
 from tests import factories
 from tests.qr import decode
 

@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 
 from civicvote.audit.models import AuditEvent
-from civicvote.ballots.credentials import find_credential, issue_credentials
-from civicvote.ballots.models import Credential, Participation
+from civicvote.ballots.models import Participation
 from civicvote.checkin.models import CheckIn
 from civicvote.checkin.services import CheckInRefused, check_in, quorum_status
 from civicvote.extensions import db
+from civicvote.registry.credentials import find_credential, issue_credentials
+from civicvote.registry.models import Credential
 from civicvote.timeutil import utcnow
 from tests import factories
 from tests.registry.qr import decode_svg, svgs_in

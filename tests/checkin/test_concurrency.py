@@ -2,10 +2,10 @@
 
 import threading
 
-from civicvote.ballots.credentials import issue_credentials
 from civicvote.checkin.models import CheckIn
 from civicvote.checkin.services import check_in
 from civicvote.extensions import db
+from civicvote.registry.credentials import issue_credentials
 from tests import factories
 
 

@@ -3,12 +3,12 @@
 from decimal import Decimal
 
 from civicvote.accounts.models import ORG_MEMBER, ORGANIZER, SUPERVISOR
-from civicvote.ballots.credentials import hash_secret, new_short_code, new_token
-from civicvote.ballots.models import Ballot, Credential
+from civicvote.ballots.models import Ballot
 from civicvote.extensions import db
 from civicvote.organizations.models import Organization
 from civicvote.proposals.models import LineItem, Proposal
-from civicvote.registry.models import Household
+from civicvote.registry.credentials import hash_secret, new_short_code, new_token
+from civicvote.registry.models import Credential, Household
 from civicvote.results.models import AllocationRun, ProjectAllocation
 from tests import factories
 

@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from civicvote.ballots.credentials import issue_credentials
-from civicvote.ballots.models import CastBallot, Credential, Participation
+from civicvote.ballots.models import CastBallot, Participation
 from civicvote.checkin.models import CheckIn
 from civicvote.extensions import db
+from civicvote.registry.credentials import issue_credentials
+from civicvote.registry.models import Credential
 from tests import factories
 
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")

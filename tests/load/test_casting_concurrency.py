@@ -16,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from civicvote import create_app
-from civicvote.ballots import services
+from civicvote.ballots import lifecycle
 from civicvote.ballots.models import CastBallot, Participation
 from civicvote.extensions import db
+from civicvote.voting.tally import tally as tally_of
 from tests import factories
 from tests.conftest import PostgresDatabase, require_postgres, test_config
 from tests.servers import Server, civicvote, server_env
@@ -169,7 +170,7 @@ def test_five_hundred_voters_at_once(deployment):
     assert len(receipts) == 500
     assert stored(CastBallot, ballot.id) == 500
     assert stored(Participation, ballot.id) == 500
-    tally = services.tally(ballot.id)
+    tally = tally_of(ballot.id)
     assert tally.ballots_cast == 500
     assert sum(tally.votes.values()) == 1000
     assert set(tally.votes.values()) == {200}
@@ -191,7 +192,7 @@ def test_fifty_votes_racing_a_close(deployment):
     def close():
         first_ack.wait(timeout=60)
         with deployment.app.app_context():  # this thread's own session
-            services.change_status(ballot.id, "close", actor=None)
+            lifecycle.change_status(ballot.id, "close", actor=None)
         return None
 
     # 40 votes race the close (fired as soon as one vote is acknowledged); 10 come after it.
@@ -210,5 +211,5 @@ def test_fifty_votes_racing_a_close(deployment):
         db.session.scalars(db.select(CastBallot.receipt_code).filter_by(ballot_id=ballot.id))
     )
     assert receipts == set(acknowledged)
-    assert services.tally(ballot.id).votes[choice[0]] == len(acknowledged)
+    assert tally_of(ballot.id).votes[choice[0]] == len(acknowledged)
     assert stored(Participation, ballot.id) == len(acknowledged)

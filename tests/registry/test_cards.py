@@ -6,15 +6,15 @@ import re
 import pytest
 
 from civicvote.audit.models import AuditEvent
-from civicvote.ballots.credentials import (
+from civicvote.extensions import db
+from civicvote.registry.credentials import (
     eligible_voters,
     find_credential,
     hash_secret,
     issue_credentials,
     revoke_credentials,
 )
-from civicvote.ballots.models import Credential
-from civicvote.extensions import db
+from civicvote.registry.models import Credential
 from tests import factories
 from tests.registry.qr import decode_svg, svgs_in
 
@@ -252,13 +252,13 @@ def test_cli_refuses_unknown_ballot(app, runner, tmp_path):
     ],
 )
 def test_extract_secret_from_scanner_input(scanned, secret):
-    from civicvote.ballots.credentials import extract_secret
+    from civicvote.registry.credentials import extract_secret
 
     assert extract_secret(scanned) == secret
 
 
 def test_base_url_prefers_the_configured_public_address():
-    from civicvote.ballots.credentials import base_url_for
+    from civicvote.registry.credentials import base_url_for
 
     assert base_url_for({"PUBLIC_BASE_URL": "https://a.cn/"}, "http://b/") == "https://a.cn"
     assert base_url_for({"PUBLIC_BASE_URL": ""}, "http://b/") == "http://b"

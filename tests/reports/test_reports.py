@@ -5,12 +5,13 @@ import io
 import json
 from datetime import timedelta
 
-from civicvote.ballots.services import cast_vote, change_status
+from civicvote.ballots.lifecycle import change_status
 from civicvote.delivery.services import add_milestone, record_spending
 from civicvote.extensions import db
 from civicvote.intake.models import Need
 from civicvote.reports.services import EXPORTS, funnel, participation
 from civicvote.results import services as results
+from civicvote.voting.casting import cast_vote
 from tests import factories
 
 

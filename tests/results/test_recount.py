@@ -13,10 +13,11 @@ from pabutools.rules import (
 )
 
 from civicvote.allocation.pabulib import parse_pb
-from civicvote.ballots.services import cast_vote, change_status
+from civicvote.ballots.lifecycle import change_status
 from civicvote.extensions import db
 from civicvote.results import services
 from civicvote.rounds.models import FundSource
+from civicvote.voting.casting import cast_vote
 from tests import factories
 
 VOTES = [[0, 2], [2], [2, 1], [1], [0, 1, 3], [3], [3, 0], [4]]

@@ -5,12 +5,13 @@ from datetime import timedelta
 import pytest
 
 from civicvote.audit.models import AuditEvent
-from civicvote.ballots.services import cast_vote, change_status
+from civicvote.ballots.lifecycle import change_status
 from civicvote.errors import Conflict, DomainError, Forbidden
 from civicvote.extensions import db
 from civicvote.results import services
 from civicvote.rounds.models import FundSource
 from civicvote.timeutil import utcnow
+from civicvote.voting.casting import cast_vote
 from tests import factories
 
 

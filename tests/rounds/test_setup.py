@@ -4,7 +4,7 @@ import pytest
 
 from civicvote.accounts.models import CLERK, ORGANIZER
 from civicvote.audit.models import AuditEvent
-from civicvote.ballots.services import cast_vote, change_status
+from civicvote.ballots.lifecycle import change_status
 from civicvote.communities.models import Community
 from civicvote.communities.services import create_community
 from civicvote.errors import Conflict, DomainError
@@ -12,6 +12,7 @@ from civicvote.extensions import db
 from civicvote.results.services import run_allocation
 from civicvote.rounds import services
 from civicvote.rounds.models import FundingRound, FundSource
+from civicvote.voting.casting import cast_vote
 from tests import factories
 
 CATEGORIES = [("elderly", "为老服务"), ("greening", "环境绿化")]

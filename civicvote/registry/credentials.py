@@ -1,18 +1,25 @@
-"""Voter-card tokens: random, at least 128 bits, stored only as SHA-256 hashes."""
+"""Voter cards and one-time walk-in links: issuing, finding, claiming and revoking them.
+
+Tokens are random, at least 128 bits, and stored only as SHA-256 hashes.
+"""
 
 import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 
 from ..audit.services import record
-from ..errors import Conflict, DomainError, NotFound
+from ..ballots.models import Ballot, Participation
+from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..rounds.models import VOTE_UNIT_RESIDENT
 from ..timeutil import utcnow
-from .models import Ballot, Credential, Participation
+from .models import Credential, Household, Resident
+from .services import eligible_residents_query
 
 # Crockford-style alphabet without 0/O, 1/I/L, U: easy to read aloud and type on a phone.
 SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -57,6 +64,52 @@ def find_credential(ballot_id: int, secret: str):
                 )
             )
     return found
+
+
+def find_credential_by_token(token: str) -> Credential | None:
+    """The credential whose personal-link token this is, in any ballot (token hashes are unique)."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(db.select(Credential).filter_by(token_hash=hash_secret(token)))
+
+
+def usable_credential_or_refuse(credential, now: datetime):
+    """The credential if it may be used now; else Forbidden (unknown, revoked or expired).
+
+    ``credential`` is a Credential or anything with its ``revoked_at`` and ``expires_at``
+    (the vote's state row), or None for no credential.
+    """
+    if credential is None:
+        raise Forbidden(_l("This voter card is not valid for this ballot."), code="unknown")
+    if credential.revoked_at is not None:
+        raise Forbidden(_l("This voter card has been withdrawn."), code="revoked")
+    if credential.expires_at is not None and credential.expires_at <= now:
+        raise Forbidden(_l("This voting link has expired."), code="expired")
+    return credential
+
+
+def claim_credential(credential: Credential, now: datetime | None = None) -> Credential:
+    """Exchange a personal link for a session: refuse revoked, expired, reused walk-in links.
+
+    The claim is one conditional UPDATE (``... WHERE claimed_at IS NULL``), so of two phones
+    opening the same walk-in link at once exactly one gets it.
+    """
+    now = now or utcnow()
+    usable_credential_or_refuse(credential, now)
+    claimed = db.session.execute(
+        update(Credential)
+        .where(Credential.id == credential.id, Credential.claimed_at.is_(None))
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed and credential.kind == "walk_in":
+        raise Forbidden(
+            _l("This one-time code has already been used. Please ask at the desk."),
+            code="claimed",
+        )
+    db.session.refresh(credential)
+    return credential
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,9 +191,6 @@ def _ballot_context(ballot_id: int):
 
 def eligible_voters(ballot, building: str | None = None) -> list[Voter]:
     """The ballot's voters in print order (building, unit, room): residents or households."""
-    from ..registry.services import eligible_residents_query
-    from ..rounds.models import VOTE_UNIT_RESIDENT
-
     funding_round = ballot.round
     residents = list(
         db.session.scalars(eligible_residents_query(funding_round.community_id, funding_round.year))
@@ -166,8 +216,6 @@ def eligible_voters(ballot, building: str | None = None) -> list[Voter]:
 
 def voter_for_key(ballot, voter_key: str) -> Voter | None:
     """The voter behind a credential's key, whether or not still eligible (None if unknown)."""
-    from ..registry.models import Household, Resident
-
     if not voter_key or voter_key[0] not in "rh" or not voter_key[1:].isdigit():
         return None
     community_id = ballot.round.community_id

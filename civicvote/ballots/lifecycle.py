@@ -1,0 +1,96 @@
+"""A ballot's status (open, paused, closed) and the lock that orders status changes and votes.
+
+Opening, pausing, closing and editing take the ballot row exclusively; votes and paper ballots
+take it shared (PostgreSQL), or take SQLite's write lock before reading anything. So a vote is
+decided on the ballot's settings at the moment it is counted, and a close waits for a vote in
+flight (or the vote for the close, and then refuses).
+"""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, text
+
+from ..audit.services import record
+from ..errors import Conflict, DomainError, NotFound
+from ..extensions import db
+from .models import Ballot
+
+STATUS_ACTIONS = {"open": "open", "pause": "paused", "close": "closed"}
+
+
+def is_sqlite() -> bool:
+    """Whether the session's database is SQLite (locks the whole database, not rows)."""
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def begin_write() -> None:
+    """Start the session's transaction holding SQLite's write lock (``BEGIN IMMEDIATE``).
+
+    Python's sqlite3 module (legacy transaction control) opens a transaction only before the first
+    INSERT/UPDATE, so reads before it would see a snapshot another writer can overtake. Emitting
+    ``BEGIN IMMEDIATE`` ourselves on a connection with no open transaction takes the write lock
+    now; the module notices the open transaction and commits it at ``session.commit()``. On other
+    databases this does nothing (they lock rows explicitly).
+    """
+    if not is_sqlite():
+        return
+    connection = db.session.connection()
+    if not connection.connection.driver_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_ballot(ballot_id: int, *, exclusive: bool) -> Ballot | None:
+    """Load the ballot under a lock: share for votes, exclusive for status changes and edits."""
+    begin_write()
+    query = select(Ballot).filter_by(id=ballot_id).execution_options(populate_existing=True)
+    if not is_sqlite():
+        query = query.with_for_update(read=not exclusive)
+    return db.session.scalar(query)
+
+
+def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = None) -> Ballot:
+    """Open, pause or close a ballot (audited). A vote in flight finishes first, never after."""
+    if action not in STATUS_ACTIONS:
+        raise DomainError(_l("Unknown action."), code="action")
+    ballot = lock_ballot(ballot_id, exclusive=True)
+    if ballot is None:
+        raise NotFound(_l("No such ballot."), code="not_found")
+    before = {"status": ballot.status}
+    if action == "open" and not ballot.items:
+        raise Conflict(_l("A ballot without proposals cannot open."), code="empty")
+    ballot.change_status(STATUS_ACTIONS[action], at=at)
+    if ballot.status == "closed":
+        _reshuffle_storage(ballot.id)
+    record(
+        f"ballot.{action}",
+        "ballot",
+        ballot.id,
+        actor=actor,
+        community_id=ballot.round.community_id,
+        before=before,
+        after={"status": ballot.status},
+        public=True,
+    )
+    db.session.commit()
+    return ballot
+
+
+def _reshuffle_storage(ballot_id: int) -> None:
+    """On PostgreSQL, rewrite a closed ballot's rows in random-id order in one transaction.
+
+    A heap table keeps rows roughly in insertion order (``ctid``) and stamps each with the id of
+    the transaction that wrote it (``xmin``), which the matching participation shares. Rewriting
+    every row at close gives them all one ``xmin`` and a physical order sorted by the random id.
+    """
+    if is_sqlite():
+        return
+    db.session.execute(
+        text(
+            "CREATE TEMPORARY TABLE shuffled_ballots ON COMMIT DROP AS "
+            "SELECT * FROM cast_ballots WHERE ballot_id = :b"
+        ),
+        {"b": ballot_id},
+    )
+    db.session.execute(text("DELETE FROM cast_ballots WHERE ballot_id = :b"), {"b": ballot_id})
+    db.session.execute(text("INSERT INTO cast_ballots SELECT * FROM shuffled_ballots ORDER BY id"))

@@ -1,0 +1,283 @@
+"""The database statements of a vote: built once here, on Core, not on ORM objects.
+
+A vote is the hot path (hundreds a second when an assembly votes at once), and loading and
+flushing objects cost several times the SQL itself. On PostgreSQL a vote is two statements, each
+its own transaction (no BEGIN or COMMIT round trips):
+
+1. STATE_BY_TOKEN reads the ballot's settings, the round, the credential, the voter's
+   participation, whether they checked in, and the proposals with their costs, without a lock;
+2. the vote is checked in Python (casting.py);
+3. WRITE_VOTE takes the share lock on the ballot row and writes participation, cast ballot and
+   credential use only if that row still holds what step 1 read and is open; its commit is
+   flushed before it returns. Opening, pausing, closing and editing take the row exclusively, so
+   the vote is decided on the ballot's settings at the moment it is counted, and a close waits
+   for it (or it for the close, and then writes nothing). If the row changed in between, the
+   vote is decided again in a transaction that holds the lock from the start (LOCK_BALLOT).
+
+SQLite takes its write lock first (BEGIN IMMEDIATE), reads, and writes the three rows.
+
+Every statement runs through ``Connection.execute``, so SQLAlchemy compiles it once per dialect
+into its compiled cache, converts parameters and results, and handles driver errors (a lost
+connection is invalidated) as for any other statement.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, and_, bindparam, cast, func, insert, select, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from ..ballots.models import Ballot, BallotItem, CastBallot, Participation
+from ..ballots.rules import DECIDING_COLUMNS
+from ..checkin.models import Assembly, CheckIn
+from ..errors import Conflict
+from ..extensions import db
+from ..proposals.models import Proposal
+from ..registry.credentials import SHORT_CODE_LENGTH, hash_secret, normalize_short_code
+from ..registry.models import Credential
+from ..rounds.models import FundingRound
+
+_ballots = Ballot.__table__
+_credentials = Credential.__table__
+_participations = Participation.__table__
+_cast_ballots = CastBallot.__table__
+_rounds = FundingRound.__table__
+_items = BallotItem.__table__
+_proposals = Proposal.__table__
+
+# What answering a retry needs of the voter's participation.
+PARTICIPATION_COLUMNS = (
+    _participations.c.channel,
+    _participations.c.idempotency_hash,
+    _participations.c.request_hash,
+    _participations.c.sealed_receipt,
+)
+
+
+class BallotChanged(Conflict):
+    """The ballot was opened, paused, closed or edited between reading it and writing a vote."""
+
+    def __init__(self):
+        super().__init__(_l("Please send your vote again."), code="retry")
+
+
+class _joined_strings(FunctionElement):
+    """Text values of a group joined with commas: string_agg (PostgreSQL), group_concat."""
+
+    type = String()
+    name = "joined_strings"
+    inherit_cache = True
+
+
+@compiles(_joined_strings, "postgresql")
+def _joined_strings_postgresql(element, compiler, **kw):
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_joined_strings)
+def _joined_strings_sqlite(element, compiler, **kw):
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+def _vote_state(credential_match):
+    """1. Everything a vote is decided on, in one row (None if there is no such ballot): the
+    ballot's settings and round, the credential matching ``credential_match`` and its voter's
+    participation (NULLs if none), whether the voter checked in at an assembly of the ballot,
+    and the ballot's proposals with their costs as "id:cost,id:cost"."""
+    check_ins, assemblies = CheckIn.__table__, Assembly.__table__
+    present = (
+        select(check_ins.c.id)
+        .join(assemblies, assemblies.c.id == check_ins.c.assembly_id)
+        .where(assemblies.c.ballot_id == _ballots.c.id)
+        .where(check_ins.c.voter_key == _credentials.c.voter_key)
+        .exists()
+    )
+    pair = (
+        cast(_items.c.proposal_id, String)
+        + ":"
+        + func.coalesce(cast(_proposals.c.total_fen, String), "")
+    )
+    costs = (
+        select(_joined_strings(pair))
+        .select_from(_items.join(_proposals, _proposals.c.id == _items.c.proposal_id))
+        .where(_items.c.ballot_id == _ballots.c.id)
+        .scalar_subquery()
+    )
+    joined = (
+        _ballots.join(_rounds, _rounds.c.id == _ballots.c.round_id)
+        .outerjoin(_credentials, and_(_credentials.c.ballot_id == _ballots.c.id, credential_match))
+        .outerjoin(
+            _participations,
+            and_(
+                _participations.c.ballot_id == _ballots.c.id,
+                _participations.c.voter_key == _credentials.c.voter_key,
+            ),
+        )
+    )
+    return (
+        select(
+            _ballots.c.id,
+            *(_ballots.c[name] for name in DECIDING_COLUMNS),
+            _rounds.c.community_id,
+            _rounds.c.budget_fen.label("round_budget_fen"),
+            _credentials.c.id.label("credential_id"),
+            _credentials.c.voter_key,
+            _credentials.c.revoked_at,
+            _credentials.c.expires_at,
+            _participations.c.id.label("participation_id"),
+            *PARTICIPATION_COLUMNS,
+            present.label("present"),
+            costs.label("costs"),
+        )
+        .select_from(joined)
+        .where(_ballots.c.id == bindparam("ballot_id"))
+    )
+
+
+STATE_BY_TOKEN = _vote_state(_credentials.c.token_hash == bindparam("secret_hash"))
+STATE_BY_SHORT_CODE = _vote_state(_credentials.c.short_code_hash == bindparam("secret_hash"))
+
+# Holding the share lock before reading (the retry of a vote whose ballot changed meanwhile).
+# SQLite's compiler leaves FOR SHARE out; there BEGIN IMMEDIATE holds the database's write lock.
+LOCK_BALLOT = (
+    select(_ballots.c.id).where(_ballots.c.id == bindparam("ballot")).with_for_update(read=True)
+)
+
+# 3. The write. Parameters are not named like columns: Core would take such keys as SET values.
+_VOTE_VALUES = {
+    "voter_key": bindparam("voter", type_=_participations.c.voter_key.type),
+    "credential_id": bindparam("credential", type_=_participations.c.credential_id.type),
+    "channel": bindparam("channel", type_=_participations.c.channel.type),
+    "cast_at": bindparam("now", type_=_participations.c.cast_at.type),
+    "idempotency_hash": bindparam(
+        "idempotency_hash", type_=_participations.c.idempotency_hash.type
+    ),
+    "request_hash": bindparam("request_hash", type_=_participations.c.request_hash.type),
+    "sealed_receipt": bindparam("sealed_receipt", type_=_participations.c.sealed_receipt.type),
+}
+_BALLOT_VALUES = {
+    "id": bindparam("cast_id", type_=_cast_ballots.c.id.type),
+    "contents": bindparam("contents", type_=_cast_ballots.c.contents.type),
+    "receipt_code": bindparam("receipt", type_=_cast_ballots.c.receipt_code.type),
+}
+# SQLite: three statements, under the write lock taken before the read.
+_INSERT_PARTICIPATION = insert(_participations).values(
+    ballot_id=bindparam("ballot"), **_VOTE_VALUES
+)
+_INSERT_CAST_BALLOT = insert(_cast_ballots).values(ballot_id=bindparam("ballot"), **_BALLOT_VALUES)
+_USE_CREDENTIAL = (
+    update(_credentials)
+    .where(_credentials.c.id == bindparam("credential"))
+    .values(used_at=bindparam("now"))
+)
+
+
+def _guarded_write():
+    """PostgreSQL: one statement of data-modifying CTEs (atomic: a unique violation on the
+    participation leaves nothing written). Each row is inserted from the locked ballot row, so
+    nothing is written unless the ballot is open with the settings read in step 1 ("was_*")."""
+    unchanged = [
+        _ballots.c[name].is_not_distinct_from(bindparam(f"was_{name}", type_=_ballots.c[name].type))
+        for name in DECIDING_COLUMNS
+    ]
+    ballot = (
+        select(_ballots.c.id)
+        .where(_ballots.c.id == bindparam("ballot"), _ballots.c.status == "open", *unchanged)
+        .with_for_update(read=True)
+        .cte("ballot")
+    )
+    participation = (
+        insert(_participations)
+        .from_select(["ballot_id", *_VOTE_VALUES], select(ballot.c.id, *_VOTE_VALUES.values()))
+        .returning(_participations.c.id)
+        .cte("participation")
+    )
+    cast_ballot = (
+        insert(_cast_ballots)
+        .from_select(["ballot_id", *_BALLOT_VALUES], select(ballot.c.id, *_BALLOT_VALUES.values()))
+        .returning(_cast_ballots.c.id)
+        .cte("cast_ballot")
+    )
+    credential_use = (
+        update(_credentials)
+        .where(_credentials.c.id == bindparam("credential"), select(ballot.c.id).exists())
+        .values(used_at=bindparam("now"))
+        .returning(_credentials.c.id)
+        .cte("credential_use")
+    )
+    return select(func.count()).select_from(participation).add_cte(cast_ballot, credential_use)
+
+
+WRITE_VOTE = _guarded_write()
+
+
+def parse_costs(text_value: str | None) -> dict[int, int | None]:
+    """The proposals' costs as read by the vote state ("id:cost,id:cost"; cost may be empty)."""
+    costs: dict[int, int | None] = {}
+    for pair in (text_value or "").split(","):
+        if pair:
+            pid, _sep, cost = pair.partition(":")
+            costs[int(pid)] = int(cost) if cost else None
+    return costs
+
+
+def read_vote_state(connection, ballot_id: int, secret: str):
+    """Step 1 for this secret: by token hash, else (a code typed by hand) by short code.
+
+    The row (see :func:`_vote_state`), or None if there is no such ballot."""
+    params = {"ballot_id": ballot_id}
+    secret = (secret or "").strip()
+    if not secret or len(secret) > 64:  # as find_credential: such a secret matches nothing
+        params["secret_hash"] = ""
+        return connection.execute(STATE_BY_TOKEN, params).first()
+    params["secret_hash"] = hash_secret(secret)
+    state = connection.execute(STATE_BY_TOKEN, params).first()
+    if state is not None and state.credential_id is None:
+        code = normalize_short_code(secret)
+        if len(code) == SHORT_CODE_LENGTH:
+            params["secret_hash"] = hash_secret(code)
+            state = connection.execute(STATE_BY_SHORT_CODE, params).first()
+    return state
+
+
+def write_vote(connection, ballot: dict, vote: dict) -> None:
+    """Insert participation + cast ballot and mark the credential used on ``connection`` (in its
+    transaction, or as a transaction of its own in autocommit).
+
+    ``ballot`` holds the ballot's id and the settings the vote was checked against
+    (DECIDING_COLUMNS). ``vote`` holds ``voter`` (key), ``credential`` (id or None),
+    ``channel``, ``now``, ``cast_id``, ``contents``, ``receipt`` and the participation's
+    ``idempotency_hash``, ``request_hash`` and ``sealed_receipt``. Raises IntegrityError if the
+    voter already voted, BallotChanged if the ballot is no longer open with those settings."""
+    params = {"ballot": ballot["id"], **vote}
+    if connection.dialect.name == "postgresql":
+        params.update({f"was_{name}": ballot[name] for name in DECIDING_COLUMNS})
+        if not connection.execute(WRITE_VOTE, params).scalar():
+            raise BallotChanged()
+        return
+    # The unique constraint speaks on the first insert, before the ballot row exists.
+    connection.execute(_INSERT_PARTICIPATION, params)
+    connection.execute(_INSERT_CAST_BALLOT, params)
+    if vote["credential"] is not None:
+        connection.execute(_USE_CREDENTIAL, params)
+
+
+def lock_for_vote(connection, ballot_id: int) -> None:
+    """Take the ballot's share lock in ``connection``'s transaction before reading (PostgreSQL)."""
+    connection.execute(LOCK_BALLOT, {"ballot": ballot_id})
+
+
+def participation_of(ballot_id: int, voter_key: str):
+    """The voter's participation in the ballot (the columns a retry needs), or None."""
+    query = select(_participations.c.id, *PARTICIPATION_COLUMNS).where(
+        _participations.c.ballot_id == ballot_id, _participations.c.voter_key == voter_key
+    )
+    return db.session.connection().execute(query).first()
+
+
+def warm_up(connection) -> None:
+    """Run the vote's read once on ``connection``, for no ballot: the connection is open, the
+    database has loaded the tables' definitions and the statement is compiled (see
+    gunicorn_conf.py)."""
+    read_vote_state(connection.execution_options(isolation_level="AUTOCOMMIT"), 0, "")

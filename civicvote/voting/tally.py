@@ -1,0 +1,119 @@
+"""The tally: votes (or points, or yes and no) per proposal, ballots cast and turnout.
+
+Aggregation happens in the database, over the cast ballots' JSON (SQLite's ``json_each``,
+PostgreSQL's ``json_array_elements_text`` and ``json_each_text``); Python only shapes the result.
+"""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, text
+
+from ..ballots.models import Ballot, CastBallot, Participation
+from ..errors import NotFound
+from ..extensions import db
+from ..registry.services import eligible_counts
+from ..rounds.models import VOTE_UNIT_RESIDENT
+
+
+@dataclass
+class Tally:
+    ballot_id: int
+    method: str
+    ballots_cast: int
+    eligible: int
+    by_channel: dict[str, int]
+    # proposal id -> votes (approval/knapsack), points (cumulative) or yes votes (yes_no)
+    votes: dict[int, int]
+    no_votes: dict[int, int]  # yes_no only
+
+    @property
+    def turnout_percent(self) -> float:
+        return round(100 * self.ballots_cast / self.eligible, 1) if self.eligible else 0.0
+
+
+def eligible_count(ballot: Ballot) -> int:
+    """Eligible voters of the ballot's round, by the registry's rule: residents, or households."""
+    funding_round = ballot.round
+    residents, households = eligible_counts(funding_round.community_id, funding_round.year)
+    return residents if funding_round.vote_unit == VOTE_UNIT_RESIDENT else households
+
+
+# (proposal id as text, 1 or yes/no flag, count or sum) per method kind and database.
+_AGGREGATES = {
+    ("selections", "sqlite"): (
+        "SELECT CAST(j.value AS TEXT), 1, COUNT(*) FROM cast_ballots c, "
+        "json_each(c.contents, '$.selections') j WHERE c.ballot_id = :b "
+        "GROUP BY j.value"
+    ),
+    ("selections", "postgresql"): (
+        "SELECT j.value, 1, COUNT(*) FROM cast_ballots c, "
+        "json_array_elements_text(c.contents -> 'selections') j(value) "
+        "WHERE c.ballot_id = :b GROUP BY j.value"
+    ),
+    ("points", "sqlite"): (
+        "SELECT j.key, 1, SUM(j.value) FROM cast_ballots c, "
+        "json_each(c.contents, '$.points') j WHERE c.ballot_id = :b GROUP BY j.key"
+    ),
+    ("points", "postgresql"): (
+        "SELECT j.key, 1, SUM(j.value::bigint) FROM cast_ballots c, "
+        "json_each_text(c.contents -> 'points') j WHERE c.ballot_id = :b GROUP BY j.key"
+    ),
+    ("answers", "sqlite"): (
+        "SELECT j.key, CASE WHEN j.type = 'true' THEN 1 ELSE 0 END AS yes, COUNT(*) "
+        "FROM cast_ballots c, json_each(c.contents) j WHERE c.ballot_id = :b "
+        "GROUP BY j.key, yes"
+    ),
+    ("answers", "postgresql"): (
+        "SELECT j.key, CASE WHEN j.value = 'true' THEN 1 ELSE 0 END AS yes, COUNT(*) "
+        "FROM cast_ballots c, json_each_text(c.contents) j WHERE c.ballot_id = :b "
+        "GROUP BY j.key, yes"
+    ),
+}
+_KIND = {"approval": "selections", "knapsack": "selections", "cumulative": "points"}
+
+
+def _aggregate(ballot: Ballot) -> list[tuple[str, object, int]]:
+    """(proposal id as text, value, count or sum) rows computed by the database from the JSON."""
+    dialect = "sqlite" if db.session.get_bind().dialect.name == "sqlite" else "postgresql"
+    sql = _AGGREGATES[_KIND.get(ballot.method, "answers"), dialect]
+    return list(db.session.execute(text(sql), {"b": ballot.id}))
+
+
+def tally(ballot_id: int) -> Tally:
+    """Count a ballot: votes (or points, or yes/no) per proposal, ballots cast and turnout.
+
+    Every proposal on the ballot appears, with 0 if nobody chose it.
+    """
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None:
+        raise NotFound(_l("No such ballot."), code="not_found")
+    votes = {item.proposal_id: 0 for item in ballot.items}
+    no_votes = dict(votes) if ballot.method == "yes_no" else {}
+    for key, flag, amount in _aggregate(ballot):
+        pid = int(key)
+        if pid not in votes:
+            continue
+        if ballot.method == "yes_no" and not flag:
+            no_votes[pid] = int(amount)
+        else:
+            votes[pid] = int(amount)
+    channels = dict(
+        db.session.execute(
+            select(Participation.channel, func.count())
+            .where(Participation.ballot_id == ballot_id)
+            .group_by(Participation.channel)
+        ).all()
+    )
+    cast = db.session.scalar(
+        select(func.count()).select_from(CastBallot).where(CastBallot.ballot_id == ballot_id)
+    )
+    return Tally(
+        ballot_id=ballot_id,
+        method=ballot.method,
+        ballots_cast=cast or 0,
+        eligible=eligible_count(ballot),
+        by_channel=channels,
+        votes=votes,
+        no_votes=no_votes,
+    )
