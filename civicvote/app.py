@@ -1,17 +1,18 @@
-"""The Flask application factory: extensions, blueprints, error handlers, commands."""
+"""The Flask application factory: extensions, the database's events, blueprints, error handlers,
+commands, logging and the WSGI middleware, each one step of :func:`create_app`."""
 
 import hmac
 import os
-import sqlite3
 import time
+import weakref
 from importlib import import_module
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.pool import Pool, QueuePool
+from sqlalchemy.pool import QueuePool
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config, size_connection_pool
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -20,8 +21,7 @@ from .resources import resource_dir
 
 def create_app(config: dict | None = None) -> Flask:
     """Application factory. ``config`` overrides the environment-derived settings (tests)."""
-    settings = load_config()
-    settings.update(config or {})
+    settings = load_config(config)
     size_connection_pool(settings)
     app = Flask(
         "civicvote",
@@ -32,10 +32,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings)
     app.session_interface = CookieSessions()
     register_extensions(app)
+    register_database_events(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     register_logging(app)
+    register_middleware(app)
     return app
 
 
@@ -133,37 +135,62 @@ def register_commands(app: Flask) -> None:
 
 def register_logging(_app: Flask) -> None:
     """Personal voting links (``/v/<token>``) are redacted from the development server's log
-    (gunicorn's access log gets the same from its logger class, see cli.serve)."""
+    (gunicorn's access log gets the same from its logger class, see gunicorn_conf.py)."""
     from .voting.redact import install_werkzeug_filter
 
     install_werkzeug_filter()
 
 
-def warm_up(app: Flask) -> None:
-    """Before a server process takes requests: open its pool of database connections and run
-    a vote's read on each (for no ballot), so that the first voters after a start or restart
-    do not wait while connections open, database processes load the tables' definitions and
-    statements are compiled. A database that cannot be reached is left to the requests (they
-    answer 503 until it is back)."""
-    from .voting.statements import warm_up as warm_up_casting
+# --------------------------------------------------------------------------- middleware
 
-    with app.app_context():
-        engine = db.engine
-        # Should the server fork after loading the app (gunicorn --preload), each child starts
-        # with an empty pool instead of sharing these connections with its siblings.
-        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-        connections = []
-        try:
-            size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 1
-            for _ in range(size):
-                connections.append(engine.connect())
-            for connection in connections:
-                warm_up_casting(connection)
-        except Exception:  # noqa: BLE001 (starting is what matters; requests report the fault)
-            app.logger.warning("Warming up the database connections failed", exc_info=True)
-        finally:
-            for connection in connections:
-                connection.close()
+
+def register_middleware(app: Flask) -> None:
+    """The WSGI layers in front of Flask, outermost first.
+
+    1. ProxyFix, when CIVICVOTE_PROXY_HOPS says reverse proxies stand in front: the client's
+       address and scheme from their X-Forwarded-For and X-Forwarded-Proto, so that the fast
+       paths, the rate limits and the access log all see the real client.
+    2. The vote's fast path (api/fastpath.py): casts a JSON vote without Flask's request
+       machinery, with the view's own steps.
+    3. The board's fast path (board/fastpath.py): replays the board's live answer while the
+       snapshot it was made from is current.
+
+    Each fast path is checked against the URL map first: it must intercept exactly the route
+    and method of the view it stands in for, or the app does not start.
+    """
+    from .api.fastpath import VoteFastPath
+    from .board.fastpath import LiveFastPath
+
+    for fast_path in (VoteFastPath, LiveFastPath):
+        check_fast_path_route(app, fast_path)
+    wsgi_app = VoteFastPath(app, LiveFastPath(app.wsgi_app))
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        wsgi_app = ProxyFix(wsgi_app, x_for=hops, x_proto=hops)
+    app.wsgi_app = wsgi_app
+
+
+def check_fast_path_route(app: Flask, fast_path) -> None:
+    """Raise RuntimeError unless ``fast_path`` intercepts the route of the view it stands in
+    for: the view's one rule, built with the fast path's SAMPLE arguments and METHOD, is a path
+    the fast path takes with the same arguments, and Flask routes it to that view."""
+    endpoint, method, sample = fast_path.ENDPOINT, fast_path.METHOD, fast_path.SAMPLE
+    rules = list(app.url_map.iter_rules(endpoint)) if endpoint in app.view_functions else []
+    problem = None
+    if len(rules) != 1 or method not in rules[0].methods:
+        problem = f"the view {endpoint} has no single {method} route"
+    else:
+        adapter = app.url_map.bind("localhost")
+        path = adapter.build(endpoint, sample, method=method)
+        if fast_path.route_arguments(path) != sample:
+            problem = f"it does not take {path}, the route {rules[0].rule} of {endpoint}"
+        elif adapter.match(path, method=method) != (endpoint, sample):
+            problem = f"Flask routes {method} {path} elsewhere than {endpoint}"
+    if problem:
+        raise RuntimeError(f"{fast_path.__name__} no longer stands in for its view: {problem}")
+
+
+# --------------------------------------------------------------------------- database
 
 
 # A pooled connection used moments ago is alive unless the database restarted since; then the
@@ -173,12 +200,34 @@ def warm_up(app: Flask) -> None:
 PING_AFTER_IDLE_SECONDS = 5.0
 
 
-@event.listens_for(Pool, "checkin")
+def register_database_events(app: Flask) -> None:
+    """Attach this app's behaviour to its own engine (not to every SQLAlchemy engine): SQLite's
+    pragmas on each new connection, the idle check of pooled connections, and a fresh pool in a
+    process forked from this one."""
+    with app.app_context():
+        engines = list(db.engines.values())
+    for engine in engines:
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", _remember_idle_since)
+        event.listen(engine, "checkout", _ping_after_idle)
+        # A child process (gunicorn --preload, os.fork) starts with an empty pool instead of
+        # sharing the parent's connections with its siblings. Held weakly: an app dropped
+        # (in tests, thousands) leaves no engine alive behind it.
+        after_fork = weakref.WeakMethod(engine.dispose)
+        os.register_at_fork(after_in_child=lambda dispose=after_fork: _dispose_in_child(dispose))
+
+
+def _dispose_in_child(dispose: weakref.WeakMethod) -> None:
+    method = dispose()
+    if method is not None:
+        method(close=False)
+
+
 def _remember_idle_since(_dbapi_connection, record) -> None:
     record.info["idle_since"] = time.monotonic()
 
 
-@event.listens_for(Pool, "checkout")
 def _ping_after_idle(dbapi_connection, record, _proxy) -> None:
     """Test a connection that sat idle; a dead one is replaced before the request uses it."""
     idle_since = record.info.get("idle_since")
@@ -195,13 +244,35 @@ def _ping_after_idle(dbapi_connection, record, _proxy) -> None:
         raise DisconnectionError("connection lost while idle") from error
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     """WAL for concurrent readers, enforced foreign keys, waiting rather than failing on locks."""
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def warm_up(app: Flask) -> None:
+    """Before a server process takes requests: open its pool of database connections and run
+    a vote's read on each (for no ballot), so that the first voters after a start or restart
+    do not wait while connections open, database processes load the tables' definitions and
+    statements are compiled. A database that cannot be reached is left to the requests (they
+    answer 503 until it is back). gunicorn_conf.py calls it in each worker."""
+    from .voting.statements import warm_up as warm_up_casting
+
+    with app.app_context():
+        engine = db.engine
+        connections = []
+        try:
+            size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 1
+            for _ in range(size):
+                connections.append(engine.connect())
+            for connection in connections:
+                warm_up_casting(connection)
+        except Exception:  # noqa: BLE001 (starting is what matters; requests report the fault)
+            app.logger.warning("Warming up the database connections failed", exc_info=True)
+        finally:
+            for connection in connections:
+                connection.close()

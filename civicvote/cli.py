@@ -108,30 +108,19 @@ def serve(host: str, port: int, workers: int, threads: int, upgrade: bool):
         raise click.ClickException(
             "The database schema is not current: run `civicvote db upgrade` first."
         )
-    os.environ["CIVICVOTE_SERVER_THREADS"] = str(threads)  # the workers' connection pools
     args = [
         sys.executable,
         "-m",
         "gunicorn",
+        # Logging, proxy headers, warm-up and the workers' pools: see gunicorn_conf.py.
+        "--config",
+        "python:civicvote.gunicorn_conf",
         "--bind",
         f"{host}:{port}",
         "--workers",
         str(workers),
-        "--worker-class",
-        "gthread",
         "--threads",
         str(threads),
-        "--access-logfile",
-        "-",
-        # Log only the path: personal voting links carry a token in the query or path.
-        "--access-logformat",
-        '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
-        # ... and personal links (/v/<token>) are redacted from it.
-        "--logger-class",
-        "civicvote.voting.redact.RedactingGunicornLogger",
-        "--forwarded-allow-ips",
-        os.environ.get("CIVICVOTE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        "civicvote.wsgi:app",
     ]
     os.execv(sys.executable, args)  # noqa: S606 (fixed program, our own arguments)
 

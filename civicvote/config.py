@@ -20,6 +20,10 @@ class MissingDriver(click.ClickException):
     """A configured service whose driver is not installed (the command line prints one line)."""
 
 
+class BadSetting(click.ClickException):
+    """A setting outside its range (the command line prints one line)."""
+
+
 def require_driver(url: str, setting: str) -> None:
     """Refuse ``url`` early, naming the extra to install, when its driver is missing."""
     scheme = url.partition(":")[0].partition("+")[0].lower()
@@ -31,6 +35,9 @@ def require_driver(url: str, setting: str) -> None:
             f"{setting} names {service}, whose driver ({module}) is not installed. "
             f"Install it with: python -m pip install 'civicvote[{extra}]'"
         )
+
+
+MAX_PROXY_HOPS = 5
 
 
 def instance_path() -> Path:
@@ -83,29 +90,44 @@ def size_connection_pool(settings: dict) -> None:
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-def load_config() -> dict:
-    """Build the configuration mapping from the environment."""
-    folder = instance_path()
-    database = database_url(folder)
-    require_driver(database, "CIVICVOTE_DATABASE_URL")
-    storage = os.environ.get("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://")
-    require_driver(storage, "CIVICVOTE_RATELIMIT_STORAGE_URL")
-    return {
+def proxy_hops(value: str | int | None) -> int:
+    """How many reverse proxies (nginx...) stand in front of the server: 0 to 5.
+
+    Their ``X-Forwarded-For`` and ``X-Forwarded-Proto`` headers are believed for that many hops
+    and no further (app.register_middleware), so the rate limits and logs see the real client.
+    """
+    text = str(value if value is not None else "0").strip() or "0"
+    if not text.isdigit() or not 0 <= int(text) <= MAX_PROXY_HOPS:
+        raise BadSetting(
+            f"CIVICVOTE_PROXY_HOPS must be a whole number from 0 to {MAX_PROXY_HOPS} "
+            f"(the reverse proxies in front of the server), not {value!r}"
+        )
+    return int(text)
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """The configuration mapping: the environment's settings, then ``overrides`` (tests).
+
+    Nothing is computed that ``overrides`` sets: given a SECRET_KEY, no key file is written;
+    given a database URL, no instance folder is made for the default SQLite file.
+    """
+    overrides = overrides or {}
+    folder = Path(overrides.get("INSTANCE_PATH") or instance_path())
+    settings = {
         "INSTANCE_PATH": str(folder),
-        "SECRET_KEY": _secret_key(folder),
         # Signs published audit chain heads (Ed25519; PEM or 64 hex digits). Empty: a key is
         # generated once into the instance folder (civicvote/audit/signing.py).
         "AUDIT_SIGNING_KEY": os.environ.get("CIVICVOTE_AUDIT_SIGNING_KEY", ""),
-        "SQLALCHEMY_DATABASE_URI": database,
         # No pool_pre_ping: it costs a round trip per request. app.py checks only connections
         # that sat idle in the pool (see _ping_after_idle).
         "SQLALCHEMY_ENGINE_OPTIONS": {},
-        "RATELIMIT_STORAGE_URI": storage,
+        "RATELIMIT_STORAGE_URI": os.environ.get("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://"),
         # No X-RateLimit-* headers on every answer: they cost two more reads of the rate-limit
         # storage per request. A refusal (429) still says when to retry (main/errors.py).
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_LOGIN": os.environ.get("CIVICVOTE_RATELIMIT_LOGIN", "10 per minute"),
         "PUBLIC_BASE_URL": os.environ.get("CIVICVOTE_PUBLIC_BASE_URL", ""),
+        "PROXY_HOPS": os.environ.get("CIVICVOTE_PROXY_HOPS", "0"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("CIVICVOTE_SECURE_COOKIES", "0") == "1",
@@ -117,3 +139,12 @@ def load_config() -> dict:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("CIVICVOTE_TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ["zh_Hans", "en"],
     }
+    settings.update(overrides)
+    if "SECRET_KEY" not in settings:
+        settings["SECRET_KEY"] = _secret_key(folder)
+    if "SQLALCHEMY_DATABASE_URI" not in settings:
+        settings["SQLALCHEMY_DATABASE_URI"] = database_url(folder)
+    require_driver(settings["SQLALCHEMY_DATABASE_URI"], "CIVICVOTE_DATABASE_URL")
+    require_driver(settings["RATELIMIT_STORAGE_URI"], "CIVICVOTE_RATELIMIT_STORAGE_URL")
+    settings["PROXY_HOPS"] = proxy_hops(settings["PROXY_HOPS"])
+    return settings

@@ -55,9 +55,3 @@ from . import (  # noqa: E402, F401
     proposals,
     rounds,
 )
-from .fastpath import install as _install_vote_fast_path  # noqa: E402
-
-
-@bp.record_once
-def _vote_fast_path(state) -> None:
-    _install_vote_fast_path(state.app)

@@ -10,7 +10,6 @@ which refreshes the snapshot and the stored answer. Nothing but these polls is t
 
 import re
 import threading
-import time
 
 from . import services
 
@@ -20,10 +19,23 @@ ENVIRON_KEY = "civicvote.board.live"  # set by the view: (slug, version)
 
 
 class LiveFastPath:
+    """Installed by app.register_middleware, which first checks that it stands in for the view
+    ENDPOINT: the same route (SAMPLE is a set of its arguments) and METHOD."""
+
+    ENDPOINT = "board.live"
+    METHOD = "GET"
+    SAMPLE = {"slug": "a-community"}
+
     def __init__(self, wsgi_app):
         self.wsgi_app = wsgi_app
         self.answers: dict = {}
         self.lock = threading.Lock()
+
+    @staticmethod
+    def route_arguments(path: str) -> dict | None:
+        """The view's arguments if this fast path takes ``path``, else None."""
+        match = LIVE_PATH.match(path)
+        return {"slug": match.group(1)} if match else None
 
     @staticmethod
     def _key(environ) -> tuple:
@@ -36,18 +48,17 @@ class LiveFastPath:
 
     @staticmethod
     def _current_version(slug: str):
-        entry = services._cache.get(("live", slug))
-        if entry is None or entry[0] <= time.monotonic() or entry[1] is None:
-            return None
-        return entry[1][1]
+        """The version of this worker's current snapshot of the board (None if none is)."""
+        state = services.fresh_value(services.live_key(slug))
+        return state[1] if state is not None else None
 
     def __call__(self, environ, start_response):
-        match = LIVE_PATH.match(environ.get("PATH_INFO", ""))
-        if match is None or environ.get("REQUEST_METHOD") != "GET":
+        arguments = self.route_arguments(environ.get("PATH_INFO", ""))
+        if arguments is None or environ.get("REQUEST_METHOD") != self.METHOD:
             return self.wsgi_app(environ, start_response)
         key = self._key(environ)
         stored = self.answers.get(key)
-        if stored is not None and stored[0] == self._current_version(match.group(1)):
+        if stored is not None and stored[0] == self._current_version(arguments["slug"]):
             _version, etag, headers, body = stored
             if environ.get("HTTP_IF_NONE_MATCH") == etag:
                 start_response(
@@ -85,9 +96,3 @@ class LiveFastPath:
                 self.answers.clear()
             self.answers[key] = (served[1], etag, kept, body)
         return [body]
-
-
-def install(app) -> None:
-    """Put the fast path in front of ``app`` (once)."""
-    if not isinstance(app.wsgi_app, LiveFastPath):
-        app.wsgi_app = LiveFastPath(app.wsgi_app)

@@ -174,6 +174,21 @@ def cached(key, compute, seconds: float | None = None):
         refresh.release()
 
 
+def fresh_value(key):
+    """This worker's cached value under ``key`` while it is fresh, else None; never computes.
+
+    Read without the lock: one dict lookup is atomic, and a value just replaced is as good."""
+    entry = _cache.get(key)
+    if entry is None or entry[0] <= time.monotonic():
+        return None
+    return entry[1]
+
+
+def live_key(slug: str) -> tuple:
+    """The cache key of the board's live state at ``slug`` (board.views._live_state)."""
+    return ("live", slug)
+
+
 def forget_key(key) -> None:
     with _cache_lock:
         _cache.pop(key, None)

@@ -26,8 +26,7 @@ from ..timeutil import utcnow
 from . import bp
 from .charts import bars
 from .fastpath import ENVIRON_KEY as LIVE_ENVIRON_KEY
-from .fastpath import install as install_fast_path
-from .services import PANELS, cached, forget_key, set_panel, snapshot, version_of
+from .services import PANELS, cached, forget_key, live_key, set_panel, snapshot, version_of
 
 LAYOUTS = ("landscape", "portrait")
 
@@ -97,11 +96,6 @@ def board(slug: str):
     )
 
 
-@bp.record_once
-def _fast_path(state) -> None:
-    install_fast_path(state.app)
-
-
 def _live_state(slug: str):
     """This worker's (data, version, read_at) of the board at ``slug``, or None if no such
     community, shared by all its viewers for a moment: repeated polls touch no database."""
@@ -114,7 +108,7 @@ def _live_state(slug: str):
         data = snapshot(community)
         return data, version_of(data), read_at
 
-    return cached(("live", slug), compute)
+    return cached(live_key(slug), compute)
 
 
 @bp.get("/c/<slug>/board/live")
