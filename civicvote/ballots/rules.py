@@ -34,7 +34,7 @@ DECIDING_COLUMNS = (
     "online_closes_at",
 )
 # What BallotRules takes by name (the knapsack budget comes with the round's as fallback).
-_RULE_COLUMNS = ("id", *(name for name in DECIDING_COLUMNS if name != "budget_fen"))
+_RULE_COLUMNS = tuple(name for name in DECIDING_COLUMNS if name != "budget_fen")
 
 
 class BallotContentError(DomainError):
@@ -61,8 +61,9 @@ def _proposal_costs(ballot: Ballot) -> dict[int, int]:
 class BallotRules:
     """What checking and recording a vote needs to know of a ballot, read in one transaction.
 
-    The casting path reads it with two Core statements under the ballot lock (no ORM objects);
-    :meth:`of` builds it from a loaded ``Ballot`` for the paper and form paths.
+    The casting path reads it with one Core statement (no ORM objects, see
+    voting/statements.py); :meth:`of` builds it from a loaded ``Ballot`` for the paper and form
+    paths.
     """
 
     id: int
@@ -82,16 +83,21 @@ class BallotRules:
         """The rules of a loaded ballot (its proposals' costs read now)."""
         # Only a knapsack vote is held to a budget: other ballots need not load the round.
         budget = ballot_budget(ballot) if ballot.method == "knapsack" else ballot.budget_fen
-        return cls.read(ballot, budget, _proposal_costs(ballot))
+        return cls.read(ballot.id, settings_of(ballot), budget, _proposal_costs(ballot))
 
     @classmethod
-    def read(cls, source, budget_fen: int | None, costs: dict) -> BallotRules:
-        """From anything holding the ballot's columns by name: a Ballot or the vote's state row.
+    def read(cls, ballot_id: int, settings, budget_fen: int | None, costs: dict) -> BallotRules:
+        """From the ballot's DECIDING_COLUMNS by name (:func:`settings_of`, or the vote's state
+        row as a mapping). ``budget_fen`` is the budget a knapsack vote is held to (the
+        ballot's, else the round's)."""
+        chosen = {name: settings[name] for name in _RULE_COLUMNS}
+        return cls(ballot_id, **chosen, budget_fen=budget_fen, costs=costs)
 
-        ``budget_fen`` is the budget a knapsack vote is held to (the ballot's, else the round's).
-        """
-        settings = {name: getattr(source, name) for name in _RULE_COLUMNS}
-        return cls(**settings, budget_fen=budget_fen, costs=costs)
+
+def settings_of(ballot: Ballot) -> dict:
+    """The ballot's DECIDING_COLUMNS by name: what a vote is decided on, and must still hold
+    when it is written."""
+    return {name: getattr(ballot, name) for name in DECIDING_COLUMNS}
 
 
 # --------------------------------------------------------------------------- contents

@@ -73,18 +73,21 @@ def find_credential_by_token(token: str) -> Credential | None:
     return db.session.scalar(db.select(Credential).filter_by(token_hash=hash_secret(token)))
 
 
-def usable_credential_or_refuse(credential, now: datetime):
-    """The credential if it may be used now; else Forbidden (unknown, revoked or expired).
-
-    ``credential`` is a Credential or anything with its ``revoked_at`` and ``expires_at``
-    (the vote's state row), or None for no credential.
-    """
-    if credential is None:
+def check_usable(found: bool, revoked_at, expires_at, now: datetime) -> None:
+    """Forbidden unless a credential was ``found`` that is neither revoked nor expired ``now``."""
+    if not found:
         raise Forbidden(_l("This voter card is not valid for this ballot."), code="unknown")
-    if credential.revoked_at is not None:
+    if revoked_at is not None:
         raise Forbidden(_l("This voter card has been withdrawn."), code="revoked")
-    if credential.expires_at is not None and credential.expires_at <= now:
+    if expires_at is not None and expires_at <= now:
         raise Forbidden(_l("This voting link has expired."), code="expired")
+
+
+def usable_credential_or_refuse(credential: Credential | None, now: datetime) -> Credential:
+    """The credential if it may be used now; else Forbidden (unknown, revoked or expired)."""
+    if credential is None:
+        check_usable(False, None, None, now)
+    check_usable(True, credential.revoked_at, credential.expires_at, now)
     return credential
 
 

@@ -37,7 +37,7 @@ from ..ballots.rules import BallotRules, choose_channel, refusal_for_status, val
 from ..checkin.models import Assembly, CheckIn
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..registry.credentials import find_credential, usable_credential_or_refuse
+from ..registry.credentials import check_usable, find_credential
 from ..timeutil import utcnow
 from . import statements, statistics
 from .receipts import canonical, new_receipt_code, receipt_of_retry, retry_columns
@@ -67,13 +67,12 @@ class Vote:
 @dataclass(frozen=True)
 class Participant:
     """Who is voting: the ballot's community (for the audit log), the voter key, the
-    credential used (None for a paper ballot without one) and the voter's participation row
-    if they already took part."""
+    credential used (None for a paper ballot without one) and whether they took part already."""
 
     community_id: int
     key: str
     credential_id: int | None
-    participation: object | None
+    took_part: bool
 
 
 def checked_in(ballot_id: int, voter_key: str) -> bool:
@@ -112,13 +111,14 @@ def cast_vote(
     (invalid choices). Nothing is stored unless everything holds.
     """
     vote = Vote(ballot_id, secret, payload, seal_secret or secret, idempotency_key, now or utcnow())
+    # The engine, not the session: asking the session would create one, and the PostgreSQL path
+    # needs none.
+    engine = db.engine
     try:
-        # The engine's dialect, not the session's: asking the session would create one, and the
-        # PostgreSQL path needs none.
-        if db.engine.dialect.name != "sqlite":
+        if engine.dialect.name != "sqlite":
             try:
-                result = _cast_in_two_statements(vote)  # committed: the write is a transaction
-                statistics.vote_cast(db.engine, ballot_id)
+                result = _cast_in_two_statements(engine, vote)  # committed: it is a transaction
+                statistics.vote_cast(engine, ballot_id)
                 if db.session.registry.has():
                     db.session.commit()  # as on SQLite: the caller's session then sees the vote
                 return result
@@ -159,7 +159,7 @@ def _answer_the_first(vote: Vote) -> CastResult:
     )
 
 
-def _cast_in_two_statements(vote: Vote) -> CastResult:
+def _cast_in_two_statements(engine, vote: Vote) -> CastResult:
     """PostgreSQL: the read and the guarded write, each its own (autocommit) transaction.
 
     The write is one statement, so it is atomic and durable on its own: participation, cast
@@ -168,7 +168,7 @@ def _cast_in_two_statements(vote: Vote) -> CastResult:
     round trips. It runs on a pooled connection of its own; the request's session (audit events
     of refused paper ballots, the decide-again path) keeps its ordinary transactions.
     """
-    with db.engine.connect() as connection:
+    with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         return decide_and_write(connection, vote)
 
@@ -178,26 +178,25 @@ def decide_and_write(connection, vote: Vote) -> CastResult:
     state = statements.read_vote_state(connection, vote.ballot_id, vote.secret)
     if state is None:
         raise NotFound(_l("No such ballot."), code="not_found")
-    credential = usable_credential_or_refuse(
-        state if state.credential_id is not None else None, vote.now
+    check_usable(
+        state["credential_id"] is not None, state["revoked_at"], state["expires_at"], vote.now
     )
-    rules = BallotRules.read(
-        state, state.budget_fen or state.round_budget_fen, statements.parse_costs(state.costs)
-    )
+    budget = state["budget_fen"] or state["round_budget_fen"]
+    rules = BallotRules.read(vote.ballot_id, state, budget, statements.parse_costs(state["costs"]))
     voter = Participant(
-        state.community_id,
-        credential.voter_key,
-        credential.credential_id,
-        state if state.participation_id is not None else None,
+        state["community_id"],
+        state["voter_key"],
+        state["credential_id"],
+        state["participation_id"] is not None,
     )
     return record_ballot(
         connection,
         rules,
-        state._asdict(),
+        state,
         voter,
         vote.payload,
         channel=None,
-        present=bool(state.present),
+        present=bool(state["present"]),
         sealing=(vote.seal_secret, vote.idempotency_key),
         now=vote.now,
     )
@@ -206,7 +205,7 @@ def decide_and_write(connection, vote: Vote) -> CastResult:
 def record_ballot(
     connection,
     rules: BallotRules,
-    ballot: dict,
+    settings,
     voter: Participant,
     payload: dict,
     *,
@@ -217,14 +216,15 @@ def record_ballot(
 ) -> CastResult:
     """Decide on one vote and write it in the caller's transaction.
 
-    ``ballot`` maps the ballot's id and DECIDING_COLUMNS to the values ``rules`` were read from
-    (the write checks they still hold). A voter who already took part is answered with the
-    receipt of a retry, anything else refused; ``channel`` None means online or assembly, chosen
-    by ``present`` (checked in at an assembly of the ballot) and the ballot's mode and window.
-    ``sealing`` is the (seal secret, idempotency key) of the vote, or (None, None).
+    ``settings`` maps DECIDING_COLUMNS to the values ``rules`` were read from (the write checks
+    they still hold). A voter who already took part is answered with the receipt of a retry,
+    anything else refused; ``channel`` None means online or assembly, chosen by ``present``
+    (checked in at an assembly of the ballot) and the ballot's mode and window. ``sealing`` is
+    the (seal secret, idempotency key) of the vote, or (None, None).
     """
-    if voter.participation is not None:
-        return _second_vote(rules, voter, payload, channel, sealing)
+    if voter.took_part:
+        existing = statements.participation_of(connection, rules.id, voter.key)
+        return _second_vote(rules, voter, existing, payload, channel, sealing)
     refusal = refusal_for_status(rules)
     if refusal is not None:
         raise refusal
@@ -234,7 +234,8 @@ def record_ballot(
     receipt = new_receipt_code()
     statements.write_vote(
         connection,
-        ballot,
+        rules.id,
+        settings,
         {
             "voter": voter.key,
             "credential": voter.credential_id,
@@ -250,11 +251,11 @@ def record_ballot(
 
 
 def _second_vote(
-    rules: BallotRules, voter: Participant, payload: dict, channel, sealing
+    rules: BallotRules, voter: Participant, existing, payload: dict, channel, sealing
 ) -> CastResult:
-    """A voter who already took part: a retry gets its receipt; any other vote is refused, and
-    one that involves a paper ballot is recorded in the audit log for the supervisor."""
-    existing = voter.participation
+    """A voter who already took part (``existing`` is their participation): a retry gets its
+    receipt; any other vote is refused, and one that involves a paper ballot is recorded in the
+    audit log for the supervisor."""
     if channel == "paper" or existing.channel == "paper":
         record(
             "ballot.double_channel_refused",

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ..audit.services import record
 from ..ballots.lifecycle import lock_ballot
 from ..ballots.models import Ballot, PaperBallotEntry, Participation
-from ..ballots.rules import DECIDING_COLUMNS, BallotRules, refusal_for_status, validate_contents
+from ..ballots.rules import BallotRules, refusal_for_status, settings_of, validate_contents
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..registry.credentials import find_credential, has_voted
@@ -17,7 +17,6 @@ from ..registry.models import Credential
 from ..timeutil import utcnow
 from .casting import CHANNEL_LABELS, Participant, record_ballot
 from .receipts import canonical
-from .statements import participation_of
 
 
 def _live_card(ballot_id: int, voter_key: str) -> Credential | None:
@@ -164,12 +163,12 @@ def _count_paper(ballot, voter_key, credential, contents, entries, actor) -> str
         ballot.round.community_id,
         voter_key,
         credential.id if credential is not None else None,
-        participation_of(ballot.id, voter_key),
+        has_voted(ballot.id, voter_key),
     )
     result = record_ballot(
         db.session.connection(),
         BallotRules.of(ballot),
-        {name: getattr(ballot, name) for name in ("id", *DECIDING_COLUMNS)},
+        settings_of(ballot),
         voter,
         _payload_from_contents(ballot, contents),
         channel="paper",

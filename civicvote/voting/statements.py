@@ -4,8 +4,9 @@ A vote is the hot path (hundreds a second when an assembly votes at once), and l
 flushing objects cost several times the SQL itself. On PostgreSQL a vote is two statements, each
 its own transaction (no BEGIN or COMMIT round trips):
 
-1. STATE_BY_TOKEN reads the ballot's settings, the round, the credential, the voter's
-   participation, whether they checked in, and the proposals with their costs, without a lock;
+1. STATE_BY_TOKEN reads the ballot's settings, the round, the credential, whether the voter
+   took part already, whether they checked in, and the proposals with their costs, without a
+   lock;
 2. the vote is checked in Python (casting.py);
 3. WRITE_VOTE takes the share lock on the ballot row and writes participation, cast ballot and
    credential use only if that row still holds what step 1 read and is open; its commit is
@@ -18,7 +19,9 @@ SQLite takes its write lock first (BEGIN IMMEDIATE), reads, and writes the three
 
 Every statement runs through ``Connection.execute``, so SQLAlchemy compiles it once per dialect
 into its compiled cache, converts parameters and results, and handles driver errors (a lost
-connection is invalidated) as for any other statement.
+connection is invalidated) as for any other statement. The read returns only what deciding a
+first vote needs (each column costs the driver and SQLAlchemy a few microseconds per vote):
+the rest of a voter's participation is read only for a voter who took part already.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ from ..ballots.models import Ballot, BallotItem, CastBallot, Participation
 from ..ballots.rules import DECIDING_COLUMNS
 from ..checkin.models import Assembly, CheckIn
 from ..errors import Conflict
-from ..extensions import db
 from ..proposals.models import Proposal
 from ..registry.credentials import SHORT_CODE_LENGTH, hash_secret, normalize_short_code
 from ..registry.models import Credential
@@ -46,7 +48,7 @@ _rounds = FundingRound.__table__
 _items = BallotItem.__table__
 _proposals = Proposal.__table__
 
-# What answering a retry needs of the voter's participation.
+# What answering a second vote (or a retry) needs of the voter's participation.
 PARTICIPATION_COLUMNS = (
     _participations.c.channel,
     _participations.c.idempotency_hash,
@@ -82,9 +84,9 @@ def _joined_strings_sqlite(element, compiler, **kw):
 
 def _vote_state(credential_match):
     """1. Everything a vote is decided on, in one row (None if there is no such ballot): the
-    ballot's settings and round, the credential matching ``credential_match`` and its voter's
-    participation (NULLs if none), whether the voter checked in at an assembly of the ballot,
-    and the ballot's proposals with their costs as "id:cost,id:cost"."""
+    ballot's settings and round, the credential matching ``credential_match`` and the id of its
+    voter's participation (NULLs if none), whether the voter checked in at an assembly of the
+    ballot, and the ballot's proposals with their costs as "id:cost,id:cost"."""
     check_ins, assemblies = CheckIn.__table__, Assembly.__table__
     present = (
         select(check_ins.c.id)
@@ -117,7 +119,6 @@ def _vote_state(credential_match):
     )
     return (
         select(
-            _ballots.c.id,
             *(_ballots.c[name] for name in DECIDING_COLUMNS),
             _rounds.c.community_id,
             _rounds.c.budget_fen.label("round_budget_fen"),
@@ -126,7 +127,6 @@ def _vote_state(credential_match):
             _credentials.c.revoked_at,
             _credentials.c.expires_at,
             _participations.c.id.label("participation_id"),
-            *PARTICIPATION_COLUMNS,
             present.label("present"),
             costs.label("costs"),
         )
@@ -225,34 +225,35 @@ def parse_costs(text_value: str | None) -> dict[int, int | None]:
 def read_vote_state(connection, ballot_id: int, secret: str):
     """Step 1 for this secret: by token hash, else (a code typed by hand) by short code.
 
-    The row (see :func:`_vote_state`), or None if there is no such ballot."""
+    The row as a mapping of its columns (see :func:`_vote_state`), or None if there is no such
+    ballot."""
     params = {"ballot_id": ballot_id}
     secret = (secret or "").strip()
     if not secret or len(secret) > 64:  # as find_credential: such a secret matches nothing
         params["secret_hash"] = ""
-        return connection.execute(STATE_BY_TOKEN, params).first()
+        return connection.execute(STATE_BY_TOKEN, params).mappings().first()
     params["secret_hash"] = hash_secret(secret)
-    state = connection.execute(STATE_BY_TOKEN, params).first()
-    if state is not None and state.credential_id is None:
+    state = connection.execute(STATE_BY_TOKEN, params).mappings().first()
+    if state is not None and state["credential_id"] is None:
         code = normalize_short_code(secret)
         if len(code) == SHORT_CODE_LENGTH:
             params["secret_hash"] = hash_secret(code)
-            state = connection.execute(STATE_BY_SHORT_CODE, params).first()
+            state = connection.execute(STATE_BY_SHORT_CODE, params).mappings().first()
     return state
 
 
-def write_vote(connection, ballot: dict, vote: dict) -> None:
+def write_vote(connection, ballot_id: int, settings, vote: dict) -> None:
     """Insert participation + cast ballot and mark the credential used on ``connection`` (in its
     transaction, or as a transaction of its own in autocommit).
 
-    ``ballot`` holds the ballot's id and the settings the vote was checked against
-    (DECIDING_COLUMNS). ``vote`` holds ``voter`` (key), ``credential`` (id or None),
-    ``channel``, ``now``, ``cast_id``, ``contents``, ``receipt`` and the participation's
-    ``idempotency_hash``, ``request_hash`` and ``sealed_receipt``. Raises IntegrityError if the
-    voter already voted, BallotChanged if the ballot is no longer open with those settings."""
-    params = {"ballot": ballot["id"], **vote}
+    ``settings`` maps DECIDING_COLUMNS to the values the vote was checked against. ``vote``
+    holds ``voter`` (key), ``credential`` (id or None), ``channel``, ``now``, ``cast_id``,
+    ``contents``, ``receipt`` and the participation's ``idempotency_hash``, ``request_hash``
+    and ``sealed_receipt``. Raises IntegrityError if the voter already voted, BallotChanged if
+    the ballot is no longer open with those settings."""
+    params = {"ballot": ballot_id, **vote}
     if connection.dialect.name == "postgresql":
-        params.update({f"was_{name}": ballot[name] for name in DECIDING_COLUMNS})
+        params.update({f"was_{name}": settings[name] for name in DECIDING_COLUMNS})
         if not connection.execute(WRITE_VOTE, params).scalar():
             raise BallotChanged()
         return
@@ -268,12 +269,16 @@ def lock_for_vote(connection, ballot_id: int) -> None:
     connection.execute(LOCK_BALLOT, {"ballot": ballot_id})
 
 
-def participation_of(ballot_id: int, voter_key: str):
-    """The voter's participation in the ballot (the columns a retry needs), or None."""
-    query = select(_participations.c.id, *PARTICIPATION_COLUMNS).where(
-        _participations.c.ballot_id == ballot_id, _participations.c.voter_key == voter_key
-    )
-    return db.session.connection().execute(query).first()
+_PARTICIPATION = select(*PARTICIPATION_COLUMNS).where(
+    _participations.c.ballot_id == bindparam("ballot"),
+    _participations.c.voter_key == bindparam("voter"),
+)
+
+
+def participation_of(connection, ballot_id: int, voter_key: str):
+    """The voter's participation in the ballot (the columns a second vote or a retry needs),
+    or None."""
+    return connection.execute(_PARTICIPATION, {"ballot": ballot_id, "voter": voter_key}).first()
 
 
 def warm_up(connection) -> None:
