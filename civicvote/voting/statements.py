@@ -17,17 +17,31 @@ its own transaction (no BEGIN or COMMIT round trips):
 
 SQLite takes its write lock first (BEGIN IMMEDIATE), reads, and writes the three rows.
 
-Every statement runs through ``Connection.execute``, so SQLAlchemy compiles it once per dialect
-into its compiled cache, converts parameters and results, and handles driver errors (a lost
-connection is invalidated) as for any other statement. The read returns only what deciding a
-first vote needs (each column costs the driver and SQLAlchemy a few microseconds per vote):
-the rest of a voter's participation is read only for a voter who took part already.
+How the two statements run on PostgreSQL (:func:`first_row`): SQLAlchemy compiles each once
+per dialect and says how to convert its parameters; the driver runs it. Through
+``Connection.execute`` each statement costs SQLAlchemy's per-execution set-up (parameters,
+cursor, result, row objects) on top: measured, that made a vote 0.1-0.4 ms of CPU dearer and
+an assembly's votes 10-30 % slower (docs/architecture.md, "The vote path"). Only public
+interfaces are used: ``ClauseElement.compile``, the compiled statement's binds and the types'
+bind processors, ``Dialect.is_disconnect``, ``Connection.invalidate`` and
+``DBAPIError.instance``, so a driver error surfaces as SQLAlchemy's (IntegrityError; a lost
+connection invalidated, answered 503) like any other statement's. What this path does not do
+is checked, not skipped silently: no column it reads has a result processor (first_row
+refuses to compile one that would), and SQLAlchemy's execution events do not see these two
+statements (bench/vote_profile.py counts them at the driver). SQLite runs them through
+``Connection.execute``.
+
+The read returns only what deciding a first vote needs; the rest of a voter's participation is
+read only for a voter who took part already.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, bindparam, cast, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -212,6 +226,59 @@ def _guarded_write():
 WRITE_VOTE = _guarded_write()
 
 
+@lru_cache(maxsize=32)
+def _prepared(statement, dialect) -> tuple:
+    """``statement`` compiled by SQLAlchemy for ``dialect``: its SQL, the values of its constants
+    (such as 'open'), the converters of its parameters, and its columns' names."""
+    compiled = statement.compile(dialect=dialect)
+    for column in statement.selected_columns:
+        if column.type.dialect_impl(dialect).result_processor(dialect, None) is not None:
+            raise TypeError(f"{column} needs SQLAlchemy's result processing: use execute()")
+    constants = {
+        name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+    }
+    converters = {}
+    for name, bind in compiled.binds.items():
+        converter = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if converter is not None:
+            converters[name] = converter
+    return compiled.string, constants, converters, tuple(statement.selected_columns.keys())
+
+
+def first_row(connection, statement, params: dict):
+    """The first row of a prebuilt vote statement as a mapping of its columns, or None.
+
+    PostgreSQL: run on the connection's driver cursor (see the module's docstring). ``params``
+    may hold more keys than the statement uses."""
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        return connection.execute(statement, params).mappings().first()
+    sql, constants, converters, names = _prepared(statement, dialect)
+    values = {**constants, **params}
+    for name, converter in converters.items():
+        values[name] = converter(values[name])
+    pooled = connection.connection
+    cursor = pooled.driver_connection.cursor()
+    try:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    except dialect.loaded_dbapi.Error as error:
+        lost = dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            sql,
+            values,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=lost,
+            dialect=dialect,
+        ) from error
+    finally:
+        cursor.close()
+    return dict(zip(names, row, strict=True)) if row is not None else None
+
+
 def parse_costs(text_value: str | None) -> dict[int, int | None]:
     """The proposals' costs as read by the vote state ("id:cost,id:cost"; cost may be empty)."""
     costs: dict[int, int | None] = {}
@@ -231,14 +298,14 @@ def read_vote_state(connection, ballot_id: int, secret: str):
     secret = (secret or "").strip()
     if not secret or len(secret) > 64:  # as find_credential: such a secret matches nothing
         params["secret_hash"] = ""
-        return connection.execute(STATE_BY_TOKEN, params).mappings().first()
+        return first_row(connection, STATE_BY_TOKEN, params)
     params["secret_hash"] = hash_secret(secret)
-    state = connection.execute(STATE_BY_TOKEN, params).mappings().first()
+    state = first_row(connection, STATE_BY_TOKEN, params)
     if state is not None and state["credential_id"] is None:
         code = normalize_short_code(secret)
         if len(code) == SHORT_CODE_LENGTH:
             params["secret_hash"] = hash_secret(code)
-            state = connection.execute(STATE_BY_SHORT_CODE, params).mappings().first()
+            state = first_row(connection, STATE_BY_SHORT_CODE, params)
     return state
 
 
@@ -254,7 +321,7 @@ def write_vote(connection, ballot_id: int, settings, vote: dict) -> None:
     params = {"ballot": ballot_id, **vote}
     if connection.dialect.name == "postgresql":
         params.update({f"was_{name}": settings[name] for name in DECIDING_COLUMNS})
-        if not connection.execute(WRITE_VOTE, params).scalar():
+        if not first_row(connection, WRITE_VOTE, params)["count"]:
             raise BallotChanged()
         return
     # The unique constraint speaks on the first insert, before the ballot row exists.
