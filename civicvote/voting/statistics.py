@@ -1,6 +1,6 @@
 """Fresh planner statistics for the tables a vote reads, while a ballot fills up.
 
-The vote's read (services._STATE_BY_TOKEN) is a prepared statement: psycopg prepares it after
+The vote's read (statements.STATE_BY_TOKEN) is a prepared statement: psycopg prepares it after
 five runs, and PostgreSQL then keeps one plan for it, made with the statistics of that moment.
 A ballot opens with no participations or check-ins (and walk-in cards are issued as it runs),
 so the kept plan scans those tables, the cheapest way while they are nearly empty, and goes on

@@ -1,4 +1,4 @@
-"""The voting tables are analyzed as a ballot's votes double (see ballots/statistics.py)."""
+"""The voting tables are analyzed as a ballot's votes double (see voting/statistics.py)."""
 
 import secrets
 import time
