@@ -28,9 +28,10 @@ LAYERS = (
     ("rounds",),
     ("intake",),
     ("proposals",),
+    ("ballots",),
     ("registry",),
     ("checkin",),
-    ("ballots",),
+    ("voting",),
     ("results",),
     ("delivery",),
     ("board",),
@@ -41,17 +42,6 @@ LAYERS = (
 # public log, the administrators' log) tell each entry in words, naming and linking the ballot,
 # proposal, need... it is about, so like the round report they read every area and stand on top.
 SPLIT = {"civicvote.audit.views": "audit pages", "civicvote.audit.describe": "audit pages"}
-
-# The voter side (credentials and cards moving into the registry) is untangled on the branch
-# casting-core. Until it is merged, these edges make cycles: ballots.services -> checkin.models
-# with checkin.services -> ballots.credentials; registry.views -> ballots.cards,
-# ballots.credentials and checkin.services with ballots.credentials -> registry.
-VOTER_SIDE = {"ballots", "checkin", "registry"}
-VOTER_SIDE_REMAINDER = pytest.mark.xfail(
-    strict=True,
-    reason="ballots <-> checkin <-> registry: untangled on the branch casting-core; remove this "
-    "mark when it is merged",
-)
 
 
 @dataclass(frozen=True)
@@ -162,10 +152,6 @@ def area_edges() -> list[Edge]:
     return sorted(edges, key=lambda e: (e.source, e.target, e.why))
 
 
-def _voter_side(edge: Edge) -> bool:
-    return edge.source in VOTER_SIDE and edge.target in VOTER_SIDE
-
-
 def find_cycles(edges: list[Edge]) -> list[list[Edge]]:
     """One cycle through each group of areas that import each other (Tarjan, then a BFS)."""
     graph = defaultdict(list)
@@ -220,31 +206,18 @@ def _describe(cycle: list[Edge]) -> str:
     return "\n".join([names] + [f"    {e.source} -> {e.target}: {e.why}" for e in cycle])
 
 
-PARTS = [
-    pytest.param("elsewhere", id="outside-the-voter-side"),
-    pytest.param("voter side", id="voter-side", marks=VOTER_SIDE_REMAINDER),
-]
-
-
-@pytest.mark.parametrize("part", PARTS)
-def test_no_import_cycle_between_areas(part):
-    edges = area_edges()
-    if part == "elsewhere":
-        edges = [e for e in edges if not _voter_side(e)]
-    cycles = find_cycles(edges)
+def test_no_import_cycle_between_areas():
+    cycles = find_cycles(area_edges())
     assert not cycles, "Areas import each other in a circle:\n" + "\n".join(map(_describe, cycles))
 
 
-@pytest.mark.parametrize("part", PARTS)
-def test_areas_stand_in_layers(part):
+def test_areas_stand_in_layers():
     layer_of = {area: n for n, layer in enumerate(LAYERS) for area in layer}
     upward = [
         f"{e.source} (layer {layer_of[e.source]}) -> {e.target} (layer {layer_of[e.target]}): "
         f"{e.why}"
         for e in area_edges()
-        if _voter_side(e) == (part == "voter side")
-        and e.target in layer_of
-        and layer_of[e.target] >= layer_of[e.source]
+        if e.target in layer_of and layer_of[e.target] >= layer_of[e.source]
     ]
     assert not upward, "An area imports one of its own layer or a higher one:\n" + "\n".join(upward)
 
