@@ -70,9 +70,7 @@ def _ballots(ids):
     from ..ballots.models import Ballot
 
     rows = _rows(Ballot.id, Ballot.title, Ballot.round_id, where=Ballot.id.in_(ids))
-    return {
-        i: Target(t, _report(r), ("ballots.console_show", {"ballot_id": i})) for i, t, r in rows
-    }
+    return {i: Target(t, _report(r), ("voting.console_show", {"ballot_id": i})) for i, t, r in rows}
 
 
 def _paper_entries(ids):
@@ -83,7 +81,7 @@ def _paper_entries(ids):
         .join(Ballot, Ballot.id == PaperBallotEntry.ballot_id)
         .where(PaperBallotEntry.id.in_(ids))
     ).all()
-    paper = "ballots.console_paper"
+    paper = "voting.console_paper"
     return {i: Target(t, _report(r), (paper, {"ballot_id": b})) for i, b, t, r in rows}
 
 
