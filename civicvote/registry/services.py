@@ -266,6 +266,49 @@ def _may_vote(snapshot: dict) -> bool:
     )
 
 
+@dataclass
+class _ImportChanges:
+    """What each resident was and became, for the audit entry: the whole row of those added,
+    the changed fields (and the name) of those changed; and who may no longer vote."""
+
+    was: dict = field(default_factory=dict)
+    became: dict = field(default_factory=dict)
+    made_ineligible: list[str] = field(default_factory=list)
+
+
+def _import_row(community, row, existing, addresses, cache, result, changes) -> None:
+    """Add or update the resident of one parsed row, counting it in ``result``."""
+    household, created = _household(community.id, row["building"], row["unit"], row["room"], cache)
+    if created:
+        result.households_created += 1
+    values = {
+        "household_id": household.id,
+        "name": row["name"],
+        "birth_year": row["birth_year"],
+        "residence_status": row["residence_status"],
+        "eligible": row["eligible"],
+    }
+    ref = row["external_ref"]
+    resident = existing.get(ref)
+    if resident is None:
+        db.session.add(Resident(community_id=community.id, external_ref=ref, **values))
+        result.created += 1
+        changes.became[ref] = _row_snapshot(values, household.address)
+    elif any(getattr(resident, key) != value for key, value in values.items()):
+        old = _row_snapshot(_values_of(resident), addresses[resident.household_id])
+        new = _row_snapshot(values, household.address)
+        if _may_vote(old) and not _may_vote(new):
+            changes.made_ineligible.append(ref)
+        for key, value in values.items():
+            setattr(resident, key, value)
+        result.updated += 1
+        changed = [key for key in new if new[key] != old[key]]
+        changes.was[ref] = {"name": old["name"], **{key: old[key] for key in changed}}
+        changes.became[ref] = {"name": new["name"], **{key: new[key] for key in changed}}
+    else:
+        result.unchanged += 1
+
+
 def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult:
     """Import a registry CSV into ``community``; all rows are written or none.
 
@@ -296,43 +339,9 @@ def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult
         )
     }
     cache: dict = {}
-    # What each resident was and became, for the audit entry: the whole row of those added,
-    # the changed fields (and the name) of those changed.
-    was: dict = {}
-    became: dict = {}
-    made_ineligible: list[str] = []
+    changes = _ImportChanges()
     for _line, row in rows:
-        household, created = _household(
-            community.id, row["building"], row["unit"], row["room"], cache
-        )
-        if created:
-            result.households_created += 1
-        values = {
-            "household_id": household.id,
-            "name": row["name"],
-            "birth_year": row["birth_year"],
-            "residence_status": row["residence_status"],
-            "eligible": row["eligible"],
-        }
-        ref = row["external_ref"]
-        resident = existing.get(ref)
-        if resident is None:
-            db.session.add(Resident(community_id=community.id, external_ref=ref, **values))
-            result.created += 1
-            became[ref] = _row_snapshot(values, household.address)
-        elif any(getattr(resident, key) != value for key, value in values.items()):
-            old = _row_snapshot(_values_of(resident), addresses[resident.household_id])
-            new = _row_snapshot(values, household.address)
-            if _may_vote(old) and not _may_vote(new):
-                made_ineligible.append(ref)
-            for key, value in values.items():
-                setattr(resident, key, value)
-            result.updated += 1
-            changed = [key for key in new if new[key] != old[key]]
-            was[ref] = {"name": old["name"], **{key: old[key] for key in changed}}
-            became[ref] = {"name": new["name"], **{key: new[key] for key in changed}}
-        else:
-            result.unchanged += 1
+        _import_row(community, row, existing, addresses, cache, result, changes)
     db.session.flush()
     record(
         "registry.import",
@@ -340,14 +349,14 @@ def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult
         community.id,
         actor=actor,
         community_id=community.id,
-        before={"residents": was} if was else None,
+        before={"residents": changes.was} if changes.was else None,
         after={
             "created": result.created,
             "updated": result.updated,
             "unchanged": result.unchanged,
             "households_created": result.households_created,
-            "made_ineligible": made_ineligible,
-            "residents": became,
+            "made_ineligible": changes.made_ineligible,
+            "residents": changes.became,
         },
     )
     return result
