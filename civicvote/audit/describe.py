@@ -363,6 +363,26 @@ def _phase(event):
     return str(PHASE_LABELS.get(phase, phase or ""))
 
 
+def _quorum(event):
+    quorum = (event.before or {}).get("quorum") or {}
+    return _(
+        "%(present)s took part, %(required)s needed",
+        present=number(quorum.get("present", 0)),
+        required=number(quorum.get("required", 0)),
+    )
+
+
+def _earlier(event):
+    """The earlier result's funded proposals, by title."""
+    from ..proposals.models import Proposal
+
+    ids = (event.before or {}).get("funded") or []
+    if not ids:
+        return _("nothing")
+    titles = db.session.scalars(db.select(Proposal.title).where(Proposal.id.in_(ids)))
+    return "、".join(titles)
+
+
 def _count(key):
     def value(event):
         found = (event.after or {}).get(key)
@@ -381,6 +401,11 @@ EXTRAS = {
     "created": _count("created"),
     "updated": _count("updated"),
     "ineligible": _count("made_ineligible"),
+    "reason": lambda e: (e.after or {}).get("reason") or (e.after or {}).get("note") or "",
+    "rule": lambda e: value_text("rule", (e.after or {}).get("rule")),
+    "decision": lambda e: value_text("decision", (e.after or {}).get("decision")),
+    "quorum": _quorum,
+    "earlier": _earlier,
 }
 
 
@@ -448,6 +473,7 @@ FIELD_LABELS = {
     "amount_fen": _l("Amount"),
     "answer": _l("Answer"),
     "approval_threshold_percent": _l("Approval threshold (%)"),
+    "earlier": _l("Earlier result"),
     "attempted": _l("Tried to vote"),
     "ballot_id": _l("Ballot"),
     "birth_year": _l("Birth year"),
@@ -460,7 +486,7 @@ FIELD_LABELS = {
     "comment": _l("Comment"),
     "communities": _l("Communities"),
     "created": _l("Added"),
-    "decision": _l("Decision note"),
+    "decision": _l("Decision"),
     "description": _l("Description"),
     "district": _l("District"),
     "document": _l("Document"),
@@ -561,6 +587,7 @@ def _vocabulary(key: str, object_type: str) -> dict:
         "method": ballots.METHOD_LABELS,
         "mode": ballot_forms.MODE_LABELS,
         "quorum_kind": ballot_forms.QUORUM_LABELS,
+        "decision": ballots.QUORUM_DECISION_LABELS,
         "channel": CHANNEL_LABELS,
         "attempted": CHANNEL_LABELS,
         "already": CHANNEL_LABELS,

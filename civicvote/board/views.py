@@ -17,8 +17,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import ORGANIZER
+from ..ballots.setup import community_ballots
 from ..communities.services import get_community
 from ..errors import DomainError
+from ..extensions import db
 from ..forms import BaseForm
 from ..registry.credentials import base_url_for
 from ..security import community_required
@@ -26,7 +28,18 @@ from ..timeutil import utcnow
 from . import bp
 from .charts import bars
 from .fastpath import ENVIRON_KEY as LIVE_ENVIRON_KEY
-from .services import PANELS, cached, forget_key, live_key, set_panel, snapshot, version_of
+from .services import (
+    PANELS,
+    assembly_in_progress,
+    cached,
+    current_ballot,
+    forget_key,
+    live_key,
+    set_ballot,
+    set_panel,
+    snapshot,
+    version_of,
+)
 
 LAYOUTS = ("landscape", "portrait")
 
@@ -58,7 +71,7 @@ def _panel_context(community, data: dict, layout: str) -> dict:
     if data["results"]:
         result_bars = bars(
             [
-                (row["title"], row["votes"], str(row["votes"]), row["funded"] or row["passes"])
+                (row["title"], row["votes"], str(row["votes"]), row["passes"], row["funded"])
                 for row in data["results"]
             ]
         )
@@ -166,20 +179,46 @@ def _stats(data: dict) -> dict:
 @community_required(ORGANIZER)
 def presenter(community):
     form = BaseForm()
+    status = 200
     if request.method == "POST":
-        panel = request.form.get("panel", "")
         if not form.validate_on_submit():
             abort(400)
         try:
-            set_panel(community, panel, actor=current_user)
+            message = _present(community)
         except DomainError:
-            flash(_("Choose one of the panels."), "error")
-            return render_template(
-                "board/presenter.html", community=community, form=form, panels=PANELS
-            ), 422
-        flash(_("The screens now show: %(panel)s", panel=panel_label(panel)), "success")
-        return redirect(url_for("board.presenter", slug=community.slug))
-    return render_template("board/presenter.html", community=community, form=form, panels=PANELS)
+            db.session.rollback()
+            flash(_("Choose one of the listed options."), "error")
+            status = 422
+        else:
+            flash(message, "success")
+            return redirect(url_for("board.presenter", slug=community.slug))
+    return render_template(
+        "board/presenter.html",
+        community=community,
+        form=form,
+        panels=PANELS,
+        ballots=community_ballots(community.id),
+        shown=current_ballot(community),
+        assembly=assembly_in_progress(community),
+    ), status
+
+
+def _present(community) -> str:
+    """Apply the presenter's button: a panel, or the ballot the screens follow."""
+    if "ballot" in request.form:
+        raw = request.form["ballot"]
+        if raw == "auto":
+            set_ballot(community, None, actor=current_user)
+            return _("The screens follow the assembly in progress.")
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+            raise DomainError("unknown ballot", code="bad_ballot")
+        set_ballot(community, int(raw), actor=current_user)
+        return _(
+            "The screens now show the ballot: %(title)s", title=current_ballot(community).title
+        )
+    panel = request.form.get("panel", "")
+    set_panel(community, panel, actor=current_user)
+    return _("The screens now show: %(panel)s", panel=panel_label(panel))
 
 
 def panel_label(panel: str) -> str:

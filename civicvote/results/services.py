@@ -93,43 +93,74 @@ def latest_run(round_id: int, *, statuses=("provisional", "final")) -> Allocatio
     )
 
 
-def run_allocation(
-    funding_round: FundingRound,
-    ballot: Ballot,
-    *,
-    actor,
-    rule: str | None = None,
-    threshold_percent: int | None = None,
-    tie_break: str | None = None,
-    decision_note: str = "",
-) -> AllocationRun:
-    """Count the closed ballot through the round's rule and publish a provisional result.
+def pass_votes_required(percent: int, ballots_cast: int) -> int:
+    """The ballots that must support a proposal for it to pass: *more than* ``percent`` % of
+    the ballots cast (the one pass threshold, stated on the ballot; at least one)."""
+    return percent * ballots_cast // 100 + 1
 
-    A new run replaces an earlier provisional one; a final result can only be replaced through
-    :func:`supersede`, which records why.
+
+def check_may_allocate(ballot: Ballot) -> dict:
+    """Refuse a ballot whose result may not fund anything (open, void, below quorum); return
+    its quorum figures."""
+    from ..checkin.services import quorum_status
+
+    if ballot.status != "closed":
+        raise Conflict(_l("The allocation runs after the ballot has closed."), code="not_closed")
+    quorum = quorum_status(ballot)
+    if ballot.void:
+        raise Conflict(
+            _l("This ballot was declared void: no project is funded from it."), code="void"
+        )
+    if not quorum["met"]:
+        raise Conflict(
+            _l(
+                "The ballot closed below its quorum (%(present)s taking part, %(required)s "
+                "needed): it cannot fund anything. Record one of the outcomes the rules allow.",
+                present=quorum["present"],
+                required=quorum["required"],
+            ),
+            code="quorum_not_met",
+        )
+    return quorum
+
+
+def run_allocation(
+    funding_round: FundingRound, ballot: Ballot, *, actor, reason: str = ""
+) -> AllocationRun:
+    """Count the closed ballot through the round's published rule and publish a provisional
+    result.
+
+    The rule, its options and the tie-break are the round's, the pass threshold the ballot's:
+    all fixed since voting opened, none chosen here. A ballot below its quorum, or declared
+    void, funds nothing. Counting again (after a paper correction, or to replace a final
+    result) needs a ``reason``; the earlier result stays in the public history.
     """
     if ballot.round_id != funding_round.id:
         raise NotFound(_l("No such ballot."), code="not_found")
-    if ballot.status != "closed":
-        raise Conflict(_l("The allocation runs after the ballot has closed."), code="not_closed")
+    quorum = check_may_allocate(ballot)
     current = latest_run(funding_round.id)
-    if current is not None and current.status == "final" and not decision_note:
+    reason = (reason or "").strip()
+    if current is not None and current.status == "final" and not reason:
         raise Conflict(
             _l("The result is final. Changing it needs a new, recorded decision."), code="final"
         )
-    rule = rule or funding_round.allocation_rule
+    if current is not None and not reason:
+        raise DomainError(
+            _l("The result was counted before: give the reason for counting again."),
+            code="no_reason",
+        )
+    if len(reason) > 1000:
+        raise DomainError(_l("The reason is at most 1,000 characters."), code="no_reason")
+    rule = funding_round.allocation_rule
     if rule not in RULES:
         raise DomainError(_l("Unknown allocation rule."), code="bad_rule")
-    if threshold_percent is None:
-        threshold_percent = funding_round.approval_threshold_percent
-    if threshold_percent is not None and not 0 < threshold_percent <= 100:
-        raise DomainError(_l("The threshold is a percentage from 1 to 100."), code="bad_threshold")
-    if rule == "greedy-threshold" and threshold_percent is None:
-        raise DomainError(_l("This rule needs an approval threshold."), code="bad_threshold")
-    threshold = (
-        Threshold(Fraction(threshold_percent, 100), relative=True) if threshold_percent else None
-    )
-    tie_break = tie_break or funding_round.tie_break or "cost"
+    votes = votes_of(ballot)
+    percent = ballot.pass_threshold_percent or 0
+    required = pass_votes_required(percent, votes.num_voters)
+    # Compared with the ballots that support each proposal (not its points): one threshold for
+    # every method and every rule.
+    threshold = Threshold(required, on_votes=True)
+    tie_break = funding_round.tie_break or "cost"
     seed = ""
     if tie_break in ("cost", "lot"):
         # The lot's seed is drawn now and published with the result, so anyone can redraw it.
@@ -138,7 +169,7 @@ def run_allocation(
     projects = projects_of(ballot)
     outcome = allocate(
         projects,
-        votes_of(ballot),
+        votes,
         sources=sources_of(funding_round),
         rule=rule,
         threshold=threshold,
@@ -161,14 +192,16 @@ def run_allocation(
         ballot_id=ballot.id,
         rule=rule,
         options={
-            "threshold_percent": threshold_percent,
+            "pass_threshold_percent": percent,
+            "votes_required": required,
             "completion": "add1" if rule == "mes" else "none",
+            "quorum": quorum,
         },
         tie_break=outcome.tie_break,
         seed=seed,
         status="provisional",
         outcome=outcome.to_dict(),
-        decision_note=decision_note,
+        decision_note=reason,
         notice_ends_at=now + timedelta(days=funding_round.notice_days),
         created_by_id=getattr(actor, "id", None),
         created_at=now,
@@ -194,18 +227,24 @@ def run_allocation(
     db.session.add(run)
     funding_round.phase = "notice"
     db.session.flush()
+    earlier = (
+        {"run": current.id, "funded": [p.proposal_id for p in current.projects if p.funded]}
+        if current is not None
+        else None
+    )
     record(
-        "allocation.run",
+        "allocation.rerun" if current is not None else "allocation.run",
         "allocation_run",
         run.id,
         actor=actor,
         community_id=funding_round.community_id,
         public=True,
+        before=earlier,
         after={
             "rule": rule,
             "tie_break": outcome.tie_break,
             "funded": list(outcome.funded),
-            "decision": decision_note,
+            "reason": reason,
         },
     )
     db.session.commit()
@@ -322,8 +361,9 @@ def finalize(run: AllocationRun, *, actor, now=None) -> AllocationRun:
     return run
 
 
-def supersede(run: AllocationRun, decision_note: str, *, actor, **options) -> AllocationRun:
-    """Replace a final result by a new run; the decision that allows it is recorded."""
+def supersede(run: AllocationRun, decision_note: str, *, actor) -> AllocationRun:
+    """Replace a final result by a new run under the same rule; the decision that allows it is
+    recorded."""
     decision_note = (decision_note or "").strip()
     if not decision_note:
         raise DomainError(
@@ -331,8 +371,16 @@ def supersede(run: AllocationRun, decision_note: str, *, actor, **options) -> Al
         )
     funding_round = db.session.get(FundingRound, run.round_id)
     ballot = db.session.get(Ballot, run.ballot_id)
-    return run_allocation(
-        funding_round, ballot, actor=actor, decision_note=decision_note, **options
+    return run_allocation(funding_round, ballot, actor=actor, reason=decision_note)
+
+
+def history(round_id: int) -> list[AllocationRun]:
+    """Every result the round has published, newest first: the current one and those it
+    replaced, each with the reason it was counted again."""
+    return list(
+        db.session.scalars(
+            db.select(AllocationRun).filter_by(round_id=round_id).order_by(AllocationRun.id.desc())
+        )
     )
 
 
@@ -428,9 +476,11 @@ def export_pabulib(run: AllocationRun) -> str:
             ensure_ascii=False,
         ),
     }
-    threshold = (run.options or {}).get("threshold_percent")
-    if threshold:
-        meta["min_project_score_threshold"] = str(math.ceil(Fraction(threshold, 100) * len(votes)))
+    required = (run.options or {}).get("votes_required")
+    if required is None and (run.options or {}).get("threshold_percent"):  # runs before 0008
+        required = math.ceil(Fraction(run.options["threshold_percent"], 100) * len(votes))
+    if required:
+        meta["min_project_score_threshold"] = str(required)
     if ballot.method == "knapsack":
         meta["max_sum_cost"] = _yuan(ballot.budget_fen or funding_round.budget_fen)
     columns = ("project_id", "cost", "votes", "name", "category", "selected")
@@ -485,7 +535,8 @@ def recount(text: str):
         election.to_votes(),
         sources=sources,
         rule=rule,
-        threshold=Threshold(int(threshold)) if threshold else None,
+        # Written by export_pabulib as the ballots a proposal needed (results.pass_votes_required).
+        threshold=Threshold(int(threshold), on_votes=True) if threshold else None,
         tie_break=tie_break or "lexico",
         completion="add1" if rule == "mes" else "none",
     )

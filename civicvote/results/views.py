@@ -1,20 +1,24 @@
 """The public results page with objections, and the organizers' allocation console."""
 
+from datetime import datetime
+
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import ORGANIZER
-from ..ballots.models import Ballot
+from ..ballots.lifecycle import decide_quorum
+from ..ballots.models import QUORUM_DECISION_LABELS, Ballot
+from ..checkin.services import quorum_sentence, quorum_status
 from ..communities.services import get_community
 from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import BaseForm
-from ..rounds.models import RULE_LABELS, FundingRound
+from ..rounds.models import RULE_LABELS, TIE_LABELS, FundingRound
 from ..security import community_required
 from ..viewhelpers import run_console_action
 from . import bp
-from .forms import AnswerForm, ObjectionForm, RunForm
+from .forms import AnswerForm, ObjectionForm, QuorumDecisionForm, RunForm
 from .models import Objection
 from .reasons import explain, tie_rule
 from .services import (
@@ -22,6 +26,7 @@ from .services import (
     export_pabulib,
     file_objection,
     finalize,
+    history,
     latest_run,
     notice_open,
     run_allocation,
@@ -32,7 +37,12 @@ from .services import (
 
 @bp.app_context_processor
 def result_helpers():
-    return {"rule_label": lambda rule: RULE_LABELS.get(rule, rule)}
+    return {
+        "rule_label": lambda rule: RULE_LABELS.get(rule, rule),
+        "tie_label": lambda tie: TIE_LABELS.get(tie, tie),
+        "quorum_decision_label": lambda d: QUORUM_DECISION_LABELS.get(d, d),
+        "quorum_sentence": quorum_sentence,
+    }
 
 
 def _round(community, round_id: int) -> FundingRound:
@@ -52,6 +62,8 @@ def result_rows(run) -> list[dict]:
         rows.append(
             {
                 "project": project,
+                # Passed the ballot's threshold; funding is a separate question (money, rule).
+                "passed": reason.get("code") != "below_threshold",
                 "why": explain(reason, titles=titles, sources=sources),
                 "context": [
                     explain(r, titles=titles, sources=sources) for r in reason.get("context", [])
@@ -65,10 +77,38 @@ def result_rows(run) -> list[dict]:
     return rows
 
 
+def ballot_outcomes(funding_round) -> list[dict]:
+    """The round's closed (or reopened after a quorum decision) ballots with their quorum's
+    figures and the organizer's decisions: what residents read beside the result."""
+    out = []
+    for ballot in funding_round.ballots:
+        if ballot.status != "closed" and not ballot.quorum_decisions:
+            continue
+        quorum = quorum_status(ballot) if ballot.status == "closed" else None
+        decisions = [
+            {**d, "at": datetime.fromisoformat(d["at"])} for d in ballot.quorum_decisions or []
+        ]
+        out.append({"ballot": ballot, "quorum": quorum, "decisions": decisions})
+    return out
+
+
+def earlier_results(funding_round, run) -> list[dict]:
+    """The results the current one replaced, newest first, with what each funded."""
+    rows = []
+    for old in history(funding_round.id):
+        if run is not None and old.id == run.id:
+            continue
+        titles = [p.proposal.title for p in old.projects if p.funded]
+        rows.append({"run": old, "funded": titles})
+    return rows
+
+
 def _page_context(funding_round, run) -> dict:
     return {
         "round": funding_round,
         "run": run,
+        "outcomes": ballot_outcomes(funding_round),
+        "earlier": earlier_results(funding_round, run),
         "rows": result_rows(run) if run else [],
         "sources": source_use(run, funding_round) if run else [],
         "tie_rule": tie_rule(run.tie_break) if run else "",
@@ -115,23 +155,15 @@ def public(slug: str, round_id: int):
 def console(community, round_id: int):
     funding_round = _round(community, round_id)
     run = latest_run(funding_round.id)
-    form = RunForm(
-        prefix="run",
-        data=None
-        if request.method == "POST"
-        else {
-            "rule": funding_round.allocation_rule,
-            "tie_break": funding_round.tie_break,
-            "threshold_percent": funding_round.approval_threshold_percent,
-        },
-    )
+    form = RunForm(prefix="run")
+    quorum_form = QuorumDecisionForm(prefix="q")
     answer_form = AnswerForm(prefix="ans")
     closed = [b for b in funding_round.ballots if b.status == "closed"]
     status = 200
     if request.method == "POST":
         action = request.form.get("action", "")
         done, status = run_console_action(
-            lambda: _act(action, funding_round, run, form, answer_form, closed),
+            lambda: _act(action, funding_round, run, (form, quorum_form, answer_form), closed),
             url_for("results.console", slug=community.slug, round_id=round_id),
         )
         if done:
@@ -140,28 +172,36 @@ def console(community, round_id: int):
         "results/console.html",
         community=community,
         form=form,
+        quorum_form=quorum_form,
         answer_form=answer_form,
         closed_ballots=closed,
         **_page_context(funding_round, run),
     ), status
 
 
-def _act(action, funding_round, run, form, answer_form, closed) -> str | None:
+def _closed_ballot(closed):
+    raw = request.form.get("ballot", "")
+    ballot = db.session.get(Ballot, int(raw)) if raw.isascii() and raw.isdigit() else None
+    if ballot is None or ballot not in closed:
+        abort(404)
+    return ballot
+
+
+def _act(action, funding_round, run, forms, closed) -> str | None:
+    form, quorum_form, answer_form = forms
     if action == "run" and form.validate_on_submit():
-        raw = request.form.get("ballot", "")
-        ballot = db.session.get(Ballot, int(raw)) if raw.isdigit() else None
-        if ballot is None or ballot not in closed:
-            abort(404)
-        options = {
-            "rule": form.rule.data,
-            "threshold_percent": form.threshold_percent.data,
-            "tie_break": form.tie_break.data,
-        }
+        ballot = _closed_ballot(closed)
         if run is not None and run.status == "final":
-            supersede(run, form.decision_note.data, actor=current_user, **options)
+            supersede(run, form.reason.data, actor=current_user)
         else:
-            run_allocation(funding_round, ballot, actor=current_user, **options)
+            run_allocation(funding_round, ballot, actor=current_user, reason=form.reason.data)
         return _("The provisional result is published for public notice.")
+    if action == "quorum" and quorum_form.validate_on_submit():
+        ballot = _closed_ballot(closed)
+        decide_quorum(
+            ballot.id, quorum_form.decision.data, quorum_form.note.data, actor=current_user
+        )
+        return _("The decision is recorded and published.")
     if action == "answer" and answer_form.validate_on_submit():
         raw = request.form.get("objection", "")
         objection = db.session.get(Objection, int(raw)) if raw.isdigit() else None
@@ -172,7 +212,7 @@ def _act(action, funding_round, run, form, answer_form, closed) -> str | None:
     if action == "finalize" and BaseForm().validate_on_submit() and run is not None:
         finalize(run, actor=current_user)
         return _("The result is final.")
-    if action not in ("run", "answer", "finalize"):
+    if action not in ("run", "quorum", "answer", "finalize"):
         abort(400)
     return None
 

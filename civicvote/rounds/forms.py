@@ -38,10 +38,6 @@ class NewRoundForm(BaseForm):
 
 class CountingForm(BaseForm):
     allocation_rule = SelectField(_l("Allocation rule"), choices=choices(RULE_LABELS.items()))
-    approval_threshold_percent = IntegerField(
-        _l("Approval threshold in percent of ballots (optional)"),
-        validators=[Optional(), NumberRange(1, 100)],
-    )
     tie_break = SelectField(_l("Ties"), choices=choices(TIE_LABELS.items()))
     notice_days = IntegerField(
         _l("Days of public notice for objections"),

@@ -78,7 +78,6 @@ def _rules_form(funding_round) -> RulesForm:
 def _counting_form(funding_round) -> CountingForm:
     form = CountingForm(formdata=None)
     form.allocation_rule.data = funding_round.allocation_rule
-    form.approval_threshold_percent.data = funding_round.approval_threshold_percent
     form.tie_break.data = funding_round.tie_break
     form.notice_days.data = funding_round.notice_days
     form.vote_unit.data = funding_round.vote_unit
@@ -172,7 +171,6 @@ def counting(community, round_id: int):
         update_counting(
             funding_round,
             allocation_rule=form.allocation_rule.data,
-            approval_threshold_percent=form.approval_threshold_percent.data,
             tie_break=form.tie_break.data,
             notice_days=form.notice_days.data,
             vote_unit=form.vote_unit.data,

@@ -22,7 +22,9 @@ def no_cache(monkeypatch):
 
 
 def _voting_community(results_live=True, residents=4):
-    ballot = factories.ballot(results_visible_live=results_live, mode="mixed")
+    ballot = factories.ballot(
+        results_visible_live=results_live, mode="mixed", pass_threshold_percent=50
+    )
     place = ballot.round.community
     households = factories.registry(place, buildings=1, rooms=residents, per_room=1)
     cards = [factories.credential(ballot, f"h{h.id}") for h in households]

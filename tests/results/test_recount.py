@@ -38,20 +38,14 @@ def _final_run(rule: str, tie_break: str = "lexico", *, extra_sources=False, thr
             )
         )
         db.session.commit()
-    ballot = factories.ballot(funding_round, costs=COSTS)
+    funding_round.allocation_rule, funding_round.tie_break = rule, tie_break
+    ballot = factories.ballot(funding_round, costs=COSTS, pass_threshold_percent=threshold or 0)
     ids = [item.proposal_id for item in ballot.items]
     for n, choice in enumerate(VOTES):
         _c, token, _s = factories.credential(ballot, f"h{5000 + n}")
         cast_vote(ballot.id, token, {"selections": [ids[i] for i in choice]})
     change_status(ballot.id, "close", actor=None)
-    run = services.run_allocation(
-        funding_round,
-        ballot,
-        actor=None,
-        rule=rule,
-        tie_break=tie_break,
-        threshold_percent=threshold,
-    )
+    run = services.run_allocation(funding_round, ballot, actor=None)
     services.finalize(run, actor=None, now=run.notice_ends_at + timedelta(seconds=1))
     return run, {str(p.proposal_id) for p in run.projects if p.funded}
 
@@ -94,10 +88,10 @@ def test_recount_with_restricted_sources_uses_the_file_s_sources(app):
 
 
 def test_recount_with_a_threshold(app):
-    run, official = _final_run("greedy-threshold", threshold=30)
+    run, official = _final_run("greedy", threshold=30)
     text = services.export_pabulib(run)
     election = parse_pb(text)
-    assert election.meta["min_project_score_threshold"] == "3"  # 30% of 8 ballots, rounded up
+    assert election.meta["min_project_score_threshold"] == "3"  # more than 30% of 8 ballots
     assert set(services.recount(text).funded) == official
 
 

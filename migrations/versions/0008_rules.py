@@ -1,0 +1,60 @@
+"""The rules residents are shown decide: one pass threshold, quorum outcomes, the board's ballot
+
+Revision ID: 0008_rules
+Revises: 0007_audit_trail
+
+The round's second, unrelated "approval threshold" is merged into the ballot's pass threshold
+(the one residents read on the ballot): a ballot not yet opened takes the stricter of the two;
+an opened ballot keeps the threshold its voters were shown. The rule "greedy-threshold" becomes
+"greedy", since every rule now applies the pass threshold.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008_rules"
+down_revision = "0007_audit_trail"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    bind = op.get_bind()
+    rounds = bind.execute(
+        sa.text(
+            "SELECT id, approval_threshold_percent FROM funding_rounds "
+            "WHERE approval_threshold_percent IS NOT NULL"
+        )
+    ).all()
+    for round_id, percent in rounds:
+        # "at least X%" becomes "more than X-1%" of the ballots cast.
+        bind.execute(
+            sa.text(
+                "UPDATE ballots SET pass_threshold_percent = :p WHERE round_id = :r "
+                "AND opened_at IS NULL AND pass_threshold_percent < :p"
+            ),
+            {"p": max(percent - 1, 0), "r": round_id},
+        )
+    bind.execute(
+        sa.text(
+            "UPDATE funding_rounds SET allocation_rule = 'greedy' "
+            "WHERE allocation_rule = 'greedy-threshold'"
+        )
+    )
+    with op.batch_alter_table("funding_rounds") as batch_op:
+        batch_op.drop_column("approval_threshold_percent")
+    with op.batch_alter_table("ballots") as batch_op:
+        batch_op.add_column(sa.Column("quorum_outcome", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("quorum_decisions", sa.JSON(), nullable=True))
+    with op.batch_alter_table("communities") as batch_op:
+        batch_op.add_column(sa.Column("board_ballot_id", sa.Integer(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("communities") as batch_op:
+        batch_op.drop_column("board_ballot_id")
+    with op.batch_alter_table("ballots") as batch_op:
+        batch_op.drop_column("quorum_decisions")
+        batch_op.drop_column("quorum_outcome")
+    with op.batch_alter_table("funding_rounds") as batch_op:
+        batch_op.add_column(sa.Column("approval_threshold_percent", sa.Integer(), nullable=True))
