@@ -17,7 +17,7 @@ from ..intake.services import list_needs, need_json
 from ..proposals.models import Milestone
 from ..proposals.services import proposal_json, public_proposals
 from ..registry.models import Household, Resident
-from ..results.services import latest_run, source_use
+from ..results.services import ballot_outcomes, latest_run, source_use
 from ..rounds.models import FundingRound
 from ..timeutil import iso_utc
 from ..voting.tally import tally
@@ -176,6 +176,7 @@ def round_report(funding_round: FundingRound) -> dict:
         "money": money(funding_round),
         "delivery": delivery(funding_round),
         "run": latest_run(funding_round.id),
+        "outcomes": ballot_outcomes(funding_round),
     }
 
 

@@ -8,7 +8,7 @@ is locked. Changing a final result takes a new run with a recorded decision (``s
 """
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +17,7 @@ from ..allocation import FundSource as Source
 from ..allocation import Project, Threshold, Votes, allocate
 from ..audit.services import record
 from ..ballots.models import Ballot, CastBallot
+from ..checkin.services import quorum_status
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..registry.credentials import extract_secret, find_credential
@@ -102,8 +103,6 @@ def pass_votes_required(percent: int, ballots_cast: int) -> int:
 def check_may_allocate(ballot: Ballot) -> dict:
     """Refuse a ballot whose result may not fund anything (open, void, below quorum); return
     its quorum figures."""
-    from ..checkin.services import quorum_status
-
     if ballot.status != "closed":
         raise Conflict(_l("The allocation runs after the ballot has closed."), code="not_closed")
     quorum = quorum_status(ballot)
@@ -261,6 +260,32 @@ def _plain(params) -> dict:
             value = [str(v) for v in value]
         out[key] = value
     return out
+
+
+def ballot_outcomes(funding_round) -> list[dict]:
+    """The round's closed (or reopened after a quorum decision) ballots with their quorum's
+    figures and the organizer's decisions: what residents read beside the result."""
+    out = []
+    for ballot in funding_round.ballots:
+        if ballot.status != "closed" and not ballot.quorum_decisions:
+            continue
+        quorum = quorum_status(ballot) if ballot.status == "closed" else None
+        decisions = [
+            {**d, "at": datetime.fromisoformat(d["at"])} for d in ballot.quorum_decisions or []
+        ]
+        out.append({"ballot": ballot, "quorum": quorum, "decisions": decisions})
+    return out
+
+
+def earlier_results(funding_round, run) -> list[dict]:
+    """The results the current one replaced, newest first, with what each funded."""
+    rows = []
+    for old in history(funding_round.id):
+        if run is not None and old.id == run.id:
+            continue
+        titles = [p.proposal.title for p in old.projects if p.funded]
+        rows.append({"run": old, "funded": titles})
+    return rows
 
 
 def credential_for_round(round_id: int, secret: str) -> Credential | None:

@@ -1,7 +1,5 @@
 """The public results page with objections, and the organizers' allocation console."""
 
-from datetime import datetime
-
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,7 +7,7 @@ from flask_login import current_user
 from ..accounts.models import ORGANIZER
 from ..ballots.lifecycle import decide_quorum
 from ..ballots.models import QUORUM_DECISION_LABELS, Ballot
-from ..checkin.services import quorum_sentence, quorum_status
+from ..checkin.services import quorum_label, quorum_sentence
 from ..communities.services import get_community
 from ..errors import DomainError
 from ..extensions import db, limiter
@@ -23,10 +21,11 @@ from .models import Objection
 from .reasons import explain, tie_rule
 from .services import (
     answer_objection,
+    ballot_outcomes,
+    earlier_results,
     export_pabulib,
     file_objection,
     finalize,
-    history,
     latest_run,
     notice_open,
     run_allocation,
@@ -43,6 +42,12 @@ def result_helpers():
         "quorum_decision_label": lambda d: QUORUM_DECISION_LABELS.get(d, d),
         "quorum_sentence": quorum_sentence,
     }
+
+
+@bp.app_template_global("quorum_rule")
+def quorum_rule(ballot) -> str:
+    """The ballot's quorum rule in words, for the resident's ballot page (a macro's global)."""
+    return quorum_label(ballot)
 
 
 def _round(community, round_id: int) -> FundingRound:
@@ -74,32 +79,6 @@ def result_rows(run) -> list[dict]:
                 ],
             }
         )
-    return rows
-
-
-def ballot_outcomes(funding_round) -> list[dict]:
-    """The round's closed (or reopened after a quorum decision) ballots with their quorum's
-    figures and the organizer's decisions: what residents read beside the result."""
-    out = []
-    for ballot in funding_round.ballots:
-        if ballot.status != "closed" and not ballot.quorum_decisions:
-            continue
-        quorum = quorum_status(ballot) if ballot.status == "closed" else None
-        decisions = [
-            {**d, "at": datetime.fromisoformat(d["at"])} for d in ballot.quorum_decisions or []
-        ]
-        out.append({"ballot": ballot, "quorum": quorum, "decisions": decisions})
-    return out
-
-
-def earlier_results(funding_round, run) -> list[dict]:
-    """The results the current one replaced, newest first, with what each funded."""
-    rows = []
-    for old in history(funding_round.id):
-        if run is not None and old.id == run.id:
-            continue
-        titles = [p.proposal.title for p in old.projects if p.funded]
-        rows.append({"run": old, "funded": titles})
     return rows
 
 
