@@ -244,46 +244,40 @@ def forget(community_id: int) -> None:
             _cache.pop(key, None)
 
 
-def set_panel(community: Community, panel: str, *, actor) -> None:
-    """The presenter's choice of what every screen shows."""
+def _presenter_choice(community: Community, field: str, key: str, value, *, actor) -> None:
+    """Store one of the presenter's choices on the community (audited) and drop the cached
+    boards, so every screen follows."""
     from ..audit.services import record
-    from ..errors import DomainError
 
-    if panel not in PANELS:
-        raise DomainError("unknown panel", code="bad_panel")
-    before = community.board_panel
-    community.board_panel = panel
+    before = getattr(community, field)
+    setattr(community, field, value)
     record(
-        "board.panel",
+        f"board.{key}",
         "community",
         community.id,
         actor=actor,
         community_id=community.id,
-        before={"panel": before},
-        after={"panel": panel},
+        before={key: before},
+        after={key: value},
     )
     db.session.commit()
     forget(community.id)
+
+
+def set_panel(community: Community, panel: str, *, actor) -> None:
+    """The presenter's choice of what every screen shows."""
+    from ..errors import DomainError
+
+    if panel not in PANELS:
+        raise DomainError("unknown panel", code="bad_panel")
+    _presenter_choice(community, "board_panel", "panel", panel, actor=actor)
 
 
 def set_ballot(community: Community, ballot_id: int | None, *, actor) -> None:
     """The presenter's choice of the ballot every screen shows (None: follow the assembly in
     progress)."""
-    from ..audit.services import record
     from ..errors import DomainError
 
     if ballot_id is not None and ballot_id not in {b.id for b in community_ballots(community.id)}:
         raise DomainError("unknown ballot", code="bad_ballot")
-    before = community.board_ballot_id
-    community.board_ballot_id = ballot_id
-    record(
-        "board.ballot",
-        "community",
-        community.id,
-        actor=actor,
-        community_id=community.id,
-        before={"ballot": before},
-        after={"ballot": ballot_id},
-    )
-    db.session.commit()
-    forget(community.id)
+    _presenter_choice(community, "board_ballot_id", "ballot", ballot_id, actor=actor)

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import screenshot
 from tests.e2e.staff import Staff, flash
-from tests.servers import Server, civicvote, demo_ballot_id, server_env
+from tests.servers import Server, civicvote, demo_ballot_id, server_env, vote_by_api
 
 SLUG = "xingfuli"
 
@@ -30,15 +30,7 @@ def _get(server, path: str) -> dict:
 
 
 def _vote(server, ballot_id: int, token: str, selections: list[int], key: str) -> None:
-    body = json.dumps(
-        {"credential": token, "selections": selections, "idempotency_key": key}
-    ).encode()
-    request = urllib.request.Request(
-        f"{server.url}/api/v1/ballots/{ballot_id}/votes",
-        data=body,
-        headers={"Content-Type": "application/json"},
-    )
-    urllib.request.urlopen(request).close()
+    vote_by_api(server.url, ballot_id, token, selections, key)
 
 
 @pytest.fixture(scope="module")
