@@ -123,6 +123,23 @@ def check_may_allocate(ballot: Ballot) -> dict:
     return quorum
 
 
+def _reason_to_count_again(current: AllocationRun | None, reason: str) -> str:
+    """The reason, required (and checked) when the round's result was counted before."""
+    reason = (reason or "").strip()
+    if current is not None and current.status == "final" and not reason:
+        raise Conflict(
+            _l("The result is final. Changing it needs a new, recorded decision."), code="final"
+        )
+    if current is not None and not reason:
+        raise DomainError(
+            _l("The result was counted before: give the reason for counting again."),
+            code="no_reason",
+        )
+    if len(reason) > 1000:
+        raise DomainError(_l("The reason is at most 1,000 characters."), code="no_reason")
+    return reason
+
+
 def run_allocation(
     funding_round: FundingRound, ballot: Ballot, *, actor, reason: str = ""
 ) -> AllocationRun:
@@ -138,18 +155,7 @@ def run_allocation(
         raise NotFound(_l("No such ballot."), code="not_found")
     quorum = check_may_allocate(ballot)
     current = latest_run(funding_round.id)
-    reason = (reason or "").strip()
-    if current is not None and current.status == "final" and not reason:
-        raise Conflict(
-            _l("The result is final. Changing it needs a new, recorded decision."), code="final"
-        )
-    if current is not None and not reason:
-        raise DomainError(
-            _l("The result was counted before: give the reason for counting again."),
-            code="no_reason",
-        )
-    if len(reason) > 1000:
-        raise DomainError(_l("The reason is at most 1,000 characters."), code="no_reason")
+    reason = _reason_to_count_again(current, reason)
     rule = funding_round.allocation_rule
     if rule not in RULES:
         raise DomainError(_l("Unknown allocation rule."), code="bad_rule")
@@ -205,49 +211,56 @@ def run_allocation(
         created_by_id=getattr(actor, "id", None),
         created_at=now,
     )
-    for result in outcome.results:
-        funding = {source: int(amount) for source, amount in result.funding.items()}
-        main, *context = result.reasons
-        run.projects.append(
-            ProjectAllocation(
-                proposal_id=int(result.project_id),
-                rank=result.rank,
-                votes=result.votes,
-                funded=result.funded,
-                amount_fen=sum(funding.values()) if result.funded else 0,
-                reason={
-                    "code": main.code,
-                    "params": _plain(main.params),
-                    "context": [{"code": r.code, "params": _plain(r.params)} for r in context],
-                },
-                funding_by_source=funding,
-            )
-        )
+    run.projects = [_project_row(result) for result in outcome.results]
     db.session.add(run)
     funding_round.phase = "notice"
     db.session.flush()
-    earlier = (
-        {"run": current.id, "funded": [p.proposal_id for p in current.projects if p.funded]}
-        if current is not None
-        else None
+    _record_run(run, current, funding_round, actor=actor)
+    db.session.commit()
+    return run
+
+
+def _project_row(result) -> ProjectAllocation:
+    """One project's outcome as stored: funding by source in fen, its reasons as JSON."""
+    funding = {source: int(amount) for source, amount in result.funding.items()}
+    main, *context = result.reasons
+    return ProjectAllocation(
+        proposal_id=int(result.project_id),
+        rank=result.rank,
+        votes=result.votes,
+        funded=result.funded,
+        amount_fen=sum(funding.values()) if result.funded else 0,
+        reason={
+            "code": main.code,
+            "params": _plain(main.params),
+            "context": [{"code": r.code, "params": _plain(r.params)} for r in context],
+        },
+        funding_by_source=funding,
     )
+
+
+def _record_run(run: AllocationRun, earlier: AllocationRun | None, funding_round, *, actor):
+    """The public log's entry: a first count, or a count again with its reason and what the
+    earlier result funded."""
     record(
-        "allocation.rerun" if current is not None else "allocation.run",
+        "allocation.rerun" if earlier is not None else "allocation.run",
         "allocation_run",
         run.id,
         actor=actor,
         community_id=funding_round.community_id,
         public=True,
-        before=earlier,
+        before=(
+            {"run": earlier.id, "funded": [p.proposal_id for p in earlier.projects if p.funded]}
+            if earlier is not None
+            else None
+        ),
         after={
-            "rule": rule,
-            "tie_break": outcome.tie_break,
-            "funded": list(outcome.funded),
-            "reason": reason,
+            "rule": run.rule,
+            "tie_break": run.tie_break,
+            "funded": [p.proposal_id for p in run.projects if p.funded],
+            "reason": run.decision_note,
         },
     )
-    db.session.commit()
-    return run
 
 
 def _plain(params) -> dict:
