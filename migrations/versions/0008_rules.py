@@ -41,20 +41,18 @@ def upgrade():
             "WHERE allocation_rule = 'greedy-threshold'"
         )
     )
-    with op.batch_alter_table("funding_rounds") as batch_op:
-        batch_op.drop_column("approval_threshold_percent")
-    with op.batch_alter_table("ballots") as batch_op:
-        batch_op.add_column(sa.Column("quorum_outcome", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("quorum_decisions", sa.JSON(), nullable=True))
-    with op.batch_alter_table("communities") as batch_op:
-        batch_op.add_column(sa.Column("board_ballot_id", sa.Integer(), nullable=True))
+    # Plain ALTER TABLE, not a batch copy: SQLite (3.35+) drops and adds a column in place,
+    # where copying funding_rounds would break the ballots' and needs' foreign keys to it.
+    op.drop_column("funding_rounds", "approval_threshold_percent")
+    op.add_column("ballots", sa.Column("quorum_outcome", sa.JSON(), nullable=True))
+    op.add_column("ballots", sa.Column("quorum_decisions", sa.JSON(), nullable=True))
+    op.add_column("communities", sa.Column("board_ballot_id", sa.Integer(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("communities") as batch_op:
-        batch_op.drop_column("board_ballot_id")
-    with op.batch_alter_table("ballots") as batch_op:
-        batch_op.drop_column("quorum_decisions")
-        batch_op.drop_column("quorum_outcome")
-    with op.batch_alter_table("funding_rounds") as batch_op:
-        batch_op.add_column(sa.Column("approval_threshold_percent", sa.Integer(), nullable=True))
+    op.drop_column("communities", "board_ballot_id")
+    op.drop_column("ballots", "quorum_decisions")
+    op.drop_column("ballots", "quorum_outcome")
+    op.add_column(
+        "funding_rounds", sa.Column("approval_threshold_percent", sa.Integer(), nullable=True)
+    )
