@@ -18,27 +18,14 @@ from ..rounds.services import PROPOSAL_PHASES, current_round
 from ..security import community_required
 from ..viewhelpers import run_console_action
 from . import bp
+from .access import can_view, get_proposal, is_owner, require_owner
+from .checks import automatic_checks, check_message
+from .documents import attach_document, remove_document
+from .drafts import save_draft
 from .forms import DocumentForm, ProposalForm, ReviewForm, VersionForm
-from .services import (
-    DECISION_LABELS,
-    accepted_needs,
-    attach_document,
-    automatic_checks,
-    can_view,
-    check_message,
-    get_proposal,
-    is_owner,
-    organization_proposals,
-    public_proposals,
-    public_snapshot,
-    remove_document,
-    require_owner,
-    review,
-    save_draft,
-    submit,
-    version_history,
-    withdraw,
-)
+from .listing import accepted_needs, organization_proposals, public_proposals
+from .review import DECISION_LABELS, review, submit, withdraw
+from .versions import public_snapshot, version_history
 
 
 @bp.app_template_filter("day")
