@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from ..audit.services import record
+from ..ballots.lifecycle import lock_ballot
 from ..ballots.models import Ballot, Participation
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
@@ -250,13 +251,6 @@ def _new_credential(ballot_id: int, voter_key: str, kind: str, expires_at=None):
     return credential, token, short
 
 
-def _lock_ballot(ballot_id: int) -> None:
-    """Serialise issuers of one ballot on PostgreSQL (SQLite serialises writers anyway)."""
-
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(db.select(Ballot.id).where(Ballot.id == ballot_id).with_for_update())
-
-
 def issue_credentials(
     ballot_id: int,
     building: str | None = None,
@@ -277,7 +271,7 @@ def issue_credentials(
         raise Conflict(_l("This ballot is closed; no more cards can be issued."))
     if count is not None and not 1 <= count <= 100_000:
         raise DomainError(_l("The number of cards must be between 1 and 100000."))
-    _lock_ballot(ballot_id)
+    lock_ballot(ballot_id, exclusive=True)  # issuers of one ballot one after the other
     holders = set(
         db.session.scalars(
             db.select(Credential.voter_key).where(

@@ -41,7 +41,11 @@ LAYERS = (
 # Every area writes to the audit log, so the log stands at the bottom; its pages (a community's
 # public log, the administrators' log) tell each entry in words, naming and linking the ballot,
 # proposal, need... it is about, so like the round report they read every area and stand on top.
-SPLIT = {"civicvote.audit.views": "audit pages", "civicvote.audit.describe": "audit pages"}
+SPLIT = {
+    "civicvote.audit.views": "audit pages",
+    "civicvote.audit.describe": "audit pages",
+    "civicvote.audit.changes": "audit pages",
+}
 
 
 @dataclass(frozen=True)
