@@ -25,7 +25,6 @@ from ..registry.credentials import (
     base_url_for,
     eligible_voters,
     has_voted,
-    issue_walk_in,
 )
 from ..registry.services import search_residents
 from ..rounds.models import VOTE_UNIT_RESIDENT
@@ -35,6 +34,7 @@ from .forms import AssemblyForm, CheckInForm, WalkInForm
 from .models import CheckIn
 from .services import (
     CheckInRefused,
+    admit_walk_in,
     assembly_attendance,
     check_in,
     check_in_voter,
@@ -121,7 +121,6 @@ def edit(community, assembly_id: int | None = None):
             db.session.rollback()
             form.ballot.errors.append(str(error.message))
         else:
-            db.session.commit()
             flash(_("Assembly saved."), "success")
             return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=saved.id), 303)
     status = 422 if form.is_submitted() else 200
@@ -134,7 +133,6 @@ def edit(community, assembly_id: int | None = None):
 @community_required(ORGANIZER)
 def delete(community, assembly_id: int):
     delete_assembly(community.id, assembly_id, actor=current_user)
-    db.session.commit()
     flash(_("Assembly deleted."), "success")
     return redirect(url_for("checkin.index", slug=community.slug), 303)
 
@@ -189,7 +187,11 @@ def check_in_post(community, assembly_id: int):
         return _desk_page(community, assembly, form, 422)
     try:
         result = check_in(
-            assembly, form.code.data, actor=current_user, remote_addr=request.remote_addr or ""
+            assembly,
+            form.code.data,
+            actor=current_user,
+            remote_addr=request.remote_addr or "",
+            counts=_wants_json(),
         )
     except CheckInRefused as error:
         db.session.rollback()
@@ -200,8 +202,6 @@ def check_in_post(community, assembly_id: int):
         return _desk_page(community, assembly, form, 404)
     message = _result_message(result)
     if _wants_json():
-        # Counted in the check-in's own transaction (it is included), before the commit
-        # expires the assembly, its ballot and round, which would load them all again.
         answer = {
             "ok": True,
             "already": result.already,
@@ -209,12 +209,10 @@ def check_in_post(community, assembly_id: int):
             "address": result.address,
             "name": result.name,
             "time": format_time(result.checked_in_at, "HH:mm"),
-            "attendance": assembly_attendance(assembly),
-            "quorum": quorum_status(assembly.ballot),
+            "attendance": result.attendance,
+            "quorum": result.quorum,
         }
-        db.session.commit()
         return jsonify(answer), (200 if result.already else 201)
-    db.session.commit()
     flash(message, "warning" if result.already else "success")
     return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)
 
@@ -288,18 +286,16 @@ def walk_in_issue(community, assembly_id: int):
         flash(_("Choose a resident from the search results."), "error")
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
     try:
-        card = issue_walk_in(
-            assembly.ballot_id,
+        card = admit_walk_in(
+            assembly,
             form.voter.data,
             base_url=base_url_for(current_app.config, request.url_root),
             actor=current_user,
         )
-        check_in_voter(assembly, form.voter.data, actor=current_user)
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    db.session.commit()
     response = make_response(
         render_template(
             "checkin/walk_in_qr.html",
@@ -330,6 +326,5 @@ def walk_in_check_in(community, assembly_id: int):
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    db.session.commit()
     flash(_result_message(result), "warning" if result.already else "success")
     return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)

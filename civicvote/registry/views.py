@@ -80,7 +80,6 @@ def import_file(community):
             status = 422
         else:
             if result.ok:
-                db.session.commit()
                 flash(
                     _(
                         "Registry imported: %(created)d new, %(updated)d updated, "
@@ -92,7 +91,6 @@ def import_file(community):
                     "success",
                 )
                 return redirect(url_for("registry.index", slug=community.slug), 303)
-            db.session.rollback()
             status = 422
     elif form.is_submitted():
         status = 422
@@ -131,7 +129,6 @@ def edit_resident(community, resident_id: int | None = None):
             db.session.rollback()
             form.external_ref.errors.append(str(error.message))
         else:
-            db.session.commit()
             flash(_("Resident saved."), "success")
             return redirect(url_for("registry.index", slug=community.slug), 303)
     status = 422 if form.is_submitted() else 200
@@ -186,7 +183,6 @@ def issue_cards(community, ballot_id: int):
         base_url=base_url_for(current_app.config, request.url_root),
         actor=current_user,
     )
-    db.session.commit()
     response = make_response(
         render_template(
             "cards/sheet.html",
@@ -210,7 +206,6 @@ def revoke_card(community, ballot_id: int):
     form = RevokeForm(prefix="revoke")
     if form.validate_on_submit():
         revoked = revoke_credentials(ballot.id, secret=form.code.data, actor=current_user)
-        db.session.commit()
         if revoked:
             flash(_("The card was revoked."), "success")
         else:
