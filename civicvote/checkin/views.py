@@ -16,7 +16,6 @@ from flask_login import current_user
 
 from ..accounts.models import CLERK, ORGANIZER
 from ..ballots.setup import community_ballots
-from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import choices
 from ..qr import qr_svg
@@ -29,6 +28,7 @@ from ..registry.credentials import (
 from ..registry.services import search_residents
 from ..rounds.models import VOTE_UNIT_RESIDENT
 from ..security import community_required
+from ..viewhelpers import try_service
 from . import bp
 from .forms import AssemblyForm, CheckInForm, WalkInForm
 from .models import CheckIn
@@ -107,8 +107,8 @@ def edit(community, assembly_id: int | None = None):
     if request.method == "GET" and assembly is None and request.args.get("ballot", "").isdigit():
         form.ballot.data = int(request.args["ballot"])
     if form.validate_on_submit():
-        try:
-            saved = save_assembly(
+        saved, refused = try_service(
+            lambda: save_assembly(
                 community.id,
                 ballot_id=form.ballot.data,
                 title=form.title.data,
@@ -116,11 +116,10 @@ def edit(community, assembly_id: int | None = None):
                 starts_at=to_utc(form.starts_at.data),
                 assembly=assembly,
                 actor=current_user,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.ballot.errors.append(str(error.message))
-        else:
+            ),
+            field=form.ballot,
+        )
+        if refused is None:
             flash(_("Assembly saved."), "success")
             return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=saved.id), 303)
     status = 422 if form.is_submitted() else 200
@@ -285,16 +284,15 @@ def walk_in_issue(community, assembly_id: int):
     if not form.validate_on_submit():
         flash(_("Choose a resident from the search results."), "error")
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    try:
-        card = admit_walk_in(
+    card, refused = try_service(
+        lambda: admit_walk_in(
             assembly,
             form.voter.data,
             base_url=base_url_for(current_app.config, request.url_root),
             actor=current_user,
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+    )
+    if refused:
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
     response = make_response(
         render_template(
@@ -320,11 +318,10 @@ def walk_in_check_in(community, assembly_id: int):
     if not form.validate_on_submit():
         flash(_("Choose a resident from the search results."), "error")
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    try:
-        result = check_in_voter(assembly, form.voter.data, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+    result, refused = try_service(
+        lambda: check_in_voter(assembly, form.voter.data, actor=current_user)
+    )
+    if refused:
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
     flash(_result_message(result), "warning" if result.already else "success")
     return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)
