@@ -108,8 +108,14 @@ def diff_snapshots(old: dict, new: dict) -> list[dict]:
         before, after = text(old.get(name, [])), text(new.get(name, []))
         if before != after:
             changes.append({"label": FIELD_LABELS[name], "before": before, "after": after})
-    old_items = {item["description"]: item for item in old.get("line_items", [])}
-    new_items = {item["description"]: item for item in new.get("line_items", [])}
+    return changes + _item_changes(old.get("line_items", []), new.get("line_items", []))
+
+
+def _item_changes(old: list[dict], new: list[dict]) -> list[dict]:
+    """Line items added, changed and removed, matched by their description."""
+    changes = []
+    old_items = {item["description"]: item for item in old}
+    new_items = {item["description"]: item for item in new}
     for description, item in new_items.items():
         if description not in old_items:
             changes.append(
