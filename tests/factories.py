@@ -9,7 +9,7 @@ from civicvote.extensions import db
 from civicvote.rounds.models import FundingRound, FundSource, RoundCategory
 
 _counter = itertools.count(1)
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 
 
 def community(**fields) -> Community:
