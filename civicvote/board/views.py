@@ -14,17 +14,18 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.models import ORGANIZER
 from ..ballots.setup import community_ballots
 from ..communities.services import get_community
 from ..errors import DomainError
-from ..extensions import db
 from ..forms import BaseForm
 from ..registry.credentials import base_url_for
 from ..security import community_required
 from ..timeutil import utcnow
+from ..viewhelpers import try_service
 from . import bp
 from .charts import bars
 from .fastpath import ENVIRON_KEY as LIVE_ENVIRON_KEY
@@ -183,13 +184,8 @@ def presenter(community):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            message = _present(community)
-        except DomainError:
-            db.session.rollback()
-            flash(_("Choose one of the listed options."), "error")
-            status = 422
-        else:
+        message, status = try_service(lambda: _present(community))
+        if message:
             flash(message, "success")
             return redirect(url_for("board.presenter", slug=community.slug))
     return render_template(
@@ -200,23 +196,27 @@ def presenter(community):
         ballots=community_ballots(community.id),
         shown=current_ballot(community),
         assembly=assembly_in_progress(community),
-    ), status
+    ), status or 200
 
 
 def _present(community) -> str:
     """Apply the presenter's button: a panel, or the ballot the screens follow."""
+    refused = DomainError(_l("Choose one of the listed options."), code="choice")
     if "ballot" in request.form:
         raw = request.form["ballot"]
         if raw == "auto":
             set_ballot(community, None, actor=current_user)
             return _("The screens follow the assembly in progress.")
-        if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
-            raise DomainError("unknown ballot", code="bad_ballot")
+        ids = {b.id for b in community_ballots(community.id)}
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 10 and int(raw) in ids):
+            raise refused
         set_ballot(community, int(raw), actor=current_user)
         return _(
             "The screens now show the ballot: %(title)s", title=current_ballot(community).title
         )
     panel = request.form.get("panel", "")
+    if panel not in PANELS:
+        raise refused
     set_panel(community, panel, actor=current_user)
     return _("The screens now show: %(panel)s", panel=panel_label(panel))
 

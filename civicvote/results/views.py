@@ -9,12 +9,11 @@ from ..ballots.lifecycle import decide_quorum
 from ..ballots.models import QUORUM_DECISION_LABELS, Ballot
 from ..checkin.services import quorum_label, quorum_sentence
 from ..communities.services import get_community
-from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import BaseForm
 from ..rounds.models import RULE_LABELS, TIE_LABELS, FundingRound
 from ..security import community_required
-from ..viewhelpers import run_console_action
+from ..viewhelpers import run_console_action, try_service
 from . import bp
 from .forms import AnswerForm, ObjectionForm, QuorumDecisionForm, RunForm
 from .models import Objection
@@ -109,14 +108,13 @@ def public(slug: str, round_id: int):
         if run is None:
             abort(404)
         if form.validate_on_submit():
-            try:
-                file_objection(
+            _objection, refused = try_service(
+                lambda: file_objection(
                     run, form.text.data, card=form.card.data or "", contact=form.contact.data or ""
                 )
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error.message), "error")
-                status = error.status_code
+            )
+            if refused:
+                status = refused
             else:
                 flash(
                     _("Your objection is recorded. The answer will be published here."), "success"
