@@ -7,6 +7,7 @@ public; once the notice has ended and every objection is answered, the run becom
 is locked. Changing a final result takes a new run with a recorded decision (``supersede``).
 """
 
+import math
 import secrets
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -453,6 +454,17 @@ def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}" if fen % 100 else str(fen // 100)
 
 
+def _votes_required(run: AllocationRun, ballots_cast: int) -> int | None:
+    """The ballots a proposal needed to pass in this run (runs before migration 0008 stored
+    the round's "at least X%" threshold instead)."""
+    options = run.options or {}
+    if options.get("votes_required") is not None:
+        return options["votes_required"]
+    if options.get("threshold_percent"):
+        return math.ceil(Fraction(options["threshold_percent"], 100) * ballots_cast)
+    return None
+
+
 def export_pabulib(run: AllocationRun) -> str:
     """The run's ballot as an anonymised Pabulib file: shuffled ballots, no voter data.
 
@@ -460,7 +472,6 @@ def export_pabulib(run: AllocationRun) -> str:
     tie-break and fund sources go in ``civicvote_*`` keys, which other tools ignore.
     """
     import json
-    import math
     import random
 
     from ..allocation.pabulib import Election, PbProject, PbVote, write_pb
@@ -514,9 +525,7 @@ def export_pabulib(run: AllocationRun) -> str:
             ensure_ascii=False,
         ),
     }
-    required = (run.options or {}).get("votes_required")
-    if required is None and (run.options or {}).get("threshold_percent"):  # runs before 0008
-        required = math.ceil(Fraction(run.options["threshold_percent"], 100) * len(votes))
+    required = _votes_required(run, len(votes))
     if required:
         meta["min_project_score_threshold"] = str(required)
     if ballot.method == "knapsack":
