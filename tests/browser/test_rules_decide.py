@@ -1,10 +1,12 @@
 """The rules residents are shown decide, in Chromium (issue 15): the organizer on a laptop,
 residents on phones, one server for the module, the demo district's round.
 
-The tests run in order on one story: the demo ballot closes with 16 of about 140 households
-(quorum not reached: nothing can be funded, the organizer adjourns it in public); it reopens,
-reaches its quorum and funds only proposals above its pass threshold; the rule is locked and a
-re-run with its reason is in the public log; then the board follows the assembly's ballot.
+One test runs the steps in order on one story (each step a function named for the rule it
+proves, so xdist and random ordering cannot split the story): the demo ballot closes with 16
+of about 140 households (quorum not reached: nothing can be funded, the organizer adjourns
+it in public); it reopens, reaches its quorum and funds only proposals above its pass
+threshold; the rule is locked and a re-run with its reason is in the public log; then the
+board follows the assembly's ballot.
 """
 
 import csv
@@ -65,7 +67,7 @@ def staff(story, chromium):
     laptop.context.close()
 
 
-def test_quorum_not_reached_publishes_no_funded_result(story, staff, phone):
+def quorum_not_reached_publishes_no_funded_result(story, staff, phone):
     allocation = f"/console/c/{SLUG}/rounds/{story.round_id}/allocation"
     page = staff.go(allocation)
     quorum = page.locator(".quorum.not-met")
@@ -91,7 +93,7 @@ def test_quorum_not_reached_publishes_no_funded_result(story, staff, phone):
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_a_proposal_below_the_threshold_is_never_funded(story, staff, phone):
+def a_proposal_below_the_threshold_is_never_funded(story, staff, phone):
     # The adjourned ballot reopens; the rest of the households get cards and vote.
     civicvote(["ballots", "open", str(story.ballot_id)], story.env)
     more = story.instance / "more-cards.csv"
@@ -132,7 +134,7 @@ def _title(story, proposal_id: int) -> str:
     return _get(story, f"/api/v1/proposals/{proposal_id}")["title"]
 
 
-def test_the_rule_is_locked_and_a_re_run_is_in_the_public_log(story, staff, phone):
+def the_rule_is_locked_and_a_re_run_is_in_the_public_log(story, staff, phone):
     settings = f"/console/c/{SLUG}/rounds/{story.round_id}"
     page = staff.go(settings)
     expect(page.get_by_text("投票开始后，计票与分配方式不能再修改。")).to_be_visible()
@@ -181,7 +183,7 @@ def _new_ballot(page, round_id: int, title: str) -> int:
     return int(page.url.rsplit("/", 1)[1])
 
 
-def test_the_board_follows_the_assembly_s_ballot(story, staff, chromium):
+def the_board_follows_the_assembly_s_ballot(story, staff, chromium):
     page = staff.go("/console")
     assembly_ballot = _new_ballot(page, story.round_id, "楼道议事会投票")
     staff.go(f"/console/c/{SLUG}/assemblies/new")
@@ -214,3 +216,10 @@ def test_the_board_follows_the_assembly_s_ballot(story, staff, chromium):
     flash(page, "大屏将跟随正在进行的议事会。")
     expect(tv.locator("body")).to_contain_text("3栋楼道议事会：已签到 0 人", timeout=15_000)
     tv_context.close()
+
+
+def test_the_rules_residents_are_shown_decide(story, staff, phone, chromium):
+    quorum_not_reached_publishes_no_funded_result(story, staff, phone)
+    a_proposal_below_the_threshold_is_never_funded(story, staff, phone)
+    the_rule_is_locked_and_a_re_run_is_in_the_public_log(story, staff, phone)
+    the_board_follows_the_assembly_s_ballot(story, staff, chromium)
