@@ -302,8 +302,15 @@ def _present_counts(ballot: Ballot) -> tuple[int, int]:
         .join(Assembly, CheckIn.assembly_id == Assembly.id)
         .where(Assembly.ballot_id == ballot.id)
     )
-    voted = select(Participation.voter_key.label("key")).where(Participation.ballot_id == ballot.id)
-    keys = union(checked_in, voted).subquery()  # UNION: each key once
+    if ballot.status == "closed":
+        # Votes count once the ballot has closed: live, each vote would move the figure one by
+        # one and single it out (ballots.live shows votes only in batches).
+        voted = select(Participation.voter_key.label("key")).where(
+            Participation.ballot_id == ballot.id
+        )
+        keys = union(checked_in, voted).subquery()  # UNION: each key once
+    else:
+        keys = checked_in.distinct().subquery()
     kind = func.substr(keys.c.key, 1, 1)
     number = cast(func.substr(keys.c.key, 2), Integer)
     present = select(keys.c.key, kind.label("kind"), number.label("number")).subquery()
