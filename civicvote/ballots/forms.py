@@ -163,15 +163,3 @@ class CodeForm(BaseForm):
 
 class StatusForm(BaseForm):
     action = HiddenField(validators=[DataRequired(), Length(max=10)])
-
-
-class PaperVoterForm(BaseForm):
-    voter = StringField(
-        _l("Voter card code (or voter key)"), validators=[DataRequired(), Length(max=30)]
-    )
-
-
-class ResolveForm(BaseForm):
-    """One per mismatched paper ballot (prefixed); the voter key travels in a plain field."""
-
-    entry = SelectField(_l("Which entry matches the paper ballot?"), coerce=str)
