@@ -2,6 +2,7 @@
 decision, as services and through the console's pages."""
 
 import re
+import threading
 
 import pytest
 
@@ -310,3 +311,54 @@ def test_clerks_enter_a_sheet_twice_through_the_page(desk, app):
     assert "No sheet with this number" in unknown.get_data(
         as_text=True
     ) or "没有" in unknown.get_data(as_text=True)
+
+
+def _at_once(app, jobs) -> tuple[list, list]:
+    """Run ``jobs`` (callables) in threads released together; their results and errors."""
+    barrier = threading.Barrier(len(jobs))
+    results, errors = [], []
+
+    def run(job):
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.append(job())
+            except DomainError as error:
+                errors.append(error.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+def test_clerks_and_desks_at_the_same_moment_count_a_sheet_once(desk, app):
+    community, ballot, staff, numbers, residents = desk
+    a = ids(ballot)[0]
+    clerks = [staff["clerk1"], staff["clerk2"], staff["organizer"]]
+    clerks.append(factories.user("clerk3", roles=[(community, "clerk")]))
+    same_household = [residents[0].id, residents[1].id]
+    handed, refused = _at_once(
+        app,
+        [
+            lambda rid=rid: paper.hand_over(ballot.id, rid, clerk=staff["clerk1"]).key
+            for rid in same_household
+        ],
+    )
+    assert len(handed) == 1
+    assert refused in (["already_handed_over"], ["already_voted"])  # SQLite, PostgreSQL
+    clerk_ids = [c.id for c in clerks]
+
+    def entry(clerk_id):
+        from civicvote.accounts.models import User
+
+        clerk = db.session.get(User, clerk_id)
+        return paper.enter_sheet(ballot.id, numbers[6], {"selections": [a]}, clerk=clerk).status
+
+    statuses, errors = _at_once(app, [lambda c=c: entry(c) for c in clerk_ids])
+    assert sorted(statuses) == ["matched", "pending"] and errors == ["counted", "counted"]
+    assert count(CastBallot) == 1 and count(Participation) == 1

@@ -78,6 +78,8 @@ def test_a_paper_dispute_is_settled_by_clicking_and_counted_once(paper_server, c
     assert all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", n) for n in printed)
     expect(organizer.locator(".paper-sheet svg.qr")).to_have_count(4)
     screenshot(organizer, "paper-sheets-print")
+    pdf = organizer.pdf(prefer_css_page_size=True)  # the print CSS: two sheets to an A4 page
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 2
     organizer.reload()
     assert organizer.locator(".sheet-number").all_inner_texts() == printed
 
