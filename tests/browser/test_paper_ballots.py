@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from civicvote import create_app
 from civicvote.extensions import db
 from tests import factories
+from tests.a11y.test_accessibility import AXE, serious_violations
 from tests.browser.conftest import PHONE, screenshot
 from tests.conftest import test_config
 from tests.servers import Server, civicvote, server_env
@@ -49,9 +50,12 @@ def paper_server(tmp_path_factory):
     server.stop()
 
 
-def _page(chromium, base: str, username: str, viewport: dict):
+def _page(chromium, base: str, username: str, viewport: dict, **options):
     context = chromium.new_context(
-        viewport=viewport, locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"}
+        viewport=viewport,
+        locale="zh-CN",
+        extra_http_headers={"Accept-Language": "zh-CN"},
+        **options,
     )
     page = context.new_page()
     page.goto(base + "/login")
@@ -105,7 +109,8 @@ def test_a_paper_dispute_is_settled_by_clicking_and_counted_once(paper_server, c
     expect(clerk2.locator(".flash-error")).to_contain_text("两次录入不一致")
 
     # The supervisor, on a phone, opens the disputed sheet and clicks the entry it shows.
-    supervisor = _page(chromium, base, "supervisor", PHONE)
+    # (CSP bypassed only to inject axe-core, which checks the page's accessibility.)
+    supervisor = _page(chromium, base, "supervisor", PHONE, bypass_csp=AXE.exists())
     supervisor.goto(console)
     for shown in ("name", "ref", "address"):
         expect(supervisor.locator("body")).not_to_contain_text(paper_server[shown])
@@ -116,6 +121,8 @@ def test_a_paper_dispute_is_settled_by_clicking_and_counted_once(paper_server, c
     second.click()
     expect(second).to_be_checked()
     screenshot(supervisor, "paper-dispute-phone")
+    if AXE.exists():
+        assert serious_violations(supervisor, AXE.read_text()) == []
     supervisor.get_by_role("button", name="裁定并计入这张选票").click()
     expect(supervisor.locator(".flash-success")).to_contain_text("计入一次")
     expect(supervisor.locator("#paper-counts")).to_contain_text("已计入：1")
