@@ -16,8 +16,8 @@ from ..registry.credentials import eligible_voters, has_voted
 from ..registry.services import search_residents
 from ..security import community_required
 from . import bp
+from .forms import HandOverForm, PrintSheetsForm, SettleForm, SheetEntryForm
 from .paper import dispute, enter_sheet, hand_over, settle_dispute, voter_key_of
-from .paper_forms import HandOverForm, PrintSheetsForm, SettleForm, SheetEntryForm
 from .paper_sheets import (
     ballot_batches,
     batch_numbers,

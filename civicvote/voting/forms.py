@@ -1,12 +1,26 @@
-"""Forms of the paper ballot pages. The choices themselves are the phone ballot's plain HTML
-inputs (templates/voting/_choices.html), read by views.choices_from_form."""
+"""Forms of the voting pages: the typed-code entry page and the console's paper ballots.
+
+The residents' ballot itself is a plain HTML form read by views.choices_from_form and checked by
+ballots.rules.validate_contents (the same rules as the API), so it needs no WTForms class.
+"""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, RadioField, StringField
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..forms import BaseForm
 from .paper_sheets import MAX_SHEETS_PER_BATCH
+
+
+class CodeForm(BaseForm):
+    ballot = SelectField(_l("Ballot"), coerce=int)
+    code = StringField(
+        _l("The code printed on your voter card"),
+        validators=[DataRequired(), Length(min=10, max=20)],
+    )
+
+
+# --- paper ballots: the choices are the phone ballot's inputs (templates/voting/_choices.html)
 
 
 class HandOverForm(BaseForm):
