@@ -631,6 +631,12 @@ def run_mes(
     return run, valid.until if track else None
 
 
+# add1 first steps through increments exactly, skipping only what a run proves repeats it;
+# after this many runs (real elections with budgets in small units need thousands of
+# increments) it gallops and bisects on whether the outcome fits.
+EXACT_RUNS = 40
+
+
 def equal_shares(
     inp: MESInput,
     budget: Fraction,
@@ -638,6 +644,7 @@ def equal_shares(
     add1: bool = False,
     step: Fraction = Fraction(1),
     fits: Callable[[Sequence[int]], bool] | None = None,
+    exact_runs: int = EXACT_RUNS,
 ) -> tuple[MESRun, int]:
     """MES with the budget split equally; with ``add1``, the equalshares.net completion.
 
@@ -645,8 +652,9 @@ def equal_shares(
     still ``fits`` (default: total cost <= ``budget``), stopping at the first that does not,
     like pabutools' ``exhaustion_by_budget_increase(..., exhaustive_stop=False,
     budget_step=step * num_voters)``, whose budget bound we also honour. Increments that
-    cannot change the outcome are skipped. Returns the chosen run and the last increment
-    whose outcome it is (once every supported project is selected, the first such).
+    cannot change the outcome are skipped. After ``exact_runs`` runs the first increment that
+    does not fit is searched for by galloping and bisection (:func:`_search`). Returns the
+    chosen run and its increment.
     """
     n = inp.num_voters
     budget = Fraction(budget)
@@ -670,9 +678,8 @@ def equal_shares(
         return run_mes(inp, base, prep)[0], 0
     best, k = first, 0
     everything = len(prep.candidates) + len(prep.free)
-    while True:
-        if len(best.selected) == everything:
-            break  # every supported project is in: more money cannot add any
+    runs = 0
+    while len(best.selected) != everything and k < last and runs < exact_runs:
         if until is None:
             k = last  # no decision of this run can change: every later increment fits too
             break
@@ -682,10 +689,33 @@ def equal_shares(
             k = last
             break
         run, until = run_mes(inp, base + nxt * step, prep, track=True, money=False)
+        runs += 1
         if not fits(run.selected):
-            k = nxt - 1
-            break
+            return run_mes(inp, base + (nxt - 1) * step, prep)[0], nxt - 1
         best, k = run, nxt
+    if runs >= exact_runs and len(best.selected) != everything and k < last:
+        k = _search(inp, prep, base, step, k, last, fits)
     final = run_mes(inp, base + k * step, prep)[0]  # the same selection, with money left
-    assert final.selected == best.selected, "a run at the same budget repeats itself"
     return final, k
+
+
+def _search(inp, prep, base, step, k: int, last: int, fits) -> int:
+    """The last increment before the first that does not fit, found by galloping ahead of
+    ``k`` (which fits) and bisecting; assumes that between two probes that fit every
+    increment fits (see docs/recount.md)."""
+    hi, gap = None, 1
+    while hi is None:
+        probe = min(k + gap, last)
+        if fits(run_mes(inp, base + probe * step, prep, money=False)[0].selected):
+            k, gap = probe, 2 * gap
+            if k == last:
+                return k
+        else:
+            hi = probe
+    while hi - k > 1:
+        mid = (k + hi) // 2
+        if fits(run_mes(inp, base + mid * step, prep, money=False)[0].selected):
+            k = mid
+        else:
+            hi = mid
+    return k
