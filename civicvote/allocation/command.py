@@ -11,6 +11,7 @@ from fractions import Fraction
 import click
 
 from civicvote.allocation.pabulib import PabulibError, parse_number, parse_pb, replay
+from civicvote.allocation.rules import COMPLETIONS
 
 
 def _number(value) -> int | float:
@@ -27,10 +28,24 @@ def _number(value) -> int | float:
     "utilities, add1 completion.",
 )
 @click.option("--threshold", help="Minimum score for a project to be fundable.")
-@click.option("--tie-break", default="lexico", show_default=True, help="lexico, cost, or lot:SEED.")
+@click.option(
+    "--tie-break",
+    help="lexico, cost, cost:SEED or lot:SEED (default: the file's civicvote settings, else "
+    "lexico).",
+)
+@click.option(
+    "--completion",
+    type=click.Choice(COMPLETIONS),
+    help="What MES does with the money it leaves (default: the file's, else add1).",
+)
+@click.option("--explain", is_flag=True, help="Why each project was funded or not, and fairness.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
-def allocate_command(file, rule, threshold, tie_break, as_json):
-    """Print the projects FILE.pb funds under its rule (or --rule) and their total cost."""
+def allocate_command(file, rule, threshold, tie_break, completion, explain, as_json):
+    """Print the projects FILE.pb funds under its rule (or --rule) and their total cost.
+
+    A file civicvote exported is recounted with the round's own rule, completion, tie-break
+    and seed, threshold and fund sources, which its META comment carries.
+    """
     try:
         with open(file, encoding="utf-8-sig") as handle:
             election = parse_pb(handle.read())
@@ -38,7 +53,9 @@ def allocate_command(file, rule, threshold, tie_break, as_json):
         raise click.UsageError(f"cannot read {file}: {exc}") from exc
     try:
         limit = parse_number(threshold) if threshold is not None else None
-        outcome = replay(election, rule=rule, threshold=limit, tie_break=tie_break)
+        outcome = replay(
+            election, rule=rule, threshold=limit, tie_break=tie_break, completion=completion
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     if as_json:
@@ -46,6 +63,8 @@ def allocate_command(file, rule, threshold, tie_break, as_json):
             "selected": list(outcome.funded),
             "cost": _number(outcome.total_cost),
             "rule": rule or election.meta.get("rule"),
+            "civicvote_rule": outcome.rule,
+            "tie_break": outcome.tie_break,
         }
         click.echo(json.dumps(payload, ensure_ascii=False))
         return

@@ -44,8 +44,9 @@ from civicvote.allocation.model import (
 from civicvote.allocation.tiebreak import TieBreak
 
 RULES = ("greedy", "greedy-no-skip", "greedy-threshold", "mes")
-# ``add1+greedy+compare`` is equalshares.net's comparison step after add1 and greedy.
-COMPLETIONS = ("none", "add1", "greedy", "add1+greedy", "add1+greedy+compare")
+# ``+compare``: equalshares.net's comparison step with greedy by votes, after add1 (Pabulib's
+# ``equalshares/add1-comparison``) or after add1 and the greedy completion.
+COMPLETIONS = ("none", "add1", "greedy", "add1+greedy", "add1+compare", "add1+greedy+compare")
 
 
 def allocate(
@@ -75,9 +76,10 @@ def allocate(
     MES: ``utility`` is ``cost`` (default for approval, yes/no and ordinal; a supporter's
     utility is the project's cost) or ``points`` (default for cumulative/scoring);
     ``completion`` is ``none``, ``add1`` (raise each voter's budget by ``step`` while the
-    outcome still fits), ``greedy`` (greedy by votes over what is left), ``add1+greedy``, or
-    ``add1+greedy+compare`` (equalshares.net: then take what greedy by votes funds instead
-    when more voters have more of their approved projects funded by it than by MES).
+    outcome still fits), ``greedy`` (greedy by votes over what is left), ``add1+greedy``,
+    ``add1+compare`` or ``add1+greedy+compare`` (equalshares.net's comparison step: then take
+    what greedy by votes funds instead when more voters have more of their approved projects
+    funded by it than by MES).
     ``step`` is in the unit of the amounts: 1 when they are yuan, 100 when they are fen.
     With several fund sources MES shares out their total; a project it selects that the
     sources cannot pay (max-flow) is reported ``did_not_fit``, and ``add1`` keeps the last
@@ -108,7 +110,7 @@ def allocate(
         if completion not in COMPLETIONS:
             raise ValueError(f"unknown completion {completion!r}")
         outcome = _mes(ctx, completion, utility, Fraction(step))
-        if completion == "add1+greedy+compare":
+        if completion.endswith("+compare"):
             rival = _Context(projects, votes, sources, threshold, tb, "votes", tally)
             outcome = compare_with_greedy(outcome, _greedy(rival, "greedy", skip=True), votes)
         return outcome
@@ -134,11 +136,9 @@ def compare_with_greedy(mes: Outcome, greedy: Outcome, votes: Votes) -> Outcome:
     """equalshares.net's comparison step: greedy's outcome when more voters prefer it."""
     prefer_mes, prefer_greedy = preferences(mes.funded, greedy.funded, votes)
     comparison = {"prefer_mes": prefer_mes, "prefer_greedy": prefer_greedy}
-    if prefer_greedy > prefer_mes:
-        chosen, name = greedy, "mes/add1+greedy+compare:greedy"
-    else:
-        chosen, name = mes, "mes/add1+greedy+compare"
-    details = {**chosen.details, "comparison": comparison, "completion": "add1+greedy+compare"}
+    chosen = greedy if prefer_greedy > prefer_mes else mes
+    name = mes.rule + (":greedy" if chosen is greedy else "")
+    details = {**chosen.details, "comparison": comparison, "completion": mes.details["completion"]}
     return replace(chosen, rule=name, details=details)
 
 
