@@ -10,6 +10,8 @@ from fractions import Fraction
 
 import click
 
+from civicvote.allocation.explain import describe_explanation, explain
+from civicvote.allocation.model import jsonify
 from civicvote.allocation.pabulib import PabulibError, parse_number, parse_pb, replay
 from civicvote.allocation.rules import COMPLETIONS
 
@@ -17,6 +19,17 @@ from civicvote.allocation.rules import COMPLETIONS
 def _number(value) -> int | float:
     value = Fraction(value)
     return int(value) if value.denominator == 1 else float(value)
+
+
+def _explanations(election, outcome, **options):
+    """The outcome explained, and the same explained for the other rule (greedy <-> MES)."""
+    projects, votes = election.to_projects(), election.to_votes()
+    rival = "greedy" if outcome.rule.startswith("mes") else "mes"
+    try:
+        counter = replay(election, rule=rival, **options)
+    except ValueError:  # e.g. MES on a file without ballots
+        return explain(outcome, projects, votes), None
+    return explain(outcome, projects, votes), explain(counter, projects, votes)
 
 
 @click.command("allocate")
@@ -58,6 +71,9 @@ def allocate_command(file, rule, threshold, tie_break, completion, explain, as_j
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    explained = other = None
+    if explain:
+        explained, other = _explanations(election, outcome, threshold=limit, tie_break=tie_break)
     if as_json:
         payload = {
             "selected": list(outcome.funded),
@@ -66,7 +82,13 @@ def allocate_command(file, rule, threshold, tie_break, completion, explain, as_j
             "civicvote_rule": outcome.rule,
             "tie_break": outcome.tie_break,
         }
+        if explained is not None:
+            payload["explanation"] = jsonify(explained)
+            payload["counterfactual"] = jsonify(other)
         click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    if explained is not None:
+        click.echo(describe_explanation(explained, other))
         return
     for pid in outcome.funded:
         click.echo(pid)

@@ -20,6 +20,7 @@ from civicvote.results import services
 from civicvote.rounds.models import FundSource
 from civicvote.voting.casting import cast_vote
 from tests import factories
+from tests.allocation.pabu import checker_errors
 
 VOTES = [[0, 2], [2], [2, 1], [1], [0, 1, 3], [3], [3, 0], [4]]
 # Small amounts (yuan hundreds) keep pabutools' one-yuan-at-a-time add1 quick.
@@ -132,15 +133,6 @@ def test_download_only_once_final(client):
     response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert response.get_data(as_text=True).startswith("META\n")
-
-
-def checker_errors(text: str) -> dict:
-    """Errors Pabulib's own checker (pabulib-checker) finds in a file's text."""
-    from pabulib.checker import Checker
-
-    report = Checker().process_files([text])
-    (entry,) = [v for k, v in report.items() if k not in ("metadata", "summary")]
-    return entry["results"]["errors"]
 
 
 def _closed_round(mix: str):
