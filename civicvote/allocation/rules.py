@@ -23,8 +23,9 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
+from civicvote.allocation.add1 import equal_shares
 from civicvote.allocation.flow import Funds
-from civicvote.allocation.mes import compile_input, equal_shares
+from civicvote.allocation.mes import compile_input
 from civicvote.allocation.model import (
     APPROVAL,
     CUMULATIVE,

@@ -438,7 +438,7 @@ def export_pabulib(run: AllocationRun) -> str:
     """
     import math
 
-    from ..allocation.pabulib import Election, PbProject, pabulib_rule, settings_comment, write_pb
+    from ..allocation.pabulib import Election, pabulib_rule, settings_comment, write_pb
 
     funding_round = db.session.get(FundingRound, run.round_id)
     ballot = db.session.get(Ballot, run.ballot_id)
@@ -482,6 +482,15 @@ def export_pabulib(run: AllocationRun) -> str:
     meta["language"] = "zh"
     meta["currency"] = "CNY"
     meta["comment"] = settings_comment(settings, notes)
+    columns, projects = _pb_projects(run, ballot, votes, cumulative)
+    vote_columns = ("voter_id", "vote", "points") if cumulative else ("voter_id", "vote")
+    return write_pb(Election(meta, columns, tuple(projects), vote_columns, tuple(votes)))
+
+
+def _pb_projects(run: AllocationRun, ballot: Ballot, votes, cumulative: bool):
+    """PROJECTS columns and rows, in the order the round's tie-break ranked them."""
+    from ..allocation.pabulib import PbProject
+
     by_project = {p.proposal_id: p for p in run.projects}
     items = sorted(
         ballot.items,
@@ -509,8 +518,7 @@ def export_pabulib(run: AllocationRun) -> str:
                 },
             )
         )
-    vote_columns = ("voter_id", "vote", "points") if cumulative else ("voter_id", "vote")
-    return write_pb(Election(meta, tuple(columns), tuple(projects), vote_columns, tuple(votes)))
+    return tuple(columns), projects
 
 
 def _scores(votes) -> dict[str, int]:

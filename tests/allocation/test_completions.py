@@ -14,7 +14,8 @@ from pabutools.rules import (
 )
 
 from civicvote.allocation import Project, Votes, allocate
-from civicvote.allocation.mes import compile_input, equal_shares
+from civicvote.allocation.add1 import equal_shares
+from civicvote.allocation.mes import compile_input
 from tests.allocation import pabu
 from tests.allocation.test_against_pabutools import instances
 
