@@ -188,6 +188,9 @@ def main() -> int:
     if args.quick:
         ok &= small_units("(d) small units", (20, 300), 1_000_000, seed=3, timeout=wait)
     else:
+        # Small enough for pabutools (one run per increment) and past add1's exact steps.
+        ok &= small_units("(d) small units", (20, 300), 1_000_000, seed=3, timeout=wait)
+        ok &= small_units("(d) small units", (25, 500), 2_000_000, seed=5, timeout=wait)
         ok &= small_units("(d) small units", (30, 400), 10_000_000, seed=3, timeout=wait)
         ok &= small_units("(d) small units", (60, 3000), 100_000_000, seed=4, timeout=wait)
         ok &= small_units("(d) real shape", (175, 28_943), 1_000_000_000, seed=1, timeout=wait)

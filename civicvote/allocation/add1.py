@@ -19,7 +19,7 @@ from civicvote.allocation.mes import MESInput, MESRun, _Prepared, run_mes
 # add1 first steps through increments exactly, skipping only what a run proves repeats it;
 # after this many runs (real elections with budgets in small units need thousands of
 # increments) it gallops and bisects on whether the outcome fits.
-EXACT_RUNS = 40
+EXACT_RUNS = 16
 
 
 def equal_shares(
