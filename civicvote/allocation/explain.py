@@ -125,7 +125,7 @@ def explain(
         }
         if "below_threshold" in codes:
             row["passed_threshold"] = False
-        elif outcome.rule.startswith("greedy-threshold") or "+threshold" in outcome.rule:
+        elif "threshold" in outcome.details:
             row["passed_threshold"] = True
         for x in r.reasons:
             if x.code == "did_not_fit":

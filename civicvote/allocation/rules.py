@@ -166,6 +166,8 @@ class _Context:
         self.funds = Funds(self.sources, projects)
         self.order: list[str] = []
         self.details: dict[str, Any] = {"num_voters": votes.num_voters, "budget": self.funds.total}
+        if threshold is not None:
+            self.details["threshold"] = threshold.spec()
         lot = tb.lot(self.by_id)
         if lot:
             self.details["lot"] = lot

@@ -71,3 +71,12 @@ def test_fairness_equals_pabutools_analysis(instance):
         assert f["share_with_one"] == percent_non_empty_handed(pb_instance, profile, chosen)
         expected = avg_satisfaction(pb_instance, profile, chosen, Cardinality_Sat)
         assert f["average_funded"] == Fraction(expected)
+
+
+def test_threshold_under_mes_is_reported():
+    projects = [Project("A", 1), Project("B", 1)]
+    votes = Votes.approval([{"A"}, {"A"}, {"B"}])
+    outcome = allocate(projects, votes, budget=2, rule="mes", threshold=2, completion="none")
+    rows = {r["id"]: r for r in explain(outcome, projects, votes)["projects"]}
+    assert rows["A"]["passed_threshold"] is True and rows["A"]["funded"]
+    assert rows["B"]["passed_threshold"] is False
