@@ -106,3 +106,17 @@ def test_comparison_step_hand_worked():
     kept = ours(costs, ballots[:-2] + ballots[-1:], 3, "add1+greedy+compare")
     assert set(kept.funded) == {"A", "B"}
     assert kept.details["comparison"] == {"prefer_mes": 2, "prefer_greedy": 2}
+
+
+def test_add1_search_matches_pabutools_with_small_units():
+    """Budgets in small units: many increments, so the search gallops and bisects far."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "allocation.py"
+    spec = importlib.util.spec_from_file_location("bench_allocation", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for seed in range(12):
+        costs, ballots, budget = bench.generate_small_units(8, 25, seed, budget=3000)
+        assert _add1_searched(costs, ballots, budget) == pabu.mes_add1(costs, ballots, budget)
