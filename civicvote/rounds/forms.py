@@ -49,7 +49,9 @@ class CountingForm(BaseForm):
         validators=[Optional(), NumberRange(1, 100)],
     )
     mes_completion = SelectField(
-        _l("Money equal shares leaves unspent"), choices=choices(COMPLETION_LABELS.items())
+        _l("Money equal shares leaves unspent"),
+        choices=choices(COMPLETION_LABELS.items()),
+        default="add1",  # forms posted without the field keep the usual completion
     )
     tie_break = SelectField(_l("Ties"), choices=choices(TIE_LABELS.items()))
     notice_days = IntegerField(
