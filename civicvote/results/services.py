@@ -157,6 +157,25 @@ def _project_rows(outcome) -> list[ProjectAllocation]:
     return rows
 
 
+def _completion(funding_round: FundingRound, rule: str, completion: str | None) -> str:
+    """What MES does with the money it leaves: as asked, else the round's setting."""
+    completion = (completion or funding_round.mes_completion) if rule == "mes" else "none"
+    if completion not in COMPLETIONS:
+        raise DomainError(_l("Choose one of the listed options."), code="choice")
+    return completion
+
+
+def _supersede_current(round_id: int) -> None:
+    """The round's provisional or final run gives way to a new one."""
+    for old in db.session.scalars(
+        db.select(AllocationRun).filter(
+            AllocationRun.round_id == round_id,
+            AllocationRun.status.in_(("provisional", "final")),
+        )
+    ):
+        old.status = "superseded"
+
+
 def run_allocation(
     funding_round: FundingRound,
     ballot: Ballot,
@@ -180,9 +199,7 @@ def run_allocation(
         Threshold(Fraction(threshold_percent, 100), relative=True) if threshold_percent else None
     )
     tie_break, seed = _seeded_tie_break(tie_break or funding_round.tie_break or "cost")
-    completion = (completion or funding_round.mes_completion) if rule == "mes" else "none"
-    if completion not in COMPLETIONS:
-        raise DomainError(_l("Choose one of the listed options."), code="choice")
+    completion = _completion(funding_round, rule, completion)
     projects = projects_of(ballot)
     outcome = allocate(
         projects,
@@ -196,13 +213,7 @@ def run_allocation(
         # so an exported round replays identically in yuan.
         step=100,
     )
-    for old in db.session.scalars(
-        db.select(AllocationRun).filter(
-            AllocationRun.round_id == funding_round.id,
-            AllocationRun.status.in_(("provisional", "final")),
-        )
-    ):
-        old.status = "superseded"
+    _supersede_current(funding_round.id)
     now = utcnow()
     run = AllocationRun(
         round_id=funding_round.id,
