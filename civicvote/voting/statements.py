@@ -294,6 +294,7 @@ def first_row(connection, statement, params: dict):
             dialect.loaded_dbapi.Error,
             connection_invalidated=lost,
             dialect=dialect,
+            hide_parameters=True,  # as the engine: no vote's values in an error's message
         ) from error
     finally:
         cursor.close()
