@@ -97,3 +97,15 @@ def test_batches_step_by_at_least_k_and_lag_one():
         state = next_batches(*state, {"cast": count}, 4)
         shown.append(state[0]["cast"])
     assert shown == [0, 0, 0, 0, 0, 4, 4, 8, 8, 12]
+
+
+def test_the_board_says_when_the_next_update_comes(client):
+    ballot = factories.ballot(results_visible_live=True, live_batch_size=K)
+    slug = ballot.round.community.slug
+    assert "再有 4 票后更新" in client.get(f"/c/{slug}/board").get_data(as_text=True)
+    for _ in range(K):
+        _, token, _ = factories.credential(ballot)
+        cast_vote(ballot.id, token, {"selections": [ballot.items[0].proposal_id]})
+    english = client.get(f"/c/{slug}/board/live", headers={"Accept-Language": "en"})
+    assert "Next update after 8 more ballots" in english.get_json()["html"]
+    assert english.get_json()["stats"]["cast"] == 0
