@@ -82,7 +82,7 @@ def hash_secret(secret: str) -> str:
     guess can be checked against it offline. Changing SECRET_KEY invalidates every issued card.
     """
     key = _credential_key(current_app.config["SECRET_KEY"])
-    return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, secret.encode(), "sha256").hex()
 
 
 # How long a browser keeps the card it opened: an assembly's speeches, not days.
