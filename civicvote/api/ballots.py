@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..ballots.models import Ballot
 from ..ballots.rules import ballot_budget
-from ..board.services import public_counts, results_visible
+from ..board.services import results_visible
 from ..errors import DomainError, Forbidden
 from ..extensions import db
 from ..main.errors import error_response
@@ -25,6 +25,7 @@ from ..ratelimit import FailureLimit
 from ..timeutil import iso_utc
 from ..voting.casting import CastResult, cast_vote
 from ..voting.receipts import lookup_receipt
+from ..voting.tally import public_counts
 from . import bp
 from .pagination import paginate
 from .rounds import get_round

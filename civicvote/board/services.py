@@ -8,9 +8,7 @@ import hashlib
 import json
 import threading
 import time
-from dataclasses import dataclass
 
-from ..ballots.live import LiveFigures, live_figures
 from ..ballots.models import Ballot
 from ..communities.models import Community
 from ..extensions import db
@@ -47,51 +45,6 @@ def results_visible(ballot: Ballot) -> bool:
     return ballot.status == "closed" or (ballot.results_visible_live and ballot.status != "draft")
 
 
-@dataclass(frozen=True)
-class PublicCounts:
-    """A ballot's figures as they may be published now: the final tally once it is closed,
-    while it is open or paused the published live batch (``live`` says when the next comes)."""
-
-    cast: int
-    eligible: int
-    votes: dict[int, int]
-    no_votes: dict[int, int]
-    live: LiveFigures | None
-
-    @property
-    def turnout_percent(self) -> float:
-        return round(100 * self.cast / self.eligible, 1) if self.eligible else 0.0
-
-
-def public_counts(ballot: Ballot) -> PublicCounts:
-    """The figures of ``ballot`` that the board and the API may show (see ballots.live)."""
-    from ..voting.tally import tally
-
-    counts = tally(ballot.id)
-    if ballot.status not in ("open", "paused"):
-        return PublicCounts(
-            counts.ballots_cast, counts.eligible, counts.votes, counts.no_votes, None
-        )
-    current = {
-        "cast": counts.ballots_cast,
-        "votes": {str(pid): n for pid, n in counts.votes.items()},
-        "no_votes": {str(pid): n for pid, n in counts.no_votes.items()},
-    }
-    live = live_figures(ballot, current)
-    shown = live.published
-
-    def figures(name: str, like: dict) -> dict[int, int]:
-        return {pid: int(shown[name].get(str(pid), 0)) for pid in like}
-
-    return PublicCounts(
-        shown["cast"],
-        counts.eligible,
-        figures("votes", counts.votes),
-        figures("no_votes", counts.no_votes),
-        live,
-    )
-
-
 def _funded(funding_round: FundingRound) -> list[dict]:
     run = db.session.scalar(
         db.select(AllocationRun)
@@ -124,6 +77,7 @@ def _funded(funding_round: FundingRound) -> list[dict]:
 def snapshot(community: Community) -> dict:
     """The board's data for one community, without any time-dependent field."""
     from ..checkin.services import quorum_status
+    from ..voting.tally import public_counts
 
     ballot = current_ballot(community)
     data: dict = {

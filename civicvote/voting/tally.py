@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
+from ..ballots.live import LiveFigures, live_figures
 from ..ballots.models import Ballot, Participation
 from ..errors import NotFound
 from ..extensions import db
@@ -122,4 +123,48 @@ def tally(ballot_id: int) -> Tally:
         by_channel=channels,
         votes=votes,
         no_votes=no_votes,
+    )
+
+
+@dataclass(frozen=True)
+class PublicCounts:
+    """A ballot's figures as they may be published now: the final tally once it is closed,
+    while it is open or paused the published live batch (``live`` says when the next comes)."""
+
+    cast: int
+    eligible: int
+    votes: dict[int, int]
+    no_votes: dict[int, int]
+    live: LiveFigures | None
+
+    @property
+    def turnout_percent(self) -> float:
+        return round(100 * self.cast / self.eligible, 1) if self.eligible else 0.0
+
+
+def public_counts(ballot: Ballot) -> PublicCounts:
+    """The figures of ``ballot`` that may be shown: on the board, in the API, on the console
+    (see ballots.live)."""
+    counts = tally(ballot.id)
+    if ballot.status not in ("open", "paused"):
+        return PublicCounts(
+            counts.ballots_cast, counts.eligible, counts.votes, counts.no_votes, None
+        )
+    current = {
+        "cast": counts.ballots_cast,
+        "votes": {str(pid): n for pid, n in counts.votes.items()},
+        "no_votes": {str(pid): n for pid, n in counts.no_votes.items()},
+    }
+    live = live_figures(ballot, current)
+    shown = live.published
+
+    def figures(name: str, like: dict) -> dict[int, int]:
+        return {pid: int(shown[name].get(str(pid), 0)) for pid in like}
+
+    return PublicCounts(
+        shown["cast"],
+        counts.eligible,
+        figures("votes", counts.votes),
+        figures("no_votes", counts.no_votes),
+        live,
     )

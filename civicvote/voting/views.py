@@ -39,7 +39,7 @@ from . import bp
 from .casting import cast_vote, channel_for
 from .paper import enter_paper_ballot, paper_mismatches, resolve_paper_mismatch
 from .receipts import format_receipt, lookup_receipt
-from .tally import tally
+from .tally import public_counts, tally
 
 # {ballot id: {"s": credential secret, "k": seal secret}, encrypted (seal_for_session)}
 SESSION_KEY = "ballot_voters"
@@ -308,6 +308,8 @@ def console_show(community, ballot_id: int):
         community=community,
         ballot=ballot,
         tally=tally(ballot.id),
+        # Staff see the count per proposal as the board does: in batches while voting.
+        counts=public_counts(ballot),
         method_label=METHOD_LABELS.get(ballot.method),
         budget=ballot_budget(ballot),
         status_form=StatusForm(),
