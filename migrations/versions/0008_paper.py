@@ -1,7 +1,7 @@
 """Paper ballots by sheet number: printed sheets, and entries that name no voter
 
 Revision ID: 0008_paper
-Revises: 0007_audit_trail
+Revises: 0008_allocation
 
 Entries of the old design were stored under the voter's key; they cannot be moved to a sheet
 number (and must not be), so the table is made anew: pending entries of an open ballot are
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_paper"
-down_revision = "0007_audit_trail"
+down_revision = "0008_allocation"
 branch_labels = None
 depends_on = None
 
