@@ -125,7 +125,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # No X-RateLimit-* headers on every answer: they cost two more reads of the rate-limit
         # storage per request. A refusal (429) still says when to retry (main/errors.py).
         "RATELIMIT_HEADERS_ENABLED": False,
-        "RATELIMIT_LOGIN": os.environ.get("CIVICVOTE_RATELIMIT_LOGIN", "10 per minute"),
+        "RATELIMIT_LOGIN": os.environ.get(
+            "CIVICVOTE_RATELIMIT_LOGIN", "10 per minute; 50 per hour"
+        ),
         "PUBLIC_BASE_URL": os.environ.get("CIVICVOTE_PUBLIC_BASE_URL", ""),
         "PROXY_HOPS": os.environ.get("CIVICVOTE_PROXY_HOPS", "0"),
         "SESSION_COOKIE_HTTPONLY": True,

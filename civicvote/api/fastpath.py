@@ -4,7 +4,7 @@ At an assembly hundreds of phones vote in the same minute. Flask's request machi
 routing, request and response objects, every extension's per-request hooks) cost more server CPU
 than checking and storing the vote itself. This WSGI layer casts a vote whose body it can read
 (a JSON body with a Content-Length within the limit) with the very steps of the view
-(:func:`.ballots.cast_from_api`: rate limit, body checks, ``cast_vote``) and answers a cast vote
+(:func:`.ballots.cast_from_api`: body checks, ``cast_vote``, limits on refusals) and answers a cast vote
 itself, with the view's status, body and headers. A refused or failed vote goes on to Flask with
 its body and the refusal, and the view raises that refusal, so every error is answered by the
 application's error handlers as before (translated, logged, Retry-After); nothing is decided
@@ -61,11 +61,7 @@ class VoteFastPath:
         environ["wsgi.input"] = io.BytesIO(data)  # Flask reads it again if the vote goes on
         with self.app.app_context():
             try:
-                result = cast_from_api(
-                    arguments["ballot_id"],
-                    parse_body(data),
-                    environ.get("REMOTE_ADDR") or "127.0.0.1",
-                )
+                result = cast_from_api(arguments["ballot_id"], parse_body(data))
             except Exception as refusal:  # noqa: BLE001 (answered by the view, re-raised there)
                 environ[REFUSAL_KEY] = refusal
                 result = None

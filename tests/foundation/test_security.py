@@ -66,8 +66,41 @@ def test_login_is_rate_limited(app, client):
     factories.user("staff")
     statuses = [factories.login(client, "staff", "wrong").status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
-    # Still limited with the right password: the limit protects against guessing.
+    # Still limited with the right password from this address: the limit slows guessing.
     assert factories.login(client, "staff").status_code == 429
+
+
+def _from(app, address: str):
+    from tests.conftest import IsolatedClient
+
+    app.test_client_class = IsolatedClient
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = address
+    return other
+
+
+def test_a_stranger_hammering_a_username_cannot_keep_the_clerk_out(app):
+    """Fails on the old code: ten wrong passwords a minute for a name locked that account out
+    from every address."""
+    factories.user("clerk")
+    for n in range(30):  # many strangers, or one behind many addresses
+        stranger = _from(app, f"198.51.100.{n}")
+        assert factories.login(stranger, "clerk", f"guess {n}").status_code in (401, 429)
+        assert factories.login(stranger, "clerk", f"guess {n}!").status_code in (401, 429)
+    clerk = _from(app, "203.0.113.5")
+    assert factories.login(clerk, "clerk").status_code == 302
+    assert clerk.get("/console").status_code == 200
+
+
+def test_past_the_account_budget_wrong_passwords_wait_and_right_ones_log_in(app):
+    app.config["RATELIMIT_LOGIN_ACCOUNT"] = "4 per 10 minutes"
+    factories.user("clerk")
+    statuses = [
+        factories.login(_from(app, f"198.51.100.{n}"), "clerk", "wrong").status_code
+        for n in range(6)
+    ]
+    assert statuses == [401, 401, 401, 401, 429, 429]
+    assert factories.login(_from(app, "198.51.100.99"), "clerk").status_code == 302
 
 
 def test_security_headers_on_pages_and_api(client):
