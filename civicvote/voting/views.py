@@ -24,6 +24,7 @@ from ..ballots.setup import community_ballot
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import choices
+from ..ratelimit import count_card_failure
 from ..registry.credentials import (
     claim_credential,
     find_credential,
@@ -31,7 +32,6 @@ from ..registry.credentials import (
     has_voted,
     usable_credential_or_refuse,
 )
-from ..ratelimit import count_card_failure
 from ..security import community_required, private_page
 from ..timeutil import utcnow
 from . import bp

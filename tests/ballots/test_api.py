@@ -70,7 +70,8 @@ def test_refused_cards_are_limited_per_code_and_per_ballot_but_a_valid_card_neve
     _, token, _ = factories.credential(ballot)
 
     def vote(credential):
-        return post_vote(client, ballot.id, {"credential": credential, "selections": ids(ballot)[:1]})
+        body = {"credential": credential, "selections": ids(ballot)[:1]}
+        return post_vote(client, ballot.id, body)
 
     responses = [vote("x" * 27) for _ in range(4)]
     assert [r.status_code for r in responses] == [403, 403, 403, 429]

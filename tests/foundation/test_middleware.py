@@ -2,7 +2,6 @@
 fast paths, each checked against the view it stands in for."""
 
 import functools
-import json
 
 import pytest
 from flask import Blueprint, Flask, request
