@@ -5,10 +5,10 @@ routing, request and response objects, every extension's per-request hooks) cost
 than checking and storing the vote itself. This WSGI layer casts a vote whose body it can read
 (a JSON body with a Content-Length within the limit) with the very steps of the view
 (:func:`.ballots.cast_from_api`: body checks, ``cast_vote``, limits on refusals) and answers a
-cast vote itself, with the view's status, body and headers. A refused or failed vote goes on to Flask with
-its body and the refusal, and the view raises that refusal, so every error is answered by the
-application's error handlers as before (translated, logged, Retry-After); nothing is decided
-twice. Every other request, and a body it cannot read, is Flask's alone.
+cast vote itself, with the view's status, body and headers. A refused or failed vote goes on
+to Flask with its body and the refusal, and the view raises that refusal, so every error is
+answered by the application's error handlers as before (translated, logged, Retry-After);
+nothing is decided twice. Every other request, and a body it cannot read, is Flask's alone.
 """
 
 import io
