@@ -180,3 +180,30 @@ def test_resident_rates_with_a_card_code(client):
     assert saved.status_code == 302
     page = client.get(f"/c/{place.slug}/projects/{proposal.id}").get_data(as_text=True)
     assert "4" in page and "1" in page
+
+
+def test_a_pdf_progress_photo_is_refused_and_the_project_page_stands(client, app):
+    """Fails on the old code: the PDF was taken as a photo and the public page answered 500."""
+    place, proposal, _run, _ballot, staff = funded_project()
+    url = _console(client, place, proposal)
+    factories.login(client, staff["member"].username)
+    token = factories.csrf_token(client.get(url).get_data(as_text=True))
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    response = client.post(
+        url,
+        content_type="multipart/form-data",
+        data={
+            "action": "progress",
+            "pg-csrf_token": token,
+            "pg-text": "进展",
+            "pg-percent": "10",
+            "pg-photo": (io.BytesIO(pdf), "photo.pdf"),
+        },
+    )
+    assert response.status_code == 422
+    assert db.session.scalar(db.select(db.func.count(Upload.id))) == 0
+    folder = app.instance_path + "/uploads"
+    import os
+
+    assert not os.path.isdir(folder) or os.listdir(folder) == []
+    assert client.get(f"/c/{place.slug}/projects/{proposal.id}").status_code == 200
