@@ -13,6 +13,7 @@ from .accounts.models import CLERK, ORG_MEMBER, ORGANIZER, REVIEWER, SUPERVISOR,
 from .ballots.models import Ballot, BallotItem
 from .checkin.models import Assembly
 from .communities.models import Community
+from .csvsafe import safe_cell
 from .extensions import db
 from .intake.models import Need
 from .organizations.models import APPROVED, Organization
@@ -392,7 +393,7 @@ def load_demo(seed: int = 2026) -> str:
                     short_code_hash=hash_secret(short),
                 )
             )
-            writer.writerow([household.address, token, short])
+            writer.writerow([safe_cell(household.address), token, short])
     db.session.commit()
 
     residents = db.session.scalar(db.select(db.func.count(Resident.id)))

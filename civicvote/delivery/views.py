@@ -18,8 +18,8 @@ from ..errors import DomainError, NotFound
 from ..extensions import db, limiter
 from ..proposals.models import Milestone
 from ..security import community_required
-from ..uploads.models import Upload
 from ..uploads.checks import DOCUMENT, PHOTO
+from ..uploads.models import Upload
 from ..uploads.storage import store_upload
 from ..viewhelpers import run_console_action
 from . import bp

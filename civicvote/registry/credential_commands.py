@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..csvsafe import safe_cell
 from ..errors import DomainError
 from ..extensions import db
 from .credentials import base_url_for, issue_credentials, revoke_credentials
@@ -51,7 +52,8 @@ def issue(ballot_id: int, building: str | None, count: int | None, out: Path):
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
             for card in cards:
-                writer.writerow([card.label, card.token, card.link])
+                # The label is registry text, never a formula; tokens are written as issued.
+                writer.writerow([safe_cell(card.label), card.token, card.link])
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
