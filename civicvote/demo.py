@@ -2,6 +2,7 @@
 organizations, costed proposals, a ballot and a voter registry with some cards issued."""
 
 import csv
+import os
 import random
 from datetime import date, timedelta
 from decimal import Decimal
@@ -380,7 +381,9 @@ def load_demo(seed: int = 2026) -> str:
     # Cards for building 1: the tokens exist only in the CSV written now, as a real print run.
     cards_path = Path(current_app.instance_path) / "demo-cards.csv"
     cards_path.parent.mkdir(parents=True, exist_ok=True)
-    with cards_path.open("w", newline="", encoding="utf-8") as handle:
+    cards_path.unlink(missing_ok=True)  # made again, readable by its owner only: it holds tokens
+    fd = os.open(cards_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(fd, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["voter", "token", "short_code"])
         for household in households_a[:24]:

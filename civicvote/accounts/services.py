@@ -1,13 +1,13 @@
 """Organizer accounts: creation, authentication and community roles."""
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 
 from ..audit.services import record
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
-from .models import COMMUNITY_ROLES, MIN_PASSWORD, Membership, User
+from .models import COMMUNITY_ROLES, Membership, User
+from .passwords import check_new_password
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -32,6 +32,7 @@ def create_user(
     organization_id: int | None = None,
     actor=None,
 ) -> User:
+    check_new_password(password, username)
     if db.session.scalar(db.select(User).filter_by(username=username)):
         raise Conflict(_l("The username %(name)s is taken.", name=username))
     user = User(
@@ -80,23 +81,11 @@ def grant_role(username: str, community_id: int, role: str, *, actor=None) -> Me
     return membership
 
 
-def _check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise DomainError(
-            lazy_ngettext(
-                "A password needs at least %(num)d character.",
-                "A password needs at least %(num)d characters.",
-                MIN_PASSWORD,
-            ),
-            code="password",
-        )
-
-
 def change_password(user: User, current: str, new: str) -> None:
     """The user's own change: the current password first. Other sessions end with it."""
     if not user.check_password(current):
         raise Forbidden(_l("The current password is wrong."), code="wrong_password")
-    _check_new_password(new)
+    check_new_password(new, user.username)
     if user.check_password(new):
         raise DomainError(_l("Choose a password different from the current one."))
     user.set_password(new)
@@ -106,7 +95,7 @@ def change_password(user: User, current: str, new: str) -> None:
 
 def reset_password(user: User, new: str, *, actor) -> None:
     """An administrator sets a new password (the holder forgot it); their sessions end."""
-    _check_new_password(new)
+    check_new_password(new, user.username)
     user.set_password(new)
     record("user.password_reset", "user", user.id, actor=actor)
     db.session.commit()

@@ -291,7 +291,7 @@ def walk_in_issue(community, assembly_id: int):
         card = issue_walk_in(
             assembly.ballot_id,
             form.voter.data,
-            base_url=base_url_for(current_app.config, request.url_root),
+            base_url=base_url_for(current_app.config),
             actor=current_user,
         )
         check_in_voter(assembly, form.voter.data, actor=current_user)

@@ -1,6 +1,7 @@
 """``civicvote credentials issue|revoke``: voter cards from a script, for a print run."""
 
 import csv
+import os
 from pathlib import Path
 
 import click
@@ -48,7 +49,9 @@ def issue(ballot_id: int, building: str | None, count: int | None, out: Path):
     try:
         cards = issue_credentials(ballot_id, building, count, base_url=base_url)
         # Write the file before committing: if it cannot be written, nothing was issued.
-        with out.open("x", newline="", encoding="utf-8") as handle:
+        # Created new (never overwritten) and readable by its owner only: it holds the tokens.
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
             for card in cards:

@@ -262,7 +262,7 @@ def test_base_url_prefers_the_configured_public_address():
 
     assert base_url_for({"PUBLIC_BASE_URL": "https://a.cn/"}, "http://b/") == "https://a.cn"
     assert base_url_for({"PUBLIC_BASE_URL": ""}, "http://b/") == "http://b"
-    assert base_url_for({}, None) == "http://127.0.0.1:5000"
+    assert base_url_for({}) == "http://127.0.0.1:5000"
 
 
 def test_cli_issue_for_one_building(setup, runner, tmp_path):
