@@ -156,20 +156,19 @@ def test_admin_creates_account_and_grants_role(client):
     assert client.get(f"/console/c/{place.slug}").status_code == 200
 
 
-def test_admin_form_rejects_bad_usernames(client):
+def _create_account(client, username: str, display_name: str, password: str):
+    """An administrator fills in the new account form."""
     factories.user("root", is_admin=True)
     factories.login(client, "root")
     token = factories.csrf_token(client.get("/admin/users").get_data(as_text=True))
-    response = client.post(
-        "/admin/users",
-        data={
-            "user-csrf_token": token,
-            "user-submit": "1",
-            "user-username": "<script>",
-            "user-display_name": "x" * 500,
-            "user-password": "short",
-        },
-    )
+    fields = {"username": username, "display_name": display_name, "password": password}
+    data = {"user-csrf_token": token, "user-submit": "1"}
+    data.update({f"user-{name}": value for name, value in fields.items()})
+    return client.post("/admin/users", data=data)
+
+
+def test_admin_form_rejects_bad_usernames(client):
+    response = _create_account(client, "<script>", "x" * 500, "short")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "<script>" not in page
@@ -253,19 +252,7 @@ def test_common_passwords_and_the_username_are_refused(app, password):
 
 
 def test_the_admin_form_says_why_a_password_is_refused(client):
-    factories.user("root", is_admin=True)
-    factories.login(client, "root")
-    token = factories.csrf_token(client.get("/admin/users").get_data(as_text=True))
-    response = client.post(
-        "/admin/users",
-        data={
-            "user-csrf_token": token,
-            "user-submit": "1",
-            "user-username": "clerk2",
-            "user-display_name": "Clerk",
-            "user-password": "1234567890",
-        },
-    )
+    response = _create_account(client, "clerk2", "Clerk", "1234567890")
     assert response.status_code == 422
     assert "太常见" in response.get_data(as_text=True)
 
