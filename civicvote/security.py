@@ -44,15 +44,20 @@ PRIVATE_PREFIXES = ("/console", "/admin", "/login", "/account", "/logout")
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def fixed_security_headers(config) -> tuple:
+    """The headers every answer carries under ``config`` (the vote's fast path sends these)."""
+    if config.get("SESSION_COOKIE_SECURE"):
+        return (*SECURITY_HEADERS, ("Strict-Transport-Security", HSTS))
+    return SECURITY_HEADERS
+
+
 def set_security_headers(response):
     """Applied to every response (and sent by the vote API's fast path)."""
-    for name, value in SECURITY_HEADERS:
+    # Secure cookies mean the site is served over HTTPS only: browsers learn it (HSTS).
+    for name, value in fixed_security_headers(current_app.config):
         response.headers.setdefault(name, value)
     if request.path.startswith(PRIVATE_PREFIXES):
         response.headers["Cache-Control"] = "no-store"
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        # Secure cookies mean the site is served over HTTPS only: browsers should know it.
-        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

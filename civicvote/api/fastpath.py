@@ -15,7 +15,7 @@ import io
 import json
 import re
 
-from ..security import SECURITY_HEADERS
+from ..security import fixed_security_headers
 from . import MAX_ID
 from .ballots import MAX_VOTE_BODY, REFUSAL_KEY, cast_from_api, parse_body
 
@@ -73,7 +73,7 @@ class VoteFastPath:
             [
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(answer))),
-                *SECURITY_HEADERS,
+                *fixed_security_headers(self.app.config),
             ],
         )
         return [answer]

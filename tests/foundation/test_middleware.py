@@ -46,7 +46,9 @@ SKIPPED_OR_REDONE = {
             "flask_login.login_manager:LoginManager._update_remember_cookie": (
                 "skipped: the API has no session (app.CookieSessions)"
             ),
-            "civicvote.security:set_security_headers": "re-done: SECURITY_HEADERS are sent",
+            "civicvote.security:set_security_headers": (
+                "re-done: fixed_security_headers are sent (HSTS included with secure cookies)"
+            ),
             "civicvote.api:open_data_headers": "skipped: it acts on GET, HEAD and OPTIONS only",
         },
         "teardown_request": {
