@@ -1,10 +1,12 @@
 """Organizer accounts: creation, authentication and community roles."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ..audit.services import record
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..ratelimit import FailureLimit, TooManyAttempts
 from ..timeutil import utcnow
 from .models import COMMUNITY_ROLES, Membership, User
 from .passwords import check_new_password
@@ -21,6 +23,40 @@ def authenticate(username: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     db.session.commit()
     return user
+
+
+# Staff login backoff. A limit per account name alone lets a stranger keep the clerk out during
+# the assembly by mistyping her username; a limit per address alone lets a hall's Wi-Fi lock
+# everyone there. So:
+# * Guesses are limited per (account, address) before the password is checked, in growing
+#   windows (a few a minute, more an hour): one address guessing one account is slowed more and
+#   more, and refused even when it hits the password. Other addresses are not affected.
+# * Across all addresses an account's failures are counted too. Past that budget a wrong
+#   password answers 429 (wait) instead of 401 and is logged for the administrators, but a
+#   correct password still logs in: no one can turn it into a lockout of the real clerk.
+#   Guessing from many addresses is bounded by the first limit times the addresses, and made
+#   hopeless by the password rules (accounts/passwords.py).
+LOGIN_HERE = FailureLimit("login.here", "RATELIMIT_LOGIN", "10 per minute; 50 per hour")
+LOGIN_ACCOUNT = FailureLimit("login.account", "RATELIMIT_LOGIN_ACCOUNT", "30 per 10 minutes")
+
+
+def log_in(username: str, password: str, address: str | None) -> User | None:
+    """:func:`authenticate` under the login backoff, for a client at ``address``: the user, or
+    None for wrong credentials; TooManyAttempts when this address has used up its guesses at
+    this account, or (for a wrong password only) the account its budget from everywhere."""
+    account = (username or "").strip().lower()[:64]
+    here = f"{account}|{address}"
+    LOGIN_HERE.check(here)
+    user = authenticate(username, password)
+    if user is not None:
+        return user
+    LOGIN_HERE.count_failure(here)
+    wait = LOGIN_ACCOUNT.retry_after(account)
+    LOGIN_ACCOUNT.count_failure(account)
+    if wait is not None:
+        current_app.logger.warning("many failed logins for account %r", account)
+        raise TooManyAttempts(wait)
+    return None
 
 
 def create_user(

@@ -9,7 +9,6 @@ from ..communities.services import communities_for, list_communities
 from ..errors import DomainError, NotFound
 from ..extensions import db, limiter
 from ..forms import choices
-from ..ratelimit import FailureLimit, TooManyAttempts
 from ..security import admin_required
 from ..viewhelpers import form_page_action
 from . import bp
@@ -23,11 +22,11 @@ from .forms import (
 )
 from .models import Membership, User
 from .services import (
-    authenticate,
     change_password,
     create_user,
     get_user,
     grant_role,
+    log_in,
     reset_password,
     revoke_role,
     set_active,
@@ -36,26 +35,6 @@ from .services import (
 
 def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]
-
-
-# Staff login backoff. A limit per account name alone lets a stranger keep the clerk out during
-# the assembly by mistyping her username; a limit per address alone lets a hall's Wi-Fi lock
-# everyone there. So:
-# * Guesses are limited per (account, address) before the password is checked, in growing
-#   windows (a few a minute, more an hour): one address guessing one account is slowed more and
-#   more, and refused even when it hits the password. Other addresses are not affected.
-# * Across all addresses an account's failures are counted too. Past that budget a wrong
-#   password answers 429 (wait) instead of 401 and is logged for the administrators, but a
-#   correct password still logs in: no one can turn it into a lockout of the real clerk.
-#   Guessing from many addresses is bounded by the first limit times the addresses, and made
-#   hopeless by the password rules (at least 10 characters, not common, not the username).
-LOGIN_HERE = FailureLimit("login.here", "RATELIMIT_LOGIN", "10 per minute; 50 per hour")
-LOGIN_ACCOUNT = FailureLimit("login.account", "RATELIMIT_LOGIN_ACCOUNT", "30 per 10 minutes")
-
-
-def _login_keys(username: str) -> tuple[str, str]:
-    name = (username or "").strip().lower()[:64]
-    return f"{name}|{request.remote_addr}", name
 
 
 def _safe_next(target: str | None) -> str:
@@ -68,18 +47,11 @@ def _safe_next(target: str | None) -> str:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        here, account = _login_keys(form.username.data)
-        LOGIN_HERE.check(here)
-        user = authenticate(form.username.data, form.password.data)
+        # TooManyAttempts (429) from the login backoff goes to the error handler.
+        user = log_in(form.username.data, form.password.data, request.remote_addr)
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        LOGIN_HERE.count_failure(here)
-        wait = LOGIN_ACCOUNT.retry_after(account)
-        LOGIN_ACCOUNT.count_failure(account)
-        if wait is not None:
-            current_app.logger.warning("many failed logins for account %r", account)
-            raise TooManyAttempts(wait)
         flash(_("Wrong username or password."), "error")
         return render_template("accounts/login.html", form=form), 401
     status = 422 if form.is_submitted() else 200
