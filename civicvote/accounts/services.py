@@ -59,6 +59,13 @@ def log_in(username: str, password: str, address: str | None) -> User | None:
     return None
 
 
+def log_out(user: User) -> None:
+    """End every session of ``user`` on the server: a copy of a session cookie taken before
+    the logout no longer opens anything (the session id carries the session version)."""
+    user.end_sessions()
+    db.session.commit()
+
+
 def create_user(
     username: str,
     password: str,

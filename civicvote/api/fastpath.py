@@ -62,7 +62,7 @@ class VoteFastPath:
         with self.app.app_context():
             try:
                 result = cast_from_api(arguments["ballot_id"], parse_body(data))
-            except Exception as refusal:  # noqa: BLE001 (answered by the view, re-raised there)
+            except Exception as refusal:  # answered by the view, re-raised there
                 environ[REFUSAL_KEY] = refusal
                 result = None
         if result is None:
