@@ -1,14 +1,14 @@
 """Sessions end on the server: a session version on each account, raised at logout
 
-Revision ID: 0008_hardening
-Revises: 0007_audit_trail
+Revision ID: 0009_hardening
+Revises: 0008_secrecy_edges
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_hardening"
-down_revision = "0007_audit_trail"
+revision = "0009_hardening"
+down_revision = "0008_secrecy_edges"
 branch_labels = None
 depends_on = None
 
