@@ -1,14 +1,14 @@
 """Sessions end on the server: a session version on each account, raised at logout
 
 Revision ID: 0009_hardening
-Revises: 0008_secrecy_edges
+Revises: 0008_allocation
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_hardening"
-down_revision = "0008_secrecy_edges"
+down_revision = "0008_allocation"
 branch_labels = None
 depends_on = None
 
