@@ -81,8 +81,9 @@ def register_extensions(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and hmac.compare_digest(user.session_mark(), mark) else None
 
-    from .security import set_security_headers
+    from .security import refuse_control_characters, set_security_headers
 
+    app.before_request(refuse_control_characters)
     app.after_request(set_security_headers)
 
 
@@ -134,11 +135,12 @@ def register_commands(app: Flask) -> None:
 
 
 def register_logging(_app: Flask) -> None:
-    """Personal voting links (``/v/<token>``) are redacted from the development server's log
-    (gunicorn's access log gets the same from its logger class, see gunicorn_conf.py)."""
-    from .voting.redact import install_werkzeug_filter
+    """Card tokens and codes, receipts and tracking codes are redacted from the application's
+    and the development server's logs (gunicorn's get the same from its logger class, see
+    gunicorn_conf.py and voting/redact.py)."""
+    from .voting.redact import install_log_redaction
 
-    install_werkzeug_filter()
+    install_log_redaction()
 
 
 # --------------------------------------------------------------------------- middleware

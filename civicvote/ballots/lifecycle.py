@@ -15,7 +15,8 @@ from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
-from .models import Ballot
+from .live import forget_batches
+from .models import Ballot, void_unfinished_paper_entries
 
 STATUS_ACTIONS = {"open": "open", "pause": "paused", "close": "closed"}
 
@@ -74,6 +75,8 @@ def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = N
     ballot.change_status(STATUS_ACTIONS[action], at=at)
     closing = ballot.status == "closed"
     if closing:
+        void_unfinished_paper_entries(ballot.id)
+        forget_batches(ballot.id)  # the final tally takes over; the pending batch never shows
         _reshuffle_storage(ballot.id)
         for hook in _close_hooks:
             hook(ballot)

@@ -109,7 +109,7 @@ def snapshot(community: Community) -> dict:
     """The board's data for one community, without any time-dependent field."""
     from ..checkin.services import assembly_attendance, quorum_status
     from ..results.services import pass_votes_required
-    from ..voting.tally import tally
+    from ..voting.tally import public_counts
 
     ballot = current_ballot(community)
     data: dict = {
@@ -121,6 +121,7 @@ def snapshot(community: Community) -> dict:
         "assembly": None,
         "turnout": None,
         "results": None,
+        "live": None,
         "funded": [],
     }
     funding_round = ballot.round if ballot else (community.rounds[-1] if community.rounds else None)
@@ -151,9 +152,14 @@ def snapshot(community: Community) -> dict:
             "title": assembly.title,
             "present": assembly_attendance(assembly),
         }
-    counts = tally(ballot.id)
-    cast = counts.ballots_cast
+    counts = public_counts(ballot)
+    cast = counts.cast
     data["turnout"] = {"cast": cast, "eligible": counts.eligible, "percent": counts.turnout_percent}
+    if counts.live is not None:
+        data["live"] = {
+            "batch_size": counts.live.batch_size,
+            "next_update_after": counts.live.next_update_after,
+        }
     if data["ballot"]["results_visible"]:
         funded_ids = {p["proposal_id"] for p in data["funded"]}
         rows = []

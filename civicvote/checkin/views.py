@@ -288,7 +288,7 @@ def walk_in_issue(community, assembly_id: int):
         lambda: admit_walk_in(
             assembly,
             form.voter.data,
-            base_url=base_url_for(current_app.config, request.url_root),
+            base_url=base_url_for(current_app.config),
             actor=current_user,
         )
     )

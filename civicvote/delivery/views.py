@@ -18,6 +18,7 @@ from ..errors import NotFound
 from ..extensions import db, limiter
 from ..proposals.models import Milestone
 from ..security import community_required
+from ..uploads.checks import DOCUMENT, PHOTO
 from ..uploads.models import Upload
 from ..uploads.storage import store_upload
 from ..viewhelpers import run_console_action, try_service
@@ -174,7 +175,7 @@ def _may_report(proposal) -> bool:
     )
 
 
-def _store(file_storage):
+def _store(file_storage, accept=DOCUMENT):
     if not file_storage or not getattr(file_storage, "filename", ""):
         return None
     return store_upload(
@@ -182,6 +183,7 @@ def _store(file_storage):
         file_storage.filename,
         instance_path=current_app.instance_path,
         uploaded_by_id=current_user.id,
+        accept=accept,
     )
 
 
@@ -254,7 +256,7 @@ def _handle(action, forms, proposal, allocation, reporter, supervisor) -> str | 
             proposal,
             form.text.data,
             form.percent.data,
-            photo=_store(form.photo.data),
+            photo=_store(form.photo.data, PHOTO),  # shown as an image
             actor=current_user,
         )
         return _("Progress update published.")

@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from ..accounts.models import CLERK, ORGANIZER
 from ..communities.services import get_community
+from ..config import public_base_url
 from ..extensions import limiter
 from ..forms import choices
 from ..qr import qr_svg
@@ -64,7 +65,7 @@ def _support_limit() -> str:
 
 
 def _public_base() -> str:
-    return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root).rstrip("/")
+    return public_base_url(current_app.config)  # never the Host header
 
 
 def _category_names(funding_round) -> dict:

@@ -173,7 +173,7 @@ def issue_cards(community, ballot_id: int):
         ballot.id,
         form.building.data or None,
         form.count.data,
-        base_url=base_url_for(current_app.config, request.url_root),
+        base_url=base_url_for(current_app.config),
         actor=current_user,
     )
     response = make_response(

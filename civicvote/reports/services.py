@@ -4,11 +4,11 @@ Participation is reported only as counts (by channel, by building); nothing here
 contents other than through the tally, so secrecy holds in the report as everywhere else.
 """
 
-import csv
 import io
 import json
 
 from ..ballots.models import Ballot, Participation
+from ..csvsafe import SafeWriter, safe_dict_rows
 from ..delivery.models import ProgressUpdate, SpendingEntry
 from ..delivery.services import completion_of, funded_projects, rating_summary
 from ..extensions import db
@@ -335,6 +335,10 @@ def export_rows(funding_round: FundingRound, table: str) -> list[dict]:
     return EXPORTS[table](funding_round)
 
 
+def _flat(value):
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+
+
 def to_csv(rows: list[dict]) -> str:
     """Rows as CSV (UTF-8 with BOM so spreadsheet programs read Chinese right); nested values
     become JSON."""
@@ -343,13 +347,13 @@ def to_csv(rows: list[dict]) -> str:
     if not rows:
         return out.getvalue()
     columns = list(rows[0])
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                for k, v in row.items()
-            }
-        )
+    flat = (
+        {
+            k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+            for k, v in row.items()
+        }
+        for row in rows
+    )
+    # Cells that would be formulas in a spreadsheet are written as text (csvsafe).
+    SafeWriter(out).writerows(safe_dict_rows(flat, columns))
     return out.getvalue()

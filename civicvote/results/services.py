@@ -7,15 +7,14 @@ public; once the notice has ended and every objection is answered, the run becom
 is locked. Changing a final result takes a new run with a recorded decision (``supersede``).
 """
 
-import math
 import secrets
 from datetime import datetime, timedelta
 from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
 
+from ..allocation import COMPLETIONS, Project, Threshold, Votes, allocate
 from ..allocation import FundSource as Source
-from ..allocation import Project, Threshold, Votes, allocate
 from ..audit.services import record
 from ..ballots.models import Ballot, CastBallot
 from ..checkin.services import quorum_status
@@ -141,16 +140,45 @@ def _reason_to_count_again(current: AllocationRun | None, reason: str) -> str:
     return reason
 
 
+def _seeded_tie_break(tie_break: str) -> tuple[str, str]:
+    """The tie-break with its seed, and the seed (empty for a rule that draws no lot)."""
+    seed = ""
+    if tie_break in ("cost", "lot"):
+        # The lot's seed is drawn now and published with the result, so anyone can redraw it.
+        seed = secrets.token_hex(8)
+        tie_break = f"{tie_break}:{seed}"
+    return tie_break, seed
+
+
+def _completion(funding_round: FundingRound, rule: str) -> str:
+    """What MES does with the money it leaves: the round's published setting."""
+    completion = (funding_round.mes_completion or "add1") if rule == "mes" else "none"
+    if completion not in COMPLETIONS:
+        raise DomainError(_l("Choose one of the listed options."), code="choice")
+    return completion
+
+
+def _supersede_current(round_id: int) -> None:
+    """The round's provisional or final run gives way to a new one."""
+    for old in db.session.scalars(
+        db.select(AllocationRun).filter(
+            AllocationRun.round_id == round_id,
+            AllocationRun.status.in_(("provisional", "final")),
+        )
+    ):
+        old.status = "superseded"
+
+
 def run_allocation(
     funding_round: FundingRound, ballot: Ballot, *, actor, reason: str = ""
 ) -> AllocationRun:
     """Count the closed ballot through the round's published rule and publish a provisional
     result.
 
-    The rule, its options and the tie-break are the round's, the pass threshold the ballot's:
-    all fixed since voting opened, none chosen here. A ballot below its quorum, or declared
-    void, funds nothing. Counting again (after a paper correction, or to replace a final
-    result) needs a ``reason``; the earlier result stays in the public history.
+    The rule, its MES completion and the tie-break are the round's, the pass threshold the
+    ballot's: all fixed since voting opened, none chosen here. A ballot below its quorum, or
+    declared void, funds nothing. Counting again (after a paper correction, or to replace a
+    final result) needs a ``reason``; the earlier result stays in the public history.
     """
     if ballot.round_id != funding_round.id:
         raise NotFound(_l("No such ballot."), code="not_found")
@@ -160,38 +188,26 @@ def run_allocation(
     rule = funding_round.allocation_rule
     if rule not in RULES:
         raise DomainError(_l("Unknown allocation rule."), code="bad_rule")
+    completion = _completion(funding_round, rule)
     votes = votes_of(ballot)
     percent = ballot.pass_threshold_percent or 0
     required = pass_votes_required(percent, votes.num_voters)
-    # Compared with the ballots that support each proposal (not its points): one threshold for
-    # every method and every rule.
-    threshold = Threshold(required, on_votes=True)
-    tie_break = funding_round.tie_break or "cost"
-    seed = ""
-    if tie_break in ("cost", "lot"):
-        # The lot's seed is drawn now and published with the result, so anyone can redraw it.
-        seed = secrets.token_hex(8)
-        tie_break = f"{tie_break}:{seed}"
-    projects = projects_of(ballot)
+    tie_break, seed = _seeded_tie_break(funding_round.tie_break or "cost")
     outcome = allocate(
-        projects,
+        projects_of(ballot),
         votes,
         sources=sources_of(funding_round),
         rule=rule,
-        threshold=threshold,
+        # Compared with the ballots that support each proposal (not its points): one
+        # threshold for every method and every rule.
+        threshold=Threshold(required, on_votes=True),
         tie_break=tie_break,
-        completion="add1" if rule == "mes" else "none",
+        completion=completion,
         # MES add1 raises each voter's budget one yuan (100 fen) at a time, as the field does,
         # so an exported round replays identically in yuan.
         step=100,
     )
-    for old in db.session.scalars(
-        db.select(AllocationRun).filter(
-            AllocationRun.round_id == funding_round.id,
-            AllocationRun.status.in_(("provisional", "final")),
-        )
-    ):
-        old.status = "superseded"
+    _supersede_current(funding_round.id)
     now = utcnow()
     run = AllocationRun(
         round_id=funding_round.id,
@@ -200,7 +216,7 @@ def run_allocation(
         options={
             "pass_threshold_percent": percent,
             "votes_required": required,
-            "completion": "add1" if rule == "mes" else "none",
+            "completion": completion,
             "quorum": quorum,
         },
         tie_break=outcome.tie_break,
@@ -440,150 +456,3 @@ def source_use(run: AllocationRun, funding_round: FundingRound) -> list[dict]:
         }
         for s in funding_round.fund_sources
     ]
-
-
-PB_RULES = {
-    "greedy": "greedy",
-    "greedy-no-skip": "greedy-no-skip",
-    "greedy-threshold": "greedy-threshold",
-    "mes": "equalshares/add1",
-}
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}" if fen % 100 else str(fen // 100)
-
-
-def _votes_required(run: AllocationRun, ballots_cast: int) -> int | None:
-    """The ballots a proposal needed to pass in this run (runs before migration 0008 stored
-    the round's "at least X%" threshold instead)."""
-    options = run.options or {}
-    if options.get("votes_required") is not None:
-        return options["votes_required"]
-    if options.get("threshold_percent"):
-        return math.ceil(Fraction(options["threshold_percent"], 100) * ballots_cast)
-    return None
-
-
-def export_pabulib(run: AllocationRun) -> str:
-    """The run's ballot as an anonymised Pabulib file: shuffled ballots, no voter data.
-
-    Amounts are in yuan. META names the rule (and threshold) the round used; the round's own
-    tie-break and fund sources go in ``civicvote_*`` keys, which other tools ignore.
-    """
-    import json
-    import random
-
-    from ..allocation.pabulib import Election, PbProject, PbVote, write_pb
-
-    funding_round = db.session.get(FundingRound, run.round_id)
-    ballot = db.session.get(Ballot, run.ballot_id)
-    by_project = {p.proposal_id: p for p in run.projects}
-    contents = list(
-        db.session.scalars(db.select(CastBallot.contents).filter_by(ballot_id=ballot.id))
-    )
-    random.SystemRandom().shuffle(contents)  # arrival order never leaves the database
-    cumulative = ballot.method == "cumulative"
-    votes = []
-    for number, content in enumerate(contents, start=1):
-        if cumulative:
-            pairs = sorted(content.get("points", {}).items(), key=lambda kv: int(kv[0]))
-            vote = tuple(str(p) for p, _ in pairs)
-            points = tuple(int(n) for _, n in pairs)
-        elif ballot.method == "yes_no":
-            vote, points = tuple(sorted((p for p, yes in content.items() if yes), key=int)), None
-        else:
-            vote = tuple(str(p) for p in sorted(content.get("selections", [])))
-            points = None
-        votes.append(PbVote(vote, points, {"voter_id": str(number)}))
-    meta = {
-        "description": f"{funding_round.community.name} {funding_round.name}",
-        "country": "China",
-        "unit": funding_round.community.district or funding_round.community.name,
-        "subunit": funding_round.community.name,
-        "instance": str(funding_round.year),
-        "num_projects": str(len(ballot.items)),
-        "num_votes": str(len(votes)),
-        "budget": _yuan(sum(s.amount_fen for s in funding_round.fund_sources)),
-        "vote_type": "cumulative" if cumulative else "approval",
-        "rule": PB_RULES[run.rule],
-        "currency": "CNY",
-        "language": "zh",
-        "civicvote_tie_break": run.tie_break,
-        "civicvote_fund_sources": json.dumps(
-            [
-                {
-                    "id": str(s.id),
-                    "kind": s.kind,
-                    "amount": s.amount_fen,
-                    "categories": s.categories or None,
-                    "per_project_cap": s.per_project_cap_fen,
-                    "match_ratio_percent": s.match_ratio_percent,
-                }
-                for s in funding_round.fund_sources
-            ],
-            ensure_ascii=False,
-        ),
-    }
-    required = _votes_required(run, len(votes))
-    if required:
-        meta["min_project_score_threshold"] = str(required)
-    if ballot.method == "knapsack":
-        meta["max_sum_cost"] = _yuan(ballot.budget_fen or funding_round.budget_fen)
-    columns = ("project_id", "cost", "votes", "name", "category", "selected")
-    projects = []
-    for item in ballot.items:
-        result = by_project.get(item.proposal_id)
-        proposal = item.proposal
-        projects.append(
-            PbProject(
-                str(proposal.id),
-                Fraction(proposal.total_fen, 100),
-                {
-                    "cost": _yuan(proposal.total_fen),
-                    "votes": str(result.votes if result else 0),
-                    "name": proposal.title,
-                    "category": proposal.category_code or None,
-                    "selected": "1" if result and result.funded else "0",
-                },
-            )
-        )
-    vote_columns = ("voter_id", "vote", "points") if cumulative else ("voter_id", "vote")
-    return write_pb(Election(meta, columns, tuple(projects), vote_columns, tuple(votes)))
-
-
-def recount(text: str):
-    """Recompute a round from its exported Pabulib file alone, with the round's own sources
-    and tie-break when the file carries them (else as any Pabulib tool would)."""
-    import json
-
-    from ..allocation.pabulib import parse_pb, replay
-
-    election = parse_pb(text)
-    raw_sources = election.meta.get("civicvote_fund_sources")
-    tie_break = election.meta.get("civicvote_tie_break")
-    if not raw_sources:
-        return replay(election, tie_break=tie_break)
-    sources = [
-        Source(
-            s["id"],
-            Fraction(s["amount"], 100),
-            {"restricted": "restricted", "matching": "matching"}.get(s["kind"], "general"),
-            frozenset(s["categories"]) if s["categories"] else None,
-            Fraction(s["per_project_cap"], 100) if s["per_project_cap"] else None,
-            Fraction(s["match_ratio_percent"] or 100, 100),
-        )
-        for s in json.loads(raw_sources)
-    ]
-    rule = {v: k for k, v in PB_RULES.items()}[election.meta["rule"]]
-    threshold = election.meta.get("min_project_score_threshold")
-    return allocate(
-        election.to_projects(),
-        election.to_votes(),
-        sources=sources,
-        rule=rule,
-        # Written by export_pabulib as the ballots a proposal needed (results.pass_votes_required).
-        threshold=Threshold(int(threshold), on_votes=True) if threshold else None,
-        tie_break=tie_break or "lexico",
-        completion="add1" if rule == "mes" else "none",
-    )

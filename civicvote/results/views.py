@@ -15,6 +15,7 @@ from ..rounds.models import RULE_LABELS, TIE_LABELS, FundingRound
 from ..security import community_required
 from ..viewhelpers import run_console_action, try_service
 from . import bp
+from .export import export_pabulib
 from .forms import AnswerForm, ObjectionForm, QuorumDecisionForm, RunForm
 from .models import Objection
 from .reasons import explain, tie_rule
@@ -22,7 +23,6 @@ from .services import (
     answer_objection,
     ballot_outcomes,
     earlier_results,
-    export_pabulib,
     file_objection,
     finalize,
     latest_run,

@@ -8,6 +8,7 @@ from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from .models import (
+    COMPLETION_LABELS,
     PHASES,
     RULE_LABELS,
     SOURCE_GENERAL,
@@ -269,6 +270,7 @@ def _counting(funding_round: FundingRound) -> dict:
     return {
         "allocation_rule": funding_round.allocation_rule,
         "tie_break": funding_round.tie_break,
+        "mes_completion": funding_round.mes_completion,
         "notice_days": funding_round.notice_days,
         "vote_unit": funding_round.vote_unit,
     }
@@ -281,6 +283,7 @@ def update_counting(
     tie_break: str,
     notice_days: int,
     vote_unit: str,
+    mes_completion: str = "add1",
     actor=None,
 ) -> FundingRound:
     """Set how the round's votes are counted and turned into funding, before voting starts."""
@@ -290,7 +293,7 @@ def update_counting(
         )
     if allocation_rule not in ALLOCATION_RULES or tie_break not in TIE_BREAKS:
         raise DomainError(_l("Choose one of the listed options."), code="choice")
-    if vote_unit not in VOTE_UNITS:
+    if vote_unit not in VOTE_UNITS or mes_completion not in COMPLETION_LABELS:
         raise DomainError(_l("Choose one of the listed options."), code="choice")
     if not 1 <= notice_days <= 60:
         raise DomainError(_l("The public notice lasts from 1 to 60 days."), code="notice_days")
@@ -301,6 +304,7 @@ def update_counting(
     before = _counting(funding_round)
     funding_round.allocation_rule = allocation_rule
     funding_round.tie_break = tie_break
+    funding_round.mes_completion = mes_completion
     funding_round.notice_days = notice_days
     funding_round.vote_unit = vote_unit
     record(

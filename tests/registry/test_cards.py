@@ -123,12 +123,14 @@ def test_console_sheet_qr_codes_decode_to_live_credentials(setup, client):
     svgs = svgs_in(html)
     assert len(svgs) == 3
     links = [decode_svg(svg) for svg in svgs]
-    codes = re.findall(r'class="short-code">(\w{5}) (\w{5})<', html)
-    for link, (a, b) in zip(links, codes, strict=True):
+    # Printed in groups, XXXX-XXXX-XX, and typed back with or without the dashes.
+    codes = re.findall(r'class="short-code">(\w{4})-(\w{4})-(\w{2})<', html)
+    for link, (a, b, c) in zip(links, codes, strict=True):
         assert link.startswith("http://localhost/v/")
         credential = find_credential(ballot.id, link.rsplit("/", 1)[1])
         assert credential is not None and credential.revoked_at is None
-        assert find_credential(ballot.id, a + b).id == credential.id
+        assert find_credential(ballot.id, a + b + c).id == credential.id
+        assert find_credential(ballot.id, f"{a}-{b}-{c}").id == credential.id
     assert "1栋-1单元-101" in html and community.name in html
     # Issued once: the cards page now reports them, and cannot show the tokens again.
     again = client.get(f"/console/c/{community.slug}/ballots/{ballot.id}/cards")
@@ -183,7 +185,7 @@ def test_cli_issue_writes_csv_once_and_count_issues_more(setup, runner, tmp_path
     assert rows[0] == ["voter", "token", "link"]
     assert len(rows) == 5
     for _voter, token, link in rows[1:]:
-        assert link == f"http://127.0.0.1:5000/v/{token}"
+        assert link == f"http://localhost/v/{token}"  # the test app's SERVER_NAME
         assert find_credential(ballot.id, token) is not None
     assert [r[0] for r in rows[1:]] == [
         "1栋-1单元-101",
@@ -260,9 +262,10 @@ def test_extract_secret_from_scanner_input(scanned, secret):
 def test_base_url_prefers_the_configured_public_address():
     from civicvote.registry.credentials import base_url_for
 
-    assert base_url_for({"PUBLIC_BASE_URL": "https://a.cn/"}, "http://b/") == "https://a.cn"
-    assert base_url_for({"PUBLIC_BASE_URL": ""}, "http://b/") == "http://b"
-    assert base_url_for({}, None) == "http://127.0.0.1:5000"
+    assert base_url_for({"PUBLIC_BASE_URL": "https://a.cn/", "SERVER_NAME": "b"}) == "https://a.cn"
+    # Never the request's Host: the configured server name, else the development default.
+    assert base_url_for({"PUBLIC_BASE_URL": "", "SERVER_NAME": "b"}) == "http://b"
+    assert base_url_for({}) == "http://127.0.0.1:5000"
 
 
 def test_cli_issue_for_one_building(setup, runner, tmp_path):
