@@ -1,5 +1,6 @@
 """Organizer pages: the voter registry (import, list, add, edit) and voter cards."""
 
+import secrets
 from datetime import date
 
 from flask import (
@@ -20,14 +21,15 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import choices
 from ..qr import qr_svg
+from ..sealed import seal, unseal
 from ..security import community_required
 from . import bp
+from .batches import batch_cards, batch_purpose, get_batch, issue_card_batch
 from .cards import group_by_building
 from .credentials import (
     base_url_for,
     credential_summary,
     eligible_voters,
-    issue_credentials,
     revoke_credentials,
 )
 from .forms import CardsForm, ImportForm, ResidentForm, RevokeForm
@@ -145,48 +147,77 @@ def _cards_form(community) -> CardsForm:
     form.building.choices = choices(
         [("", _("All buildings"))] + [(b, b) for b in buildings(community.id)]
     )
+    if not form.is_submitted():
+        form.request_key.data = secrets.token_urlsafe(24)
     return form
+
+
+def _cards_page(community, ballot, form, status=200):
+    return render_template(
+        "cards/issue.html",
+        community=community,
+        ballot=ballot,
+        form=form,
+        revoke_form=RevokeForm(prefix="revoke"),
+        summary=credential_summary(ballot.id),
+        eligible=len(eligible_voters(ballot)),
+    ), status
 
 
 @bp.get("/console/c/<slug>/ballots/<int:ballot_id>/cards")
 @community_required(ORGANIZER)
 def cards(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
-    return render_template(
-        "cards/issue.html",
-        community=community,
-        ballot=ballot,
-        form=_cards_form(community),
-        revoke_form=RevokeForm(prefix="revoke"),
-        summary=credential_summary(ballot.id),
-        eligible=len(eligible_voters(ballot)),
-    )
+    return _cards_page(community, ballot, _cards_form(community))
 
 
 @bp.post("/console/c/<slug>/ballots/<int:ballot_id>/cards")
 @community_required(ORGANIZER)
 def issue_cards(community, ballot_id: int):
-    """Issue cards and answer with the printable sheet: the only time the tokens are shown."""
+    """Issue one batch per form, then show its sheet as a page of its own (POST-redirect-GET)."""
     ballot = community_ballot(community.id, ballot_id)
     form = _cards_form(community)
     if not form.validate_on_submit():
-        return render_template(
-            "cards/issue.html",
-            community=community,
-            ballot=ballot,
-            form=form,
-            revoke_form=RevokeForm(prefix="revoke"),
-            summary=credential_summary(ballot.id),
-            eligible=len(eligible_voters(ballot)),
-        ), 422
-    issued = issue_credentials(
-        ballot.id,
-        form.building.data or None,
-        form.count.data,
-        base_url=base_url_for(current_app.config, request.url_root),
-        actor=current_user,
+        return _cards_page(community, ballot, form, 422)
+    try:
+        batch, created = issue_card_batch(
+            ballot.id,
+            form.request_key.data,
+            building=form.building.data or None,
+            count=form.count.data,
+            base_url=base_url_for(current_app.config, request.url_root),
+            seal=seal,
+            actor=current_user,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        form.building.errors.append(str(error.message))
+        return _cards_page(community, ballot, form, error.status_code)
+    if not created:
+        flash(_("This form had already issued its cards: here they are again."), "warning")
+    return redirect(
+        url_for("registry.card_sheet", slug=community.slug, ballot_id=ballot.id, batch_id=batch.id),
+        303,
     )
-    db.session.commit()
+
+
+@bp.get("/console/c/<slug>/ballots/<int:ballot_id>/cards/batches/<int:batch_id>")
+@community_required(ORGANIZER)
+def card_sheet(community, ballot_id: int, batch_id: int):
+    """The printable sheet of one batch: reloading shows the same cards, never issues more."""
+    ballot = community_ballot(community.id, ballot_id)
+    batch = get_batch(ballot.id, batch_id)
+    values = unseal(batch.sealed, batch_purpose(batch.id))
+    if values is None and batch.issued:
+        flash(
+            _(
+                "This batch's sheet can be shown only in the browser that issued it. If it is "
+                "lost, revoke its cards and issue new ones."
+            ),
+            "error",
+        )
+        return redirect(url_for("registry.cards", slug=community.slug, ballot_id=ballot.id), 303)
+    issued = batch_cards(values or [])
     response = make_response(
         render_template(
             "cards/sheet.html",
@@ -197,7 +228,7 @@ def issue_cards(community, ballot_id: int):
             qr_svg=qr_svg,
         )
     )
-    # The tokens exist only in this response: no cache, no history copy.
+    # The tokens are in this page: no cache, no copy for other sites.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
