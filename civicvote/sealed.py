@@ -26,9 +26,9 @@ NONCE_BYTES = 12
 
 def _key(page_key: bytes, purpose: str) -> bytes:
     secret = str(current_app.config["SECRET_KEY"]).encode()
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=page_key, info=purpose.encode()
-    ).derive(secret)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=page_key, info=purpose.encode()).derive(
+        secret
+    )
 
 
 def seal(value, purpose: str) -> bytes:

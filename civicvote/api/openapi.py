@@ -222,6 +222,13 @@ SCHEMAS = {
                     "percent": {"type": "number", "minimum": 0},
                 }
             ),
+            "walk_ins": {
+                "type": "array",
+                "description": "Walk-in voting codes given at each of the ballot's assemblies.",
+                "items": _object(
+                    {"assembly_id": _int(), "title": _str(), "count": _int(minimum=0)}
+                ),
+            },
             "results_visible": _bool(),
             "results": {
                 "type": "array",

@@ -32,7 +32,9 @@ class WalkInConfirmForm(WalkInForm):
     second_username = StringField(
         _l("Second staff member: account name"), validators=[Length(max=80)]
     )
-    second_password = PasswordField(_l("Second staff member: password"), validators=[Length(max=200)])
+    second_password = PasswordField(
+        _l("Second staff member: password"), validators=[Length(max=200)]
+    )
 
     def setup(self, reasons: dict) -> "WalkInConfirmForm":
         self.reason.choices = choices(reasons.items())

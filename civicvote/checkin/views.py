@@ -49,6 +49,7 @@ from .services import (
 )
 from .walkins import (
     WALK_IN_REASONS,
+    SecondPersonMissing,
     SecondPersonRefused,
     get_walk_in,
     issue_confirmed_walk_in,
@@ -343,7 +344,8 @@ def walk_in_issue(community, assembly_id: int):
         )
     except DomainError as error:
         db.session.rollback()
-        field = form.second_username if isinstance(error, SecondPersonRefused) else form.reason
+        second = isinstance(error, (SecondPersonMissing, SecondPersonRefused))
+        field = form.second_username if second else form.reason
         field.errors = [*field.errors, str(error.message)]
         form.second_password.data = ""
         return _confirm_page(community, assembly, form, error.status_code)

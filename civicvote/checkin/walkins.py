@@ -36,8 +36,12 @@ WALK_IN_REASONS = {
 CONFIRMING_ROLES = (ORGANIZER, CLERK, SUPERVISOR)
 
 
+class SecondPersonMissing(DomainError):
+    """The form came without a second staff member's account name and password."""
+
+
 class SecondPersonRefused(Forbidden):
-    """The confirming account is missing, wrong, the clerk's own, or holds no staff role."""
+    """The confirming account is wrong, the clerk's own, or holds no staff role here."""
 
 
 @dataclass
@@ -59,7 +63,7 @@ def confirming_user(community_id: int, clerk, username: str, password: str) -> U
     """
     username, password = (username or "").strip(), password or ""
     if not username or not password:
-        raise SecondPersonRefused(
+        raise SecondPersonMissing(
             _l(
                 "A second staff member must confirm every walk-in: they enter their own account "
                 "name and password here."
@@ -201,7 +205,7 @@ def walk_ins_by_assembly(ballot_id: int) -> list[dict]:
         ).all()
     )
     assemblies = db.session.scalars(
-        db.select(Assembly).filter_by(ballot_id=ballot_id).order_by(Assembly.starts_at)
+        db.select(Assembly).filter_by(ballot_id=ballot_id).order_by(Assembly.starts_at, Assembly.id)
     )
     return [
         {

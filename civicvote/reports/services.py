@@ -9,6 +9,7 @@ import io
 import json
 
 from ..ballots.models import Ballot, Participation
+from ..checkin.walkins import walk_ins_by_assembly
 from ..delivery.models import ProgressUpdate, SpendingEntry
 from ..delivery.services import completion_of, funded_projects, rating_summary
 from ..extensions import db
@@ -65,6 +66,7 @@ def participation(funding_round: FundingRound) -> dict:
                 "cast": counts.ballots_cast,
                 "eligible": counts.eligible,
                 "percent": counts.turnout_percent,
+                "walk_ins": walk_ins_by_assembly(ballot.id),
             }
         )
         for channel, n in counts.by_channel.items():
