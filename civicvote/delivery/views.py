@@ -47,6 +47,7 @@ from .services import (
     record_spending,
     sign_off_completion,
     sign_off_milestone,
+    source_allocations,
     submit_completion,
 )
 
@@ -200,7 +201,7 @@ def console(community, proposal_id: int):
         "done": MilestoneDoneForm(prefix="done"),
         "signoff": SignOffForm(prefix="so"),
         "progress": ProgressForm(prefix="pg"),
-        "spending": SpendingForm(prefix="sp").setup(proposal),
+        "spending": SpendingForm(prefix="sp").setup(proposal, source_allocations(allocation)),
         "completion": CompletionForm(prefix="cr"),
     }
     status = 200
