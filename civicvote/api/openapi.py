@@ -375,6 +375,10 @@ SCHEMAS = {
                         "text": _str(),
                         "status": _str(enum=["open", "answered"]),
                         "answer": _str(),
+                        # Versions replaced by an amendment, oldest first.
+                        "earlier_answers": _array(
+                            _object({"text": _str(), "answered_at": _time()})
+                        ),
                     }
                 )
             ),
