@@ -50,6 +50,13 @@ from .services import (
     source_allocations,
     submit_completion,
 )
+from .tracking import need_journey
+
+
+@bp.app_template_global("need_journey")
+def _need_journey(need):
+    """A need's stages for its public and tracking pages (intake's templates call this)."""
+    return need_journey(need)
 
 
 def _public_project(slug: str, proposal_id: int):

@@ -20,7 +20,7 @@ from ..delivery.services import (
 )
 from ..extensions import db
 from ..intake.models import Need
-from ..intake.services import list_needs, need_json
+from ..intake.services import list_needs, need_counts, need_json
 from ..proposals.models import Milestone
 from ..proposals.services import proposal_json, public_proposals
 from ..registry.models import Household, Resident
@@ -52,13 +52,7 @@ def _building_of_keys(keys: list[str]) -> dict[str, str]:
 
 def participation(funding_round: FundingRound) -> dict:
     """Needs by channel, ballots by channel and by building, turnout per ballot."""
-    needs_by_channel = dict(
-        db.session.execute(
-            db.select(Need.channel, db.func.count(Need.id))
-            .filter(Need.round_id == funding_round.id)
-            .group_by(Need.channel)
-        ).all()
-    )
+    needs_by_channel = need_counts(funding_round)["channel"]  # as the triage page counts
     ballots = []
     by_building: dict[str, int] = {}
     by_channel: dict[str, int] = {}

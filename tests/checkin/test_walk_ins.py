@@ -24,6 +24,7 @@ from civicvote.checkin.walkins import (
 )
 from civicvote.errors import Conflict, DomainError
 from civicvote.extensions import db
+from civicvote.i18n import LOCALE_COOKIE
 from civicvote.registry.credentials import issue_credentials
 from civicvote.registry.models import Credential
 from tests import factories
@@ -141,6 +142,7 @@ def test_walk_in_form_refused_without_a_second_person_says_why(desk, client):
     check_in(assembly, cards[1].link)
     db.session.commit()
     factories.login(client, "clerk")
+    client.set_cookie(LOCALE_COOKIE, "en")
     url = f"/console/c/{community.slug}/assemblies/{assembly.id}/walk-in/new"
     key = f"h{households[1].id}"
     page = client.get(f"{url}?voter={key}").get_data(as_text=True)

@@ -10,6 +10,7 @@ import pytest
 from civicvote.audit.models import AuditEvent
 from civicvote.errors import Conflict, DomainError
 from civicvote.extensions import db
+from civicvote.i18n import LOCALE_COOKIE
 from civicvote.results import services
 from tests import factories
 from tests.results.test_results import _closed_ballot
@@ -58,6 +59,7 @@ def test_resending_the_answer_form_keeps_the_answer_and_the_history_is_public(ob
     place = funding_round.community
     url = f"/console/c/{place.slug}/rounds/{funding_round.id}/allocation"
     factories.login(client, "chair")
+    client.set_cookie(LOCALE_COOKIE, "en")
     page = client.get(url).get_data(as_text=True)
     form = {
         "action": "answer",
@@ -88,5 +90,6 @@ def test_resending_the_answer_form_keeps_the_answer_and_the_history_is_public(ob
     (shown,) = data["objections"]
     assert shown["answer"] == "第二版答复"
     assert [a["text"] for a in shown["earlier_answers"]] == ["第一版答复"]
+    client.delete_cookie(LOCALE_COOKIE)
     zh = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "修改答复" in zh
