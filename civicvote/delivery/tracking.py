@@ -22,7 +22,7 @@ STAGES = {
     "decided": _l("Triage"),
     "proposal": _l("Costed proposal"),
     "ballot": _l("On the ballot"),
-    "funding": _l("Funding"),
+    "funding": _l("Funding decision"),
     "delivery": _l("Delivery"),
     "completed": _l("Completed"),
 }

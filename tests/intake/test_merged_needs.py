@@ -98,7 +98,7 @@ def test_the_need_page_shows_each_stage(client):
         "Triage",
         "Costed proposal",
         "On the ballot",
-        "Funding",
+        "Funding decision",
         "Delivery",
         "Completed",
     ):
