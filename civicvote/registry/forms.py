@@ -36,6 +36,8 @@ class CardsForm(BaseForm):
     )
     # One-time key: this form issues one batch, however often it is sent.
     request_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    # Shown after a batch: the same choices again issue more cards only when this is ticked.
+    another = BooleanField(_l("Issue another batch with the same choices"))
 
 
 class RevokeForm(BaseForm):

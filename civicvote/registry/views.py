@@ -1,6 +1,7 @@
 """Organizer pages: the voter registry (import, list, add, edit) and voter cards."""
 
 import secrets
+import time
 from datetime import date
 
 from flask import (
@@ -10,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -152,11 +154,30 @@ def _cards_form(community) -> CardsForm:
     return form
 
 
+RECENT_BATCHES = "card_batches"  # in the session: each ballot's last batch from this browser
+RECENT_MINUTES = 30
+
+
+def _recent_batch(ballot_id: int) -> dict | None:
+    """The batch this browser issued last for the ballot, if within the last half hour."""
+    recent = (session.get(RECENT_BATCHES) or {}).get(str(ballot_id))
+    if not recent or time.time() - recent["at"] > RECENT_MINUTES * 60:
+        return None
+    return recent
+
+
+def _remember_batch(ballot_id: int, batch, building, count) -> None:
+    kept = dict(session.get(RECENT_BATCHES) or {})
+    kept[str(ballot_id)] = {"id": batch.id, "building": building, "count": count, "at": time.time()}
+    session[RECENT_BATCHES] = dict(list(kept.items())[-10:])
+
+
 def _cards_page(community, ballot, form, status=200):
     return render_template(
         "cards/issue.html",
         community=community,
         ballot=ballot,
+        recent=_recent_batch(ballot.id),
         form=form,
         revoke_form=RevokeForm(prefix="revoke"),
         summary=credential_summary(ballot.id),
@@ -179,12 +200,37 @@ def issue_cards(community, ballot_id: int):
     form = _cards_form(community)
     if not form.validate_on_submit():
         return _cards_page(community, ballot, form, 422)
+    building, count = form.building.data or None, form.count.data
+    recent = _recent_batch(ballot.id)
+    if (
+        recent
+        and (recent["building"], recent["count"]) == (building, count)
+        and not (form.another.data)
+    ):
+        # Back to the form (Chromium reloads it with a new key and refills the choices) and
+        # sent again: the same choices show the batch just issued instead of issuing more.
+        flash(
+            _(
+                "You issued cards with the same choices a moment ago: here they are. To issue "
+                "more, tick “Issue another batch with the same choices”."
+            ),
+            "warning",
+        )
+        return redirect(
+            url_for(
+                "registry.card_sheet",
+                slug=community.slug,
+                ballot_id=ballot.id,
+                batch_id=recent["id"],
+            ),
+            303,
+        )
     try:
         batch, created = issue_card_batch(
             ballot.id,
             form.request_key.data,
-            building=form.building.data or None,
-            count=form.count.data,
+            building=building,
+            count=count,
             base_url=base_url_for(current_app.config, request.url_root),
             seal=seal,
             actor=current_user,
@@ -193,6 +239,7 @@ def issue_cards(community, ballot_id: int):
         db.session.rollback()
         form.building.errors.append(str(error.message))
         return _cards_page(community, ballot, form, error.status_code)
+    _remember_batch(ballot.id, batch, building, count)
     if not created:
         flash(_("This form had already issued its cards: here they are again."), "warning")
     return redirect(

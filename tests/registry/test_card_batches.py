@@ -59,10 +59,15 @@ def test_sending_the_form_again_issues_no_second_batch(setup, client):
     assert again.headers["Location"] == first.headers["Location"]
     assert _links(client.get(again.headers["Location"]).get_data(as_text=True)) == links
     assert _cards() == 2 and db.session.scalar(db.select(db.func.count(CardBatch.id))) == 1
-    # A new form is a new batch: the next two voters.
+    # Back to the form: Chromium loads it again (a new key) and refills the choices. Sent
+    # again, the same choices show the batch just issued...
     page = client.get(url).get_data(as_text=True)
     assert request_key(page) != data["request_key"]
-    client.post(url, data={**data, "request_key": request_key(page)})
+    back = client.post(url, data={**data, "request_key": request_key(page)})
+    assert back.headers["Location"] == first.headers["Location"] and _cards() == 2
+    # ...and more cards are issued only when asked for: the next two voters.
+    more = client.post(url, data={**data, "request_key": request_key(page), "another": "y"})
+    assert more.headers["Location"] != first.headers["Location"]
     assert _cards() == 4
 
 
