@@ -53,7 +53,12 @@ def test_walk_in_desk_shows_a_qr_that_decodes_to_a_personal_link(demo_server, de
     screenshot(desktop, "checkin-walk-in-search")
     row = rows.filter(has=desktop.locator("button")).first
     address = row.locator("td").nth(1).inner_text()
-    row.locator("button.primary").click()
+    row.locator("button.primary").click()  # identity checked: check in
+    desktop.locator("table.walk-in-results tr", has_text=address).locator("a.button").first.click()
+    desktop.get_by_label("忘带选民卡").check()
+    desktop.get_by_label("第二名工作人员：账号").fill("supervisor")
+    desktop.get_by_label("第二名工作人员：密码").fill(PASSWORD)
+    desktop.locator("form.walk-in-confirm button[type=submit]").click()
     qr = desktop.locator(".walk-in-qr svg.qr")
     qr.wait_for()
     assert address in desktop.locator(".walk-in-voter").inner_text()

@@ -146,6 +146,7 @@ def test_walk_in_form_refused_without_a_second_person_says_why(desk, client):
     url = f"/console/c/{community.slug}/assemblies/{assembly.id}/walk-in/new"
     key = f"h{households[1].id}"
     page = client.get(f"{url}?voter={key}").get_data(as_text=True)
+    assert f'name="voter" value="{key}"' in page
     data = {"csrf_token": factories.csrf_token(page), "voter": key, "reason": "card_forgotten"}
     refused = client.post(url, data=data)
     assert refused.status_code == 422
