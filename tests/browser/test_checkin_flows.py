@@ -17,10 +17,10 @@ from tests.browser.conftest import _context, screenshot
 PASSWORD = "demo-password-2026"
 
 
-def _login(page, base: str, username: str) -> None:
+def _login(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.goto(base + "/login")
     page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").fill(password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/console.*"))
 

@@ -5,35 +5,13 @@ sheet reloaded (and its form sent again after going back) issues no second batch
 The desk and the console run on a laptop; QR codes are decoded from what Chromium rendered.
 """
 
-import io
-import json
 import re
-import subprocess
-import sys
 from datetime import date
 
 import pytest
-import zxingcpp
-from PIL import Image
 
-from tests.browser.conftest import _context, screenshot
-from tests.servers import REPO, Server, civicvote, server_env
-
-PASSWORD = "demo-password-2026"
-
-
-def _login(page, base: str, username: str, password: str = PASSWORD) -> None:
-    page.goto(base + "/login")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/console.*"))
-
-
-def _decode(element) -> str:
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(element.screenshot())))
-    assert len(results) == 1
-    return results[0].text
+from tests.browser.conftest import _context, screenshot, seeded_server
+from tests.browser.test_checkin_flows import PASSWORD, _decode, _login
 
 
 def test_walk_in_is_refused_without_a_second_person_then_given_with_one(demo_server, desktop):
@@ -106,22 +84,21 @@ def test_card_sheet_reload_and_resend_issue_no_second_batch(demo_server, desktop
 
 @pytest.fixture(scope="module")
 def project_server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("sources-instance")
-    env = server_env(instance)
-    civicvote(["db", "upgrade"], env)
-    seeded = subprocess.run(
-        [sys.executable, "-m", "tests.delivery.seed_sources"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    server = Server(env, log_path=instance / "server.log")
-    server.seed = json.loads(seeded.stdout.strip().splitlines()[-1])
-    yield server
-    server.stop()
+    yield from seeded_server(tmp_path_factory, "sources-instance", "tests.delivery.seed_sources")
+
+
+def _pay(page, console: str, item: str, fund: str):
+    """Fill the spending form for ¥500 on the seedlings, charged to the source named ``fund``."""
+    page.goto(console)
+    form = page.locator("form").filter(has=page.locator("input[name=action][value=spending]"))
+    form.locator("input[type=date]").fill(date.today().isoformat())
+    form.locator("input[name$=item]").fill(item)
+    form.locator("input[inputmode=decimal]").fill("500")
+    form.locator("input[name$=payee]").fill("供应商")
+    form.locator("select[name$=line_item]").select_option(label="树苗")
+    option = form.locator("select[name$=fund_source] option", has_text=fund)
+    form.locator("select[name$=fund_source]").select_option(option.get_attribute("value"))
+    return form, option.inner_text()
 
 
 def test_spending_against_a_fund_that_did_not_pay_is_refused(project_server, chromium):
@@ -129,16 +106,9 @@ def test_spending_against_a_fund_that_did_not_pay_is_refused(project_server, chr
     base = project_server.url
     page = _context(chromium, "zh-CN", {"width": 1024, "height": 900}).new_page()
     _login(page, base, seed["users"]["member"], seed["password"])
-    page.goto(f"{base}/console/c/{seed['slug']}/projects/{seed['proposal_id']}")
-    form = page.locator("form").filter(has=page.locator("input[name=action][value=spending]"))
-    form.locator("input[type=date]").fill(date.today().isoformat())
-    form.locator("input[name$=item]").fill("儿童绘本")
-    form.locator("input[inputmode=decimal]").fill("500")
-    form.locator("input[name$=payee]").fill("新华书店")
-    form.locator("select[name$=line_item]").select_option(label="树苗")
-    children = form.locator("select[name$=fund_source] option", has_text="儿童基金")
-    assert "未资助本项目" in children.inner_text()
-    form.locator("select[name$=fund_source]").select_option(children.get_attribute("value"))
+    console = f"{base}/console/c/{seed['slug']}/projects/{seed['proposal_id']}"
+    form, label = _pay(page, console, "儿童绘本", "儿童基金")
+    assert "未资助本项目" in label
     with page.expect_response(re.compile(r".*/projects/\d+$")) as answer:
         form.locator("button[type=submit]").click()
     assert answer.value.status == 422
@@ -149,15 +119,7 @@ def test_spending_against_a_fund_that_did_not_pay_is_refused(project_server, chr
     assert "儿童绘本" not in page.locator("main").inner_text()
 
     # Charged to the fund that paid for the project, the same payment is recorded.
-    page.goto(f"{base}/console/c/{seed['slug']}/projects/{seed['proposal_id']}")
-    form = page.locator("form").filter(has=page.locator("input[name=action][value=spending]"))
-    form.locator("input[type=date]").fill(date.today().isoformat())
-    form.locator("input[name$=item]").fill("香樟树苗")
-    form.locator("input[inputmode=decimal]").fill("500")
-    form.locator("input[name$=payee]").fill("苗圃")
-    form.locator("select[name$=line_item]").select_option(label="树苗")
-    paying = form.locator("select[name$=fund_source] option", has_text="为民服务专项资金")
-    form.locator("select[name$=fund_source]").select_option(paying.get_attribute("value"))
+    form, _label = _pay(page, console, "香樟树苗", "为民服务专项资金")
     form.locator("button[type=submit]").click()
     assert page.get_by_role("status").inner_text() == "支出已登记。"
     page.goto(public)

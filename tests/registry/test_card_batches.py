@@ -37,16 +37,17 @@ def _links(html: str) -> list[str]:
     return [decode_svg(svg) for svg in svgs_in(html)]
 
 
+def _form(client, url: str, **choices) -> dict:
+    """The cards form as the page gives it: CSRF token, one-time key, and ``choices``."""
+    page = client.get(url).get_data(as_text=True)
+    return {"csrf_token": factories.csrf_token(page), "request_key": request_key(page), **choices}
+
+
 def test_sending_the_form_again_issues_no_second_batch(setup, client):
     community, ballot = setup
     factories.login(client, "org")
     url = f"/console/c/{community.slug}/ballots/{ballot.id}/cards"
-    page = client.get(url).get_data(as_text=True)
-    data = {
-        "csrf_token": factories.csrf_token(page),
-        "count": "2",
-        "request_key": request_key(page),
-    }
+    data = _form(client, url, count="2")
     first = client.post(url, data=data)
     assert first.status_code == 303
     sheet = client.get(first.headers["Location"])
@@ -75,12 +76,7 @@ def test_only_the_issuing_browser_can_show_the_codes(setup, client, app):
     community, ballot = setup
     factories.login(client, "org")
     url = f"/console/c/{community.slug}/ballots/{ballot.id}/cards"
-    page = client.get(url).get_data(as_text=True)
-    data = {
-        "csrf_token": factories.csrf_token(page),
-        "count": "1",
-        "request_key": request_key(page),
-    }
+    data = _form(client, url, count="1")
     sheet_url = client.post(url, data=data).headers["Location"]
     (link,) = _links(client.get(sheet_url).get_data(as_text=True))
     other = app.test_client()
