@@ -317,7 +317,7 @@ def staff_submit(community):
                     code=format_code(need.tracking_code),
                 )
             flash(message, "warning" if already else "success")
-            return redirect(url_for("intake.staff_submit", slug=community.slug), 303)
+            return redirect(url_for("intake.staff_submit", slug=community.slug))
     status = 422 if form.is_submitted() else 200
     return render_template("intake/staff_submit.html", community=community, form=form), status
 

@@ -116,7 +116,7 @@ def test_walk_in_withdraws_the_card_and_names_both_staff(desk):
     event = db.session.scalar(db.select(AuditEvent).filter_by(action="walk_in.issue"))
     assert event.public and event.actor_id == clerk.id
     (entry,) = describe([event])
-    assert "李监督" in entry.sentence and "Card lost" in entry.sentence
+    assert "李监督" in entry.sentence and "选民卡遗失" in entry.sentence  # default zh_Hans
     counts = walk_ins_by_assembly(ballot.id)
     assert [(row["assembly_id"], row["walk_ins"]) for row in counts] == [
         (assembly.id, 1),
