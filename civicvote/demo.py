@@ -17,7 +17,7 @@ from .extensions import db
 from .intake.models import Need
 from .organizations.models import APPROVED, Organization
 from .proposals.models import LineItem, Proposal
-from .registry.credentials import hash_secret, new_short_code, new_token
+from .registry.credentials import format_short_code, hash_secret, new_short_code, new_token
 from .registry.models import Credential, Household, Resident
 from .rounds.models import FundingRound, FundSource, RoundCategory
 from .timeutil import utcnow
@@ -184,8 +184,9 @@ def _registry(community: Community, rng: random.Random, buildings: int) -> list[
 
 def _review_history(proposals: list[Proposal]) -> None:
     """Approved demo proposals carry what approval leaves behind: a version and a review."""
+    from .proposals.checks import automatic_checks
     from .proposals.models import ProposalVersion, Review
-    from .proposals.services import automatic_checks, snapshot
+    from .proposals.versions import snapshot
 
     reviewer = db.session.scalar(db.select(User).filter_by(username="reviewer"))
     for proposal in proposals:
@@ -392,7 +393,7 @@ def load_demo(seed: int = 2026) -> str:
                     short_code_hash=hash_secret(short),
                 )
             )
-            writer.writerow([household.address, token, short])
+            writer.writerow([household.address, token, format_short_code(short)])
     db.session.commit()
 
     residents = db.session.scalar(db.select(db.func.count(Resident.id)))

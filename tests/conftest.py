@@ -18,12 +18,17 @@ from sqlalchemy.engine import make_url
 
 from civicvote import create_app
 from civicvote.extensions import db
+from tests.servers import SECRET_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get(
     "CIVICVOTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# CIVICVOTE_TEST_SQLITE_ONLY=1 runs only the SQLite tests: every PostgreSQL test (the postgres
+# half of the ``backend`` fixture, and every test that calls require_postgres) skips, even
+# where a server answers and under CI=true (docs/architecture.md).
+SQLITE_ONLY = os.environ.get("CIVICVOTE_TEST_SQLITE_ONLY", "").lower() in ("1", "true", "yes")
 
 
 def postgres_unavailable_reason() -> str | None:
@@ -43,6 +48,9 @@ def postgres_unavailable_reason() -> str | None:
 
 
 def require_postgres() -> None:
+    """Skip (fail under CI) a test that needs PostgreSQL where none answers."""
+    if SQLITE_ONLY:
+        pytest.skip("CIVICVOTE_TEST_SQLITE_ONLY is set: SQLite tests only")
     reason = postgres_unavailable_reason()
     if reason:
         if IN_CI:
@@ -88,7 +96,7 @@ def migrated_url(backend: str, tmp_path_factory) -> tuple[str, object]:
 def test_config(url: str, instance: Path) -> dict:
     return {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": url,
         "INSTANCE_PATH": str(instance),
         "RATELIMIT_STORAGE_URI": "memory://",

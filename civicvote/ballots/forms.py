@@ -1,7 +1,6 @@
-"""Forms of the ballot console and the typed-code entry page.
+"""Forms of the ballot console: a ballot's settings and its status.
 
-The residents' ballot itself is a plain HTML form read by views.choices_from_form and checked by
-services.validate_contents (the same rules as the API), so it needs no WTForms class.
+The voting pages' forms are the voting area's (voting/forms.py).
 """
 
 from datetime import datetime
@@ -10,7 +9,6 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from wtforms import (
-    BooleanField,
     DateTimeLocalField,
     DecimalField,
     HiddenField,
@@ -24,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import BaseForm, choices
 from .models import METHOD_LABELS
+from .setup import live_results_default
 
 MODE_LABELS = {
     "assembly": _l("At the assembly only (check-in required)"),
@@ -34,6 +33,11 @@ QUORUM_LABELS = {
     "households_percent": _l("Percent of eligible households"),
     "residents_percent": _l("Percent of eligible residents"),
     "minimum": _l("A minimum number of ballots"),
+}
+LIVE_RESULTS_LABELS = {
+    "default": _l("Default: live at an assembly-only ballot, hidden when people vote online"),
+    "on": _l("Show results live while voting is open"),
+    "off": _l("Show results only when the vote closes"),
 }
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -96,7 +100,14 @@ class BallotForm(BaseForm):
         default=50,
         validators=[Optional(), NumberRange(min=0, max=100)],
     )
-    results_visible_live = BooleanField(_l("Show results live while voting is open"))
+    live_results = SelectField(
+        _l("Live results"), choices=choices(LIVE_RESULTS_LABELS.items()), default="default"
+    )
+    live_batch_size = IntegerField(
+        _l("Live results change only after this many more ballots (2 to 1000)"),
+        default=10,
+        validators=[DataRequired(), NumberRange(min=2, max=1000)],
+    )
     proposals = MultiCheckboxField(_l("Approved proposals on the ballot"), coerce=int)
 
     def validate_quorum_value(self, field):
@@ -128,7 +139,12 @@ class BallotForm(BaseForm):
             "quorum_kind": self.quorum_kind.data,
             "quorum_value": self.quorum_value.data,
             "pass_threshold_percent": self.pass_threshold_percent.data or 0,
-            "results_visible_live": bool(self.results_visible_live.data),
+            "results_visible_live": (
+                live_results_default(self.mode.data)
+                if self.live_results.data == "default"
+                else self.live_results.data == "on"
+            ),
+            "live_batch_size": self.live_batch_size.data,
         }
 
     def fill_from(self, ballot) -> None:
@@ -142,9 +158,10 @@ class BallotForm(BaseForm):
             "quorum_kind",
             "quorum_value",
             "pass_threshold_percent",
-            "results_visible_live",
+            "live_batch_size",
         ):
             getattr(self, name).data = getattr(ballot, name)
+        self.live_results.data = "on" if ballot.results_visible_live else "off"
         self.budget_yuan.data = (
             Decimal(ballot.budget_fen) / 100 if ballot.budget_fen is not None else None
         )
@@ -153,25 +170,5 @@ class BallotForm(BaseForm):
         self.proposals.data = [item.proposal_id for item in ballot.items]
 
 
-class CodeForm(BaseForm):
-    ballot = SelectField(_l("Ballot"), coerce=int)
-    code = StringField(
-        _l("The code printed on your voter card"),
-        validators=[DataRequired(), Length(min=10, max=20)],
-    )
-
-
 class StatusForm(BaseForm):
     action = HiddenField(validators=[DataRequired(), Length(max=10)])
-
-
-class PaperVoterForm(BaseForm):
-    voter = StringField(
-        _l("Voter card code (or voter key)"), validators=[DataRequired(), Length(max=30)]
-    )
-
-
-class ResolveForm(BaseForm):
-    """One per mismatched paper ballot (prefixed); the voter key travels in a plain field."""
-
-    entry = SelectField(_l("Which entry matches the paper ballot?"), coerce=str)

@@ -31,6 +31,7 @@ from ..registry.services import search_residents
 from ..rounds.models import VOTE_UNIT_RESIDENT
 from ..sealed import seal, unseal
 from ..security import community_required
+from ..viewhelpers import try_service
 from . import bp
 from .forms import AssemblyForm, CheckInForm, WalkInConfirmForm, WalkInForm
 from .models import CheckIn
@@ -117,8 +118,8 @@ def edit(community, assembly_id: int | None = None):
     if request.method == "GET" and assembly is None and request.args.get("ballot", "").isdigit():
         form.ballot.data = int(request.args["ballot"])
     if form.validate_on_submit():
-        try:
-            saved = save_assembly(
+        saved, refused = try_service(
+            lambda: save_assembly(
                 community.id,
                 ballot_id=form.ballot.data,
                 title=form.title.data,
@@ -126,12 +127,10 @@ def edit(community, assembly_id: int | None = None):
                 starts_at=to_utc(form.starts_at.data),
                 assembly=assembly,
                 actor=current_user,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.ballot.errors.append(str(error.message))
-        else:
-            db.session.commit()
+            ),
+            field=form.ballot,
+        )
+        if refused is None:
             flash(_("Assembly saved."), "success")
             return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=saved.id), 303)
     status = 422 if form.is_submitted() else 200
@@ -144,7 +143,6 @@ def edit(community, assembly_id: int | None = None):
 @community_required(ORGANIZER)
 def delete(community, assembly_id: int):
     delete_assembly(community.id, assembly_id, actor=current_user)
-    db.session.commit()
     flash(_("Assembly deleted."), "success")
     return redirect(url_for("checkin.index", slug=community.slug), 303)
 
@@ -199,7 +197,11 @@ def check_in_post(community, assembly_id: int):
         return _desk_page(community, assembly, form, 422)
     try:
         result = check_in(
-            assembly, form.code.data, actor=current_user, remote_addr=request.remote_addr or ""
+            assembly,
+            form.code.data,
+            actor=current_user,
+            remote_addr=request.remote_addr or "",
+            counts=_wants_json(),
         )
     except CheckInRefused as error:
         db.session.rollback()
@@ -210,8 +212,6 @@ def check_in_post(community, assembly_id: int):
         return _desk_page(community, assembly, form, 404)
     message = _result_message(result)
     if _wants_json():
-        # Counted in the check-in's own transaction (it is included), before the commit
-        # expires the assembly, its ballot and round, which would load them all again.
         answer = {
             "ok": True,
             "already": result.already,
@@ -219,12 +219,10 @@ def check_in_post(community, assembly_id: int):
             "address": result.address,
             "name": result.name,
             "time": format_time(result.checked_in_at, "HH:mm"),
-            "attendance": assembly_attendance(assembly),
-            "quorum": quorum_status(assembly.ballot),
+            "attendance": result.attendance,
+            "quorum": result.quorum,
         }
-        db.session.commit()
         return jsonify(answer), (200 if result.already else 201)
-    db.session.commit()
     flash(message, "warning" if result.already else "success")
     return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)
 
@@ -394,13 +392,11 @@ def walk_in_check_in(community, assembly_id: int):
     if not form.validate_on_submit():
         flash(_("Choose a resident from the search results."), "error")
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    try:
-        result = check_in_voter(assembly, form.voter.data, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+    result, refused = try_service(
+        lambda: check_in_voter(assembly, form.voter.data, actor=current_user)
+    )
+    if refused:
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    db.session.commit()
     flash(_result_message(result), "warning" if result.already else "success")
     query = request.form.get("q", "").strip()[:60]
     if query:  # back to the search, where the walk-in code can now be given

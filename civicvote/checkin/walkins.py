@@ -163,7 +163,7 @@ def issue_confirmed_walk_in(
     db.session.add(walk_in)
     db.session.flush()
     walk_in.sealed = seal(
-        {"link": card.link, "short_code": card.short_code, "label": card.label},
+        {"link": card.link, "printed_code": card.printed_code, "label": card.label},
         walk_in_purpose(walk_in.id),
     )
     record(

@@ -63,10 +63,14 @@ def issue_card_batch(
         if existing is None:
             raise
         return existing, False
-    cards = issue_credentials(ballot_id, building, count, base_url=base_url, actor=actor)
-    batch.issued = len(cards)
-    batch.sealed = seal([_card_values(card) for card in cards], batch_purpose(batch.id))
-    db.session.commit()
+
+    def keep_sealed(cards) -> None:  # in the cards' own transaction, before its commit
+        batch.issued = len(cards)
+        batch.sealed = seal([_card_values(card) for card in cards], batch_purpose(batch.id))
+
+    issue_credentials(
+        ballot_id, building, count, base_url=base_url, actor=actor, before_commit=keep_sealed
+    )
     return batch, True
 
 
