@@ -25,6 +25,18 @@ def _login(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url(re.compile(r".*/console.*"))
 
 
+def confirm_walk_in(page, address: str, second: str = "supervisor"):
+    """On the walk-in form: card forgotten, a second staff member confirms; returns the QR."""
+    page.get_by_label("忘带选民卡").check()
+    page.get_by_label("第二名工作人员：账号").fill(second)
+    page.get_by_label("第二名工作人员：密码").fill(PASSWORD)
+    page.locator("form.walk-in-confirm button[type=submit]").click()
+    qr = page.locator(".walk-in-qr svg.qr")
+    qr.wait_for()
+    assert address in page.locator(".walk-in-voter").inner_text()
+    return qr
+
+
 def _decode(element) -> str:
     image = Image.open(io.BytesIO(element.screenshot()))
     results = zxingcpp.read_barcodes(image)
@@ -55,13 +67,7 @@ def test_walk_in_desk_shows_a_qr_that_decodes_to_a_personal_link(demo_server, de
     address = row.locator("td").nth(1).inner_text()
     row.locator("button.primary").click()  # identity checked: check in
     desktop.locator("table.walk-in-results tr", has_text=address).locator("a.button").first.click()
-    desktop.get_by_label("忘带选民卡").check()
-    desktop.get_by_label("第二名工作人员：账号").fill("supervisor")
-    desktop.get_by_label("第二名工作人员：密码").fill(PASSWORD)
-    desktop.locator("form.walk-in-confirm button[type=submit]").click()
-    qr = desktop.locator(".walk-in-qr svg.qr")
-    qr.wait_for()
-    assert address in desktop.locator(".walk-in-voter").inner_text()
+    qr = confirm_walk_in(desktop, address)
     screenshot(desktop, "checkin-walk-in-qr")
     link = _decode(qr)
     assert re.fullmatch(re.escape(base) + r"/v/[A-Za-z0-9_-]{22,}", link)

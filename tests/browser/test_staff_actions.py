@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from tests.browser.conftest import _context, screenshot, seeded_server
-from tests.browser.test_checkin_flows import PASSWORD, _decode, _login
+from tests.browser.test_checkin_flows import _decode, _login, confirm_walk_in
 
 
 def test_walk_in_is_refused_without_a_second_person_then_given_with_one(demo_server, desktop):
@@ -31,14 +31,7 @@ def test_walk_in_is_refused_without_a_second_person_then_given_with_one(demo_ser
     assert desktop.locator(".walk-in-qr").count() == 0
     screenshot(desktop, "walk-in-refused-without-second-person")
 
-    desktop.get_by_label("忘带选民卡").check()
-    desktop.get_by_label("第二名工作人员：账号").fill("supervisor")
-    desktop.get_by_label("第二名工作人员：密码").fill(PASSWORD)
-    desktop.locator("form.walk-in-confirm button[type=submit]").click()
-    qr = desktop.locator(".walk-in-qr svg.qr")
-    qr.wait_for()
-    assert address in desktop.locator(".walk-in-voter").inner_text()
-    link = _decode(qr)
+    link = _decode(confirm_walk_in(desktop, address))
     assert re.fullmatch(re.escape(base) + r"/v/[A-Za-z0-9_-]{22,}", link)
     screenshot(desktop, "walk-in-confirmed")
     desktop.reload()  # the code is a page of its own: a reload shows the same code
