@@ -15,10 +15,9 @@ from ..viewhelpers import run_console_action, try_service
 from . import bp
 from .forms import AmendAnswerForm, AnswerForm, ObjectionForm, RunForm
 from .models import Objection
+from .objections import amend_answer, answer_objection
 from .reasons import explain, tie_rule
 from .services import (
-    amend_answer,
-    answer_objection,
     export_pabulib,
     file_objection,
     finalize,

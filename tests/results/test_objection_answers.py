@@ -11,7 +11,7 @@ from civicvote.audit.models import AuditEvent
 from civicvote.errors import Conflict, DomainError
 from civicvote.extensions import db
 from civicvote.i18n import LOCALE_COOKIE
-from civicvote.results import services
+from civicvote.results import objections, services
 from tests import factories
 from tests.results.test_results import _closed_ballot
 
@@ -27,20 +27,20 @@ def objection(app):
 
 def test_a_published_answer_changes_only_by_amendment(objection):
     _round, _run, filed, organizer = objection
-    services.answer_objection(filed, "按票数排序。", actor=organizer)
+    objections.answer_objection(filed, "按票数排序。", actor=organizer)
     with pytest.raises(Conflict) as again:
-        services.answer_objection(filed, "另一个答复", actor=organizer)
+        objections.answer_objection(filed, "另一个答复", actor=organizer)
     assert again.value.code == "answered"
     db.session.rollback()
     assert filed.answer == "按票数排序。"
     with pytest.raises(Conflict) as stale:
-        services.amend_answer(filed, "更正：按票数排序，规则已公示。", version=0, actor=organizer)
+        objections.amend_answer(filed, "更正：按票数排序，规则已公示。", version=0, actor=organizer)
     assert stale.value.code == "stale"
     db.session.rollback()
     with pytest.raises(DomainError):
-        services.amend_answer(filed, "按票数排序。", version=1, actor=organizer)
+        objections.amend_answer(filed, "按票数排序。", version=1, actor=organizer)
     db.session.rollback()
-    services.amend_answer(filed, "更正：按票数排序，规则已公示。", version=1, actor=organizer)
+    objections.amend_answer(filed, "更正：按票数排序，规则已公示。", version=1, actor=organizer)
     assert filed.answer == "更正：按票数排序，规则已公示。"
     assert [a.text for a in filed.answers] == ["按票数排序。", "更正：按票数排序，规则已公示。"]
     assert [a.text for a in filed.earlier_answers] == ["按票数排序。"]
