@@ -2,14 +2,14 @@
 answers with their history, a card's reason for withdrawal, a need's submitting browser
 
 Revision ID: 0008_staff_actions
-Revises: 0008_allocation
+Revises: 0008_paper
 """
 
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0008_staff_actions"
-down_revision = "0008_allocation"
+down_revision = "0008_paper"
 branch_labels = None
 depends_on = None
 
