@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from ..ballots.models import Ballot
 from ..ballots.rules import ballot_budget
 from ..board.services import results_visible
+from ..checkin.walkins import walk_ins_by_assembly
 from ..errors import DomainError, Forbidden
 from ..extensions import db
 from ..main.errors import error_response
@@ -80,6 +81,10 @@ def ballot_json(ballot: Ballot) -> dict:
             "eligible": counts.eligible,
             "percent": counts.turnout_percent,
         },
+        "walk_ins": [
+            {"assembly_id": row["assembly_id"], "title": row["title"], "count": row["walk_ins"]}
+            for row in walk_ins_by_assembly(ballot.id)
+        ],
         "results_visible": visible,
         "results": results,
     }

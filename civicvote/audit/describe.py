@@ -370,6 +370,17 @@ def _earlier(event):
     return "、".join(titles)
 
 
+def _reason(event) -> str:
+    """A walk-in's reason by its label; any other event's reason (or note) as written."""
+    from ..checkin.walkins import WALK_IN_REASONS
+
+    after = event.after or {}
+    reason = after.get("reason") or after.get("note") or ""
+    if event.action == "walk_in.issue":
+        return str(WALK_IN_REASONS.get(reason, reason))
+    return reason
+
+
 def _count(key):
     def value(event):
         found = (event.after or {}).get(key)
@@ -389,11 +400,12 @@ EXTRAS = {
     "created": _count("created"),
     "updated": _count("updated"),
     "ineligible": _count("made_ineligible"),
-    "reason": lambda e: (e.after or {}).get("reason") or (e.after or {}).get("note") or "",
+    "reason": _reason,
     "rule": lambda e: value_text("rule", (e.after or {}).get("rule")),
     "decision": lambda e: value_text("decision", (e.after or {}).get("decision")),
     "quorum": _quorum,
     "earlier": _earlier,
+    "confirmed_by": lambda e: (e.after or {}).get("confirmed_by") or "",
 }
 
 

@@ -48,8 +48,16 @@ from .services import (
     record_spending,
     sign_off_completion,
     sign_off_milestone,
+    source_allocations,
     submit_completion,
 )
+from .tracking import need_journey
+
+
+@bp.app_template_global("need_journey")
+def _need_journey(need):
+    """A need's stages for its public and tracking pages (intake's templates call this)."""
+    return need_journey(need)
 
 
 def _public_project(slug: str, proposal_id: int):
@@ -201,7 +209,7 @@ def console(community, proposal_id: int):
         "done": MilestoneDoneForm(prefix="done"),
         "signoff": SignOffForm(prefix="so"),
         "progress": ProgressForm(prefix="pg"),
-        "spending": SpendingForm(prefix="sp").setup(proposal),
+        "spending": SpendingForm(prefix="sp").setup(proposal, source_allocations(allocation)),
         "completion": CompletionForm(prefix="cr"),
     }
     status = 200

@@ -470,7 +470,7 @@ def issue_walk_in(ballot_id: int, voter_key: str, *, base_url: str, actor=None) 
 
     Refused when the voter is not eligible or has already voted. Earlier unclaimed walk-in
     credentials of the same voter are revoked, so only the QR on the screen works. A step of
-    ``checkin.services.admit_walk_in``, which commits it with the walk-in's check-in.
+    ``checkin.walkins.issue_confirmed_walk_in``, which commits it with the walk-in record.
     """
 
     ballot = _ballot_context(ballot_id)

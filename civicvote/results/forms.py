@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import RadioField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..ballots.models import QUORUM_DECISION_LABELS
@@ -35,3 +35,12 @@ class ObjectionForm(BaseForm):
 
 class AnswerForm(BaseForm):
     answer = TextAreaField(_l("Public answer"), validators=[DataRequired(), Length(max=2000)])
+
+
+class AmendAnswerForm(BaseForm):
+    """修改答复: a new version of a published answer; ``version`` is the one the organizer read."""
+
+    answer = TextAreaField(
+        _l("Amended public answer"), validators=[DataRequired(), Length(max=2000)]
+    )
+    version = HiddenField(validators=[DataRequired()])

@@ -16,11 +16,11 @@ from ..security import community_required
 from ..viewhelpers import run_console_action, try_service
 from . import bp
 from .export import export_pabulib
-from .forms import AnswerForm, ObjectionForm, QuorumDecisionForm, RunForm
+from .forms import AmendAnswerForm, AnswerForm, ObjectionForm, QuorumDecisionForm, RunForm
 from .models import Objection
+from .objections import amend_answer, answer_objection
 from .reasons import explain, tie_rule
 from .services import (
-    answer_objection,
     ballot_outcomes,
     earlier_results,
     file_objection,
@@ -135,12 +135,15 @@ def console(community, round_id: int):
     form = RunForm(prefix="run")
     quorum_form = QuorumDecisionForm(prefix="q")
     answer_form = AnswerForm(prefix="ans")
+    amend_form = AmendAnswerForm(prefix="amend")
     closed = [b for b in funding_round.ballots if b.status == "closed"]
     status = 200
     if request.method == "POST":
         action = request.form.get("action", "")
         done, status = run_console_action(
-            lambda: _act(action, funding_round, run, (form, quorum_form, answer_form), closed),
+            lambda: _act(
+                action, funding_round, run, (form, quorum_form, answer_form, amend_form), closed
+            ),
             url_for("results.console", slug=community.slug, round_id=round_id),
         )
         if done:
@@ -151,6 +154,7 @@ def console(community, round_id: int):
         form=form,
         quorum_form=quorum_form,
         answer_form=answer_form,
+        amend_form=amend_form,
         closed_ballots=closed,
         **_page_context(funding_round, run),
     ), status
@@ -164,8 +168,16 @@ def _closed_ballot(closed):
     return ballot
 
 
+def _objection(run) -> Objection:
+    raw = request.form.get("objection", "")
+    objection = db.session.get(Objection, int(raw)) if raw.isascii() and raw.isdigit() else None
+    if objection is None or run is None or objection.run_id != run.id:
+        abort(404)
+    return objection
+
+
 def _act(action, funding_round, run, forms, closed) -> str | None:
-    form, quorum_form, answer_form = forms
+    form, quorum_form, answer_form, amend_form = forms
     if action == "run" and form.validate_on_submit():
         ballot = _closed_ballot(closed)
         if run is not None and run.status == "final":
@@ -180,16 +192,21 @@ def _act(action, funding_round, run, forms, closed) -> str | None:
         )
         return _("The decision is recorded and published.")
     if action == "answer" and answer_form.validate_on_submit():
-        raw = request.form.get("objection", "")
-        objection = db.session.get(Objection, int(raw)) if raw.isdigit() else None
-        if objection is None or run is None or objection.run_id != run.id:
-            abort(404)
-        answer_objection(objection, answer_form.answer.data, actor=current_user)
+        answer_objection(_objection(run), answer_form.answer.data, actor=current_user)
         return _("The answer is published.")
+    if action == "amend" and amend_form.validate_on_submit():
+        version = amend_form.version.data
+        amend_answer(
+            _objection(run),
+            amend_form.answer.data,
+            version=int(version) if version.isdigit() else -1,
+            actor=current_user,
+        )
+        return _("The amended answer is published; the earlier one stays listed.")
     if action == "finalize" and BaseForm().validate_on_submit() and run is not None:
         finalize(run, actor=current_user)
         return _("The result is final.")
-    if action not in ("run", "quorum", "answer", "finalize"):
+    if action not in ("run", "quorum", "answer", "amend", "finalize"):
         abort(400)
     return None
 

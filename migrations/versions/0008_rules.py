@@ -1,7 +1,7 @@
 """The rules residents are shown decide: one pass threshold, quorum outcomes, the board's ballot
 
 Revision ID: 0008_rules
-Revises: 0009_hardening
+Revises: 0010_staff_actions
 
 The round's second, unrelated "approval threshold" is merged into the ballot's pass threshold
 (the one residents read on the ballot): a ballot not yet opened takes the stricter of the two;
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_rules"
-down_revision = "0009_hardening"
+down_revision = "0010_staff_actions"
 branch_labels = None
 depends_on = None
 

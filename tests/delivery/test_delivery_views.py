@@ -126,7 +126,7 @@ def test_spending_form_validates_money(client):
         "sp-item": "<script>alert(1)</script>",
         "sp-payee": "苗圃",
         "sp-line_item": "0",
-        "sp-fund_source": "0",
+        "sp-fund_source": str(proposal.round.fund_sources[0].id),
     }
     for bad in ("abc", "-5", "1.234", "1e5", "0", "100000000.01", "NaN"):
         response = client.post(url, data={**base, "sp-amount": bad})

@@ -106,16 +106,28 @@ def test_printed_qr_codes_decode_to_exactly_the_personal_links(setup):
         assert decode_svg(str(qr_svg(card.link))) == card.link
 
 
+def request_key(page: str) -> str:
+    """The cards form's one-time key."""
+    return re.search(r'name="request_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
 def test_console_sheet_qr_codes_decode_to_live_credentials(setup, client):
     community, _round, households, ballot = setup
     factories.user("org1", roles=[(community, "organizer")])
     factories.login(client, "org1")
     page = client.get(f"/console/c/{community.slug}/ballots/{ballot.id}/cards")
     token = factories.csrf_token(page.get_data(as_text=True))
-    response = client.post(
+    issued = client.post(
         f"/console/c/{community.slug}/ballots/{ballot.id}/cards",
-        data={"csrf_token": token, "building": "1栋", "count": ""},
+        data={
+            "csrf_token": token,
+            "building": "1栋",
+            "count": "",
+            "request_key": request_key(page.get_data(as_text=True)),
+        },
     )
+    assert issued.status_code == 303  # the sheet is a page of its own
+    response = client.get(issued.headers["Location"])
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
@@ -143,9 +155,15 @@ def test_public_base_url_is_used_for_links(setup, client):
     factories.user("org2", roles=[(community, "organizer")])
     factories.login(client, "org2")
     page = client.get(f"/console/c/{community.slug}/ballots/{ballot.id}/cards")
+    html = page.get_data(as_text=True)
     response = client.post(
         f"/console/c/{community.slug}/ballots/{ballot.id}/cards",
-        data={"csrf_token": factories.csrf_token(page.get_data(as_text=True)), "count": "1"},
+        data={
+            "csrf_token": factories.csrf_token(html),
+            "count": "1",
+            "request_key": request_key(html),
+        },
+        follow_redirects=True,
     )
     (svg,) = svgs_in(response.get_data(as_text=True))
     assert decode_svg(svg).startswith("https://pb.example.cn/v/")

@@ -173,6 +173,15 @@ def test_the_round_s_counting_rules_lock_when_a_ballot_opens_even_before_its_pha
     with pytest.raises(Conflict) as refused:
         rounds.update_counting(funding_round, vote_unit=funding_round.vote_unit, **counting)
     assert refused.value.code == "settled"
+    unchanged = {
+        "allocation_rule": funding_round.allocation_rule,
+        "tie_break": funding_round.tie_break,
+        "notice_days": funding_round.notice_days,
+        "vote_unit": funding_round.vote_unit,
+    }
+    with pytest.raises(Conflict):  # MES's use of money left over is a rule option too
+        rounds.update_counting(funding_round, mes_completion="none", **unchanged)
+    assert funding_round.mes_completion == "add1"
     with pytest.raises(Conflict):
         rounds.update_rules(
             funding_round,
