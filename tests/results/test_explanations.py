@@ -96,3 +96,19 @@ def test_the_api_adds_an_explanation_and_keeps_its_fields(client):
     lacked = {p["proposal_id"]: p["lacked_fen"] for p in ex["published"]["projects"]}
     assert lacked[ids[1]] == 1_000_000
     assert ex["counterfactual"]["rule"].startswith("mes")
+
+
+def test_the_api_explanation_matches_the_openapi_schema(client):
+    from tests.api.test_openapi import check
+
+    spec = client.get("/api/openapi.json").get_json()
+    path = "/api/v1/rounds/{round_id}/allocation"
+    funding_round, _run, _ids = _greedy_run()  # greedy: MES is the counterfactual
+    check(spec, path, "GET", client.get(f"/api/v1/rounds/{funding_round.id}/allocation"))
+    funding_round, ballot, _ids = _closed_ballot(
+        [[0], [0], [1]], costs=(2_000_000, 2_000_000), budget=3_000_000
+    )
+    services.run_allocation(funding_round, ballot, actor=None, rule="mes", tie_break="lexico")
+    response = client.get(f"/api/v1/rounds/{funding_round.id}/allocation")
+    assert response.get_json()["explanation"]["published"]["projects"][1]["effective_support"]
+    check(spec, path, "GET", response)
