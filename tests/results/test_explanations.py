@@ -112,3 +112,15 @@ def test_the_api_explanation_matches_the_openapi_schema(client):
     response = client.get(f"/api/v1/rounds/{funding_round.id}/allocation")
     assert response.get_json()["explanation"]["published"]["projects"][1]["effective_support"]
     check(spec, path, "GET", response)
+
+
+def test_the_report_explains_the_result(client):
+    funding_round, _run, _ids = _greedy_run()
+    slug = funding_round.community.slug
+    page = client.get(
+        f"/c/{slug}/rounds/{funding_round.id}/report", headers={"Accept-Language": "en"}
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Why this result" in html and "When its turn came, it lacked ¥10,000.00." in html
+    assert 'id="chart-cf-t"' in html and "75.0%" in html
