@@ -124,3 +124,21 @@ def test_the_report_explains_the_result(client):
     assert page.status_code == 200
     assert "Why this result" in html and "When its turn came, it lacked ¥10,000.00." in html
     assert 'id="chart-cf-t"' in html and "75.0%" in html
+
+
+def test_the_board_explains_the_result_after_the_close(client):
+    funding_round, _run, _ids = _greedy_run()
+    slug = funding_round.community.slug
+    en = {"Accept-Language": "en"}
+    html = client.get(f"/c/{slug}/board", headers=en).get_data(as_text=True)
+    assert "Why this result" in html and 'id="chart-cf-t"' in html and "75.0%" in html
+    live = client.get(f"/c/{slug}/board/live", headers=en).get_json()
+    assert "Why this result" in live["html"]
+
+
+def test_the_board_shows_no_explanation_while_a_vote_is_open(client):
+    from tests import factories
+
+    ballot = factories.ballot()
+    html = client.get(f"/c/{ballot.round.community.slug}/board").get_data(as_text=True)
+    assert 'data-name="explain"' not in html
