@@ -297,12 +297,6 @@ class Outcome:
                 return r
         raise KeyError(project_id)
 
-    def describe(self) -> str:
-        """Plain English account of the outcome (for the CLI and logs, not for the web UI)."""
-        from civicvote.allocation.describe import describe_outcome
-
-        return describe_outcome(self)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (amounts as int, or as a string "p/q" when fractional)."""
         return {

@@ -1,14 +1,14 @@
 """A round chooses what the Method of Equal Shares does with the money it leaves
 
 Revision ID: 0008_allocation
-Revises: 0007_audit_trail
+Revises: 0008_secrecy_edges
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_allocation"
-down_revision = "0007_audit_trail"
+down_revision = "0008_secrecy_edges"
 branch_labels = None
 depends_on = None
 
