@@ -32,8 +32,10 @@ def _explained_pair(run: AllocationRun):
     outcome = replay(election)
     projects, votes = election.to_projects(), election.to_votes()
     rival = "greedy" if outcome.rule.startswith("mes") else "mes"
+    # MES as the field runs it: with add1 completion, not the greedy round's "none".
+    completion = "add1" if rival == "mes" else None
     try:
-        counter = explain(replay(election, rule=rival), projects, votes)
+        counter = explain(replay(election, rule=rival, completion=completion), projects, votes)
     except ValueError:  # e.g. MES cannot count this ballot method
         counter = None
     return explain(outcome, projects, votes), counter

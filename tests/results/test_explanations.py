@@ -131,7 +131,7 @@ def test_the_board_explains_the_result_after_the_close(client):
     slug = funding_round.community.slug
     en = {"Accept-Language": "en"}
     html = client.get(f"/c/{slug}/board", headers=en).get_data(as_text=True)
-    assert "Why this result" in html and 'id="chart-cf-t"' in html and "75.0%" in html
+    assert "Why this result" in html and "board-cf-t" in html and "75.0%" in html
     live = client.get(f"/c/{slug}/board/live", headers=en).get_json()
     assert "Why this result" in live["html"]
 
