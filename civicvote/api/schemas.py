@@ -435,7 +435,7 @@ SCHEMAS = {
                         ),
                         "effective_support": _share(
                             nullable=True,
-                            description="MES: its supporters' money left, as a share of its cost."
+                            description="MES: its supporters' money left, as a share of its cost.",
                         ),
                         "used_by": _array(
                             _object({"proposal_id": _int(), "amount_fen": _int(minimum=0)})

@@ -8,7 +8,10 @@ from tests.browser.conftest import screenshot
 from tests.browser.test_results_flow import closed_vote_server  # noqa: F401
 
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "1080p": {"width": 1920, "height": 1080}}
-HEADINGS = {"zh-CN": ("结果公平吗？", "为什么是这个结果"), "en": ("How fair is the result?", "Why this result")}
+HEADINGS = {
+    "zh-CN": ("结果公平吗？", "为什么是这个结果"),
+    "en": ("How fair is the result?", "Why this result"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +34,11 @@ def published(closed_vote_server, chromium):  # noqa: F811
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 @pytest.mark.parametrize("size", list(VIEWPORTS))
 def test_results_page_and_board_explain_the_result(
-    published, chromium, axe_source, locale, size  # noqa: F811
+    published,
+    chromium,
+    axe_source,  # noqa: F811
+    locale,
+    size,
 ):
     context = chromium.new_context(
         viewport=VIEWPORTS[size],
