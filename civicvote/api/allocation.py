@@ -51,7 +51,16 @@ def allocation(round_id: int):
         # Why, how fair, and what the other rule would have funded (see the OpenAPI schema).
         "explanation": as_json(explanation(run)),
         "objections": [
-            {"id": o.id, "text": o.text, "status": o.status, "answer": o.answer}
+            {
+                "id": o.id,
+                "text": o.text,
+                "status": o.status,
+                "answer": o.answer,
+                "earlier_answers": [
+                    {"text": a.text, "answered_at": iso_utc(a.answered_at)}
+                    for a in o.earlier_answers
+                ],
+            }
             for o in run.objections
         ],
     }

@@ -20,6 +20,12 @@ SENTENCES = {
         "%(actor)s refused a second vote in the ballot “%(object)s” from a voter who had "
         "already voted another way"
     ),
+    "paper_sheets.print": _l(
+        "%(actor)s printed %(sheets)s paper ballot sheets for the ballot “%(object)s”"
+    ),
+    "paper_ballot.hand_over": _l(
+        "%(actor)s handed a paper ballot of “%(object)s” to a resident on the registry"
+    ),
     "paper_ballot.enter": _l("%(actor)s entered a paper ballot of “%(object)s”"),
     "paper_ballot.mismatch": _l(
         "%(actor)s found that the two entries of a paper ballot of “%(object)s” differ"
@@ -29,7 +35,7 @@ SENTENCES = {
         "%(actor)s set aside a paper ballot of “%(object)s” whose two entries differ"
     ),
     "paper_ballot.resolve": _l(
-        "%(actor)s settled which entry of a paper ballot of “%(object)s” counts"
+        "%(actor)s looked at a disputed paper ballot sheet of “%(object)s” and decided what it says"
     ),
     "credentials.issue": _l("%(actor)s issued voter cards for the ballot “%(object)s”: %(issued)s"),
     "credentials.revoke": _l("%(actor)s withdrew a voter card of the ballot “%(object)s”"),
@@ -39,6 +45,10 @@ SENTENCES = {
     "assembly.update": _l("%(actor)s changed the assembly “%(object)s”"),
     "assembly.delete": _l("%(actor)s cancelled the assembly “%(object)s”"),
     "checkin.create": _l("%(actor)s checked a resident in at the assembly “%(object)s”"),
+    "walk_in.issue": _l(
+        "%(actor)s gave a resident present at the assembly “%(object)s” a walk-in voting code, "
+        "confirmed by %(confirmed_by)s; the resident's own card was withdrawn (%(reason)s)"
+    ),
     # communities, accounts, organizations
     "community.create": _l("%(actor)s added the community “%(object)s”"),
     "community.update": _l("%(actor)s changed the description of the community “%(object)s”"),
@@ -92,6 +102,10 @@ SENTENCES = {
         "%(actor)s ran the allocation of “%(object)s”: the provisional result is on public notice"
     ),
     "objection.answer": _l("%(actor)s answered an objection to the result of “%(object)s”"),
+    "objection.amend": _l(
+        "%(actor)s amended the answer to an objection to the result of “%(object)s”; "
+        "the earlier answer stays published"
+    ),
     "allocation.finalize": _l("%(actor)s made the result of “%(object)s” final"),
     # delivery
     "milestone.add": _l("%(actor)s added the milestone “%(object)s”"),

@@ -350,6 +350,13 @@ def _phase(event):
     return str(PHASE_LABELS.get(phase, phase or ""))
 
 
+def _walk_in_reason(event) -> str:
+    from ..checkin.walkins import WALK_IN_REASONS
+
+    reason = (event.after or {}).get("reason")
+    return str(WALK_IN_REASONS.get(reason, reason or ""))
+
+
 def _count(key):
     def value(event):
         found = (event.after or {}).get(key)
@@ -365,9 +372,12 @@ EXTRAS = {
     "amount": lambda e: money((e.after or {}).get("amount_fen") or 0),
     "document": lambda e: (e.after or {}).get("document") or "",
     "issued": _count("issued"),
+    "sheets": _count("count"),
     "created": _count("created"),
     "updated": _count("updated"),
     "ineligible": _count("made_ineligible"),
+    "confirmed_by": lambda e: (e.after or {}).get("confirmed_by") or "",
+    "reason": _walk_in_reason,
 }
 
 

@@ -70,8 +70,7 @@ def _panel_context(community, data: dict, layout: str) -> dict:
         "result_bars": result_bars,
         "explained": _explained(data),
         "layout": layout,
-        "vote_url": base_url_for(current_app.config, request.url_root)
-        + url_for("voting.enter_code"),
+        "vote_url": base_url_for(current_app.config) + url_for("voting.enter_code"),
     }
 
 

@@ -6,7 +6,6 @@ import secrets
 from flask import (
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -22,8 +21,9 @@ from ..ballots.models import METHOD_LABELS, Ballot
 from ..ballots.rules import MAX_SELECTIONS, ballot_budget, refusal_for_status, validate_contents
 from ..ballots.setup import community_ballot
 from ..errors import DomainError
-from ..extensions import db, limiter
+from ..extensions import db
 from ..forms import choices
+from ..ratelimit import count_card_failure
 from ..registry.credentials import (
     claim_credential,
     find_credential,
@@ -37,8 +37,8 @@ from ..security import community_required, private_page
 from ..timeutil import utcnow
 from . import bp
 from .casting import cast_vote, channel_for
-from .forms import CodeForm, PaperVoterForm, ResolveForm
-from .paper import enter_paper_ballot, paper_mismatches, resolve_paper_mismatch
+from .forms import CodeForm
+from .paper import disputes, paper_summary
 from .receipts import format_receipt, lookup_receipt
 from .tally import public_counts, tally
 
@@ -47,14 +47,6 @@ SESSION_KEY = "ballot_voters"
 RECEIPTS_KEY = "ballot_receipts"  # {ballot id: receipt code}, shown on the "done" page
 
 bp.after_request(private_page)
-
-
-def _credential_limit() -> str:
-    return current_app.config.get("RATELIMIT_CREDENTIAL", "30 per minute")
-
-
-def _refused(response) -> bool:
-    return response.status_code in (403, 404, 422)
 
 
 # --------------------------------------------------------------------------- residents
@@ -71,17 +63,20 @@ def _voter(ballot_id: int) -> dict | None:
 
 
 @bp.get("/v/<token>")
-@limiter.limit(_credential_limit, deduct_when=_refused)
 def landing(token: str):
-    """A personal link: exchange the token for a session entry, then drop it from the address."""
+    """A personal link: exchange the token for a session entry, then drop it from the address.
+    Refused links are limited per link and in all (ratelimit.count_card_failure), after the
+    lookup: a valid link always opens."""
     credential = find_credential_by_token(token)
     if credential is None:
+        count_card_failure("link", token)
         current_app.logger.warning("unknown voting link from %s", request.remote_addr)
         message = _("This voting link is not valid. Check the card, or type its code instead.")
         return render_template("voting/refused.html", message=message), 404
     try:
         claim_credential(credential)
     except DomainError as error:
+        count_card_failure(str(credential.ballot_id), token)
         return render_template("voting/refused.html", message=str(error.message)), 403
     _remember_voter(credential.ballot_id, token, token)
     return redirect(url_for("voting.vote", ballot_id=credential.ballot_id))
@@ -93,9 +88,9 @@ def _open_ballots() -> list[Ballot]:
 
 
 @bp.route("/vote/code", methods=["GET", "POST"])
-@limiter.limit(_credential_limit, methods=["POST"], deduct_when=_refused)
 def enter_code():
-    """For phones without a camera: the short code printed on the voter card."""
+    """For phones without a camera: the short code printed on the voter card. Refused codes
+    are limited per code and per ballot, after the lookup: a valid code is always taken."""
     form = CodeForm()
     ballots = _open_ballots()
     form.ballot.choices = choices((b.id, f"{b.round.community.name} · {b.title}") for b in ballots)
@@ -104,6 +99,7 @@ def enter_code():
         try:
             usable_credential_or_refuse(credential, utcnow())
         except DomainError as error:
+            count_card_failure(str(form.ballot.data), form.code.data)
             # Logged for the organizers, without the code itself.
             current_app.logger.warning(
                 "voter code refused for ballot %s from %s (%s)",
@@ -296,14 +292,6 @@ def receipt_lookup():
 @community_required(ORGANIZER, CLERK, SUPERVISOR)
 def console_show(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
-    mismatches = paper_mismatches(ballot.id)
-    resolve_forms = {}
-    for voter_key, entries in mismatches.items():
-        form = ResolveForm(prefix=f"r{voter_key}")
-        form.entry.choices = [(str(e.id), _describe(ballot, e.contents)) for e in entries] + [
-            ("discard", _("Neither: discard this paper ballot"))
-        ]
-        resolve_forms[voter_key] = form
     return render_template(
         "voting/console_show.html",
         community=community,
@@ -314,84 +302,11 @@ def console_show(community, ballot_id: int):
         method_label=METHOD_LABELS.get(ballot.method),
         budget=ballot_budget(ballot),
         status_form=StatusForm(),
-        resolve_forms=resolve_forms,
+        paper=paper_summary(ballot.id),
+        disputes=disputes(ballot.id),
         roles=current_user.roles_in(community.id),
     )
 
 
-def _describe(ballot: Ballot, contents: dict) -> str:
-    titles = {str(i.proposal_id): i.proposal.title for i in ballot.items}
-    if ballot.method in ("approval", "knapsack"):
-        return "、".join(titles.get(str(pid), str(pid)) for pid in contents.get("selections", []))
-    if ballot.method == "cumulative":
-        return "、".join(f"{titles.get(k, k)} {v}" for k, v in contents.get("points", {}).items())
-    return "、".join(
-        f"{titles.get(k, k)} {_('yes') if v else _('no')}" for k, v in contents.items()
-    )
-
-
-@bp.route("/console/c/<slug>/ballots/<int:ballot_id>/paper", methods=["GET", "POST"])
-@community_required(CLERK, ORGANIZER)
-def console_paper(community, ballot_id: int):
-    """A clerk enters one paper ballot; a second clerk enters it again independently."""
-    ballot = community_ballot(community.id, ballot_id)
-    form = PaperVoterForm()
-    chosen, error, status = {}, None, 200
-    if form.validate_on_submit():
-        payload = choices_from_form(ballot, request.form)
-        try:
-            entry = enter_paper_ballot(ballot.id, form.voter.data, payload, clerk=current_user)
-        except DomainError as failure:
-            chosen = _chosen_for_template(ballot, payload)
-            error, status = str(failure.message), failure.status_code
-        else:
-            messages = {
-                "pending": _("Entry saved. A second clerk must now enter the same paper ballot."),
-                "matched": _("Both entries agree: the paper ballot is counted."),
-                "mismatch": _("The two entries differ: a supervisor must check the paper ballot."),
-            }
-            flash(
-                messages.get(entry.status, messages["pending"]),
-                "error" if entry.status == "mismatch" else "success",
-            )
-            return redirect(
-                url_for("voting.console_paper", slug=community.slug, ballot_id=ballot.id)
-            )
-    elif form.is_submitted():
-        status = 422
-    return render_template(
-        "voting/console_paper.html",
-        community=community,
-        ballot=ballot,
-        form=form,
-        chosen=chosen,
-        error=error,
-        budget=ballot_budget(ballot),
-    ), status
-
-
-@bp.post("/console/c/<slug>/ballots/<int:ballot_id>/paper/resolve")
-@community_required(SUPERVISOR)
-def console_resolve(community, ballot_id: int):
-    ballot = community_ballot(community.id, ballot_id)
-    voter_key = request.form.get("voter_key", "")[:30]
-    form = ResolveForm(prefix=f"r{voter_key}")
-    entries = paper_mismatches(ballot.id).get(voter_key, [])
-    form.entry.choices = [(str(e.id), str(e.id)) for e in entries] + [("discard", "discard")]
-    if not form.validate_on_submit():
-        flash(_("Choose one of the two entries."), "error")
-        return redirect(url_for("voting.console_show", slug=community.slug, ballot_id=ballot_id))
-    try:
-        if form.entry.data == "discard":
-            resolve_paper_mismatch(
-                ballot.id, voter_key, None, supervisor=current_user, discard=True
-            )
-        else:
-            resolve_paper_mismatch(
-                ballot.id, voter_key, int(form.entry.data), supervisor=current_user
-            )
-    except DomainError as error:
-        flash(str(error.message), "error")
-    else:
-        flash(_("The mismatch is resolved."), "success")
-    return redirect(url_for("voting.console_show", slug=community.slug, ballot_id=ballot_id))
+# The paper ballot pages add their routes to this blueprint.
+from . import paper_views  # noqa: E402, F401

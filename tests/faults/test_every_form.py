@@ -7,7 +7,8 @@ posted by an administrator who also belongs to an organization (so every form is
 account) with a valid CSRF token, or now and then a wrong one. The ids in the URL point at
 real objects of a world that has one of everything, or now and then at none. No answer may be
 a 5xx, and an answer of 4xx leaves every table's row count as it was. Every page (GET route)
-gets the same treatment in its path and query string. Runs on SQLite and PostgreSQL.
+gets the same treatment in its path and query string. NUL bytes and other control characters
+are among the values. Runs on SQLite and PostgreSQL.
 """
 
 import io
@@ -22,6 +23,7 @@ from civicvote import create_app
 from civicvote.audit.services import record
 from civicvote.extensions import db
 from civicvote.reports.services import EXPORTS
+from civicvote.voting import paper, paper_sheets
 from tests import factories
 from tests.api.seed import public_data
 
@@ -54,12 +56,16 @@ ARGUMENT = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 FIELD = re.compile(r'<(input|select|textarea)\b[^>]*\bname="([^"]+)"[^>]*>')
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
+# NUL and other control characters, which PostgreSQL refuses in text (a 500 once).
+controlled = st.tuples(text, st.sampled_from(["\x00", "\x01", "\x1b", "\x7f", "\x85"]), text)
 value = st.one_of(
     text,
+    controlled.map("".join),
     st.integers(-(2**70), 2**70).map(str),
     st.sampled_from(
         ["", "0", "-1", "1e999", "NaN", "Infinity", "１２", "1,5", "2026-02-30", "on", "y"]
     ),
+    st.sampled_from(["\x00", "a\x00b", "1\x00", "\x00" * 50]),
     st.just("长" * 6000),
 )
 
@@ -84,6 +90,7 @@ def world(app, client):
     token = factories.csrf_token(client.get("/console").get_data(as_text=True))
     entry = record("need.accept", "need", data["need"].id, community_id=place.id, public=True)
     db.session.commit()
+    batch, disputed = _paper(data["live"], households[0].residents[0], place)
     ids = {
         "slug": [place.slug],
         "round_id": [funding_round.id, early.id],
@@ -105,8 +112,21 @@ def world(app, client):
         "table": sorted(EXPORTS),
         "fmt": ["csv", "json"],
         "name": ["photo.jpg"],
+        "batch_id": [batch.id],
+        "number": [disputed, *paper_sheets.batch_numbers(batch)],
     }
     return {"ids": ids, "token": token, "fields": {}}
+
+
+def _paper(ballot, resident, place):
+    """A batch of paper ballot sheets, one of them disputed (two clerks entered it apart)."""
+    clerks = [factories.user(f"paper-clerk{n}", roles=[(place, "clerk")]) for n in (1, 2)]
+    batch = paper_sheets.print_sheets(ballot, 3, "fuzz", actor=clerks[0]).batch
+    number = paper_sheets.batch_numbers(batch)[0]
+    paper.hand_over(ballot.id, resident.id, clerk=clerks[0])
+    for clerk, item in zip(clerks, ballot.items, strict=False):
+        paper.enter_sheet(ballot.id, number, {"selections": [item.proposal_id]}, clerk=clerk)
+    return batch, number
 
 
 def _row_counts() -> dict:
