@@ -44,7 +44,8 @@ def decimal2(value) -> str:
 @bp.app_context_processor
 def result_helpers():
     return {
-        "rule_label": lambda rule: RULE_LABELS.get(rule, rule),
+        # An outcome names MES with its completion ("mes/add1"); residents see the rule's name.
+        "rule_label": lambda rule: RULE_LABELS.get(rule, RULE_LABELS.get(rule.split("/")[0], rule)),
         "money_fmt": money,
         "number_fmt": number,
         "share_fmt": share,
