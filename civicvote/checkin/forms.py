@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, SelectField, StringField
+from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from ..forms import BaseForm
@@ -18,6 +18,8 @@ class CheckInForm(BaseForm):
     code = StringField(
         _l("Scan the card or type its code"), validators=[DataRequired(), Length(max=300)]
     )
+    # When the desk took the scan (ISO 8601 UTC), set by checkin.js; empty without JavaScript.
+    scanned_at = HiddenField()
 
 
 class WalkInForm(BaseForm):
