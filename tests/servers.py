@@ -9,6 +9,9 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# One instance secret for the servers and the tests' own apps (tests/conftest.test_config): the
+# cards' hashes are keyed by it, so cards issued by one must verify on the other.
+SECRET_KEY = "test-secret"
 
 
 def free_port() -> int:
@@ -98,7 +101,7 @@ class Server:
 def server_env(instance: Path, database_url: str | None = None, **extra: str) -> dict:
     env = dict(os.environ)
     env["CIVICVOTE_INSTANCE_PATH"] = str(instance)
-    env["CIVICVOTE_SECRET_KEY"] = "browser-tests-secret"
+    env["CIVICVOTE_SECRET_KEY"] = SECRET_KEY
     env["CIVICVOTE_DATABASE_URL"] = database_url or f"sqlite:///{instance / 'civicvote.db'}"
     env.setdefault("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://")
     env.update(extra)

@@ -29,6 +29,8 @@ from ..registry.credentials import (
     find_credential,
     find_credential_by_token,
     has_voted,
+    open_from_session,
+    seal_for_session,
     usable_credential_or_refuse,
 )
 from ..security import community_required, private_page
@@ -38,9 +40,10 @@ from .casting import cast_vote, channel_for
 from .forms import CodeForm, PaperVoterForm, ResolveForm
 from .paper import enter_paper_ballot, paper_mismatches, resolve_paper_mismatch
 from .receipts import format_receipt, lookup_receipt
-from .tally import tally
+from .tally import public_counts, tally
 
-SESSION_KEY = "ballot_voters"  # {ballot id: {"s": credential secret, "k": seal secret}}
+# {ballot id: {"s": credential secret, "k": seal secret}, encrypted (seal_for_session)}
+SESSION_KEY = "ballot_voters"
 RECEIPTS_KEY = "ballot_receipts"  # {ballot id: receipt code}, shown on the "done" page
 
 bp.after_request(private_page)
@@ -59,12 +62,12 @@ def _refused(response) -> bool:
 
 def _remember_voter(ballot_id: int, secret: str, seal: str) -> None:
     voters = dict(session.get(SESSION_KEY) or {})
-    voters[str(ballot_id)] = {"s": secret, "k": seal}
+    voters[str(ballot_id)] = seal_for_session({"s": secret, "k": seal})
     session[SESSION_KEY] = voters
 
 
 def _voter(ballot_id: int) -> dict | None:
-    return (session.get(SESSION_KEY) or {}).get(str(ballot_id))
+    return open_from_session((session.get(SESSION_KEY) or {}).get(str(ballot_id)))
 
 
 @bp.get("/v/<token>")
@@ -306,6 +309,8 @@ def console_show(community, ballot_id: int):
         community=community,
         ballot=ballot,
         tally=tally(ballot.id),
+        # Staff see the count per proposal as the board does: in batches while voting.
+        counts=public_counts(ballot),
         method_label=METHOD_LABELS.get(ballot.method),
         budget=ballot_budget(ballot),
         status_form=StatusForm(),
