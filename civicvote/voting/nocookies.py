@@ -32,7 +32,9 @@ def mark_exchange(response):
     if request.endpoint in EXCHANGES and response.status_code in (302, 303):
         parts = urlsplit(response.location)
         query = f"{parts.query}&{MARK}" if parts.query else MARK
-        response.location = urlunsplit(parts._replace(query=query))
+        response.location = urlunsplit(
+            (parts.scheme, parts.netloc, parts.path, query, parts.fragment)
+        )
     return response
 
 
