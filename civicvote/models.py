@@ -8,6 +8,8 @@ from .ballots.models import (  # noqa: F401
     BallotItem,
     CastBallot,
     PaperBallotEntry,
+    PaperSheet,
+    PaperSheetBatch,
     Participation,
 )
 from .checkin.models import Assembly, CheckIn  # noqa: F401

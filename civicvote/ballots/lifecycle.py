@@ -15,7 +15,7 @@ from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from .live import forget_batches
-from .models import Ballot
+from .models import Ballot, void_unfinished_paper_entries
 
 STATUS_ACTIONS = {"open": "open", "pause": "paused", "close": "closed"}
 
@@ -62,6 +62,7 @@ def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = N
         raise Conflict(_l("A ballot without proposals cannot open."), code="empty")
     ballot.change_status(STATUS_ACTIONS[action], at=at)
     if ballot.status == "closed":
+        void_unfinished_paper_entries(ballot.id)
         forget_batches(ballot.id)  # the final tally takes over; the pending batch never shows
         _reshuffle_storage(ballot.id)
     record(

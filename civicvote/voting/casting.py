@@ -250,6 +250,36 @@ def record_ballot(
     return CastResult(receipt, True)
 
 
+def record_hand_over(connection, rules: BallotRules, voter_key: str, now: datetime) -> None:
+    """Record that ``voter_key`` received a paper ballot: the participation alone (channel
+    "paper", no credential, no contents), in the caller's transaction. Its choices are counted
+    later from the sheet, through :func:`record_contents`, with nothing naming the voter.
+    Raises the status refusal, or IntegrityError if the voter already took part."""
+    refusal = refusal_for_status(rules)
+    if refusal is not None:
+        raise refusal
+    vote = {"voter": voter_key, "credential": None, "channel": "paper", "now": now}
+    statements.write_participation(
+        connection, rules.id, {**vote, **retry_columns("", {}, None, None)}
+    )
+
+
+def record_contents(connection, rules: BallotRules, payload: dict) -> CastResult:
+    """Count one ballot's choices with no voter (a paper sheet), in the caller's transaction:
+    validated and stored exactly as a vote's contents are."""
+    refusal = refusal_for_status(rules)
+    if refusal is not None:
+        raise refusal
+    contents = validate_contents(rules, payload)
+    receipt = new_receipt_code()
+    statements.write_contents(
+        connection,
+        rules.id,
+        {"cast_id": secrets.token_hex(16), "contents": contents, "receipt": receipt},
+    )
+    return CastResult(receipt, True)
+
+
 def _second_vote(
     rules: BallotRules, voter: Participant, existing, payload: dict, channel, sealing
 ) -> CastResult:
