@@ -102,6 +102,7 @@ def board(slug: str):
         "board/board.html",
         version=version,
         generated_at=utcnow(),
+        server_now_ms=int(time.time() * 1000),
         **_panel_context(community, data, layout),
     )
 
