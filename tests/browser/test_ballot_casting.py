@@ -1,6 +1,7 @@
 """A resident votes on a phone: personal link -> ballot -> review -> confirm -> receipt."""
 
 import pytest
+from playwright.sync_api import expect
 
 from civicvote import create_app
 from civicvote.ballots.models import CastBallot
@@ -71,7 +72,7 @@ def test_link_to_receipt_in_three_taps(voting, phone):
     token = voting["tokens"]["approval"][0]
     phone.goto(f"{voting['url']}/v/{token}")
     assert token not in phone.url
-    assert phone.url.endswith(f"/ballots/{voting['approval']}/vote")
+    assert phone.url.endswith(f"/ballots/{voting['approval']}/vote?opened=1")
     tall_screenshot(phone, "ballot-approval-phone")
     phone.locator(".ballot-option").first.click()  # tap 1: choose
     assert "1" in phone.locator("#ballot-total").inner_text()
@@ -124,9 +125,9 @@ def test_ballot_works_without_javascript(voting, chromium):
         page.goto(f"{voting['url']}/v/{voting['tokens']['approval'][1]}")
         page.locator(".ballot-option").nth(2).click()
         page.get_by_role("button", name="Review my vote").click()
-        assert page.get_by_text("Your vote is not recorded yet").is_visible()
+        expect(page.get_by_text("Your vote is not recorded yet")).to_be_visible()
         page.get_by_role("button", name="Confirm my vote").click()
-        assert page.locator("#receipt-code").is_visible()
+        expect(page.locator("#receipt-code")).to_be_visible()
         screenshot(page, "ballot-receipt-no-js-en")
         assert stored_ballots(voting, voting["approval"]) == before + 1
     finally:
