@@ -11,7 +11,7 @@ from civicvote.results.export import export_pabulib
 from tests.results.test_results import _closed_ballot
 
 
-def _run(funding_round, ballot, *, rule, tie_break, completion="add1"):
+def _count(funding_round, ballot, *, rule, tie_break, completion="add1"):
     """Count under the round's published settings (set here before any vote would open)."""
     funding_round.allocation_rule, funding_round.tie_break = rule, tie_break
     funding_round.mes_completion = completion
@@ -21,7 +21,7 @@ def _run(funding_round, ballot, *, rule, tie_break, completion="add1"):
 def _greedy_run():
     # Votes: p2=3, p1=2, p0=1. Budget 4M: p2 (3M) funded, p1 (2M) lacks 1M, p0 (1M) fits.
     funding_round, ballot, ids = _closed_ballot([[0, 2], [2], [2, 1], [1]])
-    run = _run(funding_round, ballot, rule="greedy", tie_break="lexico")
+    run = _count(funding_round, ballot, rule="greedy", tie_break="lexico")
     return funding_round, run, ids
 
 
@@ -66,7 +66,7 @@ def test_mes_explains_effective_support_and_who_used_the_money(app):
     funding_round, ballot, ids = _closed_ballot(
         [[0], [0], [1]], costs=(2_000_000, 2_000_000), budget=3_000_000
     )
-    run = _run(funding_round, ballot, rule="mes", tie_break="lexico", completion="none")
+    run = _count(funding_round, ballot, rule="mes", tie_break="lexico", completion="none")
     by_id = {p["id"]: p for p in explanation(run)["published"]["projects"]}
     assert by_id[str(ids[0])]["funded"] and not by_id[str(ids[1])]["funded"]
     # p1's one supporter has 1M of the 2M it costs: 50% of the support it needs.
@@ -113,7 +113,7 @@ def test_the_api_explanation_matches_the_openapi_schema(client):
     funding_round, ballot, _ids = _closed_ballot(
         [[0], [0], [1]], costs=(2_000_000, 2_000_000), budget=3_000_000
     )
-    _run(funding_round, ballot, rule="mes", tie_break="lexico")
+    _count(funding_round, ballot, rule="mes", tie_break="lexico")
     response = client.get(f"/api/v1/rounds/{funding_round.id}/allocation")
     assert response.get_json()["explanation"]["published"]["projects"][1]["effective_support"]
     check(spec, path, "GET", response)
