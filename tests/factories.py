@@ -178,6 +178,11 @@ def ballot(of_round: FundingRound | None = None, *, proposals=3, costs=None, **f
         "status": "open",
         "min_choices": 1,
         "max_choices": None,
+        # Quorum and pass threshold decide the result (docs/rules.md); a test of something else
+        # asks for one voter and one supporter, and tests of those rules set their own.
+        "quorum_kind": "minimum",
+        "quorum_value": 1,
+        "pass_threshold_percent": 0,
     }
     values.update(fields)
     obj = Ballot(**values)

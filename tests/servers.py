@@ -35,6 +35,20 @@ def civicvote(args: list[str], env: dict, timeout: float = 300) -> subprocess.Co
     return result
 
 
+def vote_by_api(base_url: str, ballot_id: int, token: str, selections: list, key: str) -> None:
+    """Cast one approval vote through the JSON API, as a phone app would."""
+    import json
+    import urllib.request
+
+    body = {"credential": token, "selections": selections, "idempotency_key": key}
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/ballots/{ballot_id}/votes",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request).close()
+
+
 class Server:
     """``civicvote serve`` on a free port; ``stop()`` ends it."""
 

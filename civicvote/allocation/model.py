@@ -224,10 +224,13 @@ class Threshold:
     ``relative=False``: the project's score (votes, or points) must be >= ``value``.
     ``relative=True``: ``value`` is a fraction (e.g. ``Fraction(1, 10)`` for 10 %) of the
     ballots cast; for yes/no ballots, of the yes+no votes on that project.
+    ``on_votes=True``: compared with the number of ballots supporting the project (approving
+    it, giving it points, voting yes) rather than with its score (points).
     """
 
     value: Amount
     relative: bool = False
+    on_votes: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", exact(Fraction(self.value)))

@@ -355,7 +355,8 @@ COUNTED_BY = "civicvote "
 def counted_by(meta: Mapping[str, str]) -> dict | None:
     """The civicvote settings a file's META ``comment`` carries, or None.
 
-    Keys: ``rule``, ``completion``, ``tie_break``, ``threshold`` (a fraction of the ballots,
+    Keys: ``rule``, ``completion``, ``tie_break``, ``votes_required`` (the ballots that had
+    to support a project, or null), ``threshold`` (files before it: a fraction of the ballots,
     as text, or null), ``step`` (add1's increment per voter), ``sources`` (each with ``id``,
     ``kind``, ``amount``, ``categories``, ``per_project_cap``, ``match_ratio``; amounts in
     the file's currency unit, as text) and anything else the round recorded (``quorum``).
@@ -455,8 +456,12 @@ def _replay_ours(election, settings, rule, threshold, tie_break, completion) -> 
         }
     except (KeyError, TypeError, ValueError) as exc:
         raise PabulibError(f"META comment: bad civicvote settings: {exc}") from exc
+    required = settings.get("votes_required")
     if threshold is not None:
         options["threshold"] = Threshold(threshold)
+    elif required is not None:
+        # The ballots that had to support a project, whatever its score (points).
+        options["threshold"] = Threshold(int(required), on_votes=True)
     elif limit is not None:
         options["threshold"] = Threshold(Fraction(str(limit)), relative=True)
     budget = None if sources else election.budget

@@ -179,13 +179,14 @@ class _Context:
             return True
         yes_no = self.no.get(pid, 0) if self.votes.kind == YESNO else None
         need = self.threshold.required(self.votes.num_voters, self.count[pid], yes_no)
-        if self.value[pid] >= need:
+        have = self.count[pid] if self.threshold.on_votes else self.value[pid]
+        if have >= need:
             return True
         self.reasons[pid].insert(
             0,
             Reason(
                 "below_threshold",
-                {"score": self.value[pid], "required": need, "threshold": self.threshold.spec()},
+                {"score": have, "required": need, "threshold": self.threshold.spec()},
             ),
         )
         return False

@@ -18,6 +18,7 @@ def allocation(round_id: int):
         abort(404)
     titles = {str(p.proposal_id): p.proposal.title for p in run.projects}
     sources = {str(s.id): s.name for s in funding_round.fund_sources}
+    options = run.options or {}
     return {
         "round_id": round_id,
         "ballot_id": run.ballot_id,
@@ -25,7 +26,11 @@ def allocation(round_id: int):
         "rule": run.rule,
         "tie_break": run.tie_break,
         "seed": run.seed,
-        "threshold_percent": (run.options or {}).get("threshold_percent"),
+        # The ballot's pass threshold the run applied (older runs: the round's threshold).
+        "threshold_percent": options.get(
+            "pass_threshold_percent", options.get("threshold_percent")
+        ),
+        "votes_required": options.get("votes_required"),
         "published_at": iso_utc(run.created_at),
         "notice_ends_at": iso_utc(run.notice_ends_at),
         "finalized_at": iso_utc(run.finalized_at),
@@ -37,6 +42,7 @@ def allocation(round_id: int):
                 "rank": p.rank,
                 "votes": p.votes,
                 "cost_fen": p.proposal.total_fen,
+                "passed": (p.reason or {}).get("code") != "below_threshold",
                 "funded": p.funded,
                 "amount_fen": p.amount_fen,
                 "funding_by_source": {k: int(v) for k, v in (p.funding_by_source or {}).items()},

@@ -342,7 +342,13 @@ SCHEMAS = {
             "rule": _str(enum=["greedy", "greedy-no-skip", "greedy-threshold", "mes"]),
             "tie_break": _str(description="The tie-break rule, with the lot's published seed."),
             "seed": _str(),
-            "threshold_percent": _int(nullable=True),
+            "threshold_percent": _int(
+                nullable=True,
+                description="A proposal passes with more than this percent of the ballots cast.",
+            ),
+            "votes_required": _int(
+                nullable=True, description="The ballots a proposal needed to pass."
+            ),
             "published_at": _time(),
             "notice_ends_at": _time(nullable=True),
             "finalized_at": _time(nullable=True),
@@ -355,6 +361,7 @@ SCHEMAS = {
                         "rank": _int(minimum=1),
                         "votes": _int(minimum=0),
                         "cost_fen": _fen(),
+                        "passed": _bool(),
                         "funded": _bool(),
                         "amount_fen": _fen(),
                         "funding_by_source": {"type": "object", "additionalProperties": _int()},

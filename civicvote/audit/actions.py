@@ -16,6 +16,10 @@ SENTENCES = {
     "ballot.open": _l("%(actor)s opened the ballot “%(object)s”"),
     "ballot.pause": _l("%(actor)s paused the ballot “%(object)s”"),
     "ballot.close": _l("%(actor)s closed the ballot “%(object)s”"),
+    "ballot.quorum_decision": _l(
+        "%(actor)s recorded that the ballot “%(object)s” closed below its quorum (%(quorum)s) "
+        "and decided: %(decision)s. Reason: %(reason)s"
+    ),
     "ballot.double_channel_refused": _l(
         "%(actor)s refused a second vote in the ballot “%(object)s” from a voter who had "
         "already voted another way"
@@ -53,6 +57,7 @@ SENTENCES = {
     "community.create": _l("%(actor)s added the community “%(object)s”"),
     "community.update": _l("%(actor)s changed the description of the community “%(object)s”"),
     "board.panel": _l("%(actor)s changed what the public board of “%(object)s” shows"),
+    "board.ballot": _l("%(actor)s chose which ballot the public board of “%(object)s” shows"),
     "user.create": _l("%(actor)s created the account “%(object)s”"),
     "user.password": _l("%(actor)s changed the password of their account"),
     "user.password_reset": _l("%(actor)s set a new password for the account “%(object)s”"),
@@ -102,6 +107,10 @@ SENTENCES = {
         "%(actor)s ran the allocation of “%(object)s”: the provisional result is on public notice"
     ),
     "objection.answer": _l("%(actor)s answered an objection to the result of “%(object)s”"),
+    "allocation.rerun": _l(
+        "%(actor)s counted “%(object)s” again under the same published rule (%(rule)s); the "
+        "earlier result, which funded %(earlier)s, stays in the history. Reason: %(reason)s"
+    ),
     "objection.amend": _l(
         "%(actor)s amended the answer to an objection to the result of “%(object)s”; "
         "the earlier answer stays published"
@@ -124,7 +133,9 @@ SENTENCES = {
 UNKNOWN_ACTION = _l("%(actor)s made a change to “%(object)s”")
 
 # After these, the chain's head is signed and published (board, report, public log, API).
-MILESTONES = frozenset({"ballot.open", "ballot.close", "allocation.run", "allocation.finalize"})
+MILESTONES = frozenset(
+    {"ballot.open", "ballot.close", "allocation.run", "allocation.rerun", "allocation.finalize"}
+)
 
 # What each kind of object is called where its own name is unknown (removed, or never named).
 OBJECT_NOUNS = {
@@ -153,5 +164,6 @@ MILESTONE_LABELS = {
     "ballot.open": _l("a ballot opened"),
     "ballot.close": _l("a ballot closed"),
     "allocation.run": _l("the allocation ran"),
+    "allocation.rerun": _l("the allocation ran again"),
     "allocation.finalize": _l("the result became final"),
 }

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from ..extensions import db
 from ..i18n import money, number
 from .actions import OBJECT_NOUNS, SENTENCES, UNKNOWN_ACTION
-from .changes import changes
+from .changes import changes, value_text
 from .models import AuditEvent
 
 
@@ -350,11 +350,35 @@ def _phase(event):
     return str(PHASE_LABELS.get(phase, phase or ""))
 
 
-def _walk_in_reason(event) -> str:
+def _quorum(event):
+    quorum = (event.before or {}).get("quorum") or {}
+    return _(
+        "%(present)s took part, %(required)s needed",
+        present=number(quorum.get("present", 0)),
+        required=number(quorum.get("required", 0)),
+    )
+
+
+def _earlier(event):
+    """The earlier result's funded proposals, by title."""
+    from ..proposals.models import Proposal
+
+    ids = (event.before or {}).get("funded") or []
+    if not ids:
+        return _("nothing")
+    titles = db.session.scalars(db.select(Proposal.title).where(Proposal.id.in_(ids)))
+    return "、".join(titles)
+
+
+def _reason(event) -> str:
+    """A walk-in's reason by its label; any other event's reason (or note) as written."""
     from ..checkin.walkins import WALK_IN_REASONS
 
-    reason = (event.after or {}).get("reason")
-    return str(WALK_IN_REASONS.get(reason, reason or ""))
+    after = event.after or {}
+    reason = after.get("reason") or after.get("note") or ""
+    if event.action == "walk_in.issue":
+        return str(WALK_IN_REASONS.get(reason, reason))
+    return reason
 
 
 def _count(key):
@@ -376,8 +400,12 @@ EXTRAS = {
     "created": _count("created"),
     "updated": _count("updated"),
     "ineligible": _count("made_ineligible"),
+    "reason": _reason,
+    "rule": lambda e: value_text("rule", (e.after or {}).get("rule")),
+    "decision": lambda e: value_text("decision", (e.after or {}).get("decision")),
+    "quorum": _quorum,
+    "earlier": _earlier,
     "confirmed_by": lambda e: (e.after or {}).get("confirmed_by") or "",
-    "reason": _walk_in_reason,
 }
 
 

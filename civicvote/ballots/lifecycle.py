@@ -14,10 +14,22 @@ from sqlalchemy import select, text
 from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
+from ..timeutil import utcnow
 from .live import forget_batches
 from .models import Ballot, void_unfinished_paper_entries
 
 STATUS_ACTIONS = {"open": "open", "pause": "paused", "close": "closed"}
+
+# Called with the ballot when it closes, inside the close's transaction. Higher areas register
+# here what a close must fix (checkin: the quorum's figures), since ballots cannot import them.
+_close_hooks: list = []
+
+
+def on_close(hook):
+    """Register ``hook(ballot)`` to run as a ballot closes; returns the hook."""
+    if hook not in _close_hooks:
+        _close_hooks.append(hook)
+    return hook
 
 
 def is_sqlite() -> bool:
@@ -61,10 +73,13 @@ def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = N
     if action == "open" and not ballot.items:
         raise Conflict(_l("A ballot without proposals cannot open."), code="empty")
     ballot.change_status(STATUS_ACTIONS[action], at=at)
-    if ballot.status == "closed":
+    closing = ballot.status == "closed"
+    if closing:
         void_unfinished_paper_entries(ballot.id)
         forget_batches(ballot.id)  # the final tally takes over; the pending batch never shows
         _reshuffle_storage(ballot.id)
+        for hook in _close_hooks:
+            hook(ballot)
     record(
         f"ballot.{action}",
         "ballot",
@@ -72,7 +87,34 @@ def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = N
         actor=actor,
         community_id=ballot.round.community_id,
         before=before,
-        after={"status": ballot.status},
+        after={"status": ballot.status, **({"quorum": ballot.quorum_outcome} if closing else {})},
+        public=True,
+    )
+    db.session.commit()
+    return ballot
+
+
+def decide_quorum(ballot_id: int, decision: str, note: str, *, actor, at=None) -> Ballot:
+    """Record the organizer's public decision on a ballot that closed below its quorum: void
+    it, reopen it or adjourn it (``QUORUM_DECISIONS``), with the reason; audited in public."""
+    note = (note or "").strip()
+    if not note or len(note) > 1000:
+        raise DomainError(
+            _l("Give the reason for the decision (at most 1,000 characters)."), code="no_reason"
+        )
+    ballot = lock_ballot(ballot_id, exclusive=True)
+    if ballot is None:
+        raise NotFound(_l("No such ballot."), code="not_found")
+    outcome = dict(ballot.quorum_outcome or {})
+    ballot.decide_quorum(decision, note, at=at or utcnow())  # InvalidTransition: 409
+    record(
+        "ballot.quorum_decision",
+        "ballot",
+        ballot.id,
+        actor=actor,
+        community_id=ballot.round.community_id,
+        before={"status": "closed", "quorum": outcome},
+        after={"status": ballot.status, "decision": decision, "note": note},
         public=True,
     )
     db.session.commit()

@@ -40,13 +40,23 @@ STATUS_LABELS = {
     "paused": _l("Paused"),
     "closed": _l("Closed"),
 }
-# Allowed status changes: a closed ballot never reopens (its result feeds the allocation).
+# Allowed status changes: a closed ballot never reopens (its result feeds the allocation), except
+# through a recorded quorum decision (QUORUM_DECISIONS) when it closed below its quorum.
 TRANSITIONS = {
     ("draft", "open"),
     ("open", "paused"),
     ("paused", "open"),
     ("open", "closed"),
     ("paused", "closed"),
+}
+
+# What the organizer may decide when a ballot closes below its quorum; the rules stated to
+# residents allow these and nothing else. Each maps to the status the ballot takes.
+QUORUM_DECISIONS = {"void": "closed", "reopen": "open", "adjourn": "paused"}
+QUORUM_DECISION_LABELS = {
+    "void": _l("Declare the ballot void: no project is funded from it"),
+    "reopen": _l("Reopen voting now; the ballots already cast still count"),
+    "adjourn": _l("Adjourn to a later assembly; the ballots already cast still count"),
 }
 
 
@@ -71,6 +81,11 @@ class Ballot(db.Model):
     # A proposal passes when more than this percent of ballots cast approve it.
     pass_threshold_percent: Mapped[int] = mapped_column(Integer, default=50)
     results_visible_live: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Frozen at close: {kind, value, present, eligible, required, met} (checkin.quorum_status).
+    quorum_outcome: Mapped[dict | None] = mapped_column(JSON)
+    # Each time it closed below quorum, the organizer's public decision: a list of
+    # {decision (QUORUM_DECISIONS), note, at (ISO time), outcome (the figures it answered)}.
+    quorum_decisions: Mapped[list | None] = mapped_column(JSON, default=list)
     # Live figures change only in batches of at least this many ballots (ballots.live).
     live_batch_size: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     opened_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -93,6 +108,35 @@ class Ballot(db.Model):
     def locked(self) -> bool:
         """Method, limits and proposal list are frozen once the ballot has been opened."""
         return self.opened_at is not None
+
+    @property
+    def quorum_missed(self) -> bool:
+        """Closed, and its frozen quorum figures say the quorum was not reached."""
+        return self.status == "closed" and not (self.quorum_outcome or {}).get("met", True)
+
+    @property
+    def void(self) -> bool:
+        """Declared void after closing below quorum: nothing is funded from it."""
+        decisions = self.quorum_decisions or []
+        return self.quorum_missed and bool(decisions) and decisions[-1]["decision"] == "void"
+
+    def decide_quorum(self, decision: str, note: str, *, at: datetime) -> None:
+        """Apply the organizer's decision on a ballot that closed below quorum.
+
+        Reopening or adjourning takes the ballot back to open or paused (votes already cast are
+        kept); the quorum is judged again at the next close."""
+        if decision not in QUORUM_DECISIONS:
+            raise InvalidTransition(_l("Choose one of the outcomes the rules allow."))
+        if not self.quorum_missed or self.void:
+            raise InvalidTransition(
+                _l("Only a ballot that closed below its quorum takes this decision.")
+            )
+        entry = {"decision": decision, "note": note, "at": at.isoformat()}
+        self.quorum_decisions = [*(self.quorum_decisions or []), {**entry, **self.quorum_outcome}]
+        if decision != "void":
+            self.status = QUORUM_DECISIONS[decision]
+            self.closed_at = None
+            self.quorum_outcome = None
 
     def change_status(self, new_status: str, *, at: datetime | None = None) -> None:
         """Apply one status transition; raises InvalidTransition for any other."""

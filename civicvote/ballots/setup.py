@@ -27,14 +27,14 @@ LOCKED_FIELDS = (
     "quorum_kind",
     "quorum_value",
     "pass_threshold_percent",
+    "online_opens_at",
+    "online_closes_at",
     # Lowered during the vote, it would let a step of the live figures single out a ballot.
     "live_batch_size",
 )
 EDITABLE_FIELDS = (
     "title",
     *LOCKED_FIELDS,
-    "online_opens_at",
-    "online_closes_at",
     "results_visible_live",
 )
 
@@ -162,8 +162,9 @@ def update_ballot(ballot: Ballot, values: dict, proposal_ids: list[int], *, acto
         if changed or proposal_ids != current_ids:
             raise Conflict(
                 _l(
-                    "This ballot has been opened: its method, limits and proposals are locked, "
-                    "so that every voter votes under the same rules."
+                    "This ballot has been opened: its method, limits, online window, quorum, "
+                    "pass threshold and proposals are locked, so that every voter votes under "
+                    "the rules they were shown."
                 ),
                 code="locked",
             )

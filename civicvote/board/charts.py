@@ -9,17 +9,21 @@ class Bar:
     value: int
     display: str
     width: float  # fraction of the full bar length, 0..1
-    marked: bool  # funded / passed
+    marked: bool  # passed the ballot's threshold
+    funded: bool = False  # funded by the published result: a separate mark
 
 
-def bars(rows: list[tuple[str, int, str, bool]], *, scale_to: int | None = None) -> list[Bar]:
-    """Scale ``(label, value, display, marked)`` rows against the largest value (or ``scale_to``).
+def bars(rows: list[tuple], *, scale_to: int | None = None) -> list[Bar]:
+    """Scale ``(label, value, display, passed[, funded])`` rows against the largest value (or
+    ``scale_to``).
 
     Bars keep the given order; a zero value still gets a hairline so the row reads as a bar.
     """
-    top = max([scale_to or 0, *(value for _, value, _, _ in rows)], default=0)
+    top = max([scale_to or 0, *(row[1] for row in rows)], default=0)
     result = []
-    for label, value, display, marked in rows:
+    for label, value, display, marked, *funded in rows:
         width = value / top if top else 0.0
-        result.append(Bar(label, value, display, max(width, 0.004), marked))
+        result.append(
+            Bar(label, value, display, max(width, 0.004), marked, bool(funded and funded[0]))
+        )
     return result

@@ -10,10 +10,12 @@ import threading
 import time
 
 from ..ballots.models import Ballot
+from ..ballots.setup import community_ballots
 from ..communities.models import Community
 from ..extensions import db
 from ..results.models import AllocationRun
 from ..rounds.models import FundingRound
+from ..timeutil import utcnow
 
 PANELS = ("auto", "attendance", "results", "funded")
 CACHE_SECONDS = 0.5
@@ -23,16 +25,45 @@ _refreshing: dict = {}
 _cache_lock = threading.Lock()
 
 
-def current_ballot(community: Community) -> Ballot | None:
-    """The ballot the board follows: an open or paused one, else the latest closed, else a draft."""
-    ballots = list(
-        db.session.scalars(
-            db.select(Ballot)
-            .join(FundingRound)
-            .filter(FundingRound.community_id == community.id)
-            .order_by(Ballot.id.desc())
+def assembly_in_progress(community: Community, now=None):
+    """The assembly being held: the one that started last, of a ballot still open or paused."""
+    from ..checkin.models import Assembly
+
+    return db.session.scalar(
+        db.select(Assembly)
+        .join(Ballot, Assembly.ballot_id == Ballot.id)
+        .join(FundingRound, Ballot.round_id == FundingRound.id)
+        .filter(
+            FundingRound.community_id == community.id,
+            Ballot.status.in_(("open", "paused")),
+            Assembly.starts_at <= (now or utcnow()),
         )
+        .order_by(Assembly.starts_at.desc(), Assembly.id.desc())
+        .limit(1)
     )
+
+
+def _latest_assembly(ballot: Ballot, now=None):
+    from ..checkin.models import Assembly
+
+    return db.session.scalar(
+        db.select(Assembly)
+        .filter(Assembly.ballot_id == ballot.id, Assembly.starts_at <= (now or utcnow()))
+        .order_by(Assembly.starts_at.desc(), Assembly.id.desc())
+        .limit(1)
+    )
+
+
+def current_ballot(community: Community) -> Ballot | None:
+    """The ballot the board follows: the presenter's choice; else the ballot of the assembly in
+    progress; else an open or paused one, else the latest closed, else a draft."""
+    ballots = community_ballots(community.id)
+    chosen = [b for b in ballots if b.id == community.board_ballot_id]
+    if chosen:
+        return chosen[0]
+    assembly = assembly_in_progress(community)
+    if assembly is not None:
+        return assembly.ballot
     for wanted in (("open", "paused"), ("closed",), ("draft",)):
         for ballot in ballots:
             if ballot.status in wanted:
@@ -76,7 +107,8 @@ def _funded(funding_round: FundingRound) -> list[dict]:
 
 def snapshot(community: Community) -> dict:
     """The board's data for one community, without any time-dependent field."""
-    from ..checkin.services import quorum_status
+    from ..checkin.services import assembly_attendance, quorum_status
+    from ..results.services import pass_votes_required
     from ..voting.tally import public_counts
 
     ballot = current_ballot(community)
@@ -86,6 +118,7 @@ def snapshot(community: Community) -> dict:
         "round": None,
         "ballot": None,
         "attendance": None,
+        "assembly": None,
         "turnout": None,
         "results": None,
         "live": None,
@@ -112,6 +145,13 @@ def snapshot(community: Community) -> dict:
         "results_visible": results_visible(ballot),
     }
     data["attendance"] = quorum_status(ballot)
+    assembly = _latest_assembly(ballot)
+    if assembly is not None:
+        data["assembly"] = {
+            "id": assembly.id,
+            "title": assembly.title,
+            "present": assembly_attendance(assembly),
+        }
     counts = public_counts(ballot)
     cast = counts.cast
     data["turnout"] = {"cast": cast, "eligible": counts.eligible, "percent": counts.turnout_percent}
@@ -131,7 +171,8 @@ def snapshot(community: Community) -> dict:
                     "title": item.proposal.title,
                     "cost_fen": item.proposal.total_fen,
                     "votes": votes,
-                    "passes": cast > 0 and votes * 100 > ballot.pass_threshold_percent * cast,
+                    "passes": cast > 0
+                    and votes >= pass_votes_required(ballot.pass_threshold_percent, cast),
                     "funded": item.proposal_id in funded_ids,
                 }
             )
@@ -209,23 +250,40 @@ def forget(community_id: int) -> None:
             _cache.pop(key, None)
 
 
-def set_panel(community: Community, panel: str, *, actor) -> None:
-    """The presenter's choice of what every screen shows."""
+def _presenter_choice(community: Community, field: str, key: str, value, *, actor) -> None:
+    """Store one of the presenter's choices on the community (audited) and drop the cached
+    boards, so every screen follows."""
     from ..audit.services import record
-    from ..errors import DomainError
 
-    if panel not in PANELS:
-        raise DomainError("unknown panel", code="bad_panel")
-    before = community.board_panel
-    community.board_panel = panel
+    before = getattr(community, field)
+    setattr(community, field, value)
     record(
-        "board.panel",
+        f"board.{key}",
         "community",
         community.id,
         actor=actor,
         community_id=community.id,
-        before={"panel": before},
-        after={"panel": panel},
+        before={key: before},
+        after={key: value},
     )
     db.session.commit()
     forget(community.id)
+
+
+def set_panel(community: Community, panel: str, *, actor) -> None:
+    """The presenter's choice of what every screen shows."""
+    from ..errors import DomainError
+
+    if panel not in PANELS:
+        raise DomainError("unknown panel", code="bad_panel")
+    _presenter_choice(community, "board_panel", "panel", panel, actor=actor)
+
+
+def set_ballot(community: Community, ballot_id: int | None, *, actor) -> None:
+    """The presenter's choice of the ballot every screen shows (None: follow the assembly in
+    progress)."""
+    from ..errors import DomainError
+
+    if ballot_id is not None and ballot_id not in {b.id for b in community_ballots(community.id)}:
+        raise DomainError("unknown ballot", code="bad_ballot")
+    _presenter_choice(community, "board_ballot_id", "ballot", ballot_id, actor=actor)

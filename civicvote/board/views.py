@@ -14,9 +14,11 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..accounts.models import ORGANIZER
+from ..ballots.setup import community_ballots
 from ..communities.services import get_community
 from ..errors import DomainError
 from ..forms import BaseForm
@@ -25,10 +27,22 @@ from ..results.explanations import explanation
 from ..results.services import latest_run
 from ..security import community_required
 from ..timeutil import utcnow
+from ..viewhelpers import try_service
 from . import bp
 from .charts import bars
 from .fastpath import ENVIRON_KEY as LIVE_ENVIRON_KEY
-from .services import PANELS, cached, forget_key, live_key, set_panel, snapshot, version_of
+from .services import (
+    PANELS,
+    assembly_in_progress,
+    cached,
+    current_ballot,
+    forget_key,
+    live_key,
+    set_ballot,
+    set_panel,
+    snapshot,
+    version_of,
+)
 
 LAYOUTS = ("landscape", "portrait")
 
@@ -60,7 +74,7 @@ def _panel_context(community, data: dict, layout: str) -> dict:
     if data["results"]:
         result_bars = bars(
             [
-                (row["title"], row["votes"], str(row["votes"]), row["funded"] or row["passes"])
+                (row["title"], row["votes"], str(row["votes"]), row["passes"], row["funded"])
                 for row in data["results"]
             ]
         )
@@ -177,20 +191,45 @@ def _stats(data: dict) -> dict:
 @community_required(ORGANIZER)
 def presenter(community):
     form = BaseForm()
+    status = 200
     if request.method == "POST":
-        panel = request.form.get("panel", "")
         if not form.validate_on_submit():
             abort(400)
-        try:
-            set_panel(community, panel, actor=current_user)
-        except DomainError:
-            flash(_("Choose one of the panels."), "error")
-            return render_template(
-                "board/presenter.html", community=community, form=form, panels=PANELS
-            ), 422
-        flash(_("The screens now show: %(panel)s", panel=panel_label(panel)), "success")
-        return redirect(url_for("board.presenter", slug=community.slug))
-    return render_template("board/presenter.html", community=community, form=form, panels=PANELS)
+        message, status = try_service(lambda: _present(community))
+        if message:
+            flash(message, "success")
+            return redirect(url_for("board.presenter", slug=community.slug))
+    return render_template(
+        "board/presenter.html",
+        community=community,
+        form=form,
+        panels=PANELS,
+        ballots=community_ballots(community.id),
+        shown=current_ballot(community),
+        assembly=assembly_in_progress(community),
+    ), status or 200
+
+
+def _present(community) -> str:
+    """Apply the presenter's button: a panel, or the ballot the screens follow."""
+    refused = DomainError(_l("Choose one of the listed options."), code="choice")
+    if "ballot" in request.form:
+        raw = request.form["ballot"]
+        if raw == "auto":
+            set_ballot(community, None, actor=current_user)
+            return _("The screens follow the assembly in progress.")
+        ids = {b.id for b in community_ballots(community.id)}
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 10 and int(raw) in ids):
+            raise refused
+        set_ballot(community, int(raw), actor=current_user)
+        return _(
+            "The screens now show the ballot: %(title)s", title=current_ballot(community).title
+        )
+    panel = request.form.get("panel", "")
+    if panel not in PANELS:
+        raise refused
+    set_panel(community, panel, actor=current_user)
+    return _("The screens now show: %(panel)s", panel=panel_label(panel))
 
 
 def panel_label(panel: str) -> str:

@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, case, cast, func, select
+from sqlalchemy import Integer, and_, case, cast, func, select, union
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
-from ..ballots.models import Ballot
+from ..ballots.lifecycle import on_close
+from ..ballots.models import Ballot, Participation
 from ..ballots.setup import community_ballot
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
@@ -317,21 +318,30 @@ def assembly_attendance(assembly: Assembly) -> int:
 
 
 def _present_counts(ballot: Ballot) -> tuple[int, int]:
-    """(voters, households) checked in at the ballot's assemblies, each counted once.
+    """(voters, households) taking part in the ballot, each counted once: checked in at one of
+    its assemblies, or having cast a ballot (online, at the assembly or on paper).
 
     Counted by the database: the desk asks after every scan, and loading every key present
     made each check-in slower than the one before. A voter key is "r<resident id>" or
     "h<household id>"; a resident's household comes from the registry.
     """
-    kind = func.substr(CheckIn.voter_key, 1, 1)
-    number = cast(func.substr(CheckIn.voter_key, 2), Integer)
-    present = (
-        select(CheckIn.voter_key.label("key"), kind.label("kind"), number.label("number"))
+    checked_in = (
+        select(CheckIn.voter_key.label("key"))
         .join(Assembly, CheckIn.assembly_id == Assembly.id)
         .where(Assembly.ballot_id == ballot.id)
-        .distinct()
-        .subquery()
     )
+    if ballot.status == "closed":
+        # Votes count once the ballot has closed: live, each vote would move the figure one by
+        # one and single it out (ballots.live shows votes only in batches).
+        voted = select(Participation.voter_key.label("key")).where(
+            Participation.ballot_id == ballot.id
+        )
+        keys = union(checked_in, voted).subquery()  # UNION: each key once
+    else:
+        keys = checked_in.distinct().subquery()
+    kind = func.substr(keys.c.key, 1, 1)
+    number = cast(func.substr(keys.c.key, 2), Integer)
+    present = select(keys.c.key, kind.label("kind"), number.label("number")).subquery()
     household = case((present.c.kind == "h", present.c.number), else_=Resident.household_id)
     resident = and_(present.c.kind == "r", Resident.id == present.c.number)
     voters, households = db.session.execute(
@@ -343,14 +353,17 @@ def _present_counts(ballot: Ballot) -> tuple[int, int]:
 
 
 def quorum_status(ballot: Ballot) -> dict:
-    """Whether the ballot's quorum is met by the people checked in at its assemblies.
+    """Whether the ballot's quorum is met by the people taking part (checked in or voted).
 
-    ``households_percent``: households with at least one checked-in voter, against eligible
-    households; ``residents_percent``: checked-in voters against eligible voters (in a household
-    round a household's card counts as one resident present); ``minimum``: checked-in voters
-    against a fixed number. Returns ``present``, ``eligible``, ``required``, ``met``, ``kind``,
-    ``value`` and the decision threshold ``pass_threshold_percent``.
+    ``households_percent``: households with at least one voter taking part, against eligible
+    households; ``residents_percent``: voters taking part against eligible voters (in a
+    household round a household's card counts as one resident present); ``minimum``: voters
+    taking part against a fixed number. Returns ``present``, ``eligible``, ``required``,
+    ``met``, ``kind``, ``value`` and the decision threshold ``pass_threshold_percent``.
+    Once the ballot has closed, the figures frozen at the close (:func:`freeze_quorum`).
     """
+    if ballot.status == "closed" and ballot.quorum_outcome:
+        return {**ballot.quorum_outcome, "pass_threshold_percent": ballot.pass_threshold_percent}
     funding_round = ballot.round
     voters, households = _present_counts(ballot)
     eligible_residents, eligible_households = eligible_counts(
@@ -376,6 +389,37 @@ def quorum_status(ballot: Ballot) -> dict:
         "met": present >= required and (required > 0 or kind == "minimum"),
         "pass_threshold_percent": ballot.pass_threshold_percent,
     }
+
+
+def freeze_quorum(ballot: Ballot) -> None:
+    """At close, keep the quorum's figures with the ballot: what decides whether its result may
+    fund anything, unchanged by later registry imports."""
+    ballot.quorum_outcome = None
+    status = quorum_status(ballot)
+    status.pop("pass_threshold_percent")
+    ballot.quorum_outcome = status
+
+
+on_close(freeze_quorum)
+
+
+def quorum_sentence(quorum: dict) -> str:
+    """The quorum's figures as residents read them on the board, results page and report,
+    e.g. "法定人数：需 71 户，实到 16 户，未达到"."""
+    state = gettext("reached") if quorum["met"] else gettext("not reached")
+    if quorum["kind"] == "households_percent":
+        return gettext(
+            "Quorum: %(required)s households needed, %(present)s took part, %(state)s",
+            required=quorum["required"],
+            present=quorum["present"],
+            state=state,
+        )
+    return gettext(
+        "Quorum: %(required)s voters needed, %(present)s took part, %(state)s",
+        required=quorum["required"],
+        present=quorum["present"],
+        state=state,
+    )
 
 
 def quorum_label(ballot: Ballot) -> str:

@@ -1,6 +1,6 @@
 """Communities: the residential communities (社区) an instance serves."""
 
-from sqlalchemy import String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -18,6 +18,9 @@ class Community(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     # The presenter's choice of what the public screens show: auto (rotate) or one panel.
     board_panel: Mapped[str] = mapped_column(String(20), default="auto", server_default="auto")
+    # The ballot the presenter put on the screens; None follows the assembly in progress.
+    # No foreign key: communities stand below ballots, and a ballot gone falls back to the default.
+    board_ballot_id: Mapped[int | None] = mapped_column(Integer)
 
     rounds = relationship("FundingRound", back_populates="community", order_by="FundingRound.id")
 

@@ -24,7 +24,7 @@ from ..intake.services import list_needs, need_counts, need_json
 from ..proposals.listing import proposal_json, public_proposals
 from ..proposals.models import Milestone
 from ..registry.models import Household, Resident
-from ..results.services import latest_run, source_use
+from ..results.services import ballot_outcomes, latest_run, source_use
 from ..rounds.models import FundingRound
 from ..timeutil import iso_utc
 from ..voting.tally import tally
@@ -173,6 +173,7 @@ def round_report(funding_round: FundingRound) -> dict:
         "money": money(funding_round),
         "delivery": delivery(funding_round),
         "run": latest_run(funding_round.id),
+        "outcomes": ballot_outcomes(funding_round),
     }
 
 

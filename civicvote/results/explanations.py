@@ -16,8 +16,8 @@ from ..allocation.pabulib import PabulibError, parse_pb, replay
 from ..extensions import db
 from ..rounds.models import FundingRound
 from .charts_data import chart_sets
+from .export import export_pabulib
 from .models import AllocationRun
-from .services import export_pabulib
 
 _CACHE_SIZE = 32
 

@@ -1,21 +1,26 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..ballots.models import QUORUM_DECISION_LABELS
 from ..forms import BaseForm, choices
-from ..rounds.models import RULE_LABELS, TIE_LABELS
 
 
 class RunForm(BaseForm):
-    rule = SelectField(_l("Allocation rule"), choices=choices(RULE_LABELS.items()))
-    threshold_percent = IntegerField(
-        _l("Approval threshold in percent of ballots (optional)"),
-        validators=[Optional(), NumberRange(1, 100)],
+    """Counting uses the round's published rule: the organizer chooses nothing but gives the
+    reason when the result was counted before."""
+
+    reason = TextAreaField(
+        _l("Reason for counting again (for example, a paper ballot corrected)"),
+        validators=[Optional(), Length(max=1000)],
     )
-    tie_break = SelectField(_l("Ties"), choices=choices(TIE_LABELS.items()))
-    decision_note = TextAreaField(
-        _l("Decision that allows changing a final result"), validators=[Length(max=1000)]
+
+
+class QuorumDecisionForm(BaseForm):
+    decision = RadioField(
+        _l("Outcome"), choices=choices(QUORUM_DECISION_LABELS.items()), validators=[InputRequired()]
     )
+    note = TextAreaField(_l("Reason (published)"), validators=[DataRequired(), Length(max=1000)])
 
 
 class ObjectionForm(BaseForm):

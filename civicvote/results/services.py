@@ -8,7 +8,7 @@ is locked. Changing a final result takes a new run with a recorded decision (``s
 """
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +17,7 @@ from ..allocation import COMPLETIONS, Project, Threshold, Votes, allocate
 from ..allocation import FundSource as Source
 from ..audit.services import record
 from ..ballots.models import Ballot, CastBallot
+from ..checkin.services import quorum_status
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..registry.credentials import extract_secret, find_credential
@@ -93,34 +94,50 @@ def latest_run(round_id: int, *, statuses=("provisional", "final")) -> Allocatio
     )
 
 
-def _run_settings(
-    funding_round: FundingRound,
-    ballot: Ballot,
-    rule: str | None,
-    threshold_percent: int | None,
-    decision_note: str,
-) -> tuple[str, int | None]:
-    """Refuse a run that may not happen now; the rule and threshold it uses (the round's unless
-    given)."""
-    if ballot.round_id != funding_round.id:
-        raise NotFound(_l("No such ballot."), code="not_found")
+def pass_votes_required(percent: int, ballots_cast: int) -> int:
+    """The ballots that must support a proposal for it to pass: *more than* ``percent`` % of
+    the ballots cast (the one pass threshold, stated on the ballot; at least one)."""
+    return percent * ballots_cast // 100 + 1
+
+
+def check_may_allocate(ballot: Ballot) -> dict:
+    """Refuse a ballot whose result may not fund anything (open, void, below quorum); return
+    its quorum figures."""
     if ballot.status != "closed":
         raise Conflict(_l("The allocation runs after the ballot has closed."), code="not_closed")
-    current = latest_run(funding_round.id)
-    if current is not None and current.status == "final" and not decision_note:
+    quorum = quorum_status(ballot)
+    if ballot.void:
+        raise Conflict(
+            _l("This ballot was declared void: no project is funded from it."), code="void"
+        )
+    if not quorum["met"]:
+        raise Conflict(
+            _l(
+                "The ballot closed below its quorum (%(present)s taking part, %(required)s "
+                "needed): it cannot fund anything. Record one of the outcomes the rules allow.",
+                present=quorum["present"],
+                required=quorum["required"],
+            ),
+            code="quorum_not_met",
+        )
+    return quorum
+
+
+def _reason_to_count_again(current: AllocationRun | None, reason: str) -> str:
+    """The reason, required (and checked) when the round's result was counted before."""
+    reason = (reason or "").strip()
+    if current is not None and current.status == "final" and not reason:
         raise Conflict(
             _l("The result is final. Changing it needs a new, recorded decision."), code="final"
         )
-    rule = rule or funding_round.allocation_rule
-    if rule not in RULES:
-        raise DomainError(_l("Unknown allocation rule."), code="bad_rule")
-    if threshold_percent is None:
-        threshold_percent = funding_round.approval_threshold_percent
-    if threshold_percent is not None and not 0 < threshold_percent <= 100:
-        raise DomainError(_l("The threshold is a percentage from 1 to 100."), code="bad_threshold")
-    if rule == "greedy-threshold" and threshold_percent is None:
-        raise DomainError(_l("This rule needs an approval threshold."), code="bad_threshold")
-    return rule, threshold_percent
+    if current is not None and not reason:
+        raise DomainError(
+            _l("The result was counted before: give the reason for counting again."),
+            code="no_reason",
+        )
+    if len(reason) > 1000:
+        raise DomainError(_l("The reason is at most 1,000 characters."), code="no_reason")
+    return reason
 
 
 def _seeded_tie_break(tie_break: str) -> tuple[str, str]:
@@ -133,33 +150,9 @@ def _seeded_tie_break(tie_break: str) -> tuple[str, str]:
     return tie_break, seed
 
 
-def _project_rows(outcome) -> list[ProjectAllocation]:
-    """Each project's result as a row: rank, votes, funding by source and the reason."""
-    rows = []
-    for result in outcome.results:
-        funding = {source: int(amount) for source, amount in result.funding.items()}
-        main, *context = result.reasons
-        rows.append(
-            ProjectAllocation(
-                proposal_id=int(result.project_id),
-                rank=result.rank,
-                votes=result.votes,
-                funded=result.funded,
-                amount_fen=sum(funding.values()) if result.funded else 0,
-                reason={
-                    "code": main.code,
-                    "params": _plain(main.params),
-                    "context": [{"code": r.code, "params": _plain(r.params)} for r in context],
-                },
-                funding_by_source=funding,
-            )
-        )
-    return rows
-
-
-def _completion(funding_round: FundingRound, rule: str, completion: str | None) -> str:
-    """What MES does with the money it leaves: as asked, else the round's setting."""
-    completion = (completion or funding_round.mes_completion) if rule == "mes" else "none"
+def _completion(funding_round: FundingRound, rule: str) -> str:
+    """What MES does with the money it leaves: the round's published setting."""
+    completion = (funding_round.mes_completion or "add1") if rule == "mes" else "none"
     if completion not in COMPLETIONS:
         raise DomainError(_l("Choose one of the listed options."), code="choice")
     return completion
@@ -177,36 +170,37 @@ def _supersede_current(round_id: int) -> None:
 
 
 def run_allocation(
-    funding_round: FundingRound,
-    ballot: Ballot,
-    *,
-    actor,
-    rule: str | None = None,
-    threshold_percent: int | None = None,
-    tie_break: str | None = None,
-    completion: str | None = None,
-    decision_note: str = "",
+    funding_round: FundingRound, ballot: Ballot, *, actor, reason: str = ""
 ) -> AllocationRun:
-    """Count the closed ballot through the round's rule and publish a provisional result.
+    """Count the closed ballot through the round's published rule and publish a provisional
+    result.
 
-    A new run replaces an earlier provisional one; a final result can only be replaced through
-    :func:`supersede`, which records why.
+    The rule, its MES completion and the tie-break are the round's, the pass threshold the
+    ballot's: all fixed since voting opened, none chosen here. A ballot below its quorum, or
+    declared void, funds nothing. Counting again (after a paper correction, or to replace a
+    final result) needs a ``reason``; the earlier result stays in the public history.
     """
-    rule, threshold_percent = _run_settings(
-        funding_round, ballot, rule, threshold_percent, decision_note
-    )
-    threshold = (
-        Threshold(Fraction(threshold_percent, 100), relative=True) if threshold_percent else None
-    )
-    tie_break, seed = _seeded_tie_break(tie_break or funding_round.tie_break or "cost")
-    completion = _completion(funding_round, rule, completion)
-    projects = projects_of(ballot)
+    if ballot.round_id != funding_round.id:
+        raise NotFound(_l("No such ballot."), code="not_found")
+    quorum = check_may_allocate(ballot)
+    current = latest_run(funding_round.id)
+    reason = _reason_to_count_again(current, reason)
+    rule = funding_round.allocation_rule
+    if rule not in RULES:
+        raise DomainError(_l("Unknown allocation rule."), code="bad_rule")
+    completion = _completion(funding_round, rule)
+    votes = votes_of(ballot)
+    percent = ballot.pass_threshold_percent or 0
+    required = pass_votes_required(percent, votes.num_voters)
+    tie_break, seed = _seeded_tie_break(funding_round.tie_break or "cost")
     outcome = allocate(
-        projects,
-        votes_of(ballot),
+        projects_of(ballot),
+        votes,
         sources=sources_of(funding_round),
         rule=rule,
-        threshold=threshold,
+        # Compared with the ballots that support each proposal (not its points): one
+        # threshold for every method and every rule.
+        threshold=Threshold(required, on_votes=True),
         tie_break=tie_break,
         completion=completion,
         # MES add1 raises each voter's budget one yuan (100 fen) at a time, as the field does,
@@ -220,38 +214,70 @@ def run_allocation(
         ballot_id=ballot.id,
         rule=rule,
         options={
-            "threshold_percent": threshold_percent,
+            "pass_threshold_percent": percent,
+            "votes_required": required,
             "completion": completion,
+            "quorum": quorum,
         },
         tie_break=outcome.tie_break,
         seed=seed,
         status="provisional",
         outcome=outcome.to_dict(),
-        decision_note=decision_note,
+        decision_note=reason,
         notice_ends_at=now + timedelta(days=funding_round.notice_days),
         created_by_id=getattr(actor, "id", None),
         created_at=now,
     )
-    run.projects.extend(_project_rows(outcome))
+    run.projects = [_project_row(result) for result in outcome.results]
     db.session.add(run)
     funding_round.phase = "notice"
     db.session.flush()
+    _record_run(run, current, funding_round, actor=actor)
+    db.session.commit()
+    return run
+
+
+def _project_row(result) -> ProjectAllocation:
+    """One project's outcome as stored: funding by source in fen, its reasons as JSON."""
+    funding = {source: int(amount) for source, amount in result.funding.items()}
+    main, *context = result.reasons
+    return ProjectAllocation(
+        proposal_id=int(result.project_id),
+        rank=result.rank,
+        votes=result.votes,
+        funded=result.funded,
+        amount_fen=sum(funding.values()) if result.funded else 0,
+        reason={
+            "code": main.code,
+            "params": _plain(main.params),
+            "context": [{"code": r.code, "params": _plain(r.params)} for r in context],
+        },
+        funding_by_source=funding,
+    )
+
+
+def _record_run(run: AllocationRun, earlier: AllocationRun | None, funding_round, *, actor):
+    """The public log's entry: a first count, or a count again with its reason and what the
+    earlier result funded."""
     record(
-        "allocation.run",
+        "allocation.rerun" if earlier is not None else "allocation.run",
         "allocation_run",
         run.id,
         actor=actor,
         community_id=funding_round.community_id,
         public=True,
+        before=(
+            {"run": earlier.id, "funded": [p.proposal_id for p in earlier.projects if p.funded]}
+            if earlier is not None
+            else None
+        ),
         after={
-            "rule": rule,
-            "tie_break": outcome.tie_break,
-            "funded": list(outcome.funded),
-            "decision": decision_note,
+            "rule": run.rule,
+            "tie_break": run.tie_break,
+            "funded": [p.proposal_id for p in run.projects if p.funded],
+            "reason": run.decision_note,
         },
     )
-    db.session.commit()
-    return run
 
 
 def _plain(params) -> dict:
@@ -264,6 +290,32 @@ def _plain(params) -> dict:
             value = [str(v) for v in value]
         out[key] = value
     return out
+
+
+def ballot_outcomes(funding_round) -> list[dict]:
+    """The round's closed (or reopened after a quorum decision) ballots with their quorum's
+    figures and the organizer's decisions: what residents read beside the result."""
+    out = []
+    for ballot in funding_round.ballots:
+        if ballot.status != "closed" and not ballot.quorum_decisions:
+            continue
+        quorum = quorum_status(ballot) if ballot.status == "closed" else None
+        decisions = [
+            {**d, "at": datetime.fromisoformat(d["at"])} for d in ballot.quorum_decisions or []
+        ]
+        out.append({"ballot": ballot, "quorum": quorum, "decisions": decisions})
+    return out
+
+
+def earlier_results(funding_round, run) -> list[dict]:
+    """The results the current one replaced, newest first, with what each funded."""
+    rows = []
+    for old in history(funding_round.id):
+        if run is not None and old.id == run.id:
+            continue
+        titles = [p.proposal.title for p in old.projects if p.funded]
+        rows.append({"run": old, "funded": titles})
+    return rows
 
 
 def credential_for_round(round_id: int, secret: str) -> Credential | None:
@@ -338,8 +390,9 @@ def finalize(run: AllocationRun, *, actor, now=None) -> AllocationRun:
     return run
 
 
-def supersede(run: AllocationRun, decision_note: str, *, actor, **options) -> AllocationRun:
-    """Replace a final result by a new run; the decision that allows it is recorded."""
+def supersede(run: AllocationRun, decision_note: str, *, actor) -> AllocationRun:
+    """Replace a final result by a new run under the same rule; the decision that allows it is
+    recorded."""
     decision_note = (decision_note or "").strip()
     if not decision_note:
         raise DomainError(
@@ -347,8 +400,16 @@ def supersede(run: AllocationRun, decision_note: str, *, actor, **options) -> Al
         )
     funding_round = db.session.get(FundingRound, run.round_id)
     ballot = db.session.get(Ballot, run.ballot_id)
-    return run_allocation(
-        funding_round, ballot, actor=actor, decision_note=decision_note, **options
+    return run_allocation(funding_round, ballot, actor=actor, reason=decision_note)
+
+
+def history(round_id: int) -> list[AllocationRun]:
+    """Every result the round has published, newest first: the current one and those it
+    replaced, each with the reason it was counted again."""
+    return list(
+        db.session.scalars(
+            db.select(AllocationRun).filter_by(round_id=round_id).order_by(AllocationRun.id.desc())
+        )
     )
 
 
@@ -369,181 +430,3 @@ def source_use(run: AllocationRun, funding_round: FundingRound) -> list[dict]:
         }
         for s in funding_round.fund_sources
     ]
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}" if fen % 100 else str(fen // 100)
-
-
-def _pb_date(moment, year: int) -> str:
-    return moment.strftime("%d.%m.%Y") if moment else str(year)
-
-
-def _pb_votes(ballot: Ballot) -> tuple[list, bool]:
-    """The cast ballots as anonymous VOTES rows in a fresh random order."""
-    import random
-
-    from ..allocation.pabulib import PbVote
-
-    contents = list(
-        db.session.scalars(db.select(CastBallot.contents).filter_by(ballot_id=ballot.id))
-    )
-    random.SystemRandom().shuffle(contents)  # arrival order never leaves the database
-    cumulative = ballot.method == "cumulative"
-    votes = []
-    for number, content in enumerate(contents, start=1):
-        points = None
-        if cumulative:
-            # Pabulib lists a ballot's projects by points, most first.
-            pairs = sorted(content.get("points", {}).items(), key=lambda kv: (-kv[1], int(kv[0])))
-            vote = tuple(str(p) for p, _ in pairs)
-            points = tuple(int(n) for _, n in pairs)
-        elif ballot.method == "yes_no":
-            vote = tuple(sorted((p for p, yes in content.items() if yes), key=int))
-        else:
-            vote = tuple(str(p) for p in sorted(content.get("selections", [])))
-        votes.append(PbVote(vote, points, {"voter_id": str(number)}))
-    return votes, cumulative
-
-
-def _pb_settings(run: AllocationRun, funding_round: FundingRound) -> dict:
-    """What decided the result, for the META comment (amounts in yuan, as text)."""
-    options = dict(run.options or {})
-    percent = options.get("threshold_percent")
-    sources = []
-    for s in funding_round.fund_sources:
-        ratio = Fraction(s.match_ratio_percent or 100, 100)
-        sources.append(
-            {
-                "id": str(s.id),
-                "kind": {SOURCE_RESTRICTED: "restricted", SOURCE_MATCHING: "matching"}.get(
-                    s.kind, "general"
-                ),
-                "amount": _yuan(s.amount_fen),
-                "categories": s.categories or None,
-                "per_project_cap": _yuan(s.per_project_cap_fen)
-                if s.per_project_cap_fen is not None
-                else None,
-                "match_ratio": str(ratio),
-            }
-        )
-    return {
-        "rule": run.rule,
-        "completion": options.get("completion") or "none",
-        "tie_break": run.tie_break,
-        "threshold": str(Fraction(percent, 100)) if percent else None,
-        "step": "1",  # add1 adds one yuan per voter at a time
-        "sources": sources,
-        "options": options,
-    }
-
-
-def export_pabulib(run: AllocationRun) -> str:
-    """The run's ballot as an anonymised Pabulib file: shuffled ballots, no voter data.
-
-    Amounts are in yuan. META follows Pabulib's field order and names the rule the Pabulib
-    way where it can (``unknown`` where it cannot, with the reason in ``comment``); the
-    ``comment`` ends with the civicvote settings that decided the result (rule, completion,
-    tie-break and its seed, threshold, fund sources, quorum), which ``civicvote allocate``
-    reads back. PROJECTS are listed in the order the tie-break ranked them, so a tool that
-    keeps file order for equal votes ranks them the same way.
-    """
-    import math
-
-    from ..allocation.pabulib import Election, pabulib_rule, settings_comment, write_pb
-
-    funding_round = db.session.get(FundingRound, run.round_id)
-    ballot = db.session.get(Ballot, run.ballot_id)
-    votes, cumulative = _pb_votes(ballot)
-    settings = _pb_settings(run, funding_round)
-    plain = all(
-        s["kind"] == "general" and s["per_project_cap"] is None for s in settings["sources"]
-    )
-    percent = (run.options or {}).get("threshold_percent")
-    amounts = [s.amount_fen for s in funding_round.fund_sources]
-    amounts += [item.proposal.total_fen for item in ballot.items]
-    rule, notes = pabulib_rule(
-        run.rule,
-        settings["completion"],
-        threshold=bool(percent),
-        plain_sources=plain,
-        whole_amounts=all(fen % 100 == 0 for fen in amounts),
-    )
-    community = funding_round.community
-    meta = {
-        "description": f"{community.name} {funding_round.name}",
-        "country": "China",
-        "unit": community.district or community.name,
-        "subunit": community.name,
-        "instance": str(funding_round.year),
-        "num_projects": str(len(ballot.items)),
-        "num_votes": str(len(votes)),
-        "budget": _yuan(sum(s.amount_fen for s in funding_round.fund_sources)),
-        "vote_type": "cumulative" if cumulative else "approval",
-        "rule": rule,
-        "date_begin": _pb_date(ballot.opened_at, funding_round.year),
-        "date_end": _pb_date(ballot.closed_at, funding_round.year),
-    }
-    if ballot.method == "knapsack":
-        meta["max_sum_cost"] = _yuan(ballot.budget_fen or funding_round.budget_fen)
-    if cumulative and ballot.points_total:
-        meta["max_sum_points"] = str(ballot.points_total)
-    if percent and ballot.method != "yes_no":
-        # Scores are whole: "at least p% of the ballots" is "at least this many".
-        meta["min_project_score_threshold"] = str(math.ceil(Fraction(percent, 100) * len(votes)))
-    meta["language"] = "zh"
-    meta["currency"] = "CNY"
-    meta["comment"] = settings_comment(settings, notes)
-    columns, projects = _pb_projects(run, ballot, votes, cumulative)
-    vote_columns = ("voter_id", "vote", "points") if cumulative else ("voter_id", "vote")
-    return write_pb(Election(meta, columns, tuple(projects), vote_columns, tuple(votes)))
-
-
-def _pb_projects(run: AllocationRun, ballot: Ballot, votes, cumulative: bool):
-    """PROJECTS columns and rows, in the order the round's tie-break ranked them."""
-    from ..allocation.pabulib import PbProject
-
-    by_project = {p.proposal_id: p for p in run.projects}
-    items = sorted(
-        ballot.items,
-        key=lambda item: getattr(by_project.get(item.proposal_id), "rank", None) or 10**9,
-    )
-    columns = ["project_id", "cost", "votes", "name", "category", "selected"]
-    if cumulative:
-        columns.insert(3, "score")
-    score = _scores(votes) if cumulative else {}
-    projects = []
-    for item in items:
-        result = by_project.get(item.proposal_id)
-        proposal = item.proposal
-        projects.append(
-            PbProject(
-                str(proposal.id),
-                Fraction(proposal.total_fen, 100),
-                {
-                    "cost": _yuan(proposal.total_fen),
-                    "votes": str(result.votes if result else 0),
-                    "score": str(score.get(str(proposal.id), 0)),
-                    "name": proposal.title,
-                    "category": proposal.category_code or None,
-                    "selected": "1" if result and result.funded else "0",
-                },
-            )
-        )
-    return tuple(columns), projects
-
-
-def _scores(votes) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for v in votes:
-        for pid, points in zip(v.vote, v.points or (), strict=False):
-            out[pid] = out.get(pid, 0) + int(points)
-    return out
-
-
-def recount(text: str):
-    """Recompute a round from its exported Pabulib file alone, with the round's own rule,
-    sources and tie-break, which the file carries (else as any Pabulib tool would)."""
-    from ..allocation.pabulib import parse_pb, replay
-
-    return replay(parse_pb(text))

@@ -6,22 +6,26 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import ORGANIZER
-from ..ballots.models import Ballot
+from ..ballots.lifecycle import decide_quorum
+from ..ballots.models import QUORUM_DECISION_LABELS, Ballot
+from ..checkin.services import quorum_label, quorum_sentence
 from ..communities.services import get_community
 from ..extensions import db, limiter
 from ..forms import BaseForm
 from ..i18n import money, number
-from ..rounds.models import RULE_LABELS, FundingRound
+from ..rounds.models import RULE_LABELS, TIE_LABELS, FundingRound
 from ..security import community_required
 from ..viewhelpers import run_console_action, try_service
 from . import bp
 from .explanations import explanation
-from .forms import AmendAnswerForm, AnswerForm, ObjectionForm, RunForm
+from .export import export_pabulib
+from .forms import AmendAnswerForm, AnswerForm, ObjectionForm, QuorumDecisionForm, RunForm
 from .models import Objection
 from .objections import amend_answer, answer_objection
 from .reasons import explain, tie_rule
 from .services import (
-    export_pabulib,
+    ballot_outcomes,
+    earlier_results,
     file_objection,
     finalize,
     latest_run,
@@ -46,6 +50,9 @@ def result_helpers():
     return {
         # An outcome names MES with its completion ("mes/add1"); residents see the rule's name.
         "rule_label": lambda rule: RULE_LABELS.get(rule, RULE_LABELS.get(rule.split("/")[0], rule)),
+        "tie_label": lambda tie: TIE_LABELS.get(tie, tie),
+        "quorum_decision_label": lambda d: QUORUM_DECISION_LABELS.get(d, d),
+        "quorum_sentence": quorum_sentence,
         "money_fmt": money,
         "number_fmt": number,
         "share_fmt": share,
@@ -54,6 +61,12 @@ def result_helpers():
 
 bp.add_app_template_filter(share, "share")
 bp.add_app_template_filter(decimal2, "decimal2")
+
+
+@bp.app_template_global("quorum_rule")
+def quorum_rule(ballot) -> str:
+    """The ballot's quorum rule in words, for the resident's ballot page (a macro's global)."""
+    return quorum_label(ballot)
 
 
 def _round(community, round_id: int) -> FundingRound:
@@ -73,6 +86,8 @@ def result_rows(run) -> list[dict]:
         rows.append(
             {
                 "project": project,
+                # Passed the ballot's threshold; funding is a separate question (money, rule).
+                "passed": reason.get("code") != "below_threshold",
                 "why": explain(reason, titles=titles, sources=sources),
                 "context": [
                     explain(r, titles=titles, sources=sources) for r in reason.get("context", [])
@@ -93,6 +108,8 @@ def _page_context(funding_round, run) -> dict:
         "why_more": {p["id"]: p for p in explained["published"]["projects"]} if explained else {},
         "round": funding_round,
         "run": run,
+        "outcomes": ballot_outcomes(funding_round),
+        "earlier": earlier_results(funding_round, run),
         "rows": result_rows(run) if run else [],
         "sources": source_use(run, funding_round) if run else [],
         "tie_rule": tie_rule(run.tie_break) if run else "",
@@ -138,16 +155,8 @@ def public(slug: str, round_id: int):
 def console(community, round_id: int):
     funding_round = _round(community, round_id)
     run = latest_run(funding_round.id)
-    form = RunForm(
-        prefix="run",
-        data=None
-        if request.method == "POST"
-        else {
-            "rule": funding_round.allocation_rule,
-            "tie_break": funding_round.tie_break,
-            "threshold_percent": funding_round.approval_threshold_percent,
-        },
-    )
+    form = RunForm(prefix="run")
+    quorum_form = QuorumDecisionForm(prefix="q")
     answer_form = AnswerForm(prefix="ans")
     amend_form = AmendAnswerForm(prefix="amend")
     closed = [b for b in funding_round.ballots if b.status == "closed"]
@@ -155,7 +164,9 @@ def console(community, round_id: int):
     if request.method == "POST":
         action = request.form.get("action", "")
         done, status = run_console_action(
-            lambda: _act(action, funding_round, run, form, (answer_form, amend_form), closed),
+            lambda: _act(
+                action, funding_round, run, (form, quorum_form, answer_form, amend_form), closed
+            ),
             url_for("results.console", slug=community.slug, round_id=round_id),
         )
         if done:
@@ -164,6 +175,7 @@ def console(community, round_id: int):
         "results/console.html",
         community=community,
         form=form,
+        quorum_form=quorum_form,
         answer_form=answer_form,
         amend_form=amend_form,
         closed_ballots=closed,
@@ -171,31 +183,37 @@ def console(community, round_id: int):
     ), status
 
 
+def _closed_ballot(closed):
+    raw = request.form.get("ballot", "")
+    ballot = db.session.get(Ballot, int(raw)) if raw.isascii() and raw.isdigit() else None
+    if ballot is None or ballot not in closed:
+        abort(404)
+    return ballot
+
+
 def _objection(run) -> Objection:
     raw = request.form.get("objection", "")
-    objection = db.session.get(Objection, int(raw)) if raw.isdigit() else None
+    objection = db.session.get(Objection, int(raw)) if raw.isascii() and raw.isdigit() else None
     if objection is None or run is None or objection.run_id != run.id:
         abort(404)
     return objection
 
 
-def _act(action, funding_round, run, form, answer_forms, closed) -> str | None:
-    answer_form, amend_form = answer_forms
+def _act(action, funding_round, run, forms, closed) -> str | None:
+    form, quorum_form, answer_form, amend_form = forms
     if action == "run" and form.validate_on_submit():
-        raw = request.form.get("ballot", "")
-        ballot = db.session.get(Ballot, int(raw)) if raw.isdigit() else None
-        if ballot is None or ballot not in closed:
-            abort(404)
-        options = {
-            "rule": form.rule.data,
-            "threshold_percent": form.threshold_percent.data,
-            "tie_break": form.tie_break.data,
-        }
+        ballot = _closed_ballot(closed)
         if run is not None and run.status == "final":
-            supersede(run, form.decision_note.data, actor=current_user, **options)
+            supersede(run, form.reason.data, actor=current_user)
         else:
-            run_allocation(funding_round, ballot, actor=current_user, **options)
+            run_allocation(funding_round, ballot, actor=current_user, reason=form.reason.data)
         return _("The provisional result is published for public notice.")
+    if action == "quorum" and quorum_form.validate_on_submit():
+        ballot = _closed_ballot(closed)
+        decide_quorum(
+            ballot.id, quorum_form.decision.data, quorum_form.note.data, actor=current_user
+        )
+        return _("The decision is recorded and published.")
     if action == "answer" and answer_form.validate_on_submit():
         answer_objection(_objection(run), answer_form.answer.data, actor=current_user)
         return _("The answer is published.")
@@ -211,7 +229,7 @@ def _act(action, funding_round, run, form, answer_forms, closed) -> str | None:
     if action == "finalize" and BaseForm().validate_on_submit() and run is not None:
         finalize(run, actor=current_user)
         return _("The result is final.")
-    if action not in ("run", "answer", "amend", "finalize"):
+    if action not in ("run", "quorum", "answer", "amend", "finalize"):
         abort(400)
     return None
 

@@ -44,10 +44,6 @@ class NewRoundForm(BaseForm):
 
 class CountingForm(BaseForm):
     allocation_rule = SelectField(_l("Allocation rule"), choices=choices(RULE_LABELS.items()))
-    approval_threshold_percent = IntegerField(
-        _l("Approval threshold in percent of ballots (optional)"),
-        validators=[Optional(), NumberRange(1, 100)],
-    )
     mes_completion = SelectField(
         _l("Money equal shares leaves unspent"),
         choices=choices(COMPLETION_LABELS.items()),

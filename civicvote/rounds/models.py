@@ -50,11 +50,12 @@ VOTE_UNIT_LABELS = {
     VOTE_UNIT_HOUSEHOLD: _l("One vote per household"),
     VOTE_UNIT_RESIDENT: _l("One vote per registered resident"),
 }
-# How a closed ballot becomes funding (civicvote.allocation), and how ties are broken.
+# How a closed ballot becomes funding (civicvote.allocation), and how ties are broken. Every rule
+# applies the ballot's pass threshold (a proposal below it is never funded), so the pure
+# module's "greedy-threshold" is plain "greedy" here.
 RULE_LABELS = {
     "greedy": _l("Most votes first, skipping what does not fit"),
     "greedy-no-skip": _l("Most votes first, stopping at the first that does not fit"),
-    "greedy-threshold": _l("Most votes first, above an approval threshold"),
     "mes": _l("Method of Equal Shares"),
 }
 # What the Method of Equal Shares does with the money it leaves (civicvote.allocation.COMPLETIONS).
@@ -110,7 +111,6 @@ class FundingRound(db.Model):
     per_project_cap_fen: Mapped[int | None] = mapped_column(BigInteger)
     vote_unit: Mapped[str] = mapped_column(String(20), default=VOTE_UNIT_HOUSEHOLD)
     allocation_rule: Mapped[str] = mapped_column(String(30), default="greedy")
-    approval_threshold_percent: Mapped[int | None] = mapped_column(Integer)
     tie_break: Mapped[str] = mapped_column(String(40), default="cost")
     mes_completion: Mapped[str] = mapped_column(String(30), default="add1", server_default="add1")
     notice_days: Mapped[int] = mapped_column(Integer, default=7)

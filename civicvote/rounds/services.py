@@ -121,6 +121,12 @@ def update_rules(
     """Change a round's rules. Categories still used by needs or proposals cannot be removed."""
     if budget_fen <= 0:
         raise DomainError(_l("The budget must be more than zero."))
+    if budget_fen != funding_round.budget_fen and voting_started(funding_round):
+        # A budget ballot's choices are held to the round's budget: a vote limit.
+        raise Conflict(
+            _l("Voting has started: the round's budget is fixed, as residents were shown it."),
+            code="settled",
+        )
     if per_project_cap_fen is not None and per_project_cap_fen > budget_fen:
         raise DomainError(_l("The cap per project cannot be more than the total budget."))
     before = _rules(funding_round)
@@ -186,9 +192,15 @@ def _before(funding_round: FundingRound, phase: str) -> bool:
     return PHASES.index(funding_round.phase) < PHASES.index(phase)
 
 
+def voting_started(funding_round: FundingRound) -> bool:
+    """Whether a ballot of the round has ever opened: from then on its rules are fixed."""
+    return any(ballot.opened_at is not None for ballot in funding_round.ballots)
+
+
 def counting_open(funding_round: FundingRound) -> bool:
-    """Whether the rule, threshold, ties and notice period may still change (before voting)."""
-    return _before(funding_round, COUNTING_SETTLED_FROM)
+    """Whether the rule, ties, notice period and who votes may still change: not once the
+    round reaches its ballot phase or any of its ballots has opened."""
+    return _before(funding_round, COUNTING_SETTLED_FROM) and not voting_started(funding_round)
 
 
 def sources_open(funding_round: FundingRound) -> bool:
@@ -257,7 +269,6 @@ def create_round(
 def _counting(funding_round: FundingRound) -> dict:
     return {
         "allocation_rule": funding_round.allocation_rule,
-        "approval_threshold_percent": funding_round.approval_threshold_percent,
         "tie_break": funding_round.tie_break,
         "mes_completion": funding_round.mes_completion,
         "notice_days": funding_round.notice_days,
@@ -269,7 +280,6 @@ def update_counting(
     funding_round: FundingRound,
     *,
     allocation_rule: str,
-    approval_threshold_percent: int | None,
     tie_break: str,
     notice_days: int,
     vote_unit: str,
@@ -285,10 +295,6 @@ def update_counting(
         raise DomainError(_l("Choose one of the listed options."), code="choice")
     if vote_unit not in VOTE_UNITS or mes_completion not in COMPLETION_LABELS:
         raise DomainError(_l("Choose one of the listed options."), code="choice")
-    if approval_threshold_percent is not None and not 1 <= approval_threshold_percent <= 100:
-        raise DomainError(_l("The threshold is a percentage from 1 to 100."), code="threshold")
-    if allocation_rule == "greedy-threshold" and approval_threshold_percent is None:
-        raise DomainError(_l("This rule needs an approval threshold."), code="threshold")
     if not 1 <= notice_days <= 60:
         raise DomainError(_l("The public notice lasts from 1 to 60 days."), code="notice_days")
     if vote_unit != funding_round.vote_unit and funding_round.ballots:
@@ -297,7 +303,6 @@ def update_counting(
         )
     before = _counting(funding_round)
     funding_round.allocation_rule = allocation_rule
-    funding_round.approval_threshold_percent = approval_threshold_percent
     funding_round.tie_break = tie_break
     funding_round.mes_completion = mes_completion
     funding_round.notice_days = notice_days

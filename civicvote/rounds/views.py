@@ -76,7 +76,6 @@ def _rules_form(funding_round) -> RulesForm:
 def _counting_form(funding_round) -> CountingForm:
     form = CountingForm(formdata=None)
     form.allocation_rule.data = funding_round.allocation_rule
-    form.approval_threshold_percent.data = funding_round.approval_threshold_percent
     form.tie_break.data = funding_round.tie_break
     form.mes_completion.data = funding_round.mes_completion
     form.notice_days.data = funding_round.notice_days
@@ -171,7 +170,6 @@ def counting(community, round_id: int):
         update_counting(
             funding_round,
             allocation_rule=form.allocation_rule.data,
-            approval_threshold_percent=form.approval_threshold_percent.data,
             tie_break=form.tie_break.data,
             mes_completion=form.mes_completion.data,
             notice_days=form.notice_days.data,

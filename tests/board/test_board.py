@@ -23,7 +23,10 @@ def no_cache(monkeypatch):
 
 def _voting_community(results_live=True, residents=4, batch=10):
     ballot = factories.ballot(
-        results_visible_live=results_live, mode="mixed", live_batch_size=batch
+        results_visible_live=results_live,
+        mode="mixed",
+        pass_threshold_percent=50,
+        live_batch_size=batch,
     )
     place = ballot.round.community
     households = factories.registry(place, buildings=1, rooms=residents, per_room=1)

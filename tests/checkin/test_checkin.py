@@ -26,7 +26,9 @@ def hall(app):
     community = factories.community()
     funding_round = factories.funding_round(community, vote_unit="household")
     households = factories.registry(community, buildings=2, rooms=3, per_room=2)
-    ballot = factories.ballot(funding_round, quorum_kind="households_percent", quorum_value=50)
+    ballot = factories.ballot(
+        funding_round, quorum_kind="households_percent", quorum_value=50, pass_threshold_percent=50
+    )
     assembly = factories.assembly(ballot)
     cards = issue_credentials(ballot.id, base_url=BASE)
     db.session.commit()

@@ -39,7 +39,8 @@ def _finished_round():
         _c, token, _s = factories.credential(ballot, f"h{home.id}")
         cast_vote(ballot.id, token, {"selections": [ids[i] for i in choice]})
     change_status(ballot.id, "close", actor=None)
-    run = results.run_allocation(funding_round, ballot, actor=None, tie_break="lexico")
+    funding_round.tie_break = "lexico"
+    run = results.run_allocation(funding_round, ballot, actor=None)
     results.finalize(run, actor=None, now=run.notice_ends_at + timedelta(seconds=1))
     return funding_round, ballot, ids
 

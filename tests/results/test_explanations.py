@@ -7,15 +7,21 @@ import pytest
 from civicvote.allocation.command import allocate_command
 from civicvote.results import services
 from civicvote.results.explanations import explanation
+from civicvote.results.export import export_pabulib
 from tests.results.test_results import _closed_ballot
+
+
+def _count(funding_round, ballot, *, rule, tie_break, completion="add1"):
+    """Count under the round's published settings (set here before any vote would open)."""
+    funding_round.allocation_rule, funding_round.tie_break = rule, tie_break
+    funding_round.mes_completion = completion
+    return services.run_allocation(funding_round, ballot, actor=None)
 
 
 def _greedy_run():
     # Votes: p2=3, p1=2, p0=1. Budget 4M: p2 (3M) funded, p1 (2M) lacks 1M, p0 (1M) fits.
     funding_round, ballot, ids = _closed_ballot([[0, 2], [2], [2, 1], [1]])
-    run = services.run_allocation(
-        funding_round, ballot, actor=None, rule="greedy", tie_break="lexico"
-    )
+    run = _count(funding_round, ballot, rule="greedy", tie_break="lexico")
     return funding_round, run, ids
 
 
@@ -25,7 +31,8 @@ def test_greedy_explanation_hand_worked(app):
     by_id = {p["id"]: p for p in ex["published"]["projects"]}
     assert by_id[str(ids[1])]["lacked_fen"] == 1_000_000  # 2M cost, 1M left at its turn
     assert by_id[str(ids[0])]["lacked_fen"] is None
-    assert by_id[str(ids[1])]["passed_threshold"] is None  # no threshold in this round
+    # The pass threshold (more than 0% of the ballots: one supporter) applies to every rule.
+    assert by_id[str(ids[1])]["passed_threshold"] is True
     fair = ex["published"]["fairness"]
     # Voters {0,2} {2} {2,1} {1}: three have a funded project; 2+1+1+0 funded approvals.
     assert fair["share_with_one"] == Fraction(3, 4)
@@ -37,7 +44,7 @@ def test_the_figures_equal_a_recount_from_the_export(app, tmp_path):
     _round, run, _ids = _greedy_run()
     run.status = "final"
     path = tmp_path / "round.pb"
-    path.write_text(services.export_pabulib(run), encoding="utf-8")
+    path.write_text(export_pabulib(run), encoding="utf-8")
     from click.testing import CliRunner
 
     out = CliRunner().invoke(allocate_command, [str(path), "--explain", "--json"])
@@ -59,9 +66,7 @@ def test_mes_explains_effective_support_and_who_used_the_money(app):
     funding_round, ballot, ids = _closed_ballot(
         [[0], [0], [1]], costs=(2_000_000, 2_000_000), budget=3_000_000
     )
-    run = services.run_allocation(
-        funding_round, ballot, actor=None, rule="mes", tie_break="lexico", completion="none"
-    )
+    run = _count(funding_round, ballot, rule="mes", tie_break="lexico", completion="none")
     by_id = {p["id"]: p for p in explanation(run)["published"]["projects"]}
     assert by_id[str(ids[0])]["funded"] and not by_id[str(ids[1])]["funded"]
     # p1's one supporter has 1M of the 2M it costs: 50% of the support it needs.
@@ -108,7 +113,7 @@ def test_the_api_explanation_matches_the_openapi_schema(client):
     funding_round, ballot, _ids = _closed_ballot(
         [[0], [0], [1]], costs=(2_000_000, 2_000_000), budget=3_000_000
     )
-    services.run_allocation(funding_round, ballot, actor=None, rule="mes", tie_break="lexico")
+    _count(funding_round, ballot, rule="mes", tie_break="lexico")
     response = client.get(f"/api/v1/rounds/{funding_round.id}/allocation")
     assert response.get_json()["explanation"]["published"]["projects"][1]["effective_support"]
     check(spec, path, "GET", response)

@@ -29,9 +29,8 @@ def _closed_ballot(votes, *, costs=(1_000_000, 2_000_000, 3_000_000), budget=4_0
 
 def test_greedy_funds_by_votes_and_explains_each_project(app):
     funding_round, ballot, ids = _closed_ballot([[0, 2], [2], [2, 1], [1]])
-    run = services.run_allocation(
-        funding_round, ballot, actor=None, rule="greedy", tie_break="lexico"
-    )
+    funding_round.tie_break = "lexico"
+    run = services.run_allocation(funding_round, ballot, actor=None)
     by_id = {p.proposal_id: p for p in run.projects}
     # Votes: p2=3, p1=2, p0=1. Budget 4M: p2 (3M) funded, p1 (2M) does not fit, p0 (1M) fits.
     assert [by_id[i].votes for i in ids] == [1, 2, 3]
@@ -50,9 +49,7 @@ def test_the_lot_seed_is_drawn_and_published(app):
     funding_round, ballot, ids = _closed_ballot(
         [[0], [1]], costs=(1_000_000, 1_000_000), budget=1_000_000
     )
-    run = services.run_allocation(
-        funding_round, ballot, actor=None, rule="greedy", tie_break="cost"
-    )
+    run = services.run_allocation(funding_round, ballot, actor=None)
     assert run.seed and run.tie_break == f"cost:{run.seed}"
     assert sum(p.funded for p in run.projects) == 1
     context = [r["code"] for p in run.projects for r in p.reason["context"]]
@@ -65,10 +62,11 @@ def test_threshold_and_restricted_sources(app):
     funding_round.fund_sources.append(
         FundSource(name="基金会", kind="restricted", amount_fen=500_000, categories=["elderly"])
     )
+    # The ballot's pass threshold: more than 40% of the 4 ballots cast, so at least 2.
+    ballot.pass_threshold_percent = 40
+    funding_round.tie_break = "lexico"
     db.session.commit()
-    run = services.run_allocation(
-        funding_round, ballot, actor=None, rule="greedy", threshold_percent=50, tie_break="lexico"
-    )
+    run = services.run_allocation(funding_round, ballot, actor=None)
     by_id = {p.proposal_id: p for p in run.projects}
     assert by_id[ids[0]].funded and by_id[ids[1]].funded  # 4/4 and 2/4 ballots
     assert not by_id[ids[2]].funded and by_id[ids[2]].reason["code"] == "below_threshold"
@@ -126,13 +124,14 @@ def test_objections_during_notice_then_final_and_locked(app):
         "allocation.run",
         "objection.answer",
         "allocation.finalize",
-        "allocation.run",
+        "allocation.rerun",
     ]
 
 
 def test_results_page_api_and_objection_form(client):
     funding_round, ballot, ids = _closed_ballot([[0], [0, 1], [2]])
-    services.run_allocation(funding_round, ballot, actor=None, rule="greedy", tie_break="lexico")
+    funding_round.tie_break = "lexico"
+    services.run_allocation(funding_round, ballot, actor=None)
     slug = funding_round.community.slug
     url = f"/c/{slug}/rounds/{funding_round.id}/results"
     page = client.get(url).get_data(as_text=True)

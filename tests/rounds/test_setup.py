@@ -88,7 +88,6 @@ def test_a_round_needs_a_sensible_year_and_budget(app, fields):
 def counting(**fields) -> dict:
     values = {
         "allocation_rule": "mes",
-        "approval_threshold_percent": None,
         "tie_break": "lot",
         "notice_days": 10,
         "vote_unit": "resident",
@@ -126,9 +125,7 @@ def test_counting_rules_change_until_voting_starts(app):
         {"allocation_rule": "dictator"},
         {"tie_break": "coin"},
         {"vote_unit": "building"},
-        {"approval_threshold_percent": 0},
-        {"approval_threshold_percent": 101},
-        {"allocation_rule": "greedy-threshold"},  # without a threshold
+        {"allocation_rule": "greedy-threshold"},  # every rule applies the ballot's threshold
         {"notice_days": 0},
         {"notice_days": 61},
     ]
@@ -236,7 +233,8 @@ def test_a_round_set_up_this_way_allocates_through_its_sources(app):
         _credential, token, _ = factories.credential(ballot, f"h{n}")
         cast_vote(ballot.id, token, {"selections": [elderly.id] + ([greening.id] if n else [])})
     change_status(ballot.id, "close", actor=None)
-    run = run_allocation(funding_round, ballot, actor=None, tie_break="lexico")
+    funding_round.tie_break = "lexico"
+    run = run_allocation(funding_round, ballot, actor=None)
     funded = {p.proposal_id: p for p in run.projects if p.funded}
     # ¥40,000 elderly: ¥30,000 restricted + matching; greening ¥20,000 from the general fund
     # and the matching donor (at most half of each project).
@@ -313,17 +311,16 @@ def test_an_organizer_starts_a_round_and_sets_it_up(client):
     counting_form = {
         "csrf_token": token,
         "allocation_rule": "greedy-threshold",
-        "approval_threshold_percent": "",
         "tie_break": "cost",
         "notice_days": "7",
         "vote_unit": "household",
     }
     refused = client.post(f"{settings}/counting", data=counting_form)
-    assert refused.status_code == 422
-    counting_form["approval_threshold_percent"] = "20"
+    assert refused.status_code == 422  # no second threshold: the ballot's applies to every rule
+    counting_form["allocation_rule"] = "greedy"
     assert client.post(f"{settings}/counting", data=counting_form).status_code == 302
     db.session.refresh(funding_round)
-    assert funding_round.approval_threshold_percent == 20
+    assert funding_round.allocation_rule == "greedy"
 
     source = {
         "csrf_token": token,
