@@ -60,9 +60,13 @@ class Server:
         log_path: Path | None = None,
         port: int | None = None,
     ):
-        self.env = env
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        if env.get("CIVICVOTE_PUBLIC_BASE_URL") == PLACEHOLDER_BASE_URL:
+            # Printed links (posters, cards) use the configured base, never the Host header:
+            # a test server's base is its own address unless the test chose another.
+            env = {**env, "CIVICVOTE_PUBLIC_BASE_URL": self.url}
+        self.env = env
         self.log_path = log_path
         self._log = open(log_path, "w") if log_path else None  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
@@ -112,13 +116,16 @@ class Server:
             self._log.close()
 
 
+PLACEHOLDER_BASE_URL = "http://127.0.0.1:5000"
+
+
 def server_env(instance: Path, database_url: str | None = None, **extra: str) -> dict:
     env = dict(os.environ)
     env["CIVICVOTE_INSTANCE_PATH"] = str(instance)
     env["CIVICVOTE_SECRET_KEY"] = SECRET_KEY
     env["CIVICVOTE_DATABASE_URL"] = database_url or f"sqlite:///{instance / 'civicvote.db'}"
     env.setdefault("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://")
-    env.setdefault("CIVICVOTE_PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # serve requires it
+    env.setdefault("CIVICVOTE_PUBLIC_BASE_URL", PLACEHOLDER_BASE_URL)  # serve requires it
     env.update(extra)
     return env
 
