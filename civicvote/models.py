@@ -4,10 +4,12 @@ from .accounts.models import Membership, User  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
 from .ballots.models import (  # noqa: F401
     Ballot,
+    BallotBoxEntry,
     BallotItem,
     CastBallot,
     PaperBallotEntry,
     Participation,
+    VoteReplay,
 )
 from .checkin.models import Assembly, CheckIn  # noqa: F401
 from .communities.models import Community  # noqa: F401

@@ -32,7 +32,7 @@ def post(client, ballot_id, body, content_type="application/json", **kwargs):
 
 
 def stored() -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(CastBallot))
+    return factories.stored_count()
 
 
 def test_a_cast_vote_is_answered_without_flask_with_the_views_headers(app, client, flask_requests):

@@ -64,6 +64,7 @@ def vote_web(app, ballot, token: str, selections: list[int], client=None) -> Non
     review = client.post(
         f"/ballots/{ballot.id}/review",
         data={"csrf_token": factories.csrf_token(page), "selection": [str(s) for s in selections]},
+        follow_redirects=True,
     )
     assert review.status_code == 200, review.get_data(as_text=True)
     cast = client.post(f"/ballots/{ballot.id}/cast", data=_hidden(review.get_data(as_text=True)))

@@ -1,7 +1,6 @@
 """Attack 3 (issue 14, finding 3): PostgreSQL's transaction ids (xmin), row positions (ctid)
 and dead row versions, while the ballot is open and after it closes."""
 
-import pytest
 from sqlalchemy import MetaData, text
 
 from civicvote.ballots import lifecycle
@@ -75,9 +74,6 @@ def _dead_or_locked(connection, table: str) -> int:
     return count
 
 
-@pytest.mark.xfail(
-    strict=True, reason="finding 3: xmin joins while open; dead row versions after the close"
-)
 def test_transaction_ids_positions_and_dead_rows_link_no_vote(postgres_app):
     connection = db.session.connection()
     connection.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))

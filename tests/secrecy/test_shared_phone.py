@@ -19,7 +19,6 @@ def _receipt(page: str) -> str | None:
     return found.group(1) if found else None
 
 
-@pytest.mark.xfail(strict=True, reason="finding 7: one receipt slot per ballot in the session")
 def test_one_session_many_cards(app):
     ballot = factories.ballot()
     _, token_a, _ = factories.credential(ballot)
@@ -56,7 +55,6 @@ def shared_phone_server(tmp_path_factory):
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(strict=True, reason="finding 7: B sees A's receipt and no ballot")
 def test_one_browser_resident_b_gets_a_ballot_not_as_receipt(shared_phone_server, chromium):
     context = chromium.new_context(viewport=PHONE, locale="zh-CN")
     phone = context.new_page()

@@ -4,7 +4,6 @@ the ballot is open, rebuilt commit by commit, and the files read raw after the c
 import shutil
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine
 
 from civicvote.ballots import lifecycle
@@ -55,10 +54,6 @@ def _links(copies: list[dict], final: dict) -> dict[str, object]:
     return links
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 2: each commit pairs a participation with its cast ballot (14 of 14 today)",
-)
 def test_the_files_copied_at_every_commit_link_no_vote(sqlite_app, tmp_path):
     database = Path(db.engine.url.database)
     ballot = secret_ballot()
