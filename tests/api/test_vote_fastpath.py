@@ -6,8 +6,6 @@ import pytest
 from flask import request, request_started
 
 from civicvote.api.fastpath import VoteFastPath
-from civicvote.ballots.models import CastBallot
-from civicvote.extensions import db
 from tests import factories
 
 

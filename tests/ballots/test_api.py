@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from civicvote.ballots.models import CastBallot, Participation
+from civicvote.ballots.models import Participation
 from civicvote.extensions import db
 from tests import factories
 

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from civicvote.audit.models import AuditEvent
-from civicvote.ballots.models import Ballot, CastBallot, Participation
+from civicvote.ballots.models import Ballot, Participation
 from civicvote.extensions import db
 from civicvote.timeutil import utcnow
 from tests import factories
