@@ -36,6 +36,7 @@ if str(REPO) not in sys.path:
 
 from bench.httpclient import Connection  # noqa: E402
 from bench.scratchdb import Database  # noqa: E402
+from tests.servers import SERVER_SECRET  # noqa: E402
 
 PROPOSALS = 5
 
@@ -392,9 +393,15 @@ class Verdict:
         )
 
 
-def verify(database_url: str, seeded: Seeded, outcomes: list[Outcome]) -> Verdict:
-    """Compare the acknowledged receipts with what the database holds."""
+def verify(
+    database_url: str, seeded: Seeded, outcomes: list[Outcome], secret_key: str = SERVER_SECRET
+) -> Verdict:
+    """Compare the acknowledged receipts with what the database holds: cast ballots, and while
+    the ballot is open its sealed entries, found by the receipts' keyed hashes (``secret_key``
+    is the server's)."""
     from sqlalchemy import create_engine, text
+
+    from civicvote.voting.sealing import receipt_tag
 
     engine = create_engine(database_url)
     with engine.connect() as connection:
@@ -404,6 +411,17 @@ def verify(database_url: str, seeded: Seeded, outcomes: list[Outcome]) -> Verdic
                 text("SELECT receipt_code FROM cast_ballots WHERE ballot_id = :b"), b
             ).all()
         )
+        tags = set(
+            connection.scalars(
+                text("SELECT receipt_tag FROM ballot_box WHERE ballot_id = :b"), b
+            ).all()
+        )
+        stored = len(receipts) + len(tags)
+        receipts |= {
+            o.receipt
+            for o in outcomes
+            if o.receipt and receipt_tag(o.receipt, secret_key.encode()) in tags
+        }
         channels = dict(
             connection.execute(
                 text(
@@ -421,7 +439,7 @@ def verify(database_url: str, seeded: Seeded, outcomes: list[Outcome]) -> Verdic
     acknowledged = [o for o in outcomes if o.receipt]
     return Verdict(
         acknowledged=len(acknowledged),
-        stored_ballots=len(receipts),
+        stored_ballots=stored,
         participations=sum(counted.values()),
         missing_receipts=[o.receipt for o in acknowledged if o.receipt not in receipts],
         doubled_voters=[key for key, count in counted.items() if count > 1],

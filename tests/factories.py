@@ -310,5 +310,14 @@ def stored_votes(ballot_id: int | None = None) -> list[tuple[dict, str]]:
 
 
 def stored_count(ballot_id: int | None = None) -> int:
-    """How many votes the database holds (see stored_votes)."""
-    return len(stored_votes(ballot_id))
+    """How many votes the database holds, sealed or cast (counted without opening any)."""
+    from civicvote.ballots.models import BallotBoxEntry, CastBallot
+    from civicvote.extensions import db
+
+    total = 0
+    for model in (BallotBoxEntry, CastBallot):
+        query = db.select(db.func.count()).select_from(model)
+        if ballot_id is not None:
+            query = query.where(model.ballot_id == ballot_id)
+        total += db.session.scalar(query)
+    return total

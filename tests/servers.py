@@ -95,10 +95,13 @@ class Server:
             self._log.close()
 
 
+SERVER_SECRET = "browser-tests-secret"  # noqa: S105 (test servers only; seals their ballot boxes)
+
+
 def server_env(instance: Path, database_url: str | None = None, **extra: str) -> dict:
     env = dict(os.environ)
     env["CIVICVOTE_INSTANCE_PATH"] = str(instance)
-    env["CIVICVOTE_SECRET_KEY"] = "browser-tests-secret"
+    env["CIVICVOTE_SECRET_KEY"] = SERVER_SECRET
     env["CIVICVOTE_DATABASE_URL"] = database_url or f"sqlite:///{instance / 'civicvote.db'}"
     env.setdefault("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://")
     env.update(extra)

@@ -81,9 +81,10 @@ def open_contents(ballot_id: int, sealed: bytes) -> tuple[dict, str]:
     return data["c"], data["r"]
 
 
-def receipt_tag(receipt: str) -> str:
-    """Keyed hash of a receipt code: finds an open ballot's entry for "counted" lookups."""
-    key = derive(server_secret(), b"civicvote receipt lookup")
+def receipt_tag(receipt: str, root: bytes | None = None) -> str:
+    """Keyed hash of a receipt code: finds an open ballot's entry for "counted" lookups.
+    ``root``: the secret key as bytes (default: the app's)."""
+    key = derive(root or server_secret(), b"civicvote receipt lookup")
     return hmac.new(key, receipt.encode(), hashlib.sha256).hexdigest()
 
 

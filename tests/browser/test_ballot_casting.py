@@ -3,7 +3,6 @@
 import pytest
 
 from civicvote import create_app
-from civicvote.ballots.models import CastBallot
 from civicvote.extensions import db
 from tests import factories
 from tests.browser.conftest import PHONE, screenshot
@@ -60,9 +59,7 @@ def tall_screenshot(page, name: str) -> None:
 
 def stored_ballots(voting, ballot_id: int) -> int:
     with voting["app"].app_context():
-        count = db.session.scalar(
-            db.select(db.func.count()).select_from(CastBallot).filter_by(ballot_id=ballot_id)
-        )
+        count = factories.stored_count(ballot_id)  # sealed while the ballot is open
         db.engine.dispose()
         return count
 
