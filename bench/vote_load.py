@@ -450,6 +450,30 @@ def verify(
     )
 
 
+def close_ballot(database_url: str, instance: Path, ballot_id: int) -> float:
+    """Close the ballot as the console does (with the server's key) and return the seconds it
+    took, its scrub of the tables included (docs/secrecy.md)."""
+    from civicvote import create_app
+    from civicvote.ballots.lifecycle import change_status
+    from civicvote.extensions import db
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": SERVER_SECRET,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    with app.app_context():
+        started = time.perf_counter()
+        change_status(ballot_id, "close", actor=None)
+        seconds = time.perf_counter() - started
+        db.session.remove()
+        db.engine.dispose()
+    return seconds
+
+
 # --------------------------------------------------------------------------- the benchmark
 
 
@@ -542,6 +566,7 @@ def main(argv=None) -> int:
             server.stop()
             server = None
             verdict = verify(url, seeded, outcomes)
+            closing = close_ballot(url, instance, seeded.ballot_id)
     finally:
         if server is not None:
             server.stop()
@@ -568,6 +593,7 @@ def main(argv=None) -> int:
         + " (postgres: all clusters on the machine)"
     )
     print(f"trivial endpoint /healthz: {trivial:.0f} requests/s")
+    print(f"close (open the sealed box, shuffle, write, VACUUM FULL): {closing:.2f} s")
     print(f"ratio vote/trivial {rate / trivial:.2f}")
     print(
         f"database: {verdict.stored_ballots} ballots, {verdict.participations} participations; "

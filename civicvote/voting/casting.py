@@ -43,7 +43,12 @@ from ..extensions import db
 from ..registry.credentials import check_usable, find_credential
 from ..timeutil import utcnow
 from . import statements, statistics
-from .receipts import new_receipt_code, receipt_of_retry, replay_columns
+from .receipts import (
+    new_receipt_code,
+    receipt_of_retry,
+    replay_columns,
+    sweep_expired_replays,
+)
 from .sealing import receipt_tag, seal_contents
 
 CHANNEL_LABELS = {"online": _l("online"), "assembly": _l("at the assembly"), "paper": _l("paper")}
@@ -117,6 +122,14 @@ def cast_vote(
     window) or BallotContentError (invalid choices). Nothing is stored unless everything holds.
     """
     vote = Vote(ballot_id, secret, payload, seal_secret or secret, idempotency_key, now or utcnow())
+    result = _cast(vote)
+    sweep_expired_replays(db.engine, vote.now)
+    return result
+
+
+def _cast(vote: Vote) -> CastResult:
+    """cast_vote's decision and write, on the database's path."""
+    ballot_id = vote.ballot_id
     # The engine, not the session: asking the session would create one, and the PostgreSQL path
     # needs none.
     engine = db.engine

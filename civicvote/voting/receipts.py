@@ -23,6 +23,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import monotonic
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -145,6 +146,23 @@ def replayed_receipt(
     except InvalidTag:  # another card secret or another key: not a retry of this vote
         return None
     return receipt.decode("ascii")
+
+
+SWEEP_SECONDS = 60
+_last_sweep = [monotonic()]  # the first sweep a minute after the process starts
+
+
+def sweep_expired_replays(engine, now: datetime) -> None:
+    """Wipe the vote replays whose window has passed: at most once a minute per process, in a
+    transaction of its own after a vote (a stale replay is never used: its expiry is checked)."""
+    if monotonic() - _last_sweep[0] < SWEEP_SECONDS:
+        return
+    _last_sweep[0] = monotonic()
+    try:
+        with engine.begin() as connection:
+            statements.delete_expired_replays(connection, now)
+    except Exception:  # noqa: BLE001 (the next sweep tries again; the vote is counted)
+        current_app.logger.warning("Wiping expired vote replays failed", exc_info=True)
 
 
 def receipt_of_retry(connection, ballot_id: int, credential_id, sealing, now) -> str:
