@@ -7,7 +7,7 @@ secret and idempotency key. The vote stores, beside its participation, a *vote r
 
 * ``key = HMAC(server key, "ballot:credential")``: which card it answers, computable only with
   the instance's secret key;
-* ``sealed = AES-GCM(HKDF(card secret, salt = server key), receipt, aad = idempotency key)``;
+* ``sealed = AES-GCM(HMAC(server key, card secret), receipt, aad = idempotency key)``;
 * ``expires_at``: the vote's time plus RECEIPT_RECOVERY_MINUTES (default 30).
 
 No contents, and nothing computed from them. A retry within the window with the same card secret
@@ -101,8 +101,10 @@ def replay_key(ballot_id: int, credential_id: int) -> str:
 
 
 def _replay_cipher(seal_secret: str) -> AESGCM:
-    salt = derive(server_secret(), b"civicvote replay salt")
-    return AESGCM(derive(seal_secret.encode(), b"civicvote receipt", salt))
+    """AES-GCM under HMAC(server-derived key, card secret): one HMAC per vote, and neither the
+    card nor the database alone gives the key."""
+    salt = derive(server_secret(), b"civicvote replay key")
+    return AESGCM(hmac.new(salt, seal_secret.encode(), hashlib.sha256).digest())
 
 
 def replay_columns(

@@ -62,7 +62,12 @@ def derive(root: bytes, info: bytes, salt: bytes | None = None) -> bytes:
 
 
 def _box_cipher(ballot_id: int) -> AESGCM:
-    return AESGCM(derive(server_secret(), b"civicvote ballot box %d" % ballot_id))
+    return _cipher(derive(server_secret(), b"civicvote ballot box %d" % ballot_id))
+
+
+@lru_cache(maxsize=256)
+def _cipher(key: bytes) -> AESGCM:
+    return AESGCM(key)
 
 
 def seal_contents(ballot_id: int, contents: dict, receipt: str) -> bytes:
