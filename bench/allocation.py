@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from civicvote.allocation import Project, Votes, allocate  # noqa: E402
+from civicvote.allocation import Project, Votes, allocate
 
 
 def generate(num_projects: int, num_voters: int, seed: int, budget_share=0.3):

@@ -86,7 +86,7 @@ def build(url: str, instance: Path, ballots: int, proposal_count: int) -> tuple[
     from sqlalchemy.engine import make_url
 
     plain = make_url(url).set(drivername="postgresql").render_as_string(False)
-    rng = random.Random(50)  # noqa: S311 (test data)
+    rng = random.Random(50)
     expected = dict.fromkeys(ids, 0)
     stamp = now.isoformat(sep=" ")
     with psycopg.connect(plain) as connection, connection.cursor() as cursor:

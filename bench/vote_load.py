@@ -44,7 +44,7 @@ PROPOSALS = 5
 # --------------------------------------------------------------------------- seeding
 
 
-CLERK_PASSWORD = "bench-clerk-password"  # noqa: S105 (a throwaway benchmark database)
+CLERK_PASSWORD = "bench-clerk-password"  # a throwaway benchmark database
 
 
 @dataclass
@@ -249,6 +249,24 @@ async def desk_session(host: str, port: int, seeded: Seeded) -> dict:
         await connection.close()
 
 
+async def _check_in(connection, outcome, desk: dict, headers: dict, retries: int) -> None:
+    """At the desk: the clerk scans the voter's card (retried like a vote)."""
+    form = urlencode({"csrf_token": desk["csrf"], "code": outcome.token}).encode()
+    for attempt in range(retries):
+        try:
+            response = await connection.request(
+                "POST", desk["path"], body=form, headers=headers, timeout=20
+            )
+        except (TimeoutError, OSError, asyncio.IncompleteReadError):
+            await connection.close()
+            await asyncio.sleep(min(0.1 * 2**attempt, 1.0))
+            continue
+        outcome.checkin = response.status
+        if response.status < 500:  # checked in (200, 201), or a definite refusal
+            return
+        await asyncio.sleep(0.1 * (attempt + 1))
+
+
 async def vote_all(
     host: str,
     port: int,
@@ -265,7 +283,7 @@ async def vote_all(
     ``on_progress(done)`` is awaited after each acknowledged vote (the fault tests use it to
     strike in the middle of the load).
     """
-    rng = random.Random(8)  # noqa: S311 (test data)
+    rng = random.Random(8)
     path = f"/api/v1/ballots/{seeded.ballot_id}/votes"
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     queue: asyncio.Queue = asyncio.Queue()
@@ -284,25 +302,6 @@ async def vote_all(
     if desk:
         checkin_headers["Cookie"] = desk["cookie"]
 
-    async def check_in(connection, outcome) -> None:
-        """At the desk: the clerk scans the voter's card (retried like a vote)."""
-        form = urlencode({"csrf_token": desk["csrf"], "code": outcome.token}).encode()
-        for attempt in range(retries):
-            try:
-                response = await connection.request(
-                    "POST", desk["path"], body=form, headers=checkin_headers, timeout=20
-                )
-            except (TimeoutError, OSError, asyncio.IncompleteReadError):
-                await connection.close()
-                await asyncio.sleep(min(0.1 * 2**attempt, 1.0))
-                continue
-            outcome.checkin = response.status
-            if response.status in (200, 201):
-                return
-            if response.status < 500:
-                return
-            await asyncio.sleep(0.1 * (attempt + 1))
-
     async def voter_loop():
         nonlocal done
         connection = OneShotConnection(host, port)
@@ -310,7 +309,7 @@ async def vote_all(
             while not queue.empty():
                 outcome, body = queue.get_nowait()
                 if outcome.token in present:
-                    await check_in(connection, outcome)
+                    await _check_in(connection, outcome, desk, checkin_headers, retries)
                 for attempt in range(retries):
                     started = time.perf_counter()
                     try:

@@ -68,6 +68,54 @@ def _desk(client, seeded):
     )
 
 
+def _count_statements(engine, statements: Counter) -> set[int]:
+    """Count the engine's statements and commits into ``statements``; returns the set that will
+    hold the PostgreSQL server processes of its connections (filled as they connect)."""
+    from sqlalchemy import event
+
+    def count(statement) -> None:
+        statements[str(statement).split(None, 1)[0].upper()] += 1
+
+    if engine.dialect.name == "postgresql":
+        # At the driver: casting runs its statements on the psycopg cursor directly.
+        import psycopg
+
+        driver_execute = psycopg.Cursor.execute
+
+        def counting_execute(cursor, query, *args, **kwargs):
+            count(query.as_string(cursor) if hasattr(query, "as_string") else query)
+            return driver_execute(cursor, query, *args, **kwargs)
+
+        psycopg.Cursor.execute = counting_execute
+    else:
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def count_sqlite(conn, cursor, statement, parameters, context, executemany):
+            count(statement)
+
+    @event.listens_for(engine, "commit")
+    def count_commit(conn):
+        statements["(commit)"] += 1
+
+    backends: set[int] = set()
+
+    @event.listens_for(engine, "connect")
+    def remember_backend(dbapi_connection, _record):
+        if engine.dialect.name == "postgresql":
+            backends.add(dbapi_connection.info.backend_pid)
+
+    return backends
+
+
+def _requests(client, seeded, *, check_in: bool):
+    """The request to send and its bodies: every voter's vote, or every card scanned."""
+    if check_in:
+        return _desk(client, seeded), list(seeded.tokens)
+    rng = random.Random(8)
+    bodies = [vote_body(seeded, token, secrets.token_hex(8), rng) for token in seeded.tokens]
+    return _votes(client, seeded), bodies
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voters", type=int, default=1000)
@@ -82,7 +130,6 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from sqlalchemy import event
     from sqlalchemy.engine import make_url
 
     from civicvote import create_app
@@ -116,48 +163,9 @@ def main(argv=None) -> int:
 
             with app.app_context():
                 engine = db.engine
-
-            def count(statement) -> None:
-                statements[str(statement).split(None, 1)[0].upper()] += 1
-
-            if engine.dialect.name == "postgresql":
-                # At the driver: casting runs its statements on the psycopg cursor directly.
-                import psycopg
-
-                driver_execute = psycopg.Cursor.execute
-
-                def counting_execute(cursor, query, *args, **kwargs):
-                    count(query.as_string(cursor) if hasattr(query, "as_string") else query)
-                    return driver_execute(cursor, query, *args, **kwargs)
-
-                psycopg.Cursor.execute = counting_execute
-            else:
-
-                @event.listens_for(engine, "before_cursor_execute")
-                def count_sqlite(conn, cursor, statement, parameters, context, executemany):
-                    count(statement)
-
-            @event.listens_for(engine, "commit")
-            def count_commit(conn):
-                statements["(commit)"] += 1
-
-            backends: set[int] = set()  # PostgreSQL server processes of the app's connections
-
-            @event.listens_for(engine, "connect")
-            def remember_backend(dbapi_connection, _record):
-                if engine.dialect.name == "postgresql":
-                    backends.add(dbapi_connection.info.backend_pid)
-
+            backends = _count_statements(engine, statements)
             engine.dispose()  # connect again, so that every backend is remembered
-
-            if args.check_in:
-                send, bodies = _desk(client, seeded), list(seeded.tokens)
-            else:
-                rng = random.Random(8)  # noqa: S311 (test data)
-                send = _votes(client, seeded)
-                bodies = [
-                    vote_body(seeded, token, secrets.token_hex(8), rng) for token in seeded.tokens
-                ]
+            send, bodies = _requests(client, seeded, check_in=args.check_in)
             for _ in range(50):  # warm up (imports, pool) with health checks only
                 client.get("/healthz")
             statements.clear()

@@ -274,7 +274,7 @@ def warm_up(app: Flask) -> None:
                 connections.append(engine.connect())
             for connection in connections:
                 warm_up_casting(connection)
-        except Exception:  # noqa: BLE001 (starting is what matters; requests report the fault)
+        except Exception:  # starting is what matters; requests report the fault
             app.logger.warning("Warming up the database connections failed", exc_info=True)
         finally:
             for connection in connections:

@@ -184,8 +184,9 @@ def _registry(community: Community, rng: random.Random, buildings: int) -> list[
 
 def _review_history(proposals: list[Proposal]) -> None:
     """Approved demo proposals carry what approval leaves behind: a version and a review."""
+    from .proposals.checks import automatic_checks
     from .proposals.models import ProposalVersion, Review
-    from .proposals.services import automatic_checks, snapshot
+    from .proposals.versions import snapshot
 
     reviewer = db.session.scalar(db.select(User).filter_by(username="reviewer"))
     for proposal in proposals:

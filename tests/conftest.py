@@ -24,6 +24,10 @@ PG_ADMIN_URL = os.environ.get(
     "CIVICVOTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# CIVICVOTE_TEST_SQLITE_ONLY=1 runs only the SQLite tests: every PostgreSQL test (the postgres
+# half of the ``backend`` fixture, and every test that calls require_postgres) skips, even
+# where a server answers and under CI=true (docs/architecture.md).
+SQLITE_ONLY = os.environ.get("CIVICVOTE_TEST_SQLITE_ONLY", "").lower() in ("1", "true", "yes")
 
 
 def postgres_unavailable_reason() -> str | None:
@@ -43,6 +47,9 @@ def postgres_unavailable_reason() -> str | None:
 
 
 def require_postgres() -> None:
+    """Skip (fail under CI) a test that needs PostgreSQL where none answers."""
+    if SQLITE_ONLY:
+        pytest.skip("CIVICVOTE_TEST_SQLITE_ONLY is set: SQLite tests only")
     reason = postgres_unavailable_reason()
     if reason:
         if IN_CI:

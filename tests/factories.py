@@ -9,7 +9,7 @@ from civicvote.extensions import db
 from civicvote.rounds.models import FundingRound, FundSource, RoundCategory
 
 _counter = itertools.count(1)
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 
 
 def community(**fields) -> Community:
@@ -272,7 +272,7 @@ def org_member(org, of: Community, username: str | None = None) -> User:
 
 def draft(funding_round: FundingRound, member: User, needs=(), items=None, **fields):
     """A draft proposal saved through the service, as a member would."""
-    from civicvote.proposals.services import save_draft
+    from civicvote.proposals.drafts import save_draft
 
     data = {
         "title": "楼道扶手",

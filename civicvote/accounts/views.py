@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..communities.services import communities_for, list_communities
-from ..errors import DomainError, NotFound
+from ..errors import NotFound
 from ..extensions import db, limiter
 from ..forms import choices
 from ..security import admin_required
@@ -110,7 +110,8 @@ def users():
     user_form = UserForm(prefix="user")
     membership_form = MembershipForm(prefix="role")
     membership_form.community.choices = choices((c.id, c.name) for c in list_communities())
-    try:
+
+    def perform() -> str | None:
         if "user-submit" in request.form and user_form.validate_on_submit():
             create_user(
                 user_form.username.data,
@@ -119,8 +120,7 @@ def users():
                 is_admin=user_form.is_admin.data,
                 actor=current_user,
             )
-            flash(_("Account created."), "success")
-            return redirect(url_for("accounts.users"))
+            return _("Account created.")
         if "role-submit" in request.form and membership_form.validate_on_submit():
             grant_role(
                 membership_form.username.data,
@@ -128,12 +128,13 @@ def users():
                 membership_form.role.data,
                 actor=current_user,
             )
-            flash(_("Role granted."), "success")
-            return redirect(url_for("accounts.users"))
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    status = 422 if request.method == "POST" else 200
+            return _("Role granted.")
+        return None
+
+    done, _status = form_page_action(perform, url_for("accounts.users"))
+    if done:
+        return done
+    status = 422 if request.method == "POST" else 200  # a refusal too
     all_users = db.session.scalars(db.select(User).order_by(User.username))
     return render_template(
         "accounts/users.html",

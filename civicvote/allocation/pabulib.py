@@ -135,48 +135,62 @@ def _cell(text: str) -> str | None:
     return None if text.strip().lower() == "none" else text
 
 
+class _Sections:
+    """What the rows of a ``.pb`` file hold so far, section by section."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, str] = {}
+        self.project_columns: list[str] = []
+        self.projects: list[PbProject] = []
+        self.vote_columns: list[str] = []
+        self.votes: list[PbVote] = []
+        self.section: str | None = None
+        self.expect_header = False
+
+    def take(self, row: list[str]) -> None:
+        """One row: a section's name, its header, or one of its rows."""
+        if not row or (len(row) == 1 and not row[0].strip()):
+            return
+        name = row[0].strip().lower()
+        if name in SECTIONS and len(row) == 1:
+            if SECTIONS.index(name) < (SECTIONS.index(self.section) if self.section else -1):
+                raise PabulibError(f"section {row[0]} out of order")
+            self.section, self.expect_header = name, True
+        elif self.section is None:
+            raise PabulibError("the file must start with META")
+        elif self.expect_header:
+            self.expect_header = False
+            header = [h.strip() for h in row]
+            if self.section == "projects":
+                self.project_columns = header
+            elif self.section == "votes":
+                self.vote_columns = header
+        else:
+            self._data(row)
+
+    def _data(self, row: list[str]) -> None:
+        if self.section == "meta":
+            if len(row) < 2:
+                raise PabulibError(f"META row without a value: {row[0]!r}")
+            self.meta[row[0].strip()] = row[1].strip()
+        elif self.section == "projects":
+            self.projects.append(_project_row(row, self.project_columns))
+        else:
+            self.votes.append(_vote_row(row, self.vote_columns))
+
+
 def parse_pb(text: str) -> Election:
     """Parse the text of a ``.pb`` file."""
     if text.startswith("\ufeff"):
         text = text[1:]
-    reader = csv.reader(text.splitlines(), delimiter=";")
-    meta: dict[str, str] = {}
-    project_columns: list[str] = []
-    projects: list[PbProject] = []
-    vote_columns: list[str] = []
-    votes: list[PbVote] = []
-    section = None
-    expect_header = False
+    sections = _Sections()
     try:
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            name = row[0].strip().lower()
-            if name in SECTIONS and len(row) == 1:
-                if SECTIONS.index(name) < (SECTIONS.index(section) if section else -1):
-                    raise PabulibError(f"section {row[0]} out of order")
-                section, expect_header = name, True
-                continue
-            if section is None:
-                raise PabulibError("the file must start with META")
-            if expect_header:
-                expect_header = False
-                header = [h.strip() for h in row]
-                if section == "projects":
-                    project_columns = header
-                elif section == "votes":
-                    vote_columns = header
-                continue
-            if section == "meta":
-                if len(row) < 2:
-                    raise PabulibError(f"META row without a value: {row[0]!r}")
-                meta[row[0].strip()] = row[1].strip()
-            elif section == "projects":
-                projects.append(_project_row(row, project_columns))
-            else:
-                votes.append(_vote_row(row, vote_columns))
+        for row in csv.reader(text.splitlines(), delimiter=";"):
+            sections.take(row)
     except csv.Error as exc:
         raise PabulibError(f"malformed CSV: {exc}") from exc
+    meta, project_columns = sections.meta, sections.project_columns
+    projects, vote_columns, votes = sections.projects, sections.vote_columns, sections.votes
     if not meta or not project_columns:
         raise PabulibError("a .pb file needs META and PROJECTS sections")
     if "budget" not in meta:

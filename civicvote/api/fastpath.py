@@ -66,7 +66,7 @@ class VoteFastPath:
                     parse_body(data),
                     environ.get("REMOTE_ADDR") or "127.0.0.1",
                 )
-            except Exception as refusal:  # noqa: BLE001 (answered by the view, re-raised there)
+            except Exception as refusal:  # answered by the view, re-raised there
                 environ[REFUSAL_KEY] = refusal
                 result = None
         if result is None:

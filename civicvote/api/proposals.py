@@ -3,8 +3,8 @@
 from flask import abort
 
 from ..extensions import db
+from ..proposals.listing import proposal_json, public_proposals_query
 from ..proposals.models import Proposal
-from ..proposals.services import proposal_json, public_proposals_query
 from . import bp
 from .pagination import paginate
 from .rounds import get_round

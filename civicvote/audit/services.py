@@ -274,29 +274,7 @@ def verify_chain(
 
     prev_hash = GENESIS
     for event in _all_events():
-        if event.id != report.last_id + 1:
-            _problem(
-                report,
-                "gap",
-                f"audit entry {event.id} ({event.action}) follows entry {report.last_id}: "
-                f"entries {report.last_id + 1} to {event.id - 1} were removed.",
-                event.id,
-            )
-        if event.prev_hash != prev_hash:
-            _problem(
-                report,
-                "link",
-                f"audit entry {event.id} ({event.action}) does not link to the entry before it "
-                "(an entry was removed or moved).",
-                event.id,
-            )
-        if event.hash != _digest(event.prev_hash, _fields(event)):
-            _problem(
-                report,
-                "content",
-                f"audit entry {event.id} ({event.action}) was changed after it was written.",
-                event.id,
-            )
+        _check_entry(event, prev_hash, report)
         prev_hash = event.hash
         report.last_id = event.id
         report.checked += 1
@@ -306,6 +284,42 @@ def verify_chain(
             seen_hashes.add(event.hash)
     report.head = prev_hash
 
+    _check_heads(heads, at_count, wanted_hashes - seen_hashes, report)
+    return report
+
+
+def _check_entry(event: AuditEvent, prev_hash: str, report: ChainReport) -> None:
+    """One entry against the one before it: numbering, link, and its own hash."""
+    if event.id != report.last_id + 1:
+        _problem(
+            report,
+            "gap",
+            f"audit entry {event.id} ({event.action}) follows entry {report.last_id}: "
+            f"entries {report.last_id + 1} to {event.id - 1} were removed.",
+            event.id,
+        )
+    if event.prev_hash != prev_hash:
+        _problem(
+            report,
+            "link",
+            f"audit entry {event.id} ({event.action}) does not link to the entry before it "
+            "(an entry was removed or moved).",
+            event.id,
+        )
+    if event.hash != _digest(event.prev_hash, _fields(event)):
+        _problem(
+            report,
+            "content",
+            f"audit entry {event.id} ({event.action}) was changed after it was written.",
+            event.id,
+        )
+
+
+def _check_heads(
+    heads: list[SavedHead], at_count: dict, missing_hashes: set, report: ChainReport
+) -> None:
+    """Every head against the recomputed chain: ``at_count`` holds its hash at each head's
+    count; ``missing_hashes`` are the expected hashes the chain never passed through."""
     for head in heads:
         report.heads_checked += 1
         if not head.count:
@@ -326,14 +340,13 @@ def verify_chain(
                 "that head was published.",
                 head.count,
             )
-    for expected in wanted_hashes - seen_hashes:
+    for expected in missing_hashes:
         _problem(
             report,
             "head",
             f"the expected head {expected} is not in the chain (which ends at {report.head}): "
             "entries were removed from the end, or the log was rewritten.",
         )
-    return report
 
 
 def _check_signature(head: SavedHead, keys: dict, report: ChainReport) -> None:

@@ -1,7 +1,6 @@
-"""Forms of the ballot console and the typed-code entry page.
+"""Forms of the ballot console: a ballot's settings and its status.
 
-The residents' ballot itself is a plain HTML form read by views.choices_from_form and checked by
-services.validate_contents (the same rules as the API), so it needs no WTForms class.
+The voting pages' forms are the voting area's (voting/forms.py).
 """
 
 from datetime import datetime
@@ -153,25 +152,5 @@ class BallotForm(BaseForm):
         self.proposals.data = [item.proposal_id for item in ballot.items]
 
 
-class CodeForm(BaseForm):
-    ballot = SelectField(_l("Ballot"), coerce=int)
-    code = StringField(
-        _l("The code printed on your voter card"),
-        validators=[DataRequired(), Length(min=10, max=20)],
-    )
-
-
 class StatusForm(BaseForm):
     action = HiddenField(validators=[DataRequired(), Length(max=10)])
-
-
-class PaperVoterForm(BaseForm):
-    voter = StringField(
-        _l("Voter card code (or voter key)"), validators=[DataRequired(), Length(max=30)]
-    )
-
-
-class ResolveForm(BaseForm):
-    """One per mismatched paper ballot (prefixed); the voter key travels in a plain field."""
-
-    entry = SelectField(_l("Which entry matches the paper ballot?"), coerce=str)

@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import CLERK, ORGANIZER, SUPERVISOR
-from ..errors import DomainError
 from ..extensions import db
 from ..i18n import money
 from ..rounds.models import FundingRound
 from ..security import community_required, private_page
+from ..viewhelpers import try_service
 from . import bp
 from .forms import BallotForm, StatusForm
 from .lifecycle import STATUS_ACTIONS, change_status
@@ -53,13 +53,12 @@ def console_new(community, round_id: int):
     form = BallotForm()
     _proposal_choices(form, funding_round)
     if form.validate_on_submit():
-        try:
-            ballot = create_ballot(
+        ballot, refused = try_service(
+            lambda: create_ballot(
                 funding_round, form.values(), form.proposals.data, actor=current_user
             )
-        except DomainError as error:
-            flash(str(error.message), "error")
-        else:
+        )
+        if refused is None:
             flash(_("Ballot created. Open it when voting starts."), "success")
             return _show(community, ballot.id)
     status = 422 if form.is_submitted() else 200
@@ -84,24 +83,17 @@ def console_edit(community, ballot_id: int):
         form.proposals.choices += [
             (i.proposal_id, i.proposal.title) for i in ballot.items if i.proposal_id not in known
         ]
+    refused = None
     if request.method == "GET":
         form.fill_from(ballot)
     elif form.validate_on_submit():
-        try:
-            update_ballot(ballot, form.values(), form.proposals.data, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            return render_template(
-                "ballots/console_form.html",
-                community=community,
-                funding_round=ballot.round,
-                form=form,
-                ballot=ballot,
-            ), error.status_code
-        flash(_("Ballot saved."), "success")
-        return _show(community, ballot.id)
-    status = 422 if form.is_submitted() else 200
+        _saved, refused = try_service(
+            lambda: update_ballot(ballot, form.values(), form.proposals.data, actor=current_user)
+        )
+        if refused is None:
+            flash(_("Ballot saved."), "success")
+            return _show(community, ballot.id)
+    status = refused or (422 if form.is_submitted() else 200)
     return render_template(
         "ballots/console_form.html",
         community=community,
@@ -118,10 +110,10 @@ def console_status(community, ballot_id: int):
     form = StatusForm()
     if not form.validate_on_submit() or form.action.data not in STATUS_ACTIONS:
         abort(400)
-    try:
-        change_status(ballot.id, form.action.data, actor=current_user)
-    except DomainError as error:
-        flash(str(error.message), "error")
+    _changed, refused = try_service(
+        lambda: change_status(ballot.id, form.action.data, actor=current_user)
+    )
+    if refused:
         return _show(community, ballot_id)
     messages = {
         "open": _("The ballot is open: residents can vote now."),

@@ -22,7 +22,14 @@ from ..ballots.models import Ballot
 from ..ballots.setup import community_ballot
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
-from ..registry.credentials import eligible_voters, extract_secret, find_credential, voter_for_key
+from ..registry.credentials import (
+    IssuedCard,
+    eligible_voters,
+    extract_secret,
+    find_credential,
+    issue_walk_in,
+    voter_for_key,
+)
 from ..registry.models import Resident
 from ..registry.services import eligible_counts
 from ..rounds.models import VOTE_UNIT_HOUSEHOLD, FundingRound
@@ -98,6 +105,7 @@ def save_assembly(
         after=_assembly_snapshot(assembly),
         public=True,
     )
+    db.session.commit()
     return assembly
 
 
@@ -109,6 +117,7 @@ def has_check_ins(assembly_id: int) -> bool:
 
 
 def delete_assembly(community_id: int, assembly_id: int, *, actor=None) -> None:
+    """Delete an assembly nobody has checked in at."""
     assembly = get_assembly(community_id, assembly_id)
     if has_check_ins(assembly.id):
         raise Conflict(_l("People have checked in at this assembly; it cannot be deleted."))
@@ -122,6 +131,7 @@ def delete_assembly(community_id: int, assembly_id: int, *, actor=None) -> None:
         public=True,
     )
     db.session.delete(assembly)
+    db.session.commit()
 
 
 # --- check-in ----------------------------------------------------------------------------------
@@ -136,6 +146,8 @@ class CheckInResult:
     name: str
     checked_in_at: datetime
     already: bool
+    attendance: int | None = None  # with the counts asked for: present now, and the quorum
+    quorum: dict | None = None
 
 
 class CheckInRefused(DomainError):
@@ -145,13 +157,15 @@ class CheckInRefused(DomainError):
 
 
 def check_in(
-    assembly: Assembly, scanned: str, *, actor=None, remote_addr: str = ""
+    assembly: Assembly, scanned: str, *, actor=None, remote_addr: str = "", counts: bool = False
 ) -> CheckInResult:
     """Check in the holder of the card whose link or short code was scanned or typed.
 
     Returns the result (``already`` when this voter had checked in before, with that time).
     Raises :class:`CheckInRefused` for a code that matches no live credential of the ballot;
-    each refusal is logged (assembly, user, address; never the code). The caller commits.
+    each refusal is logged (assembly, user, address; never the code). With ``counts``, the
+    result carries the attendance and quorum, counted in the check-in's own transaction: after
+    the commit, counting would load the assembly, its ballot and round again.
     """
     secret = extract_secret(scanned)
     credential = find_credential(assembly.ballot_id, secret) if secret else None
@@ -176,7 +190,12 @@ def check_in(
             "expired": _l("This one-time code has expired."),
         }
         raise CheckInRefused(messages[reason], code=reason)
-    return _mark_present(assembly, credential.voter_key, credential.id, actor=actor)
+    result = _mark_present(assembly, credential.voter_key, credential.id, actor=actor)
+    if counts:
+        result.attendance = assembly_attendance(assembly)
+        result.quorum = quorum_status(assembly.ballot)
+    db.session.commit()
+    return result
 
 
 def _mark_present(assembly: Assembly, voter_key: str, credential_id: int | None, *, actor=None):
@@ -217,11 +236,26 @@ def _insert_for(dialect: str):
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
-def check_in_voter(assembly: Assembly, voter_key: str, *, actor=None) -> CheckInResult:
-    """Check in a voter found in the registry by the desk (a walk-in without a card)."""
+def _mark_eligible_present(assembly: Assembly, voter_key: str, *, actor=None) -> CheckInResult:
     if not any(v.key == voter_key for v in eligible_voters(assembly.ballot)):
         raise DomainError(_l("This person is not an eligible voter of this ballot."))
     return _mark_present(assembly, voter_key, None, actor=actor)
+
+
+def check_in_voter(assembly: Assembly, voter_key: str, *, actor=None) -> CheckInResult:
+    """Check in a voter found in the registry by the desk (a walk-in without a card)."""
+    result = _mark_eligible_present(assembly, voter_key, actor=actor)
+    db.session.commit()
+    return result
+
+
+def admit_walk_in(assembly: Assembly, voter_key: str, *, base_url: str, actor=None) -> IssuedCard:
+    """A walk-in at the desk: a one-time voting link (``registry.credentials.issue_walk_in``)
+    and their check-in, committed together or not at all."""
+    card = issue_walk_in(assembly.ballot_id, voter_key, base_url=base_url, actor=actor)
+    _mark_eligible_present(assembly, voter_key, actor=actor)
+    db.session.commit()
+    return card
 
 
 def recent_check_ins(assembly: Assembly, limit: int = 10) -> list[dict]:

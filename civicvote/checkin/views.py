@@ -16,7 +16,6 @@ from flask_login import current_user
 
 from ..accounts.models import CLERK, ORGANIZER
 from ..ballots.setup import community_ballots
-from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import choices
 from ..qr import qr_svg
@@ -25,16 +24,17 @@ from ..registry.credentials import (
     base_url_for,
     eligible_voters,
     has_voted,
-    issue_walk_in,
 )
 from ..registry.services import search_residents
 from ..rounds.models import VOTE_UNIT_RESIDENT
 from ..security import community_required
+from ..viewhelpers import try_service
 from . import bp
 from .forms import AssemblyForm, CheckInForm, WalkInForm
 from .models import CheckIn
 from .services import (
     CheckInRefused,
+    admit_walk_in,
     assembly_attendance,
     check_in,
     check_in_voter,
@@ -107,8 +107,8 @@ def edit(community, assembly_id: int | None = None):
     if request.method == "GET" and assembly is None and request.args.get("ballot", "").isdigit():
         form.ballot.data = int(request.args["ballot"])
     if form.validate_on_submit():
-        try:
-            saved = save_assembly(
+        saved, refused = try_service(
+            lambda: save_assembly(
                 community.id,
                 ballot_id=form.ballot.data,
                 title=form.title.data,
@@ -116,12 +116,10 @@ def edit(community, assembly_id: int | None = None):
                 starts_at=to_utc(form.starts_at.data),
                 assembly=assembly,
                 actor=current_user,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.ballot.errors.append(str(error.message))
-        else:
-            db.session.commit()
+            ),
+            field=form.ballot,
+        )
+        if refused is None:
             flash(_("Assembly saved."), "success")
             return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=saved.id), 303)
     status = 422 if form.is_submitted() else 200
@@ -134,7 +132,6 @@ def edit(community, assembly_id: int | None = None):
 @community_required(ORGANIZER)
 def delete(community, assembly_id: int):
     delete_assembly(community.id, assembly_id, actor=current_user)
-    db.session.commit()
     flash(_("Assembly deleted."), "success")
     return redirect(url_for("checkin.index", slug=community.slug), 303)
 
@@ -189,7 +186,11 @@ def check_in_post(community, assembly_id: int):
         return _desk_page(community, assembly, form, 422)
     try:
         result = check_in(
-            assembly, form.code.data, actor=current_user, remote_addr=request.remote_addr or ""
+            assembly,
+            form.code.data,
+            actor=current_user,
+            remote_addr=request.remote_addr or "",
+            counts=_wants_json(),
         )
     except CheckInRefused as error:
         db.session.rollback()
@@ -200,8 +201,6 @@ def check_in_post(community, assembly_id: int):
         return _desk_page(community, assembly, form, 404)
     message = _result_message(result)
     if _wants_json():
-        # Counted in the check-in's own transaction (it is included), before the commit
-        # expires the assembly, its ballot and round, which would load them all again.
         answer = {
             "ok": True,
             "already": result.already,
@@ -209,12 +208,10 @@ def check_in_post(community, assembly_id: int):
             "address": result.address,
             "name": result.name,
             "time": format_time(result.checked_in_at, "HH:mm"),
-            "attendance": assembly_attendance(assembly),
-            "quorum": quorum_status(assembly.ballot),
+            "attendance": result.attendance,
+            "quorum": result.quorum,
         }
-        db.session.commit()
         return jsonify(answer), (200 if result.already else 201)
-    db.session.commit()
     flash(message, "warning" if result.already else "success")
     return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)
 
@@ -287,19 +284,16 @@ def walk_in_issue(community, assembly_id: int):
     if not form.validate_on_submit():
         flash(_("Choose a resident from the search results."), "error")
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    try:
-        card = issue_walk_in(
-            assembly.ballot_id,
+    card, refused = try_service(
+        lambda: admit_walk_in(
+            assembly,
             form.voter.data,
             base_url=base_url_for(current_app.config, request.url_root),
             actor=current_user,
         )
-        check_in_voter(assembly, form.voter.data, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+    )
+    if refused:
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    db.session.commit()
     response = make_response(
         render_template(
             "checkin/walk_in_qr.html",
@@ -324,12 +318,10 @@ def walk_in_check_in(community, assembly_id: int):
     if not form.validate_on_submit():
         flash(_("Choose a resident from the search results."), "error")
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    try:
-        result = check_in_voter(assembly, form.voter.data, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+    result, refused = try_service(
+        lambda: check_in_voter(assembly, form.voter.data, actor=current_user)
+    )
+    if refused:
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    db.session.commit()
     flash(_result_message(result), "warning" if result.already else "success")
     return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)

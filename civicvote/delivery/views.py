@@ -14,13 +14,13 @@ from flask_login import current_user
 
 from ..accounts.models import ORG_MEMBER, ORGANIZER, SUPERVISOR
 from ..communities.services import get_community
-from ..errors import DomainError, NotFound
+from ..errors import NotFound
 from ..extensions import db, limiter
 from ..proposals.models import Milestone
 from ..security import community_required
 from ..uploads.models import Upload
 from ..uploads.storage import store_upload
-from ..viewhelpers import run_console_action
+from ..viewhelpers import run_console_action, try_service
 from . import bp
 from .forms import (
     CompletionForm,
@@ -125,12 +125,11 @@ def rate(slug: str, proposal_id: int):
     form = RatingForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            rate_project(proposal, form.code.data, form.score.data, form.comment.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            status = error.status_code
+        _rating, refused = try_service(
+            lambda: rate_project(proposal, form.code.data, form.score.data, form.comment.data)
+        )
+        if refused:
+            status = refused
         else:
             flash(
                 _(
@@ -260,31 +259,9 @@ def _handle(action, forms, proposal, allocation, reporter, supervisor) -> str | 
         )
         return _("Progress update published.")
     if action == "spending" and forms["spending"].validate_on_submit():
-        form = forms["spending"]
-        entry = record_spending(
-            proposal,
-            allocation,
-            spent_on=form.spent_on.data,
-            item=form.item.data,
-            amount_fen=form.amount_fen,
-            payee=form.payee.data,
-            line_item_id=form.line_item.data or None,
-            fund_source_id=form.fund_source.data or None,
-            receipt=_store(form.receipt.data),
-            actor=current_user,
-        )
-        if entry.over_budget:
-            return _(
-                "Payment recorded. It is over budget and waits for the supervisory "
-                "committee's approval."
-            )
-        return _("Payment recorded.")
+        return _spend(forms["spending"], proposal, allocation)
     if action == "approve" and forms["signoff"].validate_on_submit():
-        raw = request.form.get("entry", "")
-        entry = db.session.get(SpendingEntry, int(raw)) if raw.isdigit() else None
-        if entry is None or entry.proposal_id != proposal.id:
-            abort(404)
-        approve_spending(entry, actor=current_user)
+        approve_spending(_spending_entry(proposal), actor=current_user)
         return _("Over-budget payment approved.")
     if action == "completion" and forms["completion"].validate_on_submit():
         submit_completion(proposal, forms["completion"].text.data, actor=current_user)
@@ -298,3 +275,32 @@ def _handle(action, forms, proposal, allocation, reporter, supervisor) -> str | 
     if action not in reporter_actions | supervisor_actions:
         abort(400)
     return None
+
+
+def _spend(form, proposal, allocation) -> str:
+    entry = record_spending(
+        proposal,
+        allocation,
+        spent_on=form.spent_on.data,
+        item=form.item.data,
+        amount_fen=form.amount_fen,
+        payee=form.payee.data,
+        line_item_id=form.line_item.data or None,
+        fund_source_id=form.fund_source.data or None,
+        receipt=_store(form.receipt.data),
+        actor=current_user,
+    )
+    if entry.over_budget:
+        return _(
+            "Payment recorded. It is over budget and waits for the supervisory "
+            "committee's approval."
+        )
+    return _("Payment recorded.")
+
+
+def _spending_entry(proposal) -> SpendingEntry:
+    raw = request.form.get("entry", "")
+    entry = db.session.get(SpendingEntry, int(raw)) if raw.isdigit() else None
+    if entry is None or entry.proposal_id != proposal.id:
+        abort(404)
+    return entry

@@ -17,12 +17,12 @@ from flask_login import current_user
 
 from ..accounts.models import CLERK, ORGANIZER
 from ..communities.services import get_community
-from ..errors import DomainError
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..forms import choices
 from ..qr import qr_svg
 from ..rounds.services import current_round, round_for_needs
 from ..security import community_required
+from ..viewhelpers import form_page_action, try_service
 from . import bp
 from .forms import ActionForm, DeclineForm, MergeForm, NeedForm, StaffNeedForm
 from .models import CHANNEL_LABELS, NEED_STATUS_LABELS, Need
@@ -83,8 +83,8 @@ def submit(slug: str):
     if request.method == "GET":
         form.nonce.data = secrets.token_urlsafe(24)
     if form.validate_on_submit():
-        try:
-            need = submit_need(
+        need, refused = try_service(
+            lambda: submit_need(
                 community,
                 title=form.title.data,
                 description=form.description.data or "",
@@ -93,10 +93,8 @@ def submit(slug: str):
                 contact=form.contact.data or "",
                 submission_key=form.nonce.data or None,
             )
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
+        )
+        if refused is None:
             return redirect(url_for("intake.track", code=need.tracking_code, new=1))
     status = 422 if form.is_submitted() else 200
     return render_template(
@@ -249,8 +247,8 @@ def staff_submit(community):
         form.nonce.data = secrets.token_urlsafe(24)
         form.channel.data = "visit"
     if form.validate_on_submit():
-        try:
-            need = submit_need(
+        need, refused = try_service(
+            lambda: submit_need(
                 community,
                 title=form.title.data,
                 description=form.description.data or "",
@@ -261,10 +259,8 @@ def staff_submit(community):
                 entered_by=current_user,
                 submission_key=form.nonce.data or None,
             )
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
+        )
+        if refused is None:
             flash(
                 _(
                     "Need recorded. Its tracking code is %(code)s: give it to the resident.",
@@ -316,27 +312,22 @@ def triage_need(community, need_id: int):
     need = get_need(community, need_id)
     decline_form, merge_form = _triage_forms(community, need)
     action = request.form.get("action")
-    status = 200
-    if request.method == "POST":
-        try:
-            if action == "accept" and ActionForm().validate_on_submit():
-                accept_need(need, actor=current_user)
-                flash(_("The need was accepted."), "success")
-                return redirect(url_for("intake.triage", slug=community.slug))
-            if action == "decline" and decline_form.validate_on_submit():
-                decline_need(need, decline_form.reason.data, actor=current_user)
-                flash(_("The need was declined; the resident sees the reason."), "success")
-                return redirect(url_for("intake.triage", slug=community.slug))
-            if action == "merge" and merge_form.validate_on_submit():
-                target = get_need(community, merge_form.target.data)
-                merge_needs(need, target, actor=current_user)
-                flash(_("The needs were merged."), "success")
-                return redirect(url_for("intake.triage", slug=community.slug))
-            status = 422
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            status = error.status_code
+
+    def perform() -> str | None:
+        if action == "accept" and ActionForm().validate_on_submit():
+            accept_need(need, actor=current_user)
+            return _("The need was accepted.")
+        if action == "decline" and decline_form.validate_on_submit():
+            decline_need(need, decline_form.reason.data, actor=current_user)
+            return _("The need was declined; the resident sees the reason.")
+        if action == "merge" and merge_form.validate_on_submit():
+            merge_needs(need, get_need(community, merge_form.target.data), actor=current_user)
+            return _("The needs were merged.")
+        return None
+
+    done, status = form_page_action(perform, url_for("intake.triage", slug=community.slug))
+    if done:
+        return done
     return render_template(
         "intake/triage_need.html",
         community=community,

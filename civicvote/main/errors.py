@@ -72,6 +72,12 @@ def error_response(status: int, message: str | None = None, code: str | None = N
 
 
 def register(app) -> None:
+    """Answer every error in the form the client asked for (page or JSON), never with a trace."""
+    _register_request_errors(app)
+    _register_server_errors(app)
+
+
+def _register_request_errors(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         return error_response(
@@ -86,6 +92,20 @@ def register(app) -> None:
             response.headers["Retry-After"] = str(error.retry_after)
         return response
 
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error):
+        response = error_response(429, None, "too_many_requests")
+        breached = limiter.current_limit  # the limit that refused this request
+        if breached is not None:
+            response.headers["Retry-After"] = str(max(1, breached.reset_at - int(time.time())))
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return error_response(error.code or 500, None, error.name.lower().replace(" ", "_"))
+
+
+def _register_server_errors(app) -> None:
     def _rollback_quietly() -> None:
         try:
             db.session.rollback()
@@ -118,18 +138,6 @@ def register(app) -> None:
         if error.connection_invalidated:
             return database_unavailable(error)
         return unexpected(error)
-
-    @app.errorhandler(RateLimitExceeded)
-    def rate_limited(error):
-        response = error_response(429, None, "too_many_requests")
-        breached = limiter.current_limit  # the limit that refused this request
-        if breached is not None:
-            response.headers["Retry-After"] = str(max(1, breached.reset_at - int(time.time())))
-        return response
-
-    @app.errorhandler(HTTPException)
-    def http_error(error):
-        return error_response(error.code or 500, None, error.name.lower().replace(" ", "_"))
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -5,10 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..communities.services import list_communities
-from ..errors import DomainError
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..forms import choices
 from ..security import admin_required
+from ..viewhelpers import try_service
 from . import bp
 from .forms import ApplicationForm, MemberForm
 from .models import APPROVED, PENDING
@@ -20,12 +20,10 @@ from .services import add_member, apply, approve, get_organization, list_organiz
 def apply_form():
     form = ApplicationForm()
     if form.validate_on_submit():
-        try:
-            apply(**{name: form[name].data for name in form.data if name != "csrf_token"})
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
+        _applied, refused = try_service(
+            lambda: apply(**{name: form[name].data for name in form.data if name != "csrf_token"})
+        )
+        if refused is None:
             return redirect(url_for("organizations.applied"))
     status = 422 if form.is_submitted() else 200
     return render_template("organizations/apply.html", form=form), status
@@ -52,14 +50,15 @@ def admin_show(organization_id: int):
     status = 200
     if request.method == "POST":
         action = request.form.get("action")
-        try:
-            if action == "reject":  # CSRF is checked for every POST by CSRFProtect
-                reject(organization, actor=current_user)
+        if action == "reject":  # CSRF is checked for every POST by CSRFProtect
+            _rejected, status = try_service(lambda: reject(organization, actor=current_user))
+            if status is None:
                 flash(_("The application was rejected."), "success")
                 return redirect(url_for("organizations.admin_index"))
-            if action in ("approve", "member") and form.validate_on_submit():
-                service = approve if organization.status == PENDING else add_member
-                user, password = service(
+        elif action in ("approve", "member") and form.validate_on_submit():
+            service = approve if organization.status == PENDING else add_member
+            made, refused = try_service(
+                lambda: service(
                     organization,
                     community_ids=form.communities.data,
                     username=form.username.data,
@@ -67,15 +66,16 @@ def admin_show(organization_id: int):
                     password=form.password.data or None,
                     actor=current_user,
                 )
+            )
+            if refused:
+                status = refused
+            else:
+                user, password = made
                 created = {"username": user.username, "password": password}
                 form = MemberForm(formdata=None)
                 form.communities.choices = choices((c.id, c.name) for c in list_communities())
-            else:
-                status = 422
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-            status = error.status_code
+        else:
+            status = 422
     return render_template(
         "organizations/admin_show.html",
         organization=organization,

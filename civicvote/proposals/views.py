@@ -10,35 +10,20 @@ from flask_login import current_user
 
 from ..accounts.models import ORG_MEMBER, ORGANIZER, REVIEWER
 from ..communities.services import get_community
-from ..errors import DomainError
-from ..extensions import db
 from ..intake.models import Need
 from ..money import fen_to_yuan_text
 from ..rounds.services import PROPOSAL_PHASES, current_round
 from ..security import community_required
-from ..viewhelpers import run_console_action
+from ..viewhelpers import run_console_action, try_service
 from . import bp
+from .access import can_view, get_proposal, is_owner, require_owner
+from .checks import automatic_checks, check_message
+from .documents import attach_document, remove_document
+from .drafts import save_draft
 from .forms import DocumentForm, ProposalForm, ReviewForm, VersionForm
-from .services import (
-    DECISION_LABELS,
-    accepted_needs,
-    attach_document,
-    automatic_checks,
-    can_view,
-    check_message,
-    get_proposal,
-    is_owner,
-    organization_proposals,
-    public_proposals,
-    public_snapshot,
-    remove_document,
-    require_owner,
-    review,
-    save_draft,
-    submit,
-    version_history,
-    withdraw,
-)
+from .listing import accepted_needs, organization_proposals, public_proposals
+from .review import DECISION_LABELS, review, submit, withdraw
+from .versions import public_snapshot, version_history
 
 
 @bp.app_template_filter("day")
@@ -76,8 +61,8 @@ def _selectable_needs(funding_round, proposal=None) -> list[Need]:
 
 
 def _save(community, funding_round, form, proposal=None):
-    try:
-        saved = save_draft(
+    saved, refused = try_service(
+        lambda: save_draft(
             funding_round,
             current_user,
             form.data_fields(),
@@ -87,9 +72,8 @@ def _save(community, funding_round, form, proposal=None):
             proposal=proposal,
             submission_key=form.nonce.data or None,
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+    )
+    if refused:
         return None
     flash(_("The draft was saved. Only your organization can see it."), "success")
     return saved
@@ -267,12 +251,10 @@ def submit_view(community, proposal_id: int):
     form = VersionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        submit(proposal, current_user, expected_version=form.expected_version.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
+    _submitted, refused = try_service(
+        lambda: submit(proposal, current_user, expected_version=form.expected_version.data)
+    )
+    if refused is None:
         flash(_("The proposal was submitted for review. It is now public."), "success")
     return redirect(url_for("proposals.console_show", slug=community.slug, proposal_id=proposal_id))
 
@@ -293,18 +275,16 @@ def review_view(community, proposal_id: int):
     form = ReviewForm()
     if form.validate_on_submit():
         expected = form.expected_version.data
-        try:
-            review(
+        _review, refused = try_service(
+            lambda: review(
                 proposal,
                 current_user,
                 form.decision.data,
                 form.comment.data or "",
                 expected_version=int(expected) if (expected or "").isdigit() else None,
             )
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
+        )
+        if refused is None:
             flash(_("The decision was recorded and published."), "success")
             return redirect(url_for("proposals.console_index", slug=community.slug))
     else:

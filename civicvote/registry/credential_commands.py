@@ -44,15 +44,19 @@ def issue(ballot_id: int, building: str | None, count: int | None, out: Path):
     if out.exists():
         raise click.ClickException(f"{out} exists; choose a new file (tokens are never rewritten).")
     base_url = base_url_for(current_app.config)
-    try:
-        cards = issue_credentials(ballot_id, building, count, base_url=base_url)
-        # Write the file before committing: if it cannot be written, nothing was issued.
+
+    def write(cards) -> None:
+        # Written before the cards are committed: if it cannot be written, nothing was issued.
         with out.open("x", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
             for card in cards:
                 writer.writerow([card.label, card.token, card.link])
-        db.session.commit()
+
+    try:
+        cards = issue_credentials(
+            ballot_id, building, count, base_url=base_url, before_commit=write
+        )
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from error
@@ -72,7 +76,6 @@ def revoke(ballot_id: int, voter_key: str | None, code: str | None):
     """Revoke a lost or misprinted card (by voter key or by the card's code)."""
     try:
         revoked = revoke_credentials(ballot_id, voter_key=voter_key, secret=code)
-        db.session.commit()
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from error

@@ -6,6 +6,7 @@ Tokens are random, at least 128 bits, and stored only as SHA-256 hashes.
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from ..audit.services import record
+from ..ballots.lifecycle import lock_ballot
 from ..ballots.models import Ballot, Participation
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
@@ -250,13 +252,6 @@ def _new_credential(ballot_id: int, voter_key: str, kind: str, expires_at=None):
     return credential, token, short
 
 
-def _lock_ballot(ballot_id: int) -> None:
-    """Serialise issuers of one ballot on PostgreSQL (SQLite serialises writers anyway)."""
-
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(db.select(Ballot.id).where(Ballot.id == ballot_id).with_for_update())
-
-
 def issue_credentials(
     ballot_id: int,
     building: str | None = None,
@@ -264,12 +259,16 @@ def issue_credentials(
     *,
     base_url: str = DEFAULT_CLI_BASE_URL,
     actor=None,
+    before_commit: Callable[[list[IssuedCard]], None] | None = None,
 ) -> list[IssuedCard]:
     """Issue voter cards to eligible voters of the ballot who hold no live card yet.
 
     ``building`` limits the batch to one building (cards are printed building by building);
     ``count`` issues at most that many, to the next voters in print order. Returns the cards with
-    their tokens, which exist nowhere else afterwards: only hashes are stored. The caller commits.
+    their tokens, which exist nowhere else afterwards: only hashes are stored.
+
+    ``before_commit`` is called with the cards before the commit (the command line writes its
+    file then): if it raises, nothing is issued.
     """
 
     ballot = _ballot_context(ballot_id)
@@ -277,7 +276,7 @@ def issue_credentials(
         raise Conflict(_l("This ballot is closed; no more cards can be issued."))
     if count is not None and not 1 <= count <= 100_000:
         raise DomainError(_l("The number of cards must be between 1 and 100000."))
-    _lock_ballot(ballot_id)
+    lock_ballot(ballot_id, exclusive=True)  # issuers of one ballot one after the other
     holders = set(
         db.session.scalars(
             db.select(Credential.voter_key).where(
@@ -303,6 +302,13 @@ def issue_credentials(
         community_id=community_id,
         after={"building": building, "requested": count, "issued": len(cards)},
     )
+    if before_commit is not None:
+        try:
+            before_commit(cards)
+        except BaseException:
+            db.session.rollback()
+            raise
+    db.session.commit()
     return cards
 
 
@@ -312,7 +318,7 @@ def revoke_credentials(
     """Revoke the live credentials of one voter (by key) or one credential (by token or code).
 
     Returns how many were revoked. A revoked card cannot be used to check in or vote; the voter
-    can then be issued a new card. The caller commits.
+    can then be issued a new card. Commits.
     """
 
     ballot = _ballot_context(ballot_id)
@@ -344,6 +350,7 @@ def revoke_credentials(
                 "kind": credential.kind,
             },
         )
+    db.session.commit()
     return len(targets)
 
 
@@ -361,8 +368,8 @@ def issue_walk_in(ballot_id: int, voter_key: str, *, base_url: str, actor=None) 
     """A one-time credential for a walk-in at the desk: valid 10 minutes, claimable once.
 
     Refused when the voter is not eligible or has already voted. Earlier unclaimed walk-in
-    credentials of the same voter are revoked, so only the QR on the screen works. The caller
-    commits.
+    credentials of the same voter are revoked, so only the QR on the screen works. A step of
+    ``checkin.services.admit_walk_in``, which commits it with the walk-in's check-in.
     """
 
     ballot = _ballot_context(ballot_id)

@@ -314,7 +314,7 @@ def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult
 
     ``data`` is the uploaded file (bytes, decoded as UTF-8 or GB18030) or already-decoded text.
     Returns the counts; when the file has bad rows, ``errors`` lists them and nothing is written.
-    Raises :class:`ImportRejected` when the file cannot be read at all. The caller commits.
+    Raises :class:`ImportRejected` when the file cannot be read at all. Commits the import.
     """
     from ..audit.services import record
 
@@ -359,11 +359,12 @@ def import_registry(community, data: bytes | str, *, actor=None) -> ImportResult
             "residents": changes.became,
         },
     )
+    db.session.commit()
     return result
 
 
 def save_resident(community, values: dict, *, resident: Resident | None = None, actor=None):
-    """Create (``resident`` None) or update one resident from staff entry; the caller commits.
+    """Create (``resident`` None) or update one resident from staff entry, and commit.
 
     ``values``: external_ref, name, building, unit, room, birth_year, residence_status, eligible.
     """
@@ -400,6 +401,7 @@ def save_resident(community, values: dict, *, resident: Resident | None = None, 
             community_id=community.id,
             after=_snapshot(resident, household),
         )
+        db.session.commit()
         return resident
     if resident.community_id != community.id:
         raise NotFound(_l("No such resident."))
@@ -417,6 +419,7 @@ def save_resident(community, values: dict, *, resident: Resident | None = None, 
         before=before,
         after=_snapshot(resident, household),
     )
+    db.session.commit()
     return resident
 
 

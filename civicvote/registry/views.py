@@ -16,11 +16,10 @@ from flask_login import current_user
 
 from ..accounts.models import ORGANIZER
 from ..ballots.setup import community_ballot, community_ballots
-from ..errors import DomainError
-from ..extensions import db
 from ..forms import choices
 from ..qr import qr_svg
 from ..security import community_required
+from ..viewhelpers import try_service
 from . import bp
 from .cards import group_by_building
 from .credentials import (
@@ -34,7 +33,6 @@ from .forms import CardsForm, ImportForm, ResidentForm, RevokeForm
 from .services import (
     MAX_IMPORT_BYTES,
     RESIDENCE_LABELS,
-    ImportRejected,
     buildings,
     get_resident,
     import_registry,
@@ -72,28 +70,22 @@ def import_file(community):
     result, status = None, 200
     if form.validate_on_submit():
         data = form.file.data.read(MAX_IMPORT_BYTES + 1)
-        try:
-            result = import_registry(community, data, actor=current_user)
-        except ImportRejected as error:
-            db.session.rollback()
-            form.file.errors.append(str(error.message))
-            status = 422
-        else:
-            if result.ok:
-                db.session.commit()
-                flash(
-                    _(
-                        "Registry imported: %(created)d new, %(updated)d updated, "
-                        "%(unchanged)d unchanged.",
-                        created=result.created,
-                        updated=result.updated,
-                        unchanged=result.unchanged,
-                    ),
-                    "success",
-                )
-                return redirect(url_for("registry.index", slug=community.slug), 303)
-            db.session.rollback()
-            status = 422
+        result, refused = try_service(
+            lambda: import_registry(community, data, actor=current_user), field=form.file
+        )
+        if refused is None and result.ok:
+            flash(
+                _(
+                    "Registry imported: %(created)d new, %(updated)d updated, "
+                    "%(unchanged)d unchanged.",
+                    created=result.created,
+                    updated=result.updated,
+                    unchanged=result.unchanged,
+                ),
+                "success",
+            )
+            return redirect(url_for("registry.index", slug=community.slug), 303)
+        status = 422
     elif form.is_submitted():
         status = 422
     return render_template(
@@ -125,13 +117,11 @@ def edit_resident(community, resident_id: int | None = None):
                 "eligible",
             )
         }
-        try:
-            save_resident(community, values, resident=resident, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            form.external_ref.errors.append(str(error.message))
-        else:
-            db.session.commit()
+        _saved, refused = try_service(
+            lambda: save_resident(community, values, resident=resident, actor=current_user),
+            field=form.external_ref,
+        )
+        if refused is None:
             flash(_("Resident saved."), "success")
             return redirect(url_for("registry.index", slug=community.slug), 303)
     status = 422 if form.is_submitted() else 200
@@ -186,7 +176,6 @@ def issue_cards(community, ballot_id: int):
         base_url=base_url_for(current_app.config, request.url_root),
         actor=current_user,
     )
-    db.session.commit()
     response = make_response(
         render_template(
             "cards/sheet.html",
@@ -210,7 +199,6 @@ def revoke_card(community, ballot_id: int):
     form = RevokeForm(prefix="revoke")
     if form.validate_on_submit():
         revoked = revoke_credentials(ballot.id, secret=form.code.data, actor=current_user)
-        db.session.commit()
         if revoked:
             flash(_("The card was revoked."), "success")
         else:

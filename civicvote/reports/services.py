@@ -14,8 +14,8 @@ from ..delivery.services import completion_of, funded_projects, rating_summary
 from ..extensions import db
 from ..intake.models import Need
 from ..intake.services import list_needs, need_json
+from ..proposals.listing import proposal_json, public_proposals
 from ..proposals.models import Milestone
-from ..proposals.services import proposal_json, public_proposals
 from ..registry.models import Household, Resident
 from ..results.services import latest_run, source_use
 from ..rounds.models import FundingRound

@@ -93,21 +93,15 @@ def latest_run(round_id: int, *, statuses=("provisional", "final")) -> Allocatio
     )
 
 
-def run_allocation(
+def _run_settings(
     funding_round: FundingRound,
     ballot: Ballot,
-    *,
-    actor,
-    rule: str | None = None,
-    threshold_percent: int | None = None,
-    tie_break: str | None = None,
-    decision_note: str = "",
-) -> AllocationRun:
-    """Count the closed ballot through the round's rule and publish a provisional result.
-
-    A new run replaces an earlier provisional one; a final result can only be replaced through
-    :func:`supersede`, which records why.
-    """
+    rule: str | None,
+    threshold_percent: int | None,
+    decision_note: str,
+) -> tuple[str, int | None]:
+    """Refuse a run that may not happen now; the rule and threshold it uses (the round's unless
+    given)."""
     if ballot.round_id != funding_round.id:
         raise NotFound(_l("No such ballot."), code="not_found")
     if ballot.status != "closed":
@@ -126,15 +120,65 @@ def run_allocation(
         raise DomainError(_l("The threshold is a percentage from 1 to 100."), code="bad_threshold")
     if rule == "greedy-threshold" and threshold_percent is None:
         raise DomainError(_l("This rule needs an approval threshold."), code="bad_threshold")
-    threshold = (
-        Threshold(Fraction(threshold_percent, 100), relative=True) if threshold_percent else None
-    )
-    tie_break = tie_break or funding_round.tie_break or "cost"
+    return rule, threshold_percent
+
+
+def _seeded_tie_break(tie_break: str) -> tuple[str, str]:
+    """The tie-break with its seed, and the seed (empty for a rule that draws no lot)."""
     seed = ""
     if tie_break in ("cost", "lot"):
         # The lot's seed is drawn now and published with the result, so anyone can redraw it.
         seed = secrets.token_hex(8)
         tie_break = f"{tie_break}:{seed}"
+    return tie_break, seed
+
+
+def _project_rows(outcome) -> list[ProjectAllocation]:
+    """Each project's result as a row: rank, votes, funding by source and the reason."""
+    rows = []
+    for result in outcome.results:
+        funding = {source: int(amount) for source, amount in result.funding.items()}
+        main, *context = result.reasons
+        rows.append(
+            ProjectAllocation(
+                proposal_id=int(result.project_id),
+                rank=result.rank,
+                votes=result.votes,
+                funded=result.funded,
+                amount_fen=sum(funding.values()) if result.funded else 0,
+                reason={
+                    "code": main.code,
+                    "params": _plain(main.params),
+                    "context": [{"code": r.code, "params": _plain(r.params)} for r in context],
+                },
+                funding_by_source=funding,
+            )
+        )
+    return rows
+
+
+def run_allocation(
+    funding_round: FundingRound,
+    ballot: Ballot,
+    *,
+    actor,
+    rule: str | None = None,
+    threshold_percent: int | None = None,
+    tie_break: str | None = None,
+    decision_note: str = "",
+) -> AllocationRun:
+    """Count the closed ballot through the round's rule and publish a provisional result.
+
+    A new run replaces an earlier provisional one; a final result can only be replaced through
+    :func:`supersede`, which records why.
+    """
+    rule, threshold_percent = _run_settings(
+        funding_round, ballot, rule, threshold_percent, decision_note
+    )
+    threshold = (
+        Threshold(Fraction(threshold_percent, 100), relative=True) if threshold_percent else None
+    )
+    tie_break, seed = _seeded_tie_break(tie_break or funding_round.tie_break or "cost")
     projects = projects_of(ballot)
     outcome = allocate(
         projects,
@@ -173,24 +217,7 @@ def run_allocation(
         created_by_id=getattr(actor, "id", None),
         created_at=now,
     )
-    for result in outcome.results:
-        funding = {source: int(amount) for source, amount in result.funding.items()}
-        main, *context = result.reasons
-        run.projects.append(
-            ProjectAllocation(
-                proposal_id=int(result.project_id),
-                rank=result.rank,
-                votes=result.votes,
-                funded=result.funded,
-                amount_fen=sum(funding.values()) if result.funded else 0,
-                reason={
-                    "code": main.code,
-                    "params": _plain(main.params),
-                    "context": [{"code": r.code, "params": _plain(r.params)} for r in context],
-                },
-                funding_by_source=funding,
-            )
-        )
+    run.projects.extend(_project_rows(outcome))
     db.session.add(run)
     funding_round.phase = "notice"
     db.session.flush()

@@ -7,12 +7,11 @@ from flask_login import current_user
 from ..accounts.models import ORGANIZER
 from ..ballots.models import Ballot
 from ..communities.services import get_community
-from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import BaseForm
 from ..rounds.models import RULE_LABELS, FundingRound
 from ..security import community_required
-from ..viewhelpers import run_console_action
+from ..viewhelpers import run_console_action, try_service
 from . import bp
 from .forms import AnswerForm, ObjectionForm, RunForm
 from .models import Objection
@@ -90,14 +89,13 @@ def public(slug: str, round_id: int):
         if run is None:
             abort(404)
         if form.validate_on_submit():
-            try:
-                file_objection(
+            _objection, refused = try_service(
+                lambda: file_objection(
                     run, form.text.data, card=form.card.data or "", contact=form.contact.data or ""
                 )
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error.message), "error")
-                status = error.status_code
+            )
+            if refused:
+                status = refused
             else:
                 flash(
                     _("Your objection is recorded. The answer will be published here."), "success"

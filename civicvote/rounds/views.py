@@ -5,12 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import ORGANIZER
-from ..errors import DomainError
-from ..extensions import db
 from ..money import fen_to_yuan_text, parse_yuan
 from ..security import community_required
 from ..timeutil import utcnow
-from ..viewhelpers import form_page_action, run_console_action
+from ..viewhelpers import form_page_action, run_console_action, try_service
 from . import bp
 from .forms import AdvanceForm, CountingForm, NewRoundForm, RulesForm, SourceForm
 from .models import PHASE_LABELS, PHASES
@@ -234,12 +232,9 @@ def edit_source(community, round_id: int, source_id: int):
 def delete_source(community, round_id: int, source_id: int):
     funding_round = get_round(community, round_id)
     source = get_source(funding_round, source_id)
-    try:
-        remove_source(source, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return _render_settings(community, funding_round, error.status_code)
+    _removed, refused = try_service(lambda: remove_source(source, actor=current_user))
+    if refused:
+        return _render_settings(community, funding_round, refused)
     flash(_("The fund source was removed."), "success")
     return redirect(_settings_url(community, funding_round) + "#sources")
 
@@ -250,13 +245,11 @@ def advance(community, round_id: int):
     funding_round = get_round(community, round_id)
     form = AdvanceForm()
     if form.validate_on_submit():
-        try:
-            advance_phase(
+        _advanced, refused = try_service(
+            lambda: advance_phase(
                 funding_round, expected_phase=form.expected_phase.data, actor=current_user
             )
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
+        )
+        if refused is None:
             flash(_("The round moved to: %(phase)s.", phase=funding_round.phase_label), "success")
     return redirect(_settings_url(community, funding_round))

@@ -43,5 +43,5 @@ def _analyze(engine) -> None:
     try:
         with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(ANALYZE)
-    except Exception:  # noqa: BLE001 (only plans get worse; the votes are unaffected)
+    except Exception:  # only plans get worse; the votes are unaffected
         logger.warning("Refreshing the voting tables' statistics failed", exc_info=True)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import CLERK, ORGANIZER, SUPERVISOR
-from ..ballots.forms import CodeForm, PaperVoterForm, ResolveForm, StatusForm
+from ..ballots.forms import StatusForm
 from ..ballots.models import METHOD_LABELS, Ballot
 from ..ballots.rules import MAX_SELECTIONS, ballot_budget, refusal_for_status, validate_contents
 from ..ballots.setup import community_ballot
@@ -33,6 +33,7 @@ from ..timeutil import utcnow
 from . import bp, cards
 from .cards import WEB_KEY
 from .casting import cast_vote, channel_for
+from .forms import CodeForm, PaperVoterForm, ResolveForm
 from .paper import enter_paper_ballot, paper_mismatches, resolve_paper_mismatch
 from .receipts import format_receipt, lookup_receipt
 from .tally import tally

@@ -65,7 +65,7 @@ def test_every_recorded_action_has_a_sentence():
 def test_the_dynamic_actions_have_sentences():
     # Recorded as f"ballot.{action}" and f"proposal.{decision}": every value they can take.
     from civicvote.ballots.lifecycle import STATUS_ACTIONS
-    from civicvote.proposals.services import DECISION_STATUS
+    from civicvote.proposals.review import DECISION_STATUS
 
     for action in STATUS_ACTIONS:
         assert f"ballot.{action}" in SENTENCES

@@ -21,7 +21,8 @@ from civicvote.communities.models import Community
 from civicvote.extensions import db
 from civicvote.intake.models import Need
 from civicvote.intake.services import new_tracking_code
-from civicvote.proposals.services import save_draft, submit
+from civicvote.proposals.drafts import save_draft
+from civicvote.proposals.review import submit
 
 app = create_app()
 with app.app_context():

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import _context
 
-PASSWORD = "demo-password-2026"  # noqa: S105 (the demo staff's password)
+PASSWORD = "demo-password-2026"  # the demo staff's password
 ADMIN = ("chief", "chief-password-2026")
 LAPTOP = {"width": 1280, "height": 900}
 

@@ -41,7 +41,11 @@ LAYERS = (
 # Every area writes to the audit log, so the log stands at the bottom; its pages (a community's
 # public log, the administrators' log) tell each entry in words, naming and linking the ballot,
 # proposal, need... it is about, so like the round report they read every area and stand on top.
-SPLIT = {"civicvote.audit.views": "audit pages", "civicvote.audit.describe": "audit pages"}
+SPLIT = {
+    "civicvote.audit.views": "audit pages",
+    "civicvote.audit.describe": "audit pages",
+    "civicvote.audit.changes": "audit pages",
+}
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,11 @@ def find_cycles(edges: list[Edge]) -> list[list[Edge]]:
     graph = defaultdict(list)
     for edge in edges:
         graph[edge.source].append(edge)
+    return [_one_cycle(graph, group) for group in _strongly_connected(graph)]
+
+
+def _strongly_connected(graph: dict) -> list[set]:
+    """The groups of more than one area that can each reach the others (Tarjan)."""
     index, low, stack, on_stack, groups = {}, {}, [], set(), []
 
     def visit(node):
@@ -183,22 +192,23 @@ def find_cycles(edges: list[Edge]) -> list[list[Edge]]:
     for node in sorted(graph):
         if node not in index:
             visit(node)
-    cycles = []
-    for group in groups:
-        start = min(group)
-        paths = {start: []}
-        queue = [start]
-        while queue:
-            node = queue.pop(0)
-            for edge in graph[node]:
-                if edge.target == start:  # the shortest way back: one cycle of the group
-                    cycles.append(paths[node] + [edge])
-                    queue = []
-                    break
-                if edge.target in group and edge.target not in paths:
-                    paths[edge.target] = paths[node] + [edge]
-                    queue.append(edge.target)
-    return cycles
+    return groups
+
+
+def _one_cycle(graph: dict, group: set) -> list[Edge]:
+    """The shortest way from the group's first area back to itself (BFS inside the group)."""
+    start = min(group)
+    paths = {start: []}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for edge in graph[node]:
+            if edge.target == start:
+                return paths[node] + [edge]
+            if edge.target in group and edge.target not in paths:
+                paths[edge.target] = paths[node] + [edge]
+                queue.append(edge.target)
+    raise AssertionError(f"no way back to {start} in {group}")  # a group always has one
 
 
 def _describe(cycle: list[Edge]) -> str:

@@ -6,8 +6,9 @@ import pytest
 from PIL import Image
 
 from civicvote.extensions import db
+from civicvote.proposals.checks import automatic_checks
 from civicvote.proposals.models import ProposalDocument
-from civicvote.proposals.services import automatic_checks, submit
+from civicvote.proposals.review import submit
 from tests import factories
 
 PDF = (

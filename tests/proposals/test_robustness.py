@@ -2,7 +2,8 @@
 
 import pytest
 
-from civicvote.proposals.services import save_draft, submit
+from civicvote.proposals.drafts import save_draft
+from civicvote.proposals.review import submit
 from tests import factories
 
 GARBAGE = {

@@ -9,7 +9,7 @@ from civicvote.errors import Conflict, DomainError, Forbidden, InvalidTransition
 from civicvote.extensions import db
 from civicvote.money import line_total, parse_quantity, parse_yuan
 from civicvote.organizations import services as orgs
-from civicvote.proposals import services
+from civicvote.proposals import access, checks, drafts, listing, review, versions
 from civicvote.proposals.models import LineItem, Proposal
 from civicvote.rounds import services as rounds
 from tests import factories
@@ -126,36 +126,36 @@ def test_only_organization_members_draft_and_only_their_own(setup):
     proposal = factories.draft(funding_round, member, needs=[need])
     other_member = factories.org_member(factories.organization(), community)
     with pytest.raises(Forbidden):
-        services.save_draft(
+        drafts.save_draft(
             funding_round,
             other_member,
             {"title": "x", "category_code": "elderly"},
             proposal=proposal,
         )
-    assert services.can_view(member, proposal)
-    assert not services.can_view(other_member, proposal)
-    assert not services.can_view(None, proposal)
+    assert access.can_view(member, proposal)
+    assert not access.can_view(other_member, proposal)
+    assert not access.can_view(None, proposal)
 
 
 def test_double_submit_of_a_new_draft_makes_one(setup):
     _, funding_round, member, _, need = setup
     data = {"title": "扶手", "category_code": "elderly"}
-    first = services.save_draft(funding_round, member, data, submission_key="n" * 30)
-    second = services.save_draft(funding_round, member, data, submission_key="n" * 30)
+    first = drafts.save_draft(funding_round, member, data, submission_key="n" * 30)
+    second = drafts.save_draft(funding_round, member, data, submission_key="n" * 30)
     assert first.id == second.id
 
 
 def test_submit_freezes_a_version_with_checks(setup):
     _, funding_round, member, _, need = setup
     proposal = factories.draft(funding_round, member, needs=[need])
-    services.submit(proposal, member, expected_version=0)
+    review.submit(proposal, member, expected_version=0)
     assert proposal.status == "submitted" and proposal.version == 1
     assert proposal.is_public
     version = proposal.versions[0]
     assert version.snapshot["total_fen"] == proposal.total_fen
     assert all(check["ok"] for check in version.snapshot["checks"])
     # The same button clicked twice: no second version.
-    services.submit(proposal, member, expected_version=0)
+    review.submit(proposal, member, expected_version=0)
     assert proposal.version == 1 and len(proposal.versions) == 1
     assert db.session.scalar(db.select(AuditEvent).filter_by(action="proposal.submit")).public
 
@@ -164,10 +164,10 @@ def test_submit_needs_items_and_needs(setup):
     _, funding_round, member, _, need = setup
     empty = factories.draft(funding_round, member, needs=[need], items=[])
     with pytest.raises(DomainError):
-        services.submit(empty, member)
+        review.submit(empty, member)
     no_needs = factories.draft(funding_round, member, needs=[])
     with pytest.raises(DomainError):
-        services.submit(no_needs, member)
+        review.submit(no_needs, member)
 
 
 def test_automatic_checks_catch_cap_budget_category_documents(setup):
@@ -182,11 +182,11 @@ def test_automatic_checks_catch_cap_budget_category_documents(setup):
     proposal = factories.draft(
         funding_round, member, needs=[need], items=[("电梯", "1", "台", "60000")]
     )
-    services.submit(proposal, member)
-    failed = {c["code"] for c in services.automatic_checks(proposal) if not c["ok"]}
+    review.submit(proposal, member)
+    failed = {c["code"] for c in checks.automatic_checks(proposal) if not c["ok"]}
     assert failed == {"cap", "budget", "documents"}
     with pytest.raises(DomainError) as caught:
-        services.review(proposal, reviewer, "approve")
+        review.review(proposal, reviewer, "approve")
     assert caught.value.code == "checks"
     assert proposal.status == "submitted"
 
@@ -194,12 +194,12 @@ def test_automatic_checks_catch_cap_budget_category_documents(setup):
 def test_return_revise_resubmit_then_approve_keeps_every_version(setup):
     _, funding_round, member, reviewer, need = setup
     proposal = factories.draft(funding_round, member, needs=[need])
-    services.submit(proposal, member)
+    review.submit(proposal, member)
     with pytest.raises(DomainError):
-        services.review(proposal, reviewer, "return", "")  # comments are required
-    services.review(proposal, reviewer, "return", "请补充安装人工费用")
+        review.review(proposal, reviewer, "return", "")  # comments are required
+    review.review(proposal, reviewer, "return", "请补充安装人工费用")
     assert proposal.status == "returned"
-    services.save_draft(
+    drafts.save_draft(
         funding_round,
         member,
         {"title": "楼道扶手（修订）", "category_code": "elderly"},
@@ -207,16 +207,16 @@ def test_return_revise_resubmit_then_approve_keeps_every_version(setup):
         need_ids=[need.id],
         proposal=proposal,
     )
-    services.submit(proposal, member, expected_version=1)
+    review.submit(proposal, member, expected_version=1)
     assert proposal.version == 2 and len(proposal.versions) == 2
-    history = services.version_history(proposal)
+    history = versions.version_history(proposal)
     labels = [str(change["label"]) for change in history[1]["changes"]]
     assert any("安装人工" in label for label in labels)
     assert any(change["after"] == "楼道扶手（修订）" for change in history[1]["changes"])
     # A stale decision on version 1 is refused; the right one is recorded.
     with pytest.raises(Conflict):
-        services.review(proposal, reviewer, "approve", expected_version=1)
-    services.review(proposal, reviewer, "approve", expected_version=2)
+        review.review(proposal, reviewer, "approve", expected_version=1)
+    review.review(proposal, reviewer, "approve", expected_version=2)
     assert proposal.status == "approved"
     assert [r.decision for r in proposal.reviews] == ["return", "approve"]
     actions = db.session.scalars(
@@ -236,7 +236,7 @@ def test_return_revise_resubmit_then_approve_keeps_every_version(setup):
     edit = db.session.scalar(db.select(AuditEvent).filter_by(action="proposal.edit"))
     assert edit.before["total_fen"] == 2_160_000 and edit.after["total_fen"] == 2_760_000
     with pytest.raises(Conflict):
-        services.save_draft(
+        drafts.save_draft(
             funding_round, member, {"title": "x", "category_code": "elderly"}, proposal=proposal
         )
 
@@ -244,10 +244,10 @@ def test_return_revise_resubmit_then_approve_keeps_every_version(setup):
 def test_reject_with_public_reason(setup):
     _, funding_round, member, reviewer, need = setup
     proposal = factories.draft(funding_round, member, needs=[need])
-    services.submit(proposal, member)
-    services.review(proposal, reviewer, "reject", "与去年项目重复")
+    review.submit(proposal, member)
+    review.review(proposal, reviewer, "reject", "与去年项目重复")
     assert proposal.status == "rejected" and proposal.rejection_reason == "与去年项目重复"
-    assert services.proposal_json(proposal)["rejection_reason"] == "与去年项目重复"
+    assert listing.proposal_json(proposal)["rejection_reason"] == "与去年项目重复"
 
 
 @pytest.mark.parametrize(
@@ -277,9 +277,9 @@ def test_state_machine(start, target, allowed):
 def test_public_pages_show_the_submitted_version_not_edits_in_progress(setup):
     _, funding_round, member, reviewer, need = setup
     proposal = factories.draft(funding_round, member, needs=[need])
-    services.submit(proposal, member)
-    services.review(proposal, reviewer, "return", "请修改")
-    services.save_draft(
+    review.submit(proposal, member)
+    review.review(proposal, reviewer, "return", "请修改")
+    drafts.save_draft(
         funding_round,
         member,
         {"title": "修改中", "category_code": "elderly"},
@@ -287,16 +287,16 @@ def test_public_pages_show_the_submitted_version_not_edits_in_progress(setup):
         need_ids=[need.id],
         proposal=proposal,
     )
-    assert services.public_snapshot(proposal)["title"] == "楼道扶手"
-    assert services.proposal_json(proposal)["title"] == "楼道扶手"
+    assert versions.public_snapshot(proposal)["title"] == "楼道扶手"
+    assert listing.proposal_json(proposal)["title"] == "楼道扶手"
 
 
 def test_drafts_are_left_out_of_the_public_list(setup):
     _, funding_round, member, _, need = setup
     factories.draft(funding_round, member, needs=[need], title="草稿")
     submitted = factories.draft(funding_round, member, needs=[need], title="已提交")
-    services.submit(submitted, member)
-    assert [p.title for p in services.public_proposals(funding_round)] == ["已提交"]
+    review.submit(submitted, member)
+    assert [p.title for p in listing.public_proposals(funding_round)] == ["已提交"]
 
 
 def test_organization_apply_approve_creates_member_accounts(app):

@@ -6,8 +6,9 @@ import pytest
 
 from civicvote.extensions import db
 from civicvote.organizations.models import Organization
+from civicvote.proposals.drafts import save_draft
 from civicvote.proposals.models import Proposal
-from civicvote.proposals.services import save_draft, submit
+from civicvote.proposals.review import submit
 from tests import factories
 
 
