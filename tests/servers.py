@@ -95,7 +95,7 @@ class Server:
             self._log.close()
 
 
-SERVER_SECRET = "browser-tests-secret"  # noqa: S105 (test servers only; seals their ballot boxes)
+SERVER_SECRET = "browser-tests-secret"  # test servers only; seals their ballot boxes
 
 
 def server_env(instance: Path, database_url: str | None = None, **extra: str) -> dict:

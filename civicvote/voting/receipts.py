@@ -163,7 +163,7 @@ def sweep_expired_replays(engine, now: datetime) -> None:
     try:
         with engine.begin() as connection:
             statements.delete_expired_replays(connection, now)
-    except Exception:  # noqa: BLE001 (the next sweep tries again; the vote is counted)
+    except Exception:  # the next sweep tries again; the vote is counted
         current_app.logger.warning("Wiping expired vote replays failed", exc_info=True)
 
 
