@@ -6,6 +6,10 @@ Usage: python bench/allocation.py [--quick]
 (b) MES + add1 completion on an instance sized so that pabutools needs about a minute:
     ours vs pabutools.
 (c) our MES + add1 on 150 x 100,000.
+(d) small currency units: budgets of 1,000,000,000 (or smaller) in units small next to each
+    voter's share, up to 15 approvals per voter, so that add1 needs thousands of increments.
+    The real election's shape (175 projects x 28,943 voters) and smaller ones; pabutools runs
+    in a child process with a timeout (--pabutools-timeout) and is reported where it finishes.
 Exits with status 1 if any outcome differs from pabutools'.
 Times are CPU seconds of this process (time.process_time), so that other load on a shared
 machine distorts them less; wall-clock seconds are shown in brackets.
@@ -37,6 +41,68 @@ def generate(num_projects: int, num_voters: int, seed: int, budget_share=0.3):
         ballots.append(frozenset(rng.choices(ids, weights=weights, k=k)))
     budget = int(sum(costs.values()) * budget_share)
     return costs, ballots, budget
+
+
+def generate_small_units(num_projects, num_voters, seed, budget=1_000_000_000):
+    """Costs in small units (a budget of ``budget``), 1-15 approvals, skewed popularity.
+
+    The budget per voter is large in units, so add1 (one unit per voter per step) needs
+    thousands of increments before an outcome no longer fits.
+    """
+    rng = random.Random(seed)
+    ids = [f"P{i:03d}" for i in range(num_projects)]
+    weights = [1 / (i + 1) ** 0.8 for i in range(num_projects)]
+    rng.shuffle(weights)
+    raw = {pid: rng.lognormvariate(0, 0.9) for pid in ids}
+    scale = budget * 3.2 / sum(raw.values())  # the projects ask for about 3x the budget
+    costs = {pid: max(1000, int(raw[pid] * scale)) for pid in ids}
+    ballots = [
+        frozenset(rng.choices(ids, weights=weights, k=rng.randint(1, 15)))
+        for _ in range(num_voters)
+    ]
+    return costs, ballots, budget
+
+
+def _theirs_child(queue, args):
+    queue.put(theirs(*args))
+
+
+def theirs_within(timeout, *args):
+    """pabutools in a child process; None when it does not finish within ``timeout`` s."""
+    import multiprocessing
+
+    queue = multiprocessing.Queue()
+    child = multiprocessing.Process(target=_theirs_child, args=(queue, args))
+    child.start()
+    child.join(timeout)
+    if child.is_alive():
+        child.terminate()
+        child.join()
+        return None
+    return queue.get()
+
+
+def small_units(label, size, budget, seed, timeout):
+    costs, ballots, budget = generate_small_units(*size, seed=seed, budget=budget)
+    got, t_ours, outcome = ours(costs, ballots, budget, "add1")
+    text = (
+        f"{label}: {size[0]} projects x {size[1]:,} voters, budget {budget:,}; ours "
+        f"{t_ours[0]:.2f} s [{t_ours[1]:.2f}] ({outcome.details['add1_increments']:,} "
+        f"increments, {len(got)} funded)"
+    )
+    if timeout <= 0:
+        print(text + "; pabutools not run")
+        return True
+    want = theirs_within(timeout, costs, ballots, budget, "add1")
+    if want is None:
+        print(text + f"; pabutools did not finish in {timeout:.0f} s")
+        return True
+    same = want[0] == got
+    print(
+        text + f"; pabutools {want[1][0]:.2f} s [{want[1][1]:.2f}]; "
+        f"{'same outcome' if same else 'DIFFERENT OUTCOME'}"
+    )
+    return same
 
 
 def ours(costs, ballots, budget, completion):
@@ -104,6 +170,9 @@ def compare(label, size, completion, seed):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument(
+        "--pabutools-timeout", type=float, default=300, help="seconds for each pabutools run"
+    )
     args = parser.parse_args()
     big = (40, 2000) if args.quick else (150, 100_000)
     add1_size = (15, 200) if args.quick else (ADD1_PROJECTS, ADD1_VOTERS)
@@ -115,6 +184,17 @@ def main() -> int:
         f"(c) our MES + add1 on {big[0]} x {big[1]:,}: {t_ours[0]:.2f} s [{t_ours[1]:.2f}] "
         f"({outcome.details['add1_increments']} increments)"
     )
+    wait = args.pabutools_timeout
+    if args.quick:
+        ok &= small_units("(d) small units", (20, 300), 1_000_000, seed=3, timeout=wait)
+    else:
+        # Small enough for pabutools (one run per increment) and past add1's exact steps.
+        ok &= small_units("(d) small units", (20, 300), 1_000_000, seed=3, timeout=wait)
+        ok &= small_units("(d) small units", (25, 500), 2_000_000, seed=5, timeout=wait)
+        ok &= small_units("(d) small units", (30, 400), 10_000_000, seed=3, timeout=wait)
+        ok &= small_units("(d) small units", (60, 3000), 100_000_000, seed=4, timeout=wait)
+        ok &= small_units("(d) real shape", (175, 28_943), 1_000_000_000, seed=1, timeout=wait)
+        ok &= small_units("(d) real shape", (175, 28_943), 1_000_000_000, seed=2, timeout=0)
     return 0 if ok else 1
 
 

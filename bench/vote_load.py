@@ -36,7 +36,7 @@ if str(REPO) not in sys.path:
 
 from bench.httpclient import Connection  # noqa: E402
 from bench.scratchdb import Database  # noqa: E402
-from tests.servers import SERVER_SECRET  # noqa: E402
+from tests.servers import SECRET_KEY as SERVER_SECRET  # noqa: E402
 
 PROPOSALS = 5
 
@@ -64,7 +64,7 @@ def _app(database_url: str, instance: Path):
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "INSTANCE_PATH": str(instance),
-            "SECRET_KEY": "bench-secret",
+            "SECRET_KEY": SERVER_SECRET,  # cards are keyed by it: the server's
             "RATELIMIT_STORAGE_URI": "memory://",
         }
     )

@@ -29,7 +29,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.scratchdb import Database  # noqa: E402
-from bench.vote_load import CLERK_PASSWORD, CSRF, seed, vote_body  # noqa: E402
+from bench.vote_load import CLERK_PASSWORD, CSRF, SERVER_SECRET, seed, vote_body  # noqa: E402
 
 
 def _backend_seconds(pids) -> float:
@@ -149,7 +149,7 @@ def main(argv=None) -> int:
             config = {
                 "SQLALCHEMY_DATABASE_URI": url,
                 "INSTANCE_PATH": str(instance),
-                "SECRET_KEY": "profile-secret",
+                "SECRET_KEY": SERVER_SECRET,  # the seed's: cards are keyed by it
                 "RATELIMIT_STORAGE_URI": args.redis_url,
             }
             app = create_app(config)

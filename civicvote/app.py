@@ -134,11 +134,12 @@ def register_commands(app: Flask) -> None:
 
 
 def register_logging(_app: Flask) -> None:
-    """Personal voting links (``/v/<token>``) are redacted from the development server's log
-    (gunicorn's access log gets the same from its logger class, see gunicorn_conf.py)."""
-    from .voting.redact import install_werkzeug_filter
+    """Card tokens and codes, receipts and tracking codes are redacted from the application's
+    and the development server's logs (gunicorn's get the same from its logger class, see
+    gunicorn_conf.py and voting/redact.py)."""
+    from .voting.redact import install_log_redaction
 
-    install_werkzeug_filter()
+    install_log_redaction()
 
 
 # --------------------------------------------------------------------------- middleware

@@ -153,6 +153,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "LANGUAGES": ["zh_Hans", "en"],
     }
     settings.update(overrides)
+    # An error's message never carries a statement's values (a card's hash, a ballot's
+    # contents, a receipt) into the logs (voting/redact.py).
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "hide_parameters": True,
+        **(settings["SQLALCHEMY_ENGINE_OPTIONS"] or {}),
+    }
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = _secret_key(folder)
     if "SQLALCHEMY_DATABASE_URI" not in settings:

@@ -17,7 +17,7 @@ from .extensions import db
 from .intake.models import Need
 from .organizations.models import APPROVED, Organization
 from .proposals.models import LineItem, Proposal
-from .registry.credentials import hash_secret, new_short_code, new_token
+from .registry.credentials import format_short_code, hash_secret, new_short_code, new_token
 from .registry.models import Credential, Household, Resident
 from .rounds.models import FundingRound, FundSource, RoundCategory
 from .timeutil import utcnow
@@ -393,7 +393,7 @@ def load_demo(seed: int = 2026) -> str:
                     short_code_hash=hash_secret(short),
                 )
             )
-            writer.writerow([household.address, token, short])
+            writer.writerow([household.address, token, format_short_code(short)])
     db.session.commit()
 
     residents = db.session.scalar(db.select(db.func.count(Resident.id)))

@@ -21,7 +21,7 @@ worker_class = "gthread"
 accesslog = "-"
 # Log only the path: personal voting links carry a token in the query or path...
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
-# ... and personal links (/v/<token>) are redacted from it.
+# ... and card links, receipts and codes are redacted from it and from the error log.
 logger_class = "civicvote.voting.redact.RedactingGunicornLogger"
 # X-Forwarded-Proto and X-Forwarded-For are the application's to believe, for as many proxies
 # as CIVICVOTE_PROXY_HOPS says (Werkzeug's ProxyFix, app.register_middleware), not gunicorn's.

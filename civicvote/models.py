@@ -2,6 +2,7 @@
 
 from .accounts.models import Membership, User  # noqa: F401
 from .audit.models import AuditEvent  # noqa: F401
+from .ballots.live import LiveSnapshot  # noqa: F401
 from .ballots.models import (  # noqa: F401
     Ballot,
     BallotBoxEntry,

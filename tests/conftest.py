@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from civicvote import create_app
 from civicvote.extensions import db
+from tests.servers import SECRET_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get(
@@ -95,7 +96,7 @@ def migrated_url(backend: str, tmp_path_factory) -> tuple[str, object]:
 def test_config(url: str, instance: Path) -> dict:
     return {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": url,
         "INSTANCE_PATH": str(instance),
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -9,6 +9,9 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# One instance secret for the servers and the tests' own apps (tests/conftest.test_config): the
+# cards' hashes are keyed by it, so cards issued by one must verify on the other.
+SECRET_KEY = "test-secret"
 
 
 def free_port() -> int:
@@ -95,7 +98,7 @@ class Server:
             self._log.close()
 
 
-SERVER_SECRET = "browser-tests-secret"  # test servers only; seals their ballot boxes
+SERVER_SECRET = SECRET_KEY  # the test servers' key: it seals their ballot boxes
 
 
 def server_env(instance: Path, database_url: str | None = None, **extra: str) -> dict:

@@ -10,12 +10,26 @@ from fractions import Fraction
 
 import click
 
+from civicvote.allocation.explain import describe_explanation, explain
+from civicvote.allocation.model import jsonify
 from civicvote.allocation.pabulib import PabulibError, parse_number, parse_pb, replay
+from civicvote.allocation.rules import COMPLETIONS
 
 
 def _number(value) -> int | float:
     value = Fraction(value)
     return int(value) if value.denominator == 1 else float(value)
+
+
+def _explanations(election, outcome, **options):
+    """The outcome explained, and the same explained for the other rule (greedy <-> MES)."""
+    projects, votes = election.to_projects(), election.to_votes()
+    rival = "greedy" if outcome.rule.startswith("mes") else "mes"
+    try:
+        counter = replay(election, rule=rival, **options)
+    except ValueError:  # e.g. MES on a file without ballots
+        return explain(outcome, projects, votes), None
+    return explain(outcome, projects, votes), explain(counter, projects, votes)
 
 
 @click.command("allocate")
@@ -27,10 +41,24 @@ def _number(value) -> int | float:
     "utilities, add1 completion.",
 )
 @click.option("--threshold", help="Minimum score for a project to be fundable.")
-@click.option("--tie-break", default="lexico", show_default=True, help="lexico, cost, or lot:SEED.")
+@click.option(
+    "--tie-break",
+    help="lexico, cost, cost:SEED or lot:SEED (default: the file's civicvote settings, else "
+    "lexico).",
+)
+@click.option(
+    "--completion",
+    type=click.Choice(COMPLETIONS),
+    help="What MES does with the money it leaves (default: the file's, else add1).",
+)
+@click.option("--explain", is_flag=True, help="Why each project was funded or not, and fairness.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
-def allocate_command(file, rule, threshold, tie_break, as_json):
-    """Print the projects FILE.pb funds under its rule (or --rule) and their total cost."""
+def allocate_command(file, rule, threshold, tie_break, completion, explain, as_json):
+    """Print the projects FILE.pb funds under its rule (or --rule) and their total cost.
+
+    A file civicvote exported is recounted with the round's own rule, completion, tie-break
+    and seed, threshold and fund sources, which its META comment carries.
+    """
     try:
         with open(file, encoding="utf-8-sig") as handle:
             election = parse_pb(handle.read())
@@ -38,16 +66,29 @@ def allocate_command(file, rule, threshold, tie_break, as_json):
         raise click.UsageError(f"cannot read {file}: {exc}") from exc
     try:
         limit = parse_number(threshold) if threshold is not None else None
-        outcome = replay(election, rule=rule, threshold=limit, tie_break=tie_break)
+        outcome = replay(
+            election, rule=rule, threshold=limit, tie_break=tie_break, completion=completion
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    explained = other = None
+    if explain:
+        explained, other = _explanations(election, outcome, threshold=limit, tie_break=tie_break)
     if as_json:
         payload = {
             "selected": list(outcome.funded),
             "cost": _number(outcome.total_cost),
             "rule": rule or election.meta.get("rule"),
+            "civicvote_rule": outcome.rule,
+            "tie_break": outcome.tie_break,
         }
+        if explained is not None:
+            payload["explanation"] = jsonify(explained)
+            payload["counterfactual"] = jsonify(other)
         click.echo(json.dumps(payload, ensure_ascii=False))
+        return
+    if explained is not None:
+        click.echo(describe_explanation(explained, other))
         return
     for pid in outcome.funded:
         click.echo(pid)

@@ -124,7 +124,7 @@ class Funds:
             values += [self._match_cap(p) for p in self.projects.values()]
         self.scale = math.lcm(*(v.denominator for v in values)) if values else 1
         big = sum(int(v * self.scale) for v in values) + 1
-        order = list(self.projects)
+        order = sorted(self.projects)  # the same network whatever order projects come in
         n_p, n_s = len(order), len(self.sources)
         # Nodes: 0 = S, 1 = T, projects, one matching node per project, sources.
         self.graph = g = MaxFlow(2 + 2 * n_p + n_s)

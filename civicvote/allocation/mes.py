@@ -26,11 +26,13 @@ between, which cannot change the outcome, are skipped.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+
+from civicvote.allocation.validity import _REL, _Validity
 
 
 @dataclass(frozen=True)
@@ -345,60 +347,6 @@ def _scan_exact(s: _Supporters, cost, value, util, uniform):
     raise AssertionError("an affordable project always has a paying class")
 
 
-_REL = 1e-7  # assumed relative error of float forms: far above what rounding can reach
-
-
-class _Validity:
-    """Bounds how far the budget per voter can grow before any decision of a run may change.
-
-    While a run's decisions (who pays in full, which project is cheapest, what is
-    affordable) stay the same, every budget and price is a linear function ``a + b * x`` of
-    the starting budget per voter ``x``; each decision is the sign of such a function. The
-    outcome is therefore the same for every ``x`` up to the first root of any of them.
-    Slopes are kept in floating point, so each root is bounded from below using an error
-    margin: the limit found is never beyond the true one (it may be before it, which only
-    costs an extra run). ``add1`` uses the limit to skip increments.
-    """
-
-    __slots__ = ("x", "dist")
-
-    def __init__(self, x: Fraction) -> None:
-        self.x = x
-        self.dist = math.inf  # distance from x to the first possible change
-
-    def holds(self, gap: float, gap_err: float, slope: float, slope_err: float) -> None:
-        """A decision depends on the sign of ``gap + slope * (x' - x)`` staying as it is now."""
-        if abs(gap) <= gap_err:
-            self.dist = 0.0  # a tie (or too close to call): valid at this budget only
-            return
-        if (gap * slope > 0 and abs(slope) > slope_err) or not (slope or slope_err):
-            return  # moving away from zero, or not moving
-        d = (abs(gap) - gap_err) / (abs(slope) + slope_err)
-        if d < self.dist:
-            self.dist = d
-
-    def holds_all(self, gap, gap_err, slope, slope_err) -> None:
-        """:meth:`holds` for arrays of decisions."""
-        if not gap.size:
-            return
-        size = np.abs(gap)
-        if np.any(size <= gap_err):
-            self.dist = 0.0
-            return
-        speed = np.abs(slope)
-        moving = ((gap * slope <= 0) | (speed <= slope_err)) & ((slope != 0) | (slope_err != 0))
-        if np.any(moving):
-            d = (size[moving] - gap_err[moving]) / (speed[moving] + slope_err[moving])
-            self.dist = min(self.dist, float(d.min()))
-
-    @property
-    def until(self) -> Fraction | None:
-        """The budget per voter (exclusive) up to which the run's outcome is certain."""
-        if self.dist == math.inf:
-            return None
-        return self.x + Fraction(self.dist * (1 - 1e-6))
-
-
 def run_mes(
     inp: MESInput,
     budget_per_voter: Fraction,
@@ -629,63 +577,3 @@ def run_mes(
         left = tuple(value.total(*supporters(p).ints()[::2]) for p in range(len(costs)))
     run = MESRun(x, tuple(selected), rhos, tuple(ties), left)
     return run, valid.until if track else None
-
-
-def equal_shares(
-    inp: MESInput,
-    budget: Fraction,
-    *,
-    add1: bool = False,
-    step: Fraction = Fraction(1),
-    fits: Callable[[Sequence[int]], bool] | None = None,
-) -> tuple[MESRun, int]:
-    """MES with the budget split equally; with ``add1``, the equalshares.net completion.
-
-    ``add1`` raises every voter's budget by ``step`` at a time and keeps the last outcome that
-    still ``fits`` (default: total cost <= ``budget``), stopping at the first that does not,
-    like pabutools' ``exhaustion_by_budget_increase(..., exhaustive_stop=False,
-    budget_step=step * num_voters)``, whose budget bound we also honour. Increments that
-    cannot change the outcome are skipped. Returns the chosen run and the last increment
-    whose outcome it is (once every supported project is selected, the first such).
-    """
-    n = inp.num_voters
-    budget = Fraction(budget)
-    if n == 0:
-        return MESRun(Fraction(0), (), (), (), tuple(Fraction(0) for _ in inp.costs)), 0
-    prep = _Prepared(inp)
-    base = budget / n
-    first, until = run_mes(inp, base, prep, track=add1, money=not add1)
-    if not add1:
-        return first, 0
-    if fits is None:
-
-        def fits(sel: Sequence[int]) -> bool:
-            return sum(inp.costs[p] for p in sel) <= budget
-
-    step = Fraction(step)
-    last = math.floor(budget / step)  # pabutools' bound: total budget <= budget * (voters + 1)
-    if not fits(first.selected):
-        # Only with restricted sources: even the first outcome cannot be paid. Keep it and
-        # let the caller report what does not fit (pabutools would return nothing).
-        return run_mes(inp, base, prep)[0], 0
-    best, k = first, 0
-    everything = len(prep.candidates) + len(prep.free)
-    while True:
-        if len(best.selected) == everything:
-            break  # every supported project is in: more money cannot add any
-        if until is None:
-            k = last  # no decision of this run can change: every later increment fits too
-            break
-        # Increments before the run's validity limit repeat the same outcome: skip them.
-        nxt = max(k + 1, math.ceil((until - base) / step))
-        if nxt > last:
-            k = last
-            break
-        run, until = run_mes(inp, base + nxt * step, prep, track=True, money=False)
-        if not fits(run.selected):
-            k = nxt - 1
-            break
-        best, k = run, nxt
-    final = run_mes(inp, base + k * step, prep)[0]  # the same selection, with money left
-    assert final.selected == best.selected, "a run at the same budget repeats itself"
-    return final, k

@@ -297,44 +297,39 @@ class Outcome:
                 return r
         raise KeyError(project_id)
 
-    def describe(self) -> str:
-        """Plain English account of the outcome (for the CLI and logs, not for the web UI)."""
-        from civicvote.allocation.describe import describe_outcome
-
-        return describe_outcome(self)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (amounts as int, or as a string "p/q" when fractional)."""
         return {
             "rule": self.rule,
             "tie_break": self.tie_break,
             "funded": list(self.funded),
-            "funding": {p: _jsonify(f) for p, f in self.funding.items()},
-            "leftover": _jsonify(self.leftover),
+            "funding": {p: jsonify(f) for p, f in self.funding.items()},
+            "leftover": jsonify(self.leftover),
             "results": [
                 {
                     "project_id": r.project_id,
-                    "cost": _jsonify(r.cost),
+                    "cost": jsonify(r.cost),
                     "rank": r.rank,
                     "votes": r.votes,
-                    "score": _jsonify(r.score),
+                    "score": jsonify(r.score),
                     "funded": r.funded,
                     "order": r.order,
-                    "reasons": [{"code": x.code, "params": _jsonify(x.params)} for x in r.reasons],
-                    "funding": _jsonify(r.funding),
+                    "reasons": [{"code": x.code, "params": jsonify(x.params)} for x in r.reasons],
+                    "funding": jsonify(r.funding),
                 }
                 for r in self.results
             ],
-            "details": _jsonify(self.details),
+            "details": jsonify(self.details),
         }
 
 
-def _jsonify(value: Any) -> Any:
+def jsonify(value: Any) -> Any:
+    """Plain JSON values: Fractions as int or "p/q", mappings with text keys, lists."""
     if isinstance(value, Fraction):
         return int(value) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
     if isinstance(value, Mapping):
-        return {str(k): _jsonify(v) for k, v in value.items()}
+        return {str(k): jsonify(v) for k, v in value.items()}
     if isinstance(value, list | tuple | frozenset | set):
         items = sorted(value) if isinstance(value, frozenset | set) else value
-        return [_jsonify(v) for v in items]
+        return [jsonify(v) for v in items]
     return value

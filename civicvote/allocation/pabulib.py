@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -17,9 +19,11 @@ from fractions import Fraction
 from civicvote.allocation.model import (
     APPROVAL,
     CUMULATIVE,
+    GENERAL,
     ORDINAL,
     SCORING,
     Amount,
+    FundSource,
     Outcome,
     Project,
     Threshold,
@@ -281,16 +285,26 @@ def replay(
     rule: str | None = None,
     threshold: Amount | None = None,
     tie_break: str | None = None,
+    completion: str | None = None,
 ) -> Outcome:
     """Recompute the outcome of a ``.pb`` file.
 
-    Without ``rule``, META ``rule`` is replayed: ``greedy``, ``greedy-threshold`` (with
-    ``min_project_score_threshold``), ``greedy-no-skip`` (threshold applied when present) or
-    ``equalshares``/``equalshares/add1`` (MES, cost utilities, add1, no greedy completion).
+    A file civicvote exported carries the round's own settings in META ``comment`` (see
+    :func:`counted_by`): rule, completion, tie-break and seed, fund sources and threshold are
+    then taken from there, so the recount gives the published result. Arguments given here
+    override them.
+
+    Otherwise META ``rule`` is replayed: ``greedy``, ``greedy-threshold`` (with
+    ``min_project_score_threshold``), ``greedy-no-skip`` (threshold applied when present),
+    ``equalshares`` (MES, cost utilities, no completion), ``equalshares/add1`` or
+    ``equalshares/add1-comparison`` (add1, then the comparison with greedy).
     ``rule`` may also be ``mes``. Greedy ranks by ``score`` when PROJECTS has that column, else
     by ``votes``; both are counted from VOTES when the file has ballots (ordinal score:
     ``len(ballot) - position``). Ties: ``lexico`` unless ``tie_break`` says otherwise.
     """
+    ours = counted_by(election.meta)
+    if ours is not None:
+        return _replay_ours(election, ours, rule, threshold, tie_break, completion)
     name = rule or election.meta.get("rule", "")
     tie_break = tie_break or "lexico"
     meta_threshold = election.meta.get("min_project_score_threshold")
@@ -310,20 +324,144 @@ def replay(
         if limit is None:
             raise PabulibError("greedy-threshold needs a threshold (min_project_score_threshold)")
         return allocate(projects, votes, rule=name, threshold=limit, rank_by=rank_by, **common)
-    if name in ("mes", "equalshares", "equalshares/add1"):
+    mes_names = {
+        "mes": "add1",
+        "equalshares": "none",
+        "equalshares/add1": "add1",
+        "equalshares/add1-comparison": "add1+compare",
+    }
+    if name in mes_names:
         if tally is not None:
             raise PabulibError("MES needs the ballots; this file has no VOTES rows")
         return allocate(
             projects,
             votes,
             rule="mes",
-            completion="add1",
+            completion=completion or mes_names[name],
             utility="cost",
             threshold=limit,
             **common,
         )
     raise PabulibError(
         f"cannot replay rule {name!r}; choose greedy, greedy-no-skip, greedy-threshold or mes"
+    )
+
+
+# An exported file's META comment ends with "#N: civicvote {JSON}": the settings that decided
+# the result, which Pabulib has no fields for.
+COUNTED_BY = "civicvote "
+
+
+def counted_by(meta: Mapping[str, str]) -> dict | None:
+    """The civicvote settings a file's META ``comment`` carries, or None.
+
+    Keys: ``rule``, ``completion``, ``tie_break``, ``threshold`` (a fraction of the ballots,
+    as text, or null), ``step`` (add1's increment per voter), ``sources`` (each with ``id``,
+    ``kind``, ``amount``, ``categories``, ``per_project_cap``, ``match_ratio``; amounts in
+    the file's currency unit, as text) and anything else the round recorded (``quorum``).
+    """
+    comment = meta.get("comment") or ""
+    marker = re.search(r"#\d+: " + COUNTED_BY, comment)
+    if marker is None:
+        return None
+    try:
+        settings = json.loads(comment[marker.end() :])
+    except ValueError as exc:
+        raise PabulibError(f"META comment: unreadable civicvote settings: {exc}") from exc
+    if not isinstance(settings, dict):
+        raise PabulibError("META comment: civicvote settings must be a JSON object")
+    return settings
+
+
+def settings_comment(settings: Mapping, notes: list[str]) -> str:
+    """META ``comment``: numbered notes (``#1: ...``), then the settings as JSON, last."""
+    parts = [f"#{i}: {note}" for i, note in enumerate(notes, start=1)]
+    parts.append(f"#{len(parts) + 1}: {COUNTED_BY}" + json.dumps(settings, ensure_ascii=False))
+    return " ".join(parts)
+
+
+def sources_from(settings: Mapping) -> list[FundSource]:
+    """The fund sources of a settings mapping (see :func:`counted_by`)."""
+    out = []
+    for raw in settings.get("sources") or []:
+        cap = raw.get("per_project_cap")
+        out.append(
+            FundSource(
+                str(raw["id"]),
+                parse_number(str(raw["amount"])),
+                raw.get("kind") or GENERAL,
+                frozenset(raw["categories"]) if raw.get("categories") else None,
+                parse_number(str(cap)) if cap is not None else None,
+                Fraction(str(raw.get("match_ratio") or 1)),
+            )
+        )
+    return out
+
+
+PABULIB_MES = {
+    "none": "equalshares",
+    "add1": "equalshares/add1",
+    "add1+compare": "equalshares/add1-comparison",
+}
+
+
+def pabulib_rule(
+    rule: str,
+    completion: str,
+    *,
+    threshold: bool,
+    plain_sources: bool,
+    whole_amounts: bool = True,
+) -> tuple[str, list[str]]:
+    """META ``rule`` for a civicvote rule, and notes on what Pabulib cannot express.
+
+    Where Pabulib has no name for what decided the result (fund sources with restrictions,
+    caps or matching; MES with a threshold or a greedy completion, or on amounts that are not
+    whole, which Pabulib's checker rounds down before it recounts), the rule is ``unknown``,
+    which Pabulib's checker accepts, and the notes say why; the exact rule is in the
+    civicvote settings either way.
+    """
+    notes = []
+    if not plain_sources:
+        notes.append(
+            "Several fund sources with restrictions, caps or matching paid for the projects; "
+            "Pabulib cannot express them."
+        )
+    if rule == "mes" and threshold:
+        notes.append("Equal shares ran only on the projects that passed the threshold.")
+    if rule == "mes" and not whole_amounts:
+        notes.append("Equal shares counted costs exactly, fen included.")
+    if rule == "mes" and completion not in PABULIB_MES:
+        notes.append(f"Equal shares with the {completion} completion has no Pabulib name.")
+    if notes:
+        return "unknown", notes
+    if rule == "mes":
+        return PABULIB_MES[completion], notes
+    if rule == "greedy" and threshold:
+        return "greedy-threshold", notes
+    return rule, notes
+
+
+def _replay_ours(election, settings, rule, threshold, tie_break, completion) -> Outcome:
+    try:
+        sources = sources_from(settings) or None
+        limit = settings.get("threshold")
+        rule = rule or settings["rule"]
+        options = {
+            "rule": rule,
+            "tie_break": tie_break or settings.get("tie_break") or "lexico",
+            "completion": completion or settings.get("completion") or "add1",
+            "step": parse_number(str(settings.get("step") or 1)),
+        }
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PabulibError(f"META comment: bad civicvote settings: {exc}") from exc
+    if threshold is not None:
+        options["threshold"] = Threshold(threshold)
+    elif limit is not None:
+        options["threshold"] = Threshold(Fraction(str(limit)), relative=True)
+    budget = None if sources else election.budget
+    return allocate(
+        election.to_projects(), election.to_votes(), budget=budget, sources=sources, **options
     )
 
 
@@ -342,9 +480,13 @@ __all__ = [
     "ORDINAL",
     "Election",
     "PabulibError",
+    "counted_by",
+    "settings_comment",
+    "sources_from",
     "PbProject",
     "PbVote",
     "format_number",
+    "pabulib_rule",
     "parse_number",
     "parse_pb",
     "replay",

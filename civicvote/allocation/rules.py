@@ -19,11 +19,13 @@ project. Reason codes (``Reason.code``) and their parameters:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
+from civicvote.allocation.add1 import equal_shares
 from civicvote.allocation.flow import Funds
-from civicvote.allocation.mes import compile_input, equal_shares
+from civicvote.allocation.mes import compile_input
 from civicvote.allocation.model import (
     APPROVAL,
     CUMULATIVE,
@@ -43,7 +45,9 @@ from civicvote.allocation.model import (
 from civicvote.allocation.tiebreak import TieBreak
 
 RULES = ("greedy", "greedy-no-skip", "greedy-threshold", "mes")
-COMPLETIONS = ("none", "add1", "greedy", "add1+greedy")
+# ``+compare``: equalshares.net's comparison step with greedy by votes, after add1 (Pabulib's
+# ``equalshares/add1-comparison``) or after add1 and the greedy completion.
+COMPLETIONS = ("none", "add1", "greedy", "add1+greedy", "add1+compare", "add1+greedy+compare")
 
 
 def allocate(
@@ -73,7 +77,10 @@ def allocate(
     MES: ``utility`` is ``cost`` (default for approval, yes/no and ordinal; a supporter's
     utility is the project's cost) or ``points`` (default for cumulative/scoring);
     ``completion`` is ``none``, ``add1`` (raise each voter's budget by ``step`` while the
-    outcome still fits), ``greedy`` (greedy by votes over what is left) or ``add1+greedy``.
+    outcome still fits), ``greedy`` (greedy by votes over what is left), ``add1+greedy``,
+    ``add1+compare`` or ``add1+greedy+compare`` (equalshares.net's comparison step: then take
+    what greedy by votes funds instead when more voters have more of their approved projects
+    funded by it than by MES).
     ``step`` is in the unit of the amounts: 1 when they are yuan, 100 when they are fen.
     With several fund sources MES shares out their total; a project it selects that the
     sources cannot pay (max-flow) is reported ``did_not_fit``, and ``add1`` keeps the last
@@ -103,8 +110,37 @@ def allocate(
     if rule == "mes":
         if completion not in COMPLETIONS:
             raise ValueError(f"unknown completion {completion!r}")
-        return _mes(ctx, completion, utility, Fraction(step))
+        outcome = _mes(ctx, completion, utility, Fraction(step))
+        if completion.endswith("+compare"):
+            rival = _Context(projects, votes, sources, threshold, tb, "votes", tally)
+            outcome = compare_with_greedy(outcome, _greedy(rival, "greedy", skip=True), votes)
+        return outcome
     return _greedy(ctx, rule, skip=rule != "greedy-no-skip")
+
+
+def preferences(first: Iterable[str], second: Iterable[str], votes: Votes) -> tuple[int, int]:
+    """How many voters have more of the projects they support in ``first`` than in
+    ``second``, and how many the other way round (equalshares.net's comparison)."""
+    a, b = frozenset(first), frozenset(second)
+    prefer_a = prefer_b = 0
+    for ballot, n in votes.weighted():
+        supported = frozenset(votes.support(ballot))
+        in_a, in_b = len(supported & a), len(supported & b)
+        if in_a > in_b:
+            prefer_a += n
+        elif in_b > in_a:
+            prefer_b += n
+    return prefer_a, prefer_b
+
+
+def compare_with_greedy(mes: Outcome, greedy: Outcome, votes: Votes) -> Outcome:
+    """equalshares.net's comparison step: greedy's outcome when more voters prefer it."""
+    prefer_mes, prefer_greedy = preferences(mes.funded, greedy.funded, votes)
+    comparison = {"prefer_mes": prefer_mes, "prefer_greedy": prefer_greedy}
+    chosen = greedy if prefer_greedy > prefer_mes else mes
+    name = mes.rule + (":greedy" if chosen is greedy else "")
+    details = {**chosen.details, "comparison": comparison, "completion": mes.details["completion"]}
+    return replace(chosen, rule=name, details=details)
 
 
 class _Context:
@@ -130,6 +166,8 @@ class _Context:
         self.funds = Funds(self.sources, projects)
         self.order: list[str] = []
         self.details: dict[str, Any] = {"num_voters": votes.num_voters, "budget": self.funds.total}
+        if threshold is not None:
+            self.details["threshold"] = threshold.spec()
         lot = tb.lot(self.by_id)
         if lot:
             self.details["lot"] = lot
@@ -268,9 +306,8 @@ def _mes(ctx: _Context, completion: str, utility: str | None, step: Fraction) ->
         trial = Funds(ctx.sources, ctx.projects)
         return all(trial.try_add(eligible[i])[0] for i in selection)
 
-    run, increments = equal_shares(
-        inp, budget, add1=completion in ("add1", "add1+greedy"), step=step, fits=fits
-    )
+    add1 = completion.startswith("add1")
+    run, increments = equal_shares(inp, budget, add1=add1, step=step, fits=fits)
     ctx.details.update(
         {
             "utility": utility,
@@ -308,7 +345,7 @@ def _mes(ctx: _Context, completion: str, utility: str | None, step: Fraction) ->
                 "not_affordable", {"cost": ctx.by_id[pid].cost, "supporters_money": money}
             )
         ctx.reasons[pid].insert(0, reason)
-    if completion in ("greedy", "add1+greedy"):
+    if completion in ("greedy", "add1+greedy", "add1+greedy+compare"):
         # Utilitarian completion by votes, like pabutools' greedy with Cost_Sat.
         for pid in sorted(eligible, key=lambda p: (-ctx.count[p], ctx.key(p))):
             if pid in chosen:

@@ -25,7 +25,7 @@ from ..ratelimit import FailureLimit
 from ..timeutil import iso_utc
 from ..voting.casting import CastResult, cast_vote
 from ..voting.receipts import lookup_receipt
-from ..voting.tally import tally
+from ..voting.tally import public_counts
 from . import bp
 from .pagination import paginate
 from .rounds import get_round
@@ -38,7 +38,7 @@ REFUSAL_KEY = "civicvote.vote.refusal"  # set by the fast path (fastpath.py) whe
 
 def ballot_json(ballot: Ballot) -> dict:
     """Public description of a ballot with its turnout, and its results when they may be shown."""
-    counts = tally(ballot.id)
+    counts = public_counts(ballot)  # while voting: the published batch (ballots.live)
     visible = results_visible(ballot)
     results = None
     if visible:
@@ -74,7 +74,7 @@ def ballot_json(ballot: Ballot) -> dict:
             for item in ballot.items
         ],
         "turnout": {
-            "cast": counts.ballots_cast,
+            "cast": counts.cast,
             "eligible": counts.eligible,
             "percent": counts.turnout_percent,
         },

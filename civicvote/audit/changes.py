@@ -97,6 +97,7 @@ FIELD_LABELS = {
     "residence_status": _l("Residence status"),
     "residents": _l("Residents"),
     "results_visible_live": _l("Results shown live"),
+    "live_batch_size": _l("Live results batch"),
     "role": _l("Role"),
     "rule": _l("Allocation rule"),
     "slug": _l("Web address"),

@@ -9,7 +9,6 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from wtforms import (
-    BooleanField,
     DateTimeLocalField,
     DecimalField,
     HiddenField,
@@ -23,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..forms import BaseForm, choices
 from .models import METHOD_LABELS
+from .setup import live_results_default
 
 MODE_LABELS = {
     "assembly": _l("At the assembly only (check-in required)"),
@@ -33,6 +33,11 @@ QUORUM_LABELS = {
     "households_percent": _l("Percent of eligible households"),
     "residents_percent": _l("Percent of eligible residents"),
     "minimum": _l("A minimum number of ballots"),
+}
+LIVE_RESULTS_LABELS = {
+    "default": _l("Default: live at an assembly-only ballot, hidden when people vote online"),
+    "on": _l("Show results live while voting is open"),
+    "off": _l("Show results only when the vote closes"),
 }
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -95,7 +100,14 @@ class BallotForm(BaseForm):
         default=50,
         validators=[Optional(), NumberRange(min=0, max=100)],
     )
-    results_visible_live = BooleanField(_l("Show results live while voting is open"))
+    live_results = SelectField(
+        _l("Live results"), choices=choices(LIVE_RESULTS_LABELS.items()), default="default"
+    )
+    live_batch_size = IntegerField(
+        _l("Live results change only after this many more ballots (2 to 1000)"),
+        default=10,
+        validators=[DataRequired(), NumberRange(min=2, max=1000)],
+    )
     proposals = MultiCheckboxField(_l("Approved proposals on the ballot"), coerce=int)
 
     def validate_quorum_value(self, field):
@@ -127,7 +139,12 @@ class BallotForm(BaseForm):
             "quorum_kind": self.quorum_kind.data,
             "quorum_value": self.quorum_value.data,
             "pass_threshold_percent": self.pass_threshold_percent.data or 0,
-            "results_visible_live": bool(self.results_visible_live.data),
+            "results_visible_live": (
+                live_results_default(self.mode.data)
+                if self.live_results.data == "default"
+                else self.live_results.data == "on"
+            ),
+            "live_batch_size": self.live_batch_size.data,
         }
 
     def fill_from(self, ballot) -> None:
@@ -141,9 +158,10 @@ class BallotForm(BaseForm):
             "quorum_kind",
             "quorum_value",
             "pass_threshold_percent",
-            "results_visible_live",
+            "live_batch_size",
         ):
             getattr(self, name).data = getattr(ballot, name)
+        self.live_results.data = "on" if ballot.results_visible_live else "off"
         self.budget_yuan.data = (
             Decimal(ballot.budget_fen) / 100 if ballot.budget_fen is not None else None
         )

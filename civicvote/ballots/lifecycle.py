@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
+from .live import forget_batches
 from .models import Ballot
 
 STATUS_ACTIONS = {"open": "open", "pause": "paused", "close": "closed"}
@@ -65,7 +66,10 @@ def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = N
     if action == "open" and not ballot.items:
         raise Conflict(_l("A ballot without proposals cannot open."), code="empty")
     ballot.change_status(STATUS_ACTIONS[action], at=at)
-    after_commit = [step(ballot) for step in CLOSE_STEPS] if ballot.status == "closed" else []
+    after_commit = []
+    if ballot.status == "closed":
+        forget_batches(ballot.id)  # the final tally takes over; the pending batch never shows
+        after_commit = [step(ballot) for step in CLOSE_STEPS]
     record(
         f"ballot.{action}",
         "ballot",

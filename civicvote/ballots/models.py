@@ -73,6 +73,8 @@ class Ballot(db.Model):
     # A proposal passes when more than this percent of ballots cast approve it.
     pass_threshold_percent: Mapped[int] = mapped_column(Integer, default=50)
     results_visible_live: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Live figures change only in batches of at least this many ballots (ballots.live).
+    live_batch_size: Mapped[int] = mapped_column(Integer, default=10, server_default="10")
     opened_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..proposals.models import Proposal
 from ..rounds.models import FundingRound
 from .lifecycle import lock_ballot
+from .live import MAX_BATCH, MIN_BATCH
 from .models import METHODS, MODES, QUORUM_KINDS, Ballot, BallotItem
 
 # Settings frozen once a ballot has opened (early and late voters vote under the same rules).
@@ -26,6 +27,8 @@ LOCKED_FIELDS = (
     "quorum_kind",
     "quorum_value",
     "pass_threshold_percent",
+    # Lowered during the vote, it would let a step of the live figures single out a ballot.
+    "live_batch_size",
 )
 EDITABLE_FIELDS = (
     "title",
@@ -85,6 +88,22 @@ def _check_choices(values: dict, funding_round: FundingRound) -> None:
     opens, closes = values.get("online_opens_at"), values.get("online_closes_at")
     if opens and closes and closes <= opens:
         raise DomainError(_l("The online window must close after it opens."), code="window")
+    batch = values.get("live_batch_size", MIN_BATCH)
+    if not isinstance(batch, int) or not MIN_BATCH <= batch <= MAX_BATCH:
+        raise DomainError(
+            _l(
+                "Live results change in batches of %(low)d to %(high)d ballots.",
+                low=MIN_BATCH,
+                high=MAX_BATCH,
+            ),
+            code="live_batch_size",
+        )
+
+
+def live_results_default(mode: str | None) -> bool:
+    """Live results unless told otherwise: on for a ballot held only at the assembly, off as
+    soon as people may vote online (ballots trickling in one by one are the easiest to tell)."""
+    return mode == "assembly"
 
 
 def _check_settings(values: dict, funding_round: FundingRound, proposal_ids: list[int]) -> None:
@@ -113,6 +132,7 @@ def create_ballot(funding_round: FundingRound, values: dict, proposal_ids: list[
     """Create a draft ballot for ``funding_round`` holding ``proposal_ids`` (approved ones only)."""
     _check_settings(values, funding_round, proposal_ids)
     ballot = Ballot(round_id=funding_round.id, status="draft")
+    values.setdefault("results_visible_live", live_results_default(values.get("mode")))
     for name in EDITABLE_FIELDS:
         if name in values:
             setattr(ballot, name, values[name])

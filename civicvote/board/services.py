@@ -77,7 +77,7 @@ def _funded(funding_round: FundingRound) -> list[dict]:
 def snapshot(community: Community) -> dict:
     """The board's data for one community, without any time-dependent field."""
     from ..checkin.services import quorum_status
-    from ..voting.tally import tally
+    from ..voting.tally import public_counts
 
     ballot = current_ballot(community)
     data: dict = {
@@ -88,6 +88,7 @@ def snapshot(community: Community) -> dict:
         "attendance": None,
         "turnout": None,
         "results": None,
+        "live": None,
         "funded": [],
     }
     funding_round = ballot.round if ballot else (community.rounds[-1] if community.rounds else None)
@@ -111,9 +112,14 @@ def snapshot(community: Community) -> dict:
         "results_visible": results_visible(ballot),
     }
     data["attendance"] = quorum_status(ballot)
-    counts = tally(ballot.id)
-    cast = counts.ballots_cast
+    counts = public_counts(ballot)
+    cast = counts.cast
     data["turnout"] = {"cast": cast, "eligible": counts.eligible, "percent": counts.turnout_percent}
+    if counts.live is not None:
+        data["live"] = {
+            "batch_size": counts.live.batch_size,
+            "next_update_after": counts.live.next_update_after,
+        }
     if data["ballot"]["results_visible"]:
         funded_ids = {p["proposal_id"] for p in data["funded"]}
         rows = []

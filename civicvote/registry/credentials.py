@@ -1,17 +1,31 @@
 """Voter cards and one-time walk-in links: issuing, finding, claiming and revoking them.
 
-Tokens are random, at least 128 bits, and stored only as SHA-256 hashes.
+Tokens (160 random bits) and short codes (10 symbols, ~49 bits) are stored only as keyed hashes:
+HMAC-SHA256 under a key derived (HKDF) from the instance's SECRET_KEY, which is never in the
+database. A copy of the database alone cannot test a single guess, so the short code's ~49 bits
+are attackable online only (rate-limited), and offline the work is that of guessing the key.
+Cards issued before migration 0008 keep their unsalted SHA-256 (``hash_scheme = "sha256"``) and
+are still accepted; docs/secrecy.md says how to retire them.
 """
 
+import base64
 import hashlib
+import hmac
+import json
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 
 from ..audit.services import record
 from ..ballots.lifecycle import lock_ballot
@@ -20,12 +34,13 @@ from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..rounds.models import VOTE_UNIT_RESIDENT
 from ..timeutil import utcnow
-from .models import Credential, Household, Resident
+from .models import LEGACY_SCHEME, Credential, Household, Resident
 from .services import eligible_residents_query
 
 # Crockford-style alphabet without 0/O, 1/I/L, U: easy to read aloud and type on a phone.
 SHORT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 SHORT_CODE_LENGTH = 10
+SHORT_CODE_GROUPS = (4, 4, 2)  # printed XXXX-XXXX-XX: short groups are easier to copy
 
 
 def new_token() -> str:
@@ -39,11 +54,81 @@ def new_short_code() -> str:
 
 
 def normalize_short_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+    """A typed code in its stored form: full-width letters (Chinese input methods) folded to
+    ASCII, upper case, spaces and dashes dropped."""
+    folded = unicodedata.normalize("NFKC", code or "").upper()
+    return "".join(ch for ch in folded if ch.isascii() and ch.isalnum())
+
+
+def format_short_code(code: str) -> str:
+    """The short code as printed: ``XXXX-XXXX-XX``."""
+    groups, start = [], 0
+    for size in SHORT_CODE_GROUPS:
+        groups.append(code[start : start + size])
+        start += size
+    return "-".join(group for group in groups if group)
+
+
+@lru_cache(maxsize=8)
+def _credential_key(secret_key: str) -> bytes:
+    """The HMAC key of credential hashes: HKDF-SHA256 of the instance secret, for this use only."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"civicvote credential hash v1"
+    ).derive(secret_key.encode())
 
 
 def hash_secret(secret: str) -> str:
+    """The stored form of a token or short code: HMAC-SHA256 under the instance's credential key.
+
+    Without SECRET_KEY (a copy of the database, a backup) the hash cannot be computed, so no
+    guess can be checked against it offline. Changing SECRET_KEY invalidates every issued card.
+    """
+    key = _credential_key(current_app.config["SECRET_KEY"])
+    return hmac.digest(key, secret.encode(), "sha256").hex()
+
+
+# How long a browser keeps the card it opened: an assembly's speeches, not days.
+VOTER_SESSION_SECONDS = 3 * 3600
+
+
+@lru_cache(maxsize=8)
+def _session_fernet(secret_key: str) -> Fernet:
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"civicvote voter session v1"
+    ).derive(secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal_for_session(entry: dict) -> str:
+    """``entry`` (a card's secret, for the browser session) encrypted and dated: the session
+    cookie is signed, not encrypted, so the raw token must not sit in it readable."""
+    fernet = _session_fernet(current_app.config["SECRET_KEY"])
+    return fernet.encrypt(json.dumps(entry).encode()).decode()
+
+
+def open_from_session(sealed) -> dict | None:
+    """The entry sealed by :func:`seal_for_session`, or None when it is older than
+    VOTER_SESSION_SECONDS, forged, or made under another SECRET_KEY."""
+    if not isinstance(sealed, str):
+        return None
+    fernet = _session_fernet(current_app.config["SECRET_KEY"])
+    try:
+        entry = json.loads(fernet.decrypt(sealed.encode(), ttl=VOTER_SESSION_SECONDS))
+    except (InvalidToken, ValueError):
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def legacy_hash(secret: str) -> str:
+    """The unsalted SHA-256 of cards issued before migration 0008 (``hash_scheme = "sha256"``)."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_matches(column, scheme_column, keyed, legacy):
+    """SQL: ``column`` holds the keyed hash, or (a card from before 0008) the legacy one.
+
+    ``keyed`` and ``legacy`` are values or bind parameters."""
+    return or_(column == keyed, and_(column == legacy, scheme_column == LEGACY_SCHEME))
 
 
 def find_credential(ballot_id: int, secret: str):
@@ -55,24 +140,35 @@ def find_credential(ballot_id: int, secret: str):
     secret = (secret or "").strip()
     if not secret or len(secret) > 64:
         return None
-    by_token = db.select(Credential).filter_by(ballot_id=ballot_id, token_hash=hash_secret(secret))
-    found = db.session.scalar(by_token)
+    found = db.session.scalar(
+        db.select(Credential).where(Credential.ballot_id == ballot_id, _by_token(secret))
+    )
     if found is None:
         code = normalize_short_code(secret)
         if len(code) == SHORT_CODE_LENGTH:
+            by_code = hash_matches(
+                Credential.short_code_hash,
+                Credential.hash_scheme,
+                hash_secret(code),
+                legacy_hash(code),
+            )
             found = db.session.scalar(
-                db.select(Credential).filter_by(
-                    ballot_id=ballot_id, short_code_hash=hash_secret(code)
-                )
+                db.select(Credential).where(Credential.ballot_id == ballot_id, by_code)
             )
     return found
+
+
+def _by_token(token: str):
+    return hash_matches(
+        Credential.token_hash, Credential.hash_scheme, hash_secret(token), legacy_hash(token)
+    )
 
 
 def find_credential_by_token(token: str) -> Credential | None:
     """The credential whose personal-link token this is, in any ballot (token hashes are unique)."""
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(db.select(Credential).filter_by(token_hash=hash_secret(token)))
+    return db.session.scalar(db.select(Credential).where(_by_token(token)))
 
 
 def check_usable(found: bool, revoked_at, expires_at, now: datetime) -> None:
@@ -157,6 +253,11 @@ class IssuedCard:
     @property
     def label(self) -> str:
         return self.voter.label
+
+    @property
+    def printed_code(self) -> str:
+        """The short code grouped for print (``XXXX-XXXX-XX``)."""
+        return format_short_code(self.short_code)
 
 
 def personal_link(base_url: str, token: str) -> str:

@@ -45,8 +45,12 @@ class Resident(db.Model):
     household = relationship("Household", back_populates="residents")
 
 
+HASH_SCHEME = "hmac-sha256"  # keyed by the instance secret (registry.credentials.hash_secret)
+LEGACY_SCHEME = "sha256"  # cards issued before migration 0008: unsalted SHA-256
+
+
 class Credential(db.Model):
-    """A voter card: the token itself is never stored, only its SHA-256."""
+    """A voter card: its token and short code are never stored, only their keyed hashes."""
 
     __tablename__ = "credentials"
 
@@ -56,6 +60,10 @@ class Credential(db.Model):
     voter_key: Mapped[str] = mapped_column(String(30), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     short_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # How both hashes were made: HASH_SCHEME, or LEGACY_SCHEME for cards from before 0008.
+    hash_scheme: Mapped[str] = mapped_column(
+        String(16), default=HASH_SCHEME, server_default=HASH_SCHEME
+    )
     kind: Mapped[str] = mapped_column(String(20), default="card")  # card | walk_in
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)

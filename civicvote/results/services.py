@@ -13,8 +13,8 @@ from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
 
+from ..allocation import COMPLETIONS, Project, Threshold, Votes, allocate
 from ..allocation import FundSource as Source
-from ..allocation import Project, Threshold, Votes, allocate
 from ..audit.services import record
 from ..ballots.models import Ballot, CastBallot
 from ..errors import Conflict, DomainError, Forbidden, NotFound
@@ -157,6 +157,25 @@ def _project_rows(outcome) -> list[ProjectAllocation]:
     return rows
 
 
+def _completion(funding_round: FundingRound, rule: str, completion: str | None) -> str:
+    """What MES does with the money it leaves: as asked, else the round's setting."""
+    completion = (completion or funding_round.mes_completion) if rule == "mes" else "none"
+    if completion not in COMPLETIONS:
+        raise DomainError(_l("Choose one of the listed options."), code="choice")
+    return completion
+
+
+def _supersede_current(round_id: int) -> None:
+    """The round's provisional or final run gives way to a new one."""
+    for old in db.session.scalars(
+        db.select(AllocationRun).filter(
+            AllocationRun.round_id == round_id,
+            AllocationRun.status.in_(("provisional", "final")),
+        )
+    ):
+        old.status = "superseded"
+
+
 def run_allocation(
     funding_round: FundingRound,
     ballot: Ballot,
@@ -165,6 +184,7 @@ def run_allocation(
     rule: str | None = None,
     threshold_percent: int | None = None,
     tie_break: str | None = None,
+    completion: str | None = None,
     decision_note: str = "",
 ) -> AllocationRun:
     """Count the closed ballot through the round's rule and publish a provisional result.
@@ -179,6 +199,7 @@ def run_allocation(
         Threshold(Fraction(threshold_percent, 100), relative=True) if threshold_percent else None
     )
     tie_break, seed = _seeded_tie_break(tie_break or funding_round.tie_break or "cost")
+    completion = _completion(funding_round, rule, completion)
     projects = projects_of(ballot)
     outcome = allocate(
         projects,
@@ -187,18 +208,12 @@ def run_allocation(
         rule=rule,
         threshold=threshold,
         tie_break=tie_break,
-        completion="add1" if rule == "mes" else "none",
+        completion=completion,
         # MES add1 raises each voter's budget one yuan (100 fen) at a time, as the field does,
         # so an exported round replays identically in yuan.
         step=100,
     )
-    for old in db.session.scalars(
-        db.select(AllocationRun).filter(
-            AllocationRun.round_id == funding_round.id,
-            AllocationRun.status.in_(("provisional", "final")),
-        )
-    ):
-        old.status = "superseded"
+    _supersede_current(funding_round.id)
     now = utcnow()
     run = AllocationRun(
         round_id=funding_round.id,
@@ -206,7 +221,7 @@ def run_allocation(
         rule=rule,
         options={
             "threshold_percent": threshold_percent,
-            "completion": "add1" if rule == "mes" else "none",
+            "completion": completion,
         },
         tie_break=outcome.tie_break,
         seed=seed,
@@ -382,33 +397,20 @@ def source_use(run: AllocationRun, funding_round: FundingRound) -> list[dict]:
     ]
 
 
-PB_RULES = {
-    "greedy": "greedy",
-    "greedy-no-skip": "greedy-no-skip",
-    "greedy-threshold": "greedy-threshold",
-    "mes": "equalshares/add1",
-}
-
-
 def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}" if fen % 100 else str(fen // 100)
 
 
-def export_pabulib(run: AllocationRun) -> str:
-    """The run's ballot as an anonymised Pabulib file: shuffled ballots, no voter data.
+def _pb_date(moment, year: int) -> str:
+    return moment.strftime("%d.%m.%Y") if moment else str(year)
 
-    Amounts are in yuan. META names the rule (and threshold) the round used; the round's own
-    tie-break and fund sources go in ``civicvote_*`` keys, which other tools ignore.
-    """
-    import json
-    import math
+
+def _pb_votes(ballot: Ballot) -> tuple[list, bool]:
+    """The cast ballots as anonymous VOTES rows in a fresh random order."""
     import random
 
-    from ..allocation.pabulib import Election, PbProject, PbVote, write_pb
+    from ..allocation.pabulib import PbVote
 
-    funding_round = db.session.get(FundingRound, run.round_id)
-    ballot = db.session.get(Ballot, run.ballot_id)
-    by_project = {p.proposal_id: p for p in run.projects}
     contents = list(
         db.session.scalars(db.select(CastBallot.contents).filter_by(ballot_id=ballot.id))
     )
@@ -416,53 +418,128 @@ def export_pabulib(run: AllocationRun) -> str:
     cumulative = ballot.method == "cumulative"
     votes = []
     for number, content in enumerate(contents, start=1):
+        points = None
         if cumulative:
-            pairs = sorted(content.get("points", {}).items(), key=lambda kv: int(kv[0]))
+            # Pabulib lists a ballot's projects by points, most first.
+            pairs = sorted(content.get("points", {}).items(), key=lambda kv: (-kv[1], int(kv[0])))
             vote = tuple(str(p) for p, _ in pairs)
             points = tuple(int(n) for _, n in pairs)
         elif ballot.method == "yes_no":
-            vote, points = tuple(sorted((p for p, yes in content.items() if yes), key=int)), None
+            vote = tuple(sorted((p for p, yes in content.items() if yes), key=int))
         else:
             vote = tuple(str(p) for p in sorted(content.get("selections", [])))
-            points = None
         votes.append(PbVote(vote, points, {"voter_id": str(number)}))
+    return votes, cumulative
+
+
+def _pb_settings(run: AllocationRun, funding_round: FundingRound) -> dict:
+    """What decided the result, for the META comment (amounts in yuan, as text)."""
+    options = dict(run.options or {})
+    percent = options.get("threshold_percent")
+    sources = []
+    for s in funding_round.fund_sources:
+        ratio = Fraction(s.match_ratio_percent or 100, 100)
+        sources.append(
+            {
+                "id": str(s.id),
+                "kind": {SOURCE_RESTRICTED: "restricted", SOURCE_MATCHING: "matching"}.get(
+                    s.kind, "general"
+                ),
+                "amount": _yuan(s.amount_fen),
+                "categories": s.categories or None,
+                "per_project_cap": _yuan(s.per_project_cap_fen)
+                if s.per_project_cap_fen is not None
+                else None,
+                "match_ratio": str(ratio),
+            }
+        )
+    return {
+        "rule": run.rule,
+        "completion": options.get("completion") or "none",
+        "tie_break": run.tie_break,
+        "threshold": str(Fraction(percent, 100)) if percent else None,
+        "step": "1",  # add1 adds one yuan per voter at a time
+        "sources": sources,
+        "options": options,
+    }
+
+
+def export_pabulib(run: AllocationRun) -> str:
+    """The run's ballot as an anonymised Pabulib file: shuffled ballots, no voter data.
+
+    Amounts are in yuan. META follows Pabulib's field order and names the rule the Pabulib
+    way where it can (``unknown`` where it cannot, with the reason in ``comment``); the
+    ``comment`` ends with the civicvote settings that decided the result (rule, completion,
+    tie-break and its seed, threshold, fund sources, quorum), which ``civicvote allocate``
+    reads back. PROJECTS are listed in the order the tie-break ranked them, so a tool that
+    keeps file order for equal votes ranks them the same way.
+    """
+    import math
+
+    from ..allocation.pabulib import Election, pabulib_rule, settings_comment, write_pb
+
+    funding_round = db.session.get(FundingRound, run.round_id)
+    ballot = db.session.get(Ballot, run.ballot_id)
+    votes, cumulative = _pb_votes(ballot)
+    settings = _pb_settings(run, funding_round)
+    plain = all(
+        s["kind"] == "general" and s["per_project_cap"] is None for s in settings["sources"]
+    )
+    percent = (run.options or {}).get("threshold_percent")
+    amounts = [s.amount_fen for s in funding_round.fund_sources]
+    amounts += [item.proposal.total_fen for item in ballot.items]
+    rule, notes = pabulib_rule(
+        run.rule,
+        settings["completion"],
+        threshold=bool(percent),
+        plain_sources=plain,
+        whole_amounts=all(fen % 100 == 0 for fen in amounts),
+    )
+    community = funding_round.community
     meta = {
-        "description": f"{funding_round.community.name} {funding_round.name}",
+        "description": f"{community.name} {funding_round.name}",
         "country": "China",
-        "unit": funding_round.community.district or funding_round.community.name,
-        "subunit": funding_round.community.name,
+        "unit": community.district or community.name,
+        "subunit": community.name,
         "instance": str(funding_round.year),
         "num_projects": str(len(ballot.items)),
         "num_votes": str(len(votes)),
         "budget": _yuan(sum(s.amount_fen for s in funding_round.fund_sources)),
         "vote_type": "cumulative" if cumulative else "approval",
-        "rule": PB_RULES[run.rule],
-        "currency": "CNY",
-        "language": "zh",
-        "civicvote_tie_break": run.tie_break,
-        "civicvote_fund_sources": json.dumps(
-            [
-                {
-                    "id": str(s.id),
-                    "kind": s.kind,
-                    "amount": s.amount_fen,
-                    "categories": s.categories or None,
-                    "per_project_cap": s.per_project_cap_fen,
-                    "match_ratio_percent": s.match_ratio_percent,
-                }
-                for s in funding_round.fund_sources
-            ],
-            ensure_ascii=False,
-        ),
+        "rule": rule,
+        "date_begin": _pb_date(ballot.opened_at, funding_round.year),
+        "date_end": _pb_date(ballot.closed_at, funding_round.year),
     }
-    threshold = (run.options or {}).get("threshold_percent")
-    if threshold:
-        meta["min_project_score_threshold"] = str(math.ceil(Fraction(threshold, 100) * len(votes)))
     if ballot.method == "knapsack":
         meta["max_sum_cost"] = _yuan(ballot.budget_fen or funding_round.budget_fen)
-    columns = ("project_id", "cost", "votes", "name", "category", "selected")
+    if cumulative and ballot.points_total:
+        meta["max_sum_points"] = str(ballot.points_total)
+    if percent and ballot.method != "yes_no":
+        # Scores are whole: "at least p% of the ballots" is "at least this many".
+        meta["min_project_score_threshold"] = str(math.ceil(Fraction(percent, 100) * len(votes)))
+    meta["language"] = "zh"
+    meta["currency"] = "CNY"
+    meta["comment"] = settings_comment(settings, notes)
+    columns, projects = _pb_projects(run, ballot, votes, cumulative)
+    vote_columns = ("voter_id", "vote", "points") if cumulative else ("voter_id", "vote")
+    return write_pb(Election(meta, columns, tuple(projects), vote_columns, tuple(votes)))
+
+
+def _pb_projects(run: AllocationRun, ballot: Ballot, votes, cumulative: bool):
+    """PROJECTS columns and rows, in the order the round's tie-break ranked them."""
+    from ..allocation.pabulib import PbProject
+
+    by_project = {p.proposal_id: p for p in run.projects}
+    items = sorted(
+        ballot.items,
+        key=lambda item: getattr(by_project.get(item.proposal_id), "rank", None) or 10**9,
+    )
+    columns = ["project_id", "cost", "votes", "name", "category", "selected"]
+    if cumulative:
+        columns.insert(3, "score")
+    score = _scores(votes) if cumulative else {}
     projects = []
-    for item in ballot.items:
+    for item in items:
         result = by_project.get(item.proposal_id)
         proposal = item.proposal
         projects.append(
@@ -472,47 +549,27 @@ def export_pabulib(run: AllocationRun) -> str:
                 {
                     "cost": _yuan(proposal.total_fen),
                     "votes": str(result.votes if result else 0),
+                    "score": str(score.get(str(proposal.id), 0)),
                     "name": proposal.title,
                     "category": proposal.category_code or None,
                     "selected": "1" if result and result.funded else "0",
                 },
             )
         )
-    vote_columns = ("voter_id", "vote", "points") if cumulative else ("voter_id", "vote")
-    return write_pb(Election(meta, columns, tuple(projects), vote_columns, tuple(votes)))
+    return tuple(columns), projects
+
+
+def _scores(votes) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in votes:
+        for pid, points in zip(v.vote, v.points or (), strict=False):
+            out[pid] = out.get(pid, 0) + int(points)
+    return out
 
 
 def recount(text: str):
-    """Recompute a round from its exported Pabulib file alone, with the round's own sources
-    and tie-break when the file carries them (else as any Pabulib tool would)."""
-    import json
-
+    """Recompute a round from its exported Pabulib file alone, with the round's own rule,
+    sources and tie-break, which the file carries (else as any Pabulib tool would)."""
     from ..allocation.pabulib import parse_pb, replay
 
-    election = parse_pb(text)
-    raw_sources = election.meta.get("civicvote_fund_sources")
-    tie_break = election.meta.get("civicvote_tie_break")
-    if not raw_sources:
-        return replay(election, tie_break=tie_break)
-    sources = [
-        Source(
-            s["id"],
-            Fraction(s["amount"], 100),
-            {"restricted": "restricted", "matching": "matching"}.get(s["kind"], "general"),
-            frozenset(s["categories"]) if s["categories"] else None,
-            Fraction(s["per_project_cap"], 100) if s["per_project_cap"] else None,
-            Fraction(s["match_ratio_percent"] or 100, 100),
-        )
-        for s in json.loads(raw_sources)
-    ]
-    rule = {v: k for k, v in PB_RULES.items()}[election.meta["rule"]]
-    threshold = election.meta.get("min_project_score_threshold")
-    return allocate(
-        election.to_projects(),
-        election.to_votes(),
-        sources=sources,
-        rule=rule,
-        threshold=Threshold(int(threshold)) if threshold else None,
-        tie_break=tie_break or "lexico",
-        completion="add1" if rule == "mes" else "none",
-    )
+    return replay(parse_pb(text))

@@ -3,7 +3,13 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import BaseForm, MultiCheckboxField, choices
-from .models import RULE_LABELS, SOURCE_KIND_LABELS, TIE_LABELS, VOTE_UNIT_LABELS
+from .models import (
+    COMPLETION_LABELS,
+    RULE_LABELS,
+    SOURCE_KIND_LABELS,
+    TIE_LABELS,
+    VOTE_UNIT_LABELS,
+)
 
 
 def _categories_field():
@@ -41,6 +47,11 @@ class CountingForm(BaseForm):
     approval_threshold_percent = IntegerField(
         _l("Approval threshold in percent of ballots (optional)"),
         validators=[Optional(), NumberRange(1, 100)],
+    )
+    mes_completion = SelectField(
+        _l("Money equal shares leaves unspent"),
+        choices=choices(COMPLETION_LABELS.items()),
+        default="add1",  # forms posted without the field keep the usual completion
     )
     tie_break = SelectField(_l("Ties"), choices=choices(TIE_LABELS.items()))
     notice_days = IntegerField(

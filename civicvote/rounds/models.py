@@ -57,6 +57,15 @@ RULE_LABELS = {
     "greedy-threshold": _l("Most votes first, above an approval threshold"),
     "mes": _l("Method of Equal Shares"),
 }
+# What the Method of Equal Shares does with the money it leaves (civicvote.allocation.COMPLETIONS).
+COMPLETION_LABELS = {
+    "add1": _l("Raise every voter's share one yuan at a time while the result fits (add1)"),
+    "add1+greedy": _l("add1, then fund the most voted projects that still fit"),
+    "add1+greedy+compare": _l(
+        "add1 and most voted, then take the most-votes result if more voters prefer it"
+    ),
+    "none": _l("Leave it unspent"),
+}
 TIE_LABELS = {
     "cost": _l("Lower cost first, then a drawn lot"),
     "lot": _l("A drawn lot"),
@@ -103,6 +112,7 @@ class FundingRound(db.Model):
     allocation_rule: Mapped[str] = mapped_column(String(30), default="greedy")
     approval_threshold_percent: Mapped[int | None] = mapped_column(Integer)
     tie_break: Mapped[str] = mapped_column(String(40), default="cost")
+    mes_completion: Mapped[str] = mapped_column(String(30), default="add1", server_default="add1")
     notice_days: Mapped[int] = mapped_column(Integer, default=7)
     required_documents: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

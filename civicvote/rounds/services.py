@@ -8,6 +8,7 @@ from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from .models import (
+    COMPLETION_LABELS,
     PHASES,
     RULE_LABELS,
     SOURCE_GENERAL,
@@ -258,6 +259,7 @@ def _counting(funding_round: FundingRound) -> dict:
         "allocation_rule": funding_round.allocation_rule,
         "approval_threshold_percent": funding_round.approval_threshold_percent,
         "tie_break": funding_round.tie_break,
+        "mes_completion": funding_round.mes_completion,
         "notice_days": funding_round.notice_days,
         "vote_unit": funding_round.vote_unit,
     }
@@ -271,6 +273,7 @@ def update_counting(
     tie_break: str,
     notice_days: int,
     vote_unit: str,
+    mes_completion: str = "add1",
     actor=None,
 ) -> FundingRound:
     """Set how the round's votes are counted and turned into funding, before voting starts."""
@@ -280,7 +283,7 @@ def update_counting(
         )
     if allocation_rule not in ALLOCATION_RULES or tie_break not in TIE_BREAKS:
         raise DomainError(_l("Choose one of the listed options."), code="choice")
-    if vote_unit not in VOTE_UNITS:
+    if vote_unit not in VOTE_UNITS or mes_completion not in COMPLETION_LABELS:
         raise DomainError(_l("Choose one of the listed options."), code="choice")
     if approval_threshold_percent is not None and not 1 <= approval_threshold_percent <= 100:
         raise DomainError(_l("The threshold is a percentage from 1 to 100."), code="threshold")
@@ -296,6 +299,7 @@ def update_counting(
     funding_round.allocation_rule = allocation_rule
     funding_round.approval_threshold_percent = approval_threshold_percent
     funding_round.tie_break = tie_break
+    funding_round.mes_completion = mes_completion
     funding_round.notice_days = notice_days
     funding_round.vote_unit = vote_unit
     record(

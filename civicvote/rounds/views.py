@@ -78,6 +78,7 @@ def _counting_form(funding_round) -> CountingForm:
     form.allocation_rule.data = funding_round.allocation_rule
     form.approval_threshold_percent.data = funding_round.approval_threshold_percent
     form.tie_break.data = funding_round.tie_break
+    form.mes_completion.data = funding_round.mes_completion
     form.notice_days.data = funding_round.notice_days
     form.vote_unit.data = funding_round.vote_unit
     return form
@@ -172,6 +173,7 @@ def counting(community, round_id: int):
             allocation_rule=form.allocation_rule.data,
             approval_threshold_percent=form.approval_threshold_percent.data,
             tie_break=form.tie_break.data,
+            mes_completion=form.mes_completion.data,
             notice_days=form.notice_days.data,
             vote_unit=form.vote_unit.data,
             actor=current_user,

@@ -1,8 +1,10 @@
 """The voter cards a browser holds, per ballot: one shared phone, many voters.
 
 The session keeps, for each ballot, the card opened last (``current``) and one small entry per
-card: its secret while it has not voted (``s``), the secret that seals its receipt for retries
-(``k``: the token of a personal link, or a random secret for a code typed by hand), the choices
+card: its secret while it has not voted (``s``) and the secret that seals its receipt for retries
+(``k``: the token of a personal link, or a random secret for a code typed by hand), both
+encrypted and dated (``x``: registry.credentials.seal_for_session, as the cookie is only
+signed); the choices
 under review (``d``), and once it has voted its receipt (``r``) and how the vote went (``n``:
 "new", "again" for a retry answered with the first vote's receipt, "counted" when the receipt
 cannot be shown). A receipt is shown only for the card that cast it; when another card is
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from flask import session
 
 from ..extensions import db
+from ..registry.credentials import open_from_session, seal_for_session
 from ..timeutil import utcnow
 from .receipts import replayed_receipt
 
@@ -54,14 +57,21 @@ def _save(ballot_id: int, state: dict) -> None:
 
 
 def _card(card_id: str, entry: dict) -> Card:
+    secrets_ = open_from_session(entry.get("x")) or {}  # the secrets, encrypted in the cookie
     return Card(
-        card_id, entry.get("s"), entry.get("k"), entry.get("d"), entry.get("r"), entry.get("n")
+        card_id,
+        secrets_.get("s"),
+        secrets_.get("k"),
+        entry.get("d"),
+        entry.get("r"),
+        entry.get("n"),
     )
 
 
 def _entry(card: Card) -> dict:
-    values = {"s": card.secret, "k": card.seal, "d": card.draft, "r": card.receipt}
-    values["n"] = card.notice
+    values = {"d": card.draft, "r": card.receipt, "n": card.notice}
+    if card.secret or card.seal:
+        values["x"] = seal_for_session({"s": card.secret, "k": card.seal})
     return {key: value for key, value in values.items() if value is not None}
 
 
@@ -73,15 +83,15 @@ def remember(ballot_id: int, credential_id: int, secret: str, *, seal: str | Non
     card_id = str(credential_id)
     for other, entry in list(cards.items()):
         if other != card_id and (entry.get("r") or entry.get("n") == "counted"):
-            kept = {"k": entry["k"]} if entry.get("k") and not entry.get("s") else {}
-            if kept:
-                cards[other] = kept
+            voted = _card(other, entry)
+            if voted.seal and not voted.secret:
+                cards[other] = _entry(Card(other, seal=voted.seal))
             else:
                 del cards[other]
-    entry = dict(cards.pop(card_id, {}))
-    entry["s"] = secret
-    entry["k"] = seal or entry.get("k") or secrets.token_urlsafe(32)
-    cards[card_id] = entry
+    card = _card(card_id, cards.pop(card_id, {}))
+    card.secret = secret
+    card.seal = seal or card.seal or secrets.token_urlsafe(32)
+    cards[card_id] = _entry(card)
     while len(cards) > MAX_CARDS:
         del cards[next(iter(cards))]
     _save(ballot_id, {"current": card_id, "cards": cards})

@@ -51,7 +51,13 @@ from ..ballots.rules import DECIDING_COLUMNS
 from ..checkin.models import Assembly, CheckIn
 from ..errors import Conflict
 from ..proposals.models import Proposal
-from ..registry.credentials import SHORT_CODE_LENGTH, hash_secret, normalize_short_code
+from ..registry.credentials import (
+    SHORT_CODE_LENGTH,
+    hash_matches,
+    hash_secret,
+    legacy_hash,
+    normalize_short_code,
+)
 from ..registry.models import Credential
 from ..rounds.models import FundingRound
 
@@ -146,8 +152,23 @@ def _vote_state(credential_match):
     )
 
 
-STATE_BY_TOKEN = _vote_state(_credentials.c.token_hash == bindparam("secret_hash"))
-STATE_BY_SHORT_CODE = _vote_state(_credentials.c.short_code_hash == bindparam("secret_hash"))
+# The keyed hash, or the legacy SHA-256 of a card issued before migration 0008.
+STATE_BY_TOKEN = _vote_state(
+    hash_matches(
+        _credentials.c.token_hash,
+        _credentials.c.hash_scheme,
+        bindparam("secret_hash"),
+        bindparam("legacy_hash"),
+    )
+)
+STATE_BY_SHORT_CODE = _vote_state(
+    hash_matches(
+        _credentials.c.short_code_hash,
+        _credentials.c.hash_scheme,
+        bindparam("secret_hash"),
+        bindparam("legacy_hash"),
+    )
+)
 
 # Holding the share lock before reading (the retry of a vote whose ballot changed meanwhile).
 # SQLite's compiler leaves FOR SHARE out; there BEGIN IMMEDIATE holds the database's write lock.
@@ -282,6 +303,7 @@ def first_row(connection, statement, params: dict):
             dialect.loaded_dbapi.Error,
             connection_invalidated=lost,
             dialect=dialect,
+            hide_parameters=True,  # as the engine: no vote's values in an error's message
         ) from error
     finally:
         cursor.close()
@@ -306,14 +328,14 @@ def read_vote_state(connection, ballot_id: int, secret: str):
     params = {"ballot_id": ballot_id}
     secret = (secret or "").strip()
     if not secret or len(secret) > 64:  # as find_credential: such a secret matches nothing
-        params["secret_hash"] = ""
+        params["secret_hash"] = params["legacy_hash"] = ""
         return first_row(connection, STATE_BY_TOKEN, params)
-    params["secret_hash"] = hash_secret(secret)
+    params["secret_hash"], params["legacy_hash"] = hash_secret(secret), legacy_hash(secret)
     state = first_row(connection, STATE_BY_TOKEN, params)
     if state is not None and state["credential_id"] is None:
         code = normalize_short_code(secret)
         if len(code) == SHORT_CODE_LENGTH:
-            params["secret_hash"] = hash_secret(code)
+            params["secret_hash"], params["legacy_hash"] = hash_secret(code), legacy_hash(code)
             state = first_row(connection, STATE_BY_SHORT_CODE, params)
     return state
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
-from ..ballots.models import Ballot, BallotBoxEntry, CastBallot, Participation
+from ..ballots.live import LiveFigures, live_figures
+from ..ballots.models import Ballot, BallotBoxEntry, Participation
 from ..errors import NotFound
 from ..extensions import db
 from ..registry.services import eligible_counts
@@ -76,11 +77,19 @@ _AGGREGATES = {
 _KIND = {"approval": "selections", "knapsack": "selections", "cumulative": "points"}
 
 
-def _aggregate(ballot: Ballot) -> list[tuple[str, object, int]]:
-    """(proposal id as text, value, count or sum) rows computed by the database from the JSON."""
+# The number of ballots, read by the same statement as the counts: one snapshot of the table,
+# so a vote committed meanwhile is in both or in neither (the live batches rely on it).
+_CAST_ROW = " UNION ALL SELECT NULL, NULL, COUNT(*) FROM cast_ballots WHERE ballot_id = :b"
+
+
+def _aggregate(ballot: Ballot) -> tuple[list[tuple[str, object, int]], int]:
+    """(proposal id as text, value, count or sum) rows computed by the database from the JSON,
+    and the number of ballots cast."""
     dialect = "sqlite" if db.session.get_bind().dialect.name == "sqlite" else "postgresql"
-    sql = _AGGREGATES[_KIND.get(ballot.method, "answers"), dialect]
-    return list(db.session.execute(text(sql), {"b": ballot.id}))
+    sql = _AGGREGATES[_KIND.get(ballot.method, "answers"), dialect] + _CAST_ROW
+    rows = list(db.session.execute(text(sql), {"b": ballot.id}))
+    cast = next(int(amount) for key, _flag, amount in rows if key is None)
+    return [row for row in rows if row[0] is not None], cast
 
 
 def _aggregate_sealed(ballot: Ballot) -> tuple[list[tuple[str, object, int]], int]:
@@ -115,7 +124,8 @@ def tally(ballot_id: int) -> Tally:
         raise NotFound(_l("No such ballot."), code="not_found")
     votes = {item.proposal_id: 0 for item in ballot.items}
     no_votes = dict(votes) if ballot.method == "yes_no" else {}
-    rows, sealed = _aggregate(ballot), 0
+    rows, cast = _aggregate(ballot)
+    sealed = 0
     if ballot.status != "closed" and _has_sealed(ballot.id):
         opened, sealed = _aggregate_sealed(ballot)
         rows += opened
@@ -132,15 +142,56 @@ def tally(ballot_id: int) -> Tally:
             .group_by(Participation.channel)
         ).all()
     )
-    cast = db.session.scalar(
-        select(func.count()).select_from(CastBallot).where(CastBallot.ballot_id == ballot_id)
-    )
     return Tally(
         ballot_id=ballot_id,
         method=ballot.method,
-        ballots_cast=(cast or 0) + sealed,
+        ballots_cast=cast + sealed,
         eligible=eligible_count(ballot),
         by_channel=channels,
         votes=votes,
         no_votes=no_votes,
+    )
+
+
+@dataclass(frozen=True)
+class PublicCounts:
+    """A ballot's figures as they may be published now: the final tally once it is closed,
+    while it is open or paused the published live batch (``live`` says when the next comes)."""
+
+    cast: int
+    eligible: int
+    votes: dict[int, int]
+    no_votes: dict[int, int]
+    live: LiveFigures | None
+
+    @property
+    def turnout_percent(self) -> float:
+        return round(100 * self.cast / self.eligible, 1) if self.eligible else 0.0
+
+
+def public_counts(ballot: Ballot) -> PublicCounts:
+    """The figures of ``ballot`` that may be shown: on the board, in the API, on the console
+    (see ballots.live)."""
+    counts = tally(ballot.id)
+    if ballot.status not in ("open", "paused"):
+        return PublicCounts(
+            counts.ballots_cast, counts.eligible, counts.votes, counts.no_votes, None
+        )
+    current = {
+        "cast": counts.ballots_cast,
+        "votes": {str(pid): n for pid, n in counts.votes.items()},
+        "no_votes": {str(pid): n for pid, n in counts.no_votes.items()},
+    }
+    live = live_figures(ballot, current)
+    shown = live.published
+
+    def figures(name: str, like: dict) -> dict[int, int]:
+        return {pid: int(shown[name].get(str(pid), 0)) for pid in like}
+
+    return PublicCounts(
+        shown["cast"],
+        counts.eligible,
+        figures("votes", counts.votes),
+        figures("no_votes", counts.no_votes),
+        live,
     )

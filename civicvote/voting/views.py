@@ -36,7 +36,7 @@ from .casting import cast_vote, channel_for
 from .forms import CodeForm, PaperVoterForm, ResolveForm
 from .paper import enter_paper_ballot, paper_mismatches, resolve_paper_mismatch
 from .receipts import format_receipt, lookup_receipt
-from .tally import tally
+from .tally import public_counts, tally
 
 bp.after_request(private_page)
 
@@ -337,6 +337,8 @@ def console_show(community, ballot_id: int):
         community=community,
         ballot=ballot,
         tally=tally(ballot.id),
+        # Staff see the count per proposal as the board does: in batches while voting.
+        counts=public_counts(ballot),
         method_label=METHOD_LABELS.get(ballot.method),
         budget=ballot_budget(ballot),
         status_form=StatusForm(),

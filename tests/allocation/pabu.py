@@ -92,3 +92,12 @@ def mes_points(costs, ballots, budget, add1=False) -> set[str]:
             budget_step=profile.num_ballots(),
         )
     )
+
+
+def checker_errors(text: str) -> dict:
+    """Errors Pabulib's own checker (pabulib-checker) finds in a file's text."""
+    from pabulib.checker import Checker
+
+    report = Checker().process_files([text])
+    (entry,) = [v for k, v in report.items() if k not in ("metadata", "summary")]
+    return entry["results"]["errors"]

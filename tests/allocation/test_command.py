@@ -74,3 +74,18 @@ def test_unsupported_meta_rule_exits_2(tmp_path):
     result = run(path)
     assert result.exit_code == 2 and "greedy-custom" in result.output
     assert json.loads(run(path, "--rule", "greedy", "--json").output)["selected"] == ["a"]
+
+
+def test_explain_prints_reasons_fairness_and_the_counterfactual(pabulib_dir):
+    result = run(pabulib_dir / "Poland_Gdynia_2022_Orlowo__small.pb", "--rule", "mes", "--explain")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "Rule: mes/add1" in text and "effective support" in text
+    assert "its supporters' money went to" in text
+    assert "Voters with at least one funded project they supported" in text
+    assert "Counterfactual: greedy would fund" in text
+    as_json = json.loads(
+        run(pabulib_dir / "Poland_Warszawa_2019_Radosc.pb", "--explain", "--json").output
+    )
+    assert as_json["explanation"]["rule"] == "greedy"
+    assert as_json["counterfactual"]["rule"].startswith("mes")

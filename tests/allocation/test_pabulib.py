@@ -173,3 +173,16 @@ def test_replay_equalshares_add1_matches_pabutools():
     outcome = replay(parse_pb(text))
     assert set(outcome.funded) == pabu.mes_add1(costs, ballots, 60)
     assert outcome.rule == "mes/add1"
+
+
+def test_real_files_round_trip_through_the_writer_and_pass_pabulibs_checker(pabulib_dir):
+    from tests.allocation.pabu import checker_errors
+
+    for path in sorted(pabulib_dir.glob("*.pb")):
+        election = parse_pb(path.read_text(encoding="utf-8-sig"))
+        text = write_pb(election)
+        assert checker_errors(text) == {}, path.name
+        again = parse_pb(text)
+        assert again == election, path.name
+        selected = {p.id for p in election.projects if p.columns.get("selected") == "1"}
+        assert set(replay(again).funded) == selected, path.name

@@ -20,6 +20,7 @@ from civicvote.allocation import (
     Votes,
     allocate,
 )
+from civicvote.allocation.describe import describe_outcome
 from tests.allocation.conftest import REPO
 
 P = [Project("a", 40), Project("b", 30), Project("c", 30), Project("d", 10)]
@@ -117,7 +118,7 @@ def test_mes_reasons_and_details():
     assert funded.params["share"] == funded.params["rho"] * cost
     assert out.details["utility"] == "cost" and out.details["completion"] == "none"
     json.dumps(out.to_dict())
-    assert "Rule: mes" in out.describe()
+    assert "Rule: mes" in describe_outcome(out)
 
 
 def test_mes_greedy_completion_marks_stage():

@@ -39,6 +39,7 @@ def test_the_online_window_is_local_in_the_form_and_utc_in_storage(tmp_path, zon
             quorum_value=1,
             pass_threshold_percent=50,
             results_visible_live=False,
+            live_batch_size=10,
             budget_fen=None,
             online_opens_at=utc,
             online_closes_at=None,

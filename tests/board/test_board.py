@@ -21,8 +21,10 @@ def no_cache(monkeypatch):
     board._cache.clear()
 
 
-def _voting_community(results_live=True, residents=4):
-    ballot = factories.ballot(results_visible_live=results_live, mode="mixed")
+def _voting_community(results_live=True, residents=4, batch=10):
+    ballot = factories.ballot(
+        results_visible_live=results_live, mode="mixed", live_batch_size=batch
+    )
     place = ballot.round.community
     households = factories.registry(place, buildings=1, rooms=residents, per_room=1)
     cards = [factories.credential(ballot, f"h{h.id}") for h in households]
@@ -39,6 +41,7 @@ def test_snapshot_counts_votes_and_marks_passing(app):
     _vote(ballot, cards[0][1], [first, second])
     _vote(ballot, cards[1][1], [first])
     _vote(ballot, cards[2][1], [first])
+    change_status(ballot.id, "close", actor=None)  # while open, figures move in batches
     data = board.snapshot(place)
     assert data["turnout"] == {"cast": 3, "eligible": 4, "percent": 75.0}
     by_id = {row["proposal_id"]: row for row in data["results"]}
@@ -52,9 +55,10 @@ def test_hidden_results_stay_hidden_until_close(app):
     place, ballot, cards = _voting_community(results_live=False)
     _vote(ballot, cards[0][1], [ballot.items[0].proposal_id])
     data = board.snapshot(place)
-    assert data["results"] is None and data["turnout"]["cast"] == 1
+    assert data["results"] is None and data["turnout"]["cast"] == 0  # a batch is 10 ballots
     change_status(ballot.id, "close", actor=None)
-    assert board.snapshot(place)["results"][0]["votes"] == 1
+    closed = board.snapshot(place)
+    assert closed["results"][0]["votes"] == 1 and closed["turnout"]["cast"] == 1
 
 
 def test_check_in_moves_attendance(app):
@@ -69,13 +73,15 @@ def test_check_in_moves_attendance(app):
 
 
 def test_live_endpoint_answers_304_until_something_changes(client):
-    place, ballot, cards = _voting_community()
+    place, ballot, cards = _voting_community(batch=2)
     url = f"/c/{place.slug}/board/live"
     first = client.get(url)
     assert first.status_code == 200 and first.is_json
     etag = first.headers["ETag"]
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
     _vote(ballot, cards[0][1], [ballot.items[0].proposal_id])
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304  # one ballot
+    _vote(ballot, cards[1][1], [ballot.items[0].proposal_id])
     changed = client.get(url, headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag

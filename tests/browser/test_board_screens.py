@@ -83,10 +83,12 @@ def test_board_before_during_and_after_a_vote(vote_server, chromium):
     live.goto(f"{vote_server.url}/c/xingfuli/board")
     turnout = live.locator(".turnout")
     assert "已投票：0" in turnout.inner_text()
-    for n in range(6):
+    for n in range(20):  # each vote reads the ballot from the API first: batches at 10 and 20
         _vote(vote_server, n)
-    # The open page follows without a reload.
-    expect(turnout).to_contain_text("已投票：6", timeout=10_000)
+    _proposals(vote_server)
+    # The open page follows without a reload, a batch of 10 ballots behind (ballots/live.py).
+    expect(turnout).to_contain_text("已投票：10", timeout=10_000)
+    expect(live.locator(".live-batch").first).to_contain_text("再有 20 票后更新")  # at 30
     assert live.locator(".bar-row").count() == len(_proposals(vote_server))
     _shoot(chromium, vote_server, "during")
 

@@ -13,8 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[2] / "civicvote"
 ROOTS = {"civicvote", "civicvote.__main__", "civicvote.app", "civicvote.cli", "civicvote.demo"}
 ROOTS |= {"civicvote.models", "civicvote.wsgi"}
@@ -264,11 +262,6 @@ def _allocation_imports() -> dict[str, set[str]]:
     return graph
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="allocation/describe.py <-> allocation/model.py: broken on the branch allocation; "
-    "remove this mark when it is merged",
-)
 def test_allocation_modules_import_each_other_in_no_circle():
     edges = [
         Edge(source, target, "")

@@ -1,6 +1,7 @@
 """Anyone can recount: the exported Pabulib file alone gives back the official funded set,
 with our allocation module and with pabutools."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from civicvote.results import services
 from civicvote.rounds.models import FundSource
 from civicvote.voting.casting import cast_vote
 from tests import factories
+from tests.allocation.pabu import checker_errors
 
 VOTES = [[0, 2], [2], [2, 1], [1], [0, 1, 3], [3], [3, 0], [4]]
 # Small amounts (yuan hundreds) keep pabutools' one-yuan-at-a-time add1 quick.
@@ -131,3 +133,81 @@ def test_download_only_once_final(client):
     response = client.get(url)
     assert response.status_code == 200 and response.mimetype == "text/plain"
     assert response.get_data(as_text=True).startswith("META\n")
+
+
+def _closed_round(mix: str):
+    """A closed ballot with ties (four projects with 3 votes each) and the given sources."""
+    funding_round = factories.funding_round(factories.community(), budget_fen=60_000)
+    if mix == "restricted":
+        funding_round.fund_sources.append(
+            FundSource(
+                name="为老基金",
+                kind="restricted",
+                amount_fen=10_000,
+                categories=["elderly"],
+                per_project_cap_fen=9_000,
+            )
+        )
+    elif mix == "matching":
+        funding_round.fund_sources.append(
+            FundSource(name="配捐", kind="matching", amount_fen=15_000, match_ratio_percent=50)
+        )
+    elif mix == "two general":
+        funding_round.fund_sources.append(FundSource(name="街道", kind="general", amount_fen=7_000))
+    db.session.commit()
+    ballot = factories.ballot(funding_round, costs=COSTS)
+    ids = [item.proposal_id for item in ballot.items]
+    for n, choice in enumerate(VOTES):
+        _c, token, _s = factories.credential(ballot, f"h{6000 + n}")
+        cast_vote(ballot.id, token, {"selections": [ids[i] for i in choice]})
+    change_status(ballot.id, "close", actor=None)
+    return funding_round, ballot
+
+
+SETTINGS = [
+    ("greedy", None, None),
+    ("greedy", None, 30),
+    ("greedy-no-skip", None, None),
+    ("greedy-threshold", None, 40),
+    ("mes", "none", None),
+    ("mes", "add1", None),
+    ("mes", "add1+greedy", None),
+    ("mes", "add1+greedy+compare", None),
+    ("mes", "add1", 30),
+]
+
+
+@pytest.mark.parametrize("mix", ["general", "two general", "restricted", "matching"])
+def test_recount_equals_published_for_every_rule_and_tie_break(app, tmp_path, mix):
+    from click.testing import CliRunner
+
+    from civicvote.allocation.command import allocate_command
+
+    funding_round, ballot = _closed_round(mix)
+    for rule, completion, threshold in SETTINGS:
+        for tie_break in ("lexico", "cost", "lot"):
+            case = (mix, rule, completion, threshold, tie_break)
+            run = services.run_allocation(
+                funding_round,
+                ballot,
+                actor=None,
+                rule=rule,
+                completion=completion,
+                threshold_percent=threshold,
+                tie_break=tie_break,
+            )
+            text = services.export_pabulib(run)
+            published = {str(p.proposal_id): p.funding_by_source for p in run.projects if p.funded}
+            recounted = services.recount(text)
+            assert set(recounted.funded) == set(published), case
+            paid = {
+                pid: {s: int(amount * 100) for s, amount in by_source.items()}
+                for pid, by_source in recounted.funding.items()
+            }
+            assert paid == published, case
+            assert checker_errors(text) == {}, case
+            path = tmp_path / "round.pb"
+            path.write_text(text, encoding="utf-8")
+            cli = CliRunner().invoke(allocate_command, [str(path), "--json"])
+            assert cli.exit_code == 0, cli.output
+            assert set(json.loads(cli.output)["selected"]) == set(published), case

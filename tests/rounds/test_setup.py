@@ -92,6 +92,7 @@ def counting(**fields) -> dict:
         "tie_break": "lot",
         "notice_days": 10,
         "vote_unit": "resident",
+        "mes_completion": "add1+greedy",
     }
     values.update(fields)
     return values
@@ -119,7 +120,9 @@ def test_counting_rules_change_until_voting_starts(app):
     services.update_counting(funding_round, **counting())
     assert (funding_round.allocation_rule, funding_round.tie_break) == ("mes", "lot")
     assert (funding_round.notice_days, funding_round.vote_unit) == (10, "resident")
+    assert funding_round.mes_completion == "add1+greedy"
     bad = [
+        {"mes_completion": "add2"},
         {"allocation_rule": "dictator"},
         {"tie_break": "coin"},
         {"vote_unit": "building"},
