@@ -9,6 +9,8 @@ from .ballots.models import (  # noqa: F401
     BallotItem,
     CastBallot,
     PaperBallotEntry,
+    PaperSheet,
+    PaperSheetBatch,
     Participation,
     VoteReplay,
 )

@@ -20,6 +20,12 @@ SENTENCES = {
         "%(actor)s refused a second vote in the ballot “%(object)s” from a voter who had "
         "already voted another way"
     ),
+    "paper_sheets.print": _l(
+        "%(actor)s printed %(sheets)s paper ballot sheets for the ballot “%(object)s”"
+    ),
+    "paper_ballot.hand_over": _l(
+        "%(actor)s handed a paper ballot of “%(object)s” to a resident on the registry"
+    ),
     "paper_ballot.enter": _l("%(actor)s entered a paper ballot of “%(object)s”"),
     "paper_ballot.mismatch": _l(
         "%(actor)s found that the two entries of a paper ballot of “%(object)s” differ"
@@ -29,7 +35,7 @@ SENTENCES = {
         "%(actor)s set aside a paper ballot of “%(object)s” whose two entries differ"
     ),
     "paper_ballot.resolve": _l(
-        "%(actor)s settled which entry of a paper ballot of “%(object)s” counts"
+        "%(actor)s looked at a disputed paper ballot sheet of “%(object)s” and decided what it says"
     ),
     "credentials.issue": _l("%(actor)s issued voter cards for the ballot “%(object)s”: %(issued)s"),
     "credentials.revoke": _l("%(actor)s withdrew a voter card of the ballot “%(object)s”"),

@@ -365,6 +365,7 @@ EXTRAS = {
     "amount": lambda e: money((e.after or {}).get("amount_fen") or 0),
     "document": lambda e: (e.after or {}).get("document") or "",
     "issued": _count("issued"),
+    "sheets": _count("count"),
     "created": _count("created"),
     "updated": _count("updated"),
     "ineligible": _count("made_ineligible"),

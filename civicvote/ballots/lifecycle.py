@@ -15,7 +15,7 @@ from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from .live import forget_batches
-from .models import Ballot
+from .models import Ballot, void_unfinished_paper_entries
 
 STATUS_ACTIONS = {"open": "open", "pause": "paused", "close": "closed"}
 # What a close does to the votes, supplied by the voting area (a higher layer) when it loads:
@@ -68,6 +68,7 @@ def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = N
     ballot.change_status(STATUS_ACTIONS[action], at=at)
     after_commit = []
     if ballot.status == "closed":
+        void_unfinished_paper_entries(ballot.id)
         forget_batches(ballot.id)  # the final tally takes over; the pending batch never shows
         after_commit = [step(ballot) for step in CLOSE_STEPS]
     record(

@@ -17,8 +17,8 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    Text,
     UniqueConstraint,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -184,17 +184,67 @@ class CastBallot(db.Model):
     receipt_code: Mapped[str] = mapped_column(String(20), unique=True)
 
 
-class PaperBallotEntry(db.Model):
-    """One clerk's entry of a paper ballot; two independent entries must agree."""
+class PaperSheetBatch(db.Model):
+    """Paper ballot sheets printed together. ``request_key`` (from the print form) makes a
+    resubmitted or reloaded form find this batch instead of printing another."""
 
-    __tablename__ = "paper_ballot_entries"
-    __table_args__ = (UniqueConstraint("ballot_id", "voter_key", "clerk_id"),)
+    __tablename__ = "paper_sheet_batches"
+    __table_args__ = (UniqueConstraint("ballot_id", "request_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
-    voter_key: Mapped[str] = mapped_column(String(30))
+    request_key: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PaperSheet(db.Model):
+    """A printed paper ballot sheet: a random number, never linked to the voter who gets it.
+
+    ``status``: "unused" until two agreeing entries (or a supervisor) count it, then "counted".
+    """
+
+    __tablename__ = "paper_sheets"
+
+    number: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("paper_sheet_batches.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="unused")
+
+
+# pending: the first entry; matched: two agreeing entries; mismatch: two that differ, for the
+# supervisor; chosen / rejected: what the supervisor decided; void: unfinished at the close.
+ENTRY_STATUSES = ("pending", "matched", "mismatch", "chosen", "rejected", "void")
+
+
+class PaperBallotEntry(db.Model):
+    """One clerk's entry of a paper ballot sheet; two independent entries must agree.
+
+    No voter key and no time: an entry names only its sheet and its clerk. Its contents are
+    emptied as soon as the sheet is counted or the entry loses (or is left over at the close).
+    """
+
+    __tablename__ = "paper_ballot_entries"
+    __table_args__ = (UniqueConstraint("sheet_number", "clerk_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    sheet_number: Mapped[str] = mapped_column(ForeignKey("paper_sheets.number"), index=True)
     clerk_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     contents: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|matched|mismatch
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+
+
+def void_unfinished_paper_entries(ballot_id: int) -> int:
+    """At the close: entries still waiting for a second clerk or a supervisor can no longer
+    count; they become "void" and keep no choices. Returns how many there were."""
+    return db.session.execute(
+        update(PaperBallotEntry)
+        .where(
+            PaperBallotEntry.ballot_id == ballot_id,
+            PaperBallotEntry.status.in_(("pending", "mismatch")),
+        )
+        .values(status="void", contents={})
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -272,6 +272,39 @@ def record_ballot(
     return CastResult(receipt, True)
 
 
+def record_hand_over(connection, rules: BallotRules, voter_key: str, now: datetime) -> None:
+    """Record that ``voter_key`` received a paper ballot: the participation alone (channel
+    "paper", no credential, no contents), in the caller's transaction. Its choices are counted
+    later from the sheet, through :func:`record_contents`, with nothing naming the voter.
+    Raises the status refusal, or IntegrityError if the voter already took part."""
+    refusal = refusal_for_status(rules)
+    if refusal is not None:
+        raise refusal
+    day = datetime.combine(now.date(), time())  # as a phone's vote: the day, not the time
+    vote = {"voter": voter_key, "credential": None, "channel": "paper", "day": day}
+    statements.write_participation(connection, rules.id, vote)
+
+
+def record_contents(connection, rules: BallotRules, payload: dict) -> CastResult:
+    """Count one ballot's choices with no voter (a paper sheet), in the caller's transaction:
+    validated and stored exactly as a vote's contents are."""
+    refusal = refusal_for_status(rules)
+    if refusal is not None:
+        raise refusal
+    contents = validate_contents(rules, payload)
+    receipt = new_receipt_code()
+    statements.write_contents(
+        connection,
+        rules.id,
+        {
+            "box_id": secrets.token_hex(16),
+            "sealed": seal_contents(rules.id, contents, receipt),
+            "receipt_tag": receipt_tag(receipt),
+        },
+    )
+    return CastResult(receipt, True)
+
+
 def _second_vote(
     connection, rules: BallotRules, voter: Participant, existing, sent, sealing, now
 ) -> CastResult:

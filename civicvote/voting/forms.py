@@ -5,10 +5,11 @@ ballots.rules.validate_contents (the same rules as the API), so it needs no WTFo
 """
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..forms import BaseForm
+from .paper_sheets import MAX_SHEETS_PER_BATCH
 
 
 class CodeForm(BaseForm):
@@ -19,13 +20,33 @@ class CodeForm(BaseForm):
     )
 
 
-class PaperVoterForm(BaseForm):
-    voter = StringField(
-        _l("Voter card code (or voter key)"), validators=[DataRequired(), Length(max=30)]
+# --- paper ballots: the choices are the phone ballot's inputs (templates/voting/_choices.html)
+
+
+class HandOverForm(BaseForm):
+    """One per resident found: the registry entry the sheet is handed to."""
+
+    resident_id = HiddenField(validators=[DataRequired(), Length(max=12)])
+
+
+class PrintSheetsForm(BaseForm):
+    count = IntegerField(
+        _l("How many sheets"),
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_SHEETS_PER_BATCH)],
+        default=20,
+    )
+    # Made when the form is shown: sending it again finds the batch it printed.
+    request_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+class SheetEntryForm(BaseForm):
+    sheet = StringField(
+        _l("Sheet number (printed on the sheet, or scan its code)"),
+        validators=[DataRequired(), Length(max=20)],
     )
 
 
-class ResolveForm(BaseForm):
-    """One per mismatched paper ballot (prefixed); the voter key travels in a plain field."""
+class SettleForm(BaseForm):
+    """The supervisor's decision: one of the two entries (by id), or "sheet"."""
 
-    entry = SelectField(_l("Which entry matches the paper ballot?"), coerce=str)
+    choice = RadioField(_l("What does the sheet say?"), validators=[InputRequired()])

@@ -357,12 +357,26 @@ def write_vote(connection, ballot_id: int, settings, vote: dict) -> None:
             raise BallotChanged()
         return
     # The unique constraint speaks on the first insert, before the ballot row exists.
-    connection.execute(_INSERT_PARTICIPATION, params)
-    connection.execute(_INSERT_BOX, params)
+    write_participation(connection, ballot_id, vote)
+    write_contents(connection, ballot_id, vote)
     if vote["replay_key"] is not None:
         connection.execute(_INSERT_REPLAY, params)
     if vote["credential"] is not None:
         connection.execute(_USE_CREDENTIAL, params)
+
+
+def write_participation(connection, ballot_id: int, vote: dict) -> None:
+    """Insert only who took part (a paper ballot handed over: its contents come later, from a
+    sheet that names no voter). ``vote`` as for :func:`write_vote`, without the contents.
+    Raises IntegrityError if the voter already took part."""
+    connection.execute(_INSERT_PARTICIPATION, {"ballot": ballot_id, **vote})
+
+
+def write_contents(connection, ballot_id: int, vote: dict) -> None:
+    """Insert only a ballot's sealed contents into the box (``box_id``, ``sealed``,
+    ``receipt_tag``), no voter: the phone's vote through :func:`write_vote`, a counted paper
+    sheet directly."""
+    connection.execute(_INSERT_BOX, {"ballot": ballot_id, **vote})
 
 
 def lock_for_vote(connection, ballot_id: int) -> None:

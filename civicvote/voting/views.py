@@ -4,7 +4,6 @@ and the console's ballot page with its count and paper ballots."""
 from flask import (
     abort,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -33,8 +32,8 @@ from ..timeutil import utcnow
 from . import bp, cards
 from .cards import WEB_KEY
 from .casting import cast_vote, channel_for
-from .forms import CodeForm, PaperVoterForm, ResolveForm
-from .paper import enter_paper_ballot, paper_mismatches, resolve_paper_mismatch
+from .forms import CodeForm
+from .paper import disputes, paper_summary
 from .receipts import format_receipt, lookup_receipt
 from .tally import public_counts, tally
 
@@ -324,14 +323,6 @@ def receipt_lookup():
 @community_required(ORGANIZER, CLERK, SUPERVISOR)
 def console_show(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
-    mismatches = paper_mismatches(ballot.id)
-    resolve_forms = {}
-    for voter_key, entries in mismatches.items():
-        form = ResolveForm(prefix=f"r{voter_key}")
-        form.entry.choices = [(str(e.id), _describe(ballot, e.contents)) for e in entries] + [
-            ("discard", _("Neither: discard this paper ballot"))
-        ]
-        resolve_forms[voter_key] = form
     return render_template(
         "voting/console_show.html",
         community=community,
@@ -342,84 +333,11 @@ def console_show(community, ballot_id: int):
         method_label=METHOD_LABELS.get(ballot.method),
         budget=ballot_budget(ballot),
         status_form=StatusForm(),
-        resolve_forms=resolve_forms,
+        paper=paper_summary(ballot.id),
+        disputes=disputes(ballot.id),
         roles=current_user.roles_in(community.id),
     )
 
 
-def _describe(ballot: Ballot, contents: dict) -> str:
-    titles = {str(i.proposal_id): i.proposal.title for i in ballot.items}
-    if ballot.method in ("approval", "knapsack"):
-        return "、".join(titles.get(str(pid), str(pid)) for pid in contents.get("selections", []))
-    if ballot.method == "cumulative":
-        return "、".join(f"{titles.get(k, k)} {v}" for k, v in contents.get("points", {}).items())
-    return "、".join(
-        f"{titles.get(k, k)} {_('yes') if v else _('no')}" for k, v in contents.items()
-    )
-
-
-@bp.route("/console/c/<slug>/ballots/<int:ballot_id>/paper", methods=["GET", "POST"])
-@community_required(CLERK, ORGANIZER)
-def console_paper(community, ballot_id: int):
-    """A clerk enters one paper ballot; a second clerk enters it again independently."""
-    ballot = community_ballot(community.id, ballot_id)
-    form = PaperVoterForm()
-    chosen, error, status = {}, None, 200
-    if form.validate_on_submit():
-        payload = choices_from_form(ballot, request.form)
-        try:
-            entry = enter_paper_ballot(ballot.id, form.voter.data, payload, clerk=current_user)
-        except DomainError as failure:
-            chosen = _chosen_for_template(payload)
-            error, status = str(failure.message), failure.status_code
-        else:
-            messages = {
-                "pending": _("Entry saved. A second clerk must now enter the same paper ballot."),
-                "matched": _("Both entries agree: the paper ballot is counted."),
-                "mismatch": _("The two entries differ: a supervisor must check the paper ballot."),
-            }
-            flash(
-                messages.get(entry.status, messages["pending"]),
-                "error" if entry.status == "mismatch" else "success",
-            )
-            return redirect(
-                url_for("voting.console_paper", slug=community.slug, ballot_id=ballot.id)
-            )
-    elif form.is_submitted():
-        status = 422
-    return render_template(
-        "voting/console_paper.html",
-        community=community,
-        ballot=ballot,
-        form=form,
-        chosen=chosen,
-        error=error,
-        budget=ballot_budget(ballot),
-    ), status
-
-
-@bp.post("/console/c/<slug>/ballots/<int:ballot_id>/paper/resolve")
-@community_required(SUPERVISOR)
-def console_resolve(community, ballot_id: int):
-    ballot = community_ballot(community.id, ballot_id)
-    voter_key = request.form.get("voter_key", "")[:30]
-    form = ResolveForm(prefix=f"r{voter_key}")
-    entries = paper_mismatches(ballot.id).get(voter_key, [])
-    form.entry.choices = [(str(e.id), str(e.id)) for e in entries] + [("discard", "discard")]
-    if not form.validate_on_submit():
-        flash(_("Choose one of the two entries."), "error")
-        return redirect(url_for("voting.console_show", slug=community.slug, ballot_id=ballot_id))
-    try:
-        if form.entry.data == "discard":
-            resolve_paper_mismatch(
-                ballot.id, voter_key, None, supervisor=current_user, discard=True
-            )
-        else:
-            resolve_paper_mismatch(
-                ballot.id, voter_key, int(form.entry.data), supervisor=current_user
-            )
-    except DomainError as error:
-        flash(str(error.message), "error")
-    else:
-        flash(_("The mismatch is resolved."), "success")
-    return redirect(url_for("voting.console_show", slug=community.slug, ballot_id=ballot_id))
+# The paper ballot pages add their routes to this blueprint.
+from . import paper_views  # noqa: E402, F401

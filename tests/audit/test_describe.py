@@ -147,7 +147,7 @@ def test_every_kind_of_object_has_a_noun_and_a_loader():
 @pytest.fixture
 def objects(app):
     """One real object of every kind an entry can be about, and its title."""
-    from civicvote.ballots.models import PaperBallotEntry
+    from civicvote.ballots.models import PaperBallotEntry, PaperSheet, PaperSheetBatch
     from civicvote.checkin.models import Assembly
     from civicvote.delivery.models import CompletionReport, ProgressUpdate, SpendingEntry
     from civicvote.proposals.models import Milestone
@@ -159,6 +159,12 @@ def objects(app):
     round_ = project.round
     clerk = staff["organizer"]
     household = factories.household(place)
+    batch = PaperSheetBatch(ballot_id=ballot.id, request_key="k", count=1)
+    db.session.add(batch)
+    db.session.flush()
+    sheet = PaperSheet(number="ABCD2345", ballot_id=ballot.id, batch_id=batch.id)
+    db.session.add(sheet)
+    db.session.flush()
     made = {
         "allocation_run": (run, round_.name),
         "ballot": (ballot, ballot.title),
@@ -191,7 +197,9 @@ def objects(app):
         "completion_report": (CompletionReport(proposal_id=project.id, text="完成"), project.title),
         "objection": (Objection(run_id=run.id, text="有异议"), round_.name),
         "paper_ballot_entry": (
-            PaperBallotEntry(ballot_id=ballot.id, voter_key="h1", clerk_id=clerk.id, contents={}),
+            PaperBallotEntry(
+                ballot_id=ballot.id, sheet_number=sheet.number, clerk_id=clerk.id, contents={}
+            ),
             ballot.title,
         ),
     }

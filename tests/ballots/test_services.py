@@ -1,4 +1,4 @@
-"""The casting service, ballot lifecycle, paper ballots and the tally, called directly."""
+"""The casting service, ballot lifecycle and the tally, called directly (paper: test_paper.py)."""
 
 import time
 from datetime import timedelta
@@ -7,13 +7,13 @@ import pytest
 
 from civicvote.audit.models import AuditEvent
 from civicvote.ballots import lifecycle, rules, setup
-from civicvote.ballots.models import CastBallot, PaperBallotEntry, Participation
+from civicvote.ballots.models import CastBallot, Participation
 from civicvote.errors import Conflict, DomainError, Forbidden, InvalidTransition
 from civicvote.extensions import db
 from civicvote.registry import credentials
 from civicvote.registry.models import Credential
 from civicvote.timeutil import utcnow
-from civicvote.voting import casting, paper, receipts, statements
+from civicvote.voting import casting, receipts, statements
 from civicvote.voting.tally import tally
 from tests import factories
 
@@ -340,62 +340,6 @@ def test_tally_counts_each_method(app):
     result = tally(yes_no.id)
     assert result.votes == {a: 2, b: 1, c: 0}
     assert result.no_votes == {a: 0, b: 1, c: 1}
-
-
-def test_paper_ballots_double_entry(app):
-    ballot = factories.ballot(mode="mixed")
-    community_id = ballot.round.community_id
-    community = db.session.get(type(ballot.round.community), community_id)
-    clerk_a = factories.user(roles=[(community, "clerk")])
-    clerk_b = factories.user(roles=[(community, "clerk")])
-    supervisor = factories.user(roles=[(community, "supervisor")])
-    a, b, _c = ids(ballot)
-    cred, token, short = factories.credential(ballot, "h20")
-    paper.enter_paper_ballot(ballot.id, short, {"selections": [a, b]}, clerk=clerk_a)
-    assert factories.stored_count() == 0
-    with pytest.raises(Conflict):  # the same clerk cannot be the second entry
-        paper.enter_paper_ballot(ballot.id, "h20", {"selections": [a, b]}, clerk=clerk_a)
-    paper.enter_paper_ballot(ballot.id, "h20", {"selections": [b, a]}, clerk=clerk_b)
-    assert tally(ballot.id).votes[a] == 1
-    assert db.session.scalar(db.select(Participation.channel)) == "paper"
-    assert db.session.get(Credential, cred.id).used_at is not None
-    # Once counted, the entries keep no choices (they name the voter).
-    assert all(
-        e.contents == {} and e.status == "matched"
-        for e in db.session.scalars(db.select(PaperBallotEntry))
-    )
-    # The phone vote after the paper ballot is refused, and the supervisor sees it in the log.
-    with pytest.raises(Conflict):
-        casting.cast_vote(ballot.id, token, {"selections": [a]})
-    refused = db.session.scalar(
-        db.select(AuditEvent).filter_by(action="ballot.double_channel_refused")
-    )
-    assert refused.after["voter_key"] == "h20"
-
-    # A mismatch is flagged and settled by the supervisor.
-    factories.credential(ballot, "h21")
-    paper.enter_paper_ballot(ballot.id, "h21", {"selections": [a]}, clerk=clerk_a)
-    paper.enter_paper_ballot(ballot.id, "h21", {"selections": [b]}, clerk=clerk_b)
-    mismatches = paper.paper_mismatches(ballot.id)
-    assert list(mismatches) == ["h21"]
-    paper.resolve_paper_mismatch(ballot.id, "h21", mismatches["h21"][1].id, supervisor=supervisor)
-    assert tally(ballot.id).votes == {a: 1, b: 2, _c: 0}
-    assert paper.paper_mismatches(ballot.id) == {}
-
-
-def test_paper_ballot_after_a_phone_vote_is_refused_and_logged(app):
-    ballot = factories.ballot(mode="mixed")
-    community = ballot.round.community
-    clerk = factories.user(roles=[(community, "clerk")])
-    _, token, _ = factories.credential(ballot, "h30")
-    casting.cast_vote(ballot.id, token, {"selections": ids(ballot)[:1]})
-    with pytest.raises(Conflict):
-        paper.enter_paper_ballot(ballot.id, "h30", {"selections": ids(ballot)[:1]}, clerk=clerk)
-    event = db.session.scalar(
-        db.select(AuditEvent).filter_by(action="ballot.double_channel_refused")
-    )
-    assert event.after == {"voter_key": "h30", "attempted": "paper", "already": "online"}
-    assert count(PaperBallotEntry) == 0
 
 
 def test_sqlite_vote_takes_the_write_lock_before_reading(sqlite_app):

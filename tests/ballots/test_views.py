@@ -322,52 +322,6 @@ def test_console_is_scoped_to_the_community(client):
     assert client.get(f"/console/c/{community.slug}/ballots").status_code == 403
 
 
-def test_clerks_enter_paper_ballots_twice(client, app):
-    community, _organizer, funding_round, _proposals = _organizer_setup()
-    factories.user("clerk1", roles=[(community, "clerk")])
-    factories.user("clerk2", roles=[(community, "clerk")])
-    ballot = factories.ballot(funding_round, mode="mixed")
-    _, _token, short = factories.credential(ballot, "h44")
-    url = f"/console/c/{community.slug}/ballots/{ballot.id}/paper"
-    for clerk in ("clerk1", "clerk2"):
-        c = app.test_client()
-        factories.login(c, clerk)
-        csrf = factories.csrf_token(c.get(url).get_data(as_text=True))
-        response = c.post(
-            url, data={"csrf_token": csrf, "voter": short, "selection": [str(ids(ballot)[0])]}
-        )
-        assert response.status_code == 302
-    assert db.session.scalar(db.select(Participation.channel)) == "paper"
-    assert factories.stored_count() == 1
-
-
-def test_supervisor_resolves_a_mismatch(client, app):
-    community, _organizer, funding_round, _proposals = _organizer_setup()
-    clerks = [factories.user(f"c{i}", roles=[(community, "clerk")]) for i in range(2)]
-    factories.user("super", roles=[(community, "supervisor")])
-    ballot = factories.ballot(funding_round, mode="mixed")
-    factories.credential(ballot, "h45")
-    from civicvote.voting import paper
-    from civicvote.voting.tally import tally
-
-    paper.enter_paper_ballot(ballot.id, "h45", {"selections": ids(ballot)[:1]}, clerk=clerks[0])
-    paper.enter_paper_ballot(ballot.id, "h45", {"selections": ids(ballot)[1:2]}, clerk=clerks[1])
-    factories.login(client, "super")
-    page = client.get(f"/console/c/{community.slug}/ballots/{ballot.id}").get_data(as_text=True)
-    assert "h45" in page
-    entry_id = paper.paper_mismatches(ballot.id)["h45"][0].id
-    response = client.post(
-        f"/console/c/{community.slug}/ballots/{ballot.id}/paper/resolve",
-        data={
-            "csrf_token": factories.csrf_token(page),
-            "voter_key": "h45",
-            "rh45-entry": str(entry_id),
-        },
-    )
-    assert response.status_code == 302
-    assert tally(ballot.id).votes[ids(ballot)[0]] == 1
-
-
 def test_cli_opens_pauses_and_closes(runner):
     ballot = factories.ballot(status="draft")
     assert "open" in runner.invoke(args=["ballots", "open", str(ballot.id)]).output

@@ -338,16 +338,27 @@ def test_whole_round(round_server, chromium, tmp_path):  # noqa: C901 (one story
     screenshot(tv, "e2e-22-board-live")
 
     # A fourth card was never checked in: an assembly-only ballot refuses it online. Its holder
-    # votes on paper instead, and two clerks enter that paper ballot independently.
+    # votes on paper: sheets are printed from the console, the desk finds the household on the
+    # registry by its address and hands one over, and two clerks enter that sheet independently.
     phone = _phone(chromium)
     phone.goto(voters[3]["link"])
     expect(phone.locator(".ballot-option")).to_have_count(0)
     _close(phone)
+    staff.go(f"/console/c/{SLUG}/ballots/{ballot_id}/paper/sheets")
+    page.get_by_label("张数").fill("2")
+    page.get_by_role("button", name="生成选票并打印").click()
+    sheet = page.locator(".sheet-number").first.inner_text()
+    screenshot(page, "e2e-23-paper-sheets")
+    staff.go(f"/console/c/{SLUG}/ballots/{ballot_id}/paper/hand-over")
+    page.get_by_label("名册编号、姓名或地址").fill(voters[3]["who"].split(" · ")[0])
+    page.locator("main form[role=search] button").click()
+    page.get_by_role("button", name="发放纸质选票").first.click()
+    flash(page, "请把一张纸质选票交给")
     for n in range(2):  # the organizer at the desk, then the clerk
         if n == 1:
             page = staff.login("clerk")
         staff.go(f"/console/c/{SLUG}/ballots/{ballot_id}/paper")
-        page.locator("input[name=voter]").fill(voters[3]["short"])
+        page.locator("input[name=sheet]").fill(sheet)
         page.locator(".ballot-option").nth(1).click()
         if n == 1:
             screenshot(page, "e2e-23-paper-ballot-second-entry")

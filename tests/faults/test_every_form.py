@@ -22,6 +22,7 @@ from civicvote import create_app
 from civicvote.audit.services import record
 from civicvote.extensions import db
 from civicvote.reports.services import EXPORTS
+from civicvote.voting import paper, paper_sheets
 from tests import factories
 from tests.api.seed import public_data
 
@@ -84,6 +85,7 @@ def world(app, client):
     token = factories.csrf_token(client.get("/console").get_data(as_text=True))
     entry = record("need.accept", "need", data["need"].id, community_id=place.id, public=True)
     db.session.commit()
+    batch, disputed = _paper(data["live"], households[0].residents[0], place)
     ids = {
         "slug": [place.slug],
         "round_id": [funding_round.id, early.id],
@@ -105,8 +107,21 @@ def world(app, client):
         "table": sorted(EXPORTS),
         "fmt": ["csv", "json"],
         "name": ["photo.jpg"],
+        "batch_id": [batch.id],
+        "number": [disputed, *paper_sheets.batch_numbers(batch)],
     }
     return {"ids": ids, "token": token, "fields": {}}
+
+
+def _paper(ballot, resident, place):
+    """A batch of paper ballot sheets, one of them disputed (two clerks entered it apart)."""
+    clerks = [factories.user(f"paper-clerk{n}", roles=[(place, "clerk")]) for n in (1, 2)]
+    batch = paper_sheets.print_sheets(ballot, 3, "fuzz", actor=clerks[0]).batch
+    number = paper_sheets.batch_numbers(batch)[0]
+    paper.hand_over(ballot.id, resident.id, clerk=clerks[0])
+    for clerk, item in zip(clerks, ballot.items, strict=False):
+        paper.enter_sheet(ballot.id, number, {"selections": [item.proposal_id]}, clerk=clerk)
+    return batch, number
 
 
 def _row_counts() -> dict:

@@ -1,8 +1,9 @@
 """What a hostile organizer does with the printed cards and copies of the database.
 
 Votes are cast here the three ways residents cast them (the JSON API, the web form with its
-CSRF token, and paper entered by two clerks); the attacks read only what an insider without
-the server's secret key holds: the cards (token and short code of each voter) and the database.
+CSRF token, and paper handed over at the desk and entered by two clerks by sheet number); the
+attacks read only what an insider without the server's secret key holds: the cards (token and
+short code of each voter), the printed sheets' numbers and the database.
 """
 
 import hashlib
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import MetaData, select
 from werkzeug.datastructures import MultiDict
 
-from civicvote.accounts.models import CLERK
-from civicvote.voting.paper import enter_paper_ballot
+from civicvote.accounts.models import CLERK, ORGANIZER
+from civicvote.voting import paper
+from civicvote.voting.paper_sheets import batch_numbers, format_sheet_number, print_sheets
 from tests import factories
 from tests.conftest import IsolatedClient
 
@@ -79,33 +81,63 @@ def vote_api(app, ballot, token: str, selections: list[int], key: str) -> None:
     assert answer.status_code == 201, answer.get_data(as_text=True)
 
 
-def vote_paper(ballot, voter_key: str, selections: list[int], clerks) -> None:
-    for clerk in clerks:
-        enter_paper_ballot(ballot.id, voter_key, {"selections": selections}, clerk=clerk)
+def vote_paper(ballot, resident_id: int, number: str, selections: list[int], staff, after_each):
+    """A clerk hands a paper ballot to the resident; two clerks enter the printed sheet they
+    filled in, by its number. ``after_each()`` runs after every commit (hand-over, entries)."""
+    clerk1, clerk2 = staff
+    voter = paper.hand_over(ballot.id, resident_id, clerk=clerk1)
+    after_each()
+    for clerk in (clerk1, clerk2):
+        paper.enter_sheet(ballot.id, number, {"selections": selections}, clerk=clerk)
+        after_each()
+    return voter.key
+
+
+def _paper_desk(ballot, channels: dict[str, int]):
+    """Real households for every voter (a paper ballot goes to a registered resident), the
+    sheets printed for the paper ones, and two clerks."""
+    community = ballot.round.community
+    total = sum(channels.values())
+    households = factories.registry(community, buildings=1, rooms=total, per_room=1)
+    organizer, *clerks = (
+        factories.user(roles=[(community, role)]) for role in (ORGANIZER, CLERK, CLERK)
+    )
+    printed = print_sheets(ballot, channels["paper"], "attack", actor=organizer)
+    return iter(households), iter(batch_numbers(printed.batch)), clerks
 
 
 def cast_votes(app, ballot, channels: dict[str, int], after_each=None) -> list[Voter]:
     """Cast ``channels[name]`` votes through each channel ("api", "web", "paper"), each voter
-    with different choices; ``after_each()`` runs after every vote (a snapshot of the files)."""
+    with different choices; ``after_each()`` runs after every vote (a snapshot of the files;
+    for paper, after the hand-over and after each entry)."""
     sets = iter(choice_sets(ballot))
-    clerks = None
+    after_each = after_each or (lambda: None)
+    households = numbers = clerks = None
     if channels.get("paper"):
-        community = ballot.round.community
-        clerks = [factories.user(roles=[(community, CLERK)]) for _ in range(2)]
+        households, numbers, clerks = _paper_desk(ballot, channels)
     voters = []
     for channel, count in channels.items():
         for n in range(count):
-            credential, token, short = factories.credential(ballot)
             contents = next(sets)
+            # With a registry, every voter is one of its households (keys never collide).
+            household = next(households) if households is not None else None
+            if channel == "paper":
+                number = next(numbers)
+                resident = household.residents[0]
+                key = vote_paper(
+                    ballot, resident.id, number, contents["selections"], clerks, after_each
+                )
+                voters.append(Voter(key, number, format_sheet_number(number), channel, contents))
+                continue
+            credential, token, short = factories.credential(
+                ballot, f"h{household.id}" if household is not None else None
+            )
             if channel == "api":
                 vote_api(app, ballot, token, contents["selections"], f"api-key-{n}")
-            elif channel == "web":
-                vote_web(app, ballot, token, contents["selections"])
             else:
-                vote_paper(ballot, credential.voter_key, contents["selections"], clerks)
+                vote_web(app, ballot, token, contents["selections"])
             voters.append(Voter(credential.voter_key, token, short, channel, contents))
-            if after_each is not None:
-                after_each()
+            after_each()
     return voters
 
 

@@ -8,7 +8,7 @@ from civicvote.extensions import db
 from tests.secrecy.attack import cast_votes, readable_contents, secret_ballot, stored_values
 
 # As in test_sqlite_files.py: paper joins once its entries carry no voter key (finding 5).
-CHANNELS = {"web": 7, "api": 7}
+CHANNELS = {"web": 7, "api": 7, "paper": 7}
 SCRUBBED = ("ballot_box", "cast_ballots", "participations", "vote_replays")
 
 

@@ -10,9 +10,7 @@ from civicvote.ballots import lifecycle
 from civicvote.extensions import db
 from tests.secrecy.attack import all_rows, cast_votes, readable_contents, secret_ballot
 
-# Paper entries are kept under the voter's key until both clerks agree (finding 5, the paper
-# branch's redesign); once that lands, "paper" joins these channels.
-CHANNELS = {"web": 7, "api": 7}
+CHANNELS = {"web": 7, "api": 7, "paper": 7}
 
 
 def _copy(database: Path, target: Path) -> Path:
