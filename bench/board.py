@@ -404,6 +404,7 @@ def main() -> int:
         "CIVICVOTE_INSTANCE_PATH": str(instance),
         "CIVICVOTE_RATELIMIT_STORAGE_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
         "CIVICVOTE_SECRET_KEY": uuid.uuid4().hex,
+        "CIVICVOTE_PUBLIC_BASE_URL": "http://127.0.0.1:8000",
         "PYTHONPATH": str(REPO),
     }
     server = None

@@ -81,8 +81,9 @@ def register_extensions(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and hmac.compare_digest(user.session_mark(), mark) else None
 
-    from .security import set_security_headers
+    from .security import refuse_control_characters, set_security_headers
 
+    app.before_request(refuse_control_characters)
     app.after_request(set_security_headers)
 
 

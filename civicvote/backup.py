@@ -12,6 +12,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+from .config import create_private_file
+
 
 def _sqlite_path() -> Path:
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
@@ -24,7 +26,8 @@ def _sqlite_path() -> Path:
 
 
 def backup_sqlite(source: Path, target: Path) -> None:
-    """Copy the live database at ``source`` into a new file ``target``."""
+    """Copy the live database at ``source`` into a new file ``target`` (mode 0600)."""
+    create_private_file(target)
     with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
         live.backup(copy)
     copy.close()

@@ -78,6 +78,8 @@ def demo(host: str, port: int):
     from .demo import load_demo
 
     _upgrade_database()
+    if not current_app.config.get("PUBLIC_BASE_URL"):  # printed links name this server
+        current_app.config["PUBLIC_BASE_URL"] = f"http://{host}:{port}"
     click.echo(load_demo())
     click.echo(f"Serving the demo on http://{host}:{port}/  (Ctrl+C to stop)")
     # Werkzeug's development server itself: Flask's app.run() does nothing when called from
@@ -96,6 +98,14 @@ def demo(host: str, port: int):
 @with_appcontext
 def serve(host: str, port: int, workers: int, threads: int, upgrade: bool):
     """Serve in production with gunicorn."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or ""
+    if not base.startswith(("https://", "http://")):
+        # Printed links (posters, voter cards, walk-in codes) carry it; without it they would
+        # name whatever the development default is, never the Host a client sends.
+        raise click.ClickException(
+            "Set CIVICVOTE_PUBLIC_BASE_URL to the address residents open (for example "
+            "https://vote.example.cn): it is printed on posters, voter cards and walk-in links."
+        )
     storage = current_app.config["RATELIMIT_STORAGE_URI"]
     if workers > 1 and storage.startswith("memory"):
         raise click.ClickException(

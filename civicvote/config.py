@@ -1,5 +1,6 @@
 """Configuration: defaults in code, secrets and URLs from ``CIVICVOTE_*`` environment variables."""
 
+import contextlib
 import os
 import secrets
 from importlib.util import find_spec
@@ -45,23 +46,66 @@ def instance_path() -> Path:
     return Path(os.environ.get("CIVICVOTE_INSTANCE_PATH", "instance")).resolve()
 
 
+def make_instance_folder(folder: Path) -> None:
+    """The instance folder, readable by its owner only when we create it."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def write_private_file(path: Path, data: bytes) -> bool:
+    """Create ``path`` with mode 0600 holding ``data``, all at once: it appears complete or not
+    at all (written beside it, then linked into place, which fails if it exists). False when
+    another process created it first."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _secret_key(folder: Path) -> str:
-    """The secret key from the environment, else one generated once and kept in ``instance/``."""
+    """The secret key from the environment, else one generated once and kept in ``instance/``.
+
+    Two workers starting at once must agree on the key, and neither may read the file while
+    the other is still writing it (an empty key): write_private_file publishes it complete.
+    """
     from_env = os.environ.get("CIVICVOTE_SECRET_KEY")
     if from_env:
         return from_env
     key_file = folder / "secret_key"
     if not key_file.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        # Written with O_EXCL so two workers starting at once cannot pick different keys.
-        try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
+        make_instance_folder(folder)
+        write_private_file(key_file, secrets.token_hex(32).encode())
     return key_file.read_text().strip()
+
+
+def create_private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 unless it exists. Before SQLite opens a new
+    database file (SQLite gives its -wal and -shm files the same mode): the registry and the
+    votes are not for other users of the machine."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def public_base_url(config) -> str:
+    """The address printed on posters, voter cards and walk-in links: PUBLIC_BASE_URL, else the
+    configured SERVER_NAME, else the development server's. Never the request's Host header,
+    which any client can set (a forged Host would put another site on the cards).
+    ``civicvote serve`` refuses to start without PUBLIC_BASE_URL."""
+    base = config.get("PUBLIC_BASE_URL")
+    if not base and config.get("SERVER_NAME"):
+        base = f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{config['SERVER_NAME']}"
+    return (base or DEFAULT_BASE_URL).rstrip("/")
 
 
 def database_url(folder: Path) -> str:
@@ -71,7 +115,8 @@ def database_url(folder: Path) -> str:
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return url
-    folder.mkdir(parents=True, exist_ok=True)
+    make_instance_folder(folder)
+    create_private_file(folder / "civicvote.db")
     return f"sqlite:///{folder / 'civicvote.db'}"
 
 
@@ -136,7 +181,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # No X-RateLimit-* headers on every answer: they cost two more reads of the rate-limit
         # storage per request. A refusal (429) still says when to retry (main/errors.py).
         "RATELIMIT_HEADERS_ENABLED": False,
-        "RATELIMIT_LOGIN": os.environ.get("CIVICVOTE_RATELIMIT_LOGIN", "10 per minute"),
+        "RATELIMIT_LOGIN": os.environ.get(
+            "CIVICVOTE_RATELIMIT_LOGIN", "10 per minute; 50 per hour"
+        ),
         "PUBLIC_BASE_URL": os.environ.get("CIVICVOTE_PUBLIC_BASE_URL", ""),
         "PROXY_HOPS": os.environ.get("CIVICVOTE_PROXY_HOPS", "0"),
         # How long a retried vote gets its receipt back (voting/replays.py, docs/secrecy.md).
@@ -144,6 +191,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("CIVICVOTE_SECURE_COOKIES", "0") == "1",
+        # Every other cookie follows SESSION_COOKIE_SECURE (below; main/views.py for the
+        # language); with it on, responses also carry HSTS (security.py).
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
@@ -153,6 +202,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "LANGUAGES": ["zh_Hans", "en"],
     }
     settings.update(overrides)
+    settings.setdefault("REMEMBER_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"])
     # An error's message never carries a statement's values (a card's hash, a ballot's
     # contents, a receipt) into the logs (voting/redact.py).
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {

@@ -2,6 +2,7 @@
 organizations, costed proposals, a ballot and a voter registry with some cards issued."""
 
 import csv
+import os
 import random
 from datetime import date, timedelta
 from decimal import Decimal
@@ -13,6 +14,7 @@ from .accounts.models import CLERK, ORG_MEMBER, ORGANIZER, REVIEWER, SUPERVISOR,
 from .ballots.models import Ballot, BallotItem
 from .checkin.models import Assembly
 from .communities.models import Community
+from .csvsafe import safe_cell
 from .extensions import db
 from .intake.models import Need
 from .organizations.models import APPROVED, Organization
@@ -380,7 +382,9 @@ def load_demo(seed: int = 2026) -> str:
     # Cards for building 1: the tokens exist only in the CSV written now, as a real print run.
     cards_path = Path(current_app.instance_path) / "demo-cards.csv"
     cards_path.parent.mkdir(parents=True, exist_ok=True)
-    with cards_path.open("w", newline="", encoding="utf-8") as handle:
+    cards_path.unlink(missing_ok=True)  # made again, readable by its owner only: it holds tokens
+    fd = os.open(cards_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(fd, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["voter", "token", "short_code"])
         for household in households_a[:24]:
@@ -393,7 +397,7 @@ def load_demo(seed: int = 2026) -> str:
                     short_code_hash=hash_secret(short),
                 )
             )
-            writer.writerow([household.address, token, format_short_code(short)])
+            writer.writerow([safe_cell(household.address), token, format_short_code(short)])
     db.session.commit()
 
     residents = db.session.scalar(db.select(db.func.count(Resident.id)))

@@ -14,7 +14,7 @@ from .ballots.models import (  # noqa: F401
     Participation,
     VoteReplay,
 )
-from .checkin.models import Assembly, CheckIn  # noqa: F401
+from .checkin.models import Assembly, CheckIn, WalkIn  # noqa: F401
 from .communities.models import Community  # noqa: F401
 from .delivery.models import (  # noqa: F401
     CompletionReport,
@@ -32,7 +32,12 @@ from .proposals.models import (  # noqa: F401
     ProposalVersion,
     Review,
 )
-from .registry.models import Credential, Household, Resident  # noqa: F401
-from .results.models import AllocationRun, Objection, ProjectAllocation  # noqa: F401
+from .registry.models import CardBatch, Credential, Household, Resident  # noqa: F401
+from .results.models import (  # noqa: F401
+    AllocationRun,
+    Objection,
+    ObjectionAnswer,
+    ProjectAllocation,
+)
 from .rounds.models import FundingRound, FundSource, RoundCategory  # noqa: F401
 from .uploads.models import Upload  # noqa: F401

@@ -107,6 +107,7 @@ def server_env(instance: Path, database_url: str | None = None, **extra: str) ->
     env["CIVICVOTE_SECRET_KEY"] = SERVER_SECRET
     env["CIVICVOTE_DATABASE_URL"] = database_url or f"sqlite:///{instance / 'civicvote.db'}"
     env.setdefault("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://")
+    env.setdefault("CIVICVOTE_PUBLIC_BASE_URL", "http://127.0.0.1:5000")  # serve requires it
     env.update(extra)
     return env
 

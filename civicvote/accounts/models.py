@@ -4,7 +4,7 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -34,6 +34,8 @@ class User(UserMixin, db.Model):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Part of every session's id: raised at logout, so a copied session cookie opens nothing.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
     organization = relationship("Organization", back_populates="members")
@@ -46,11 +48,17 @@ class User(UserMixin, db.Model):
         self.password_hash = generate_password_hash(password, method="scrypt")
 
     def get_id(self) -> str:
-        """The session's user id, bound to the password: a new password ends other sessions."""
+        """The session's user id, bound to the password and the session version: a new
+        password ends other sessions, a logout ends them all."""
         return f"{self.id}.{self.session_mark()}"
 
     def session_mark(self) -> str:
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        text = f"{self.session_version or 0}:{self.password_hash}"
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def end_sessions(self) -> None:
+        """Make every session of this account invalid on the server (the caller commits)."""
+        self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

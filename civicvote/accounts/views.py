@@ -22,11 +22,12 @@ from .forms import (
 )
 from .models import Membership, User
 from .services import (
-    authenticate,
     change_password,
     create_user,
     get_user,
     grant_role,
+    log_in,
+    log_out,
     reset_password,
     revoke_role,
     set_active,
@@ -37,11 +38,6 @@ def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]
 
 
-def _username_key() -> str:
-    # A second limit per account name stops one password being tried from many addresses.
-    return "login-user:" + (request.form.get("username") or "").strip().lower()[:64]
-
-
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
@@ -49,12 +45,11 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_username_key)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        # TooManyAttempts (429) from the login backoff goes to the error handler.
+        user = log_in(form.username.data, form.password.data, request.remote_addr)
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
@@ -67,6 +62,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    log_out(current_user._get_current_object())
     logout_user()
     return redirect(url_for("main.index"))
 

@@ -48,7 +48,16 @@ def allocation(round_id: int):
         ],
         "fund_sources": source_use(run, funding_round),
         "objections": [
-            {"id": o.id, "text": o.text, "status": o.status, "answer": o.answer}
+            {
+                "id": o.id,
+                "text": o.text,
+                "status": o.status,
+                "answer": o.answer,
+                "earlier_answers": [
+                    {"text": a.text, "answered_at": iso_utc(a.answered_at)}
+                    for a in o.earlier_answers
+                ],
+            }
             for o in run.objections
         ],
     }

@@ -3,7 +3,8 @@
 ``POST /api/v1/ballots/<id>/votes`` takes ``{"credential": TOKEN, "selections": [...],
 "points": {...}, "answers": {...}, "idempotency_key": K}`` and answers 201 ``{"receipt": CODE}``;
 the same request again 200 with the same receipt; a second vote 409; invalid choices 422; a ballot
-not open 409; an unknown credential 403 (failures are rate-limited per address). Malformed bodies,
+not open 409; an unknown credential 403 (failures are limited per code and per ballot, after
+the lookup: ratelimit.refuse_credential). Malformed bodies,
 wrong types, oversized bodies and tokens of the wrong shape are refused before anything is read
 from or written to the database.
 """
@@ -18,10 +19,12 @@ from flask_babel import lazy_gettext as _l
 from ..ballots.models import Ballot
 from ..ballots.rules import ballot_budget
 from ..board.services import results_visible
+from ..checkin.walkins import walk_ins_by_assembly
 from ..errors import DomainError, Forbidden
 from ..extensions import db
 from ..main.errors import error_response
-from ..ratelimit import FailureLimit
+from ..ratelimit import refuse_credential
+from ..security import CONTROL_CHARACTERS
 from ..timeutil import iso_utc
 from ..voting.casting import CastResult, cast_vote
 from ..voting.receipts import lookup_receipt
@@ -78,6 +81,10 @@ def ballot_json(ballot: Ballot) -> dict:
             "eligible": counts.eligible,
             "percent": counts.turnout_percent,
         },
+        "walk_ins": [
+            {"assembly_id": row["assembly_id"], "title": row["title"], "count": row["walk_ins"]}
+            for row in walk_ins_by_assembly(ballot.id)
+        ],
         "results_visible": visible,
         "results": results,
     }
@@ -134,7 +141,11 @@ def read_vote(body) -> tuple[str, str | None, dict]:
             _l("The credential is missing or has the wrong form."), code="credential"
         )
     key = body.get("idempotency_key")
-    if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 100):
+    if key is not None and (
+        not isinstance(key, str)
+        or not 1 <= len(key) <= 100
+        or CONTROL_CHARACTERS.search(key)  # the fast path skips the app's own check
+    ):
         raise MalformedVote(
             _l("The idempotency key must be a text of 1 to 100 characters."), code="key"
         )
@@ -142,24 +153,18 @@ def read_vote(body) -> tuple[str, str | None, dict]:
     return token, key, payload
 
 
-def cast_from_api(ballot_id: int, body, address: str | None = None) -> CastResult:
+def cast_from_api(ballot_id: int, body) -> CastResult:
     """Cast the vote of a parsed JSON ``body``; the same steps for the view and the fast path.
 
-    Refusals of a credential are counted against the client ``address`` (by default the
-    request's); an address with no failures left is refused before anything is read.
+    A refused credential is counted against its code and its ballot once it was looked up
+    (never against the client's address, which a whole hall may share).
     """
-    CREDENTIAL_FAILURES.check(address)
     token, key, payload = read_vote(body)
     # An unknown ballot is a 404 from the service (it reads the ballot anyway).
     try:
         return cast_vote(ballot_id, token, payload, idempotency_key=key)
-    except Forbidden:
-        CREDENTIAL_FAILURES.count_failure(address)
-        raise
-
-
-# Refusals of a credential (403) are limited per address, checked before anything is read.
-CREDENTIAL_FAILURES = FailureLimit("api.vote", "RATELIMIT_CREDENTIAL", "30 per minute")
+    except Forbidden as refusal:
+        raise refuse_credential(refusal, str(ballot_id), token) from None
 
 
 @bp.post("/v1/ballots/<int:ballot_id>/votes")
@@ -169,7 +174,6 @@ def vote(ballot_id: int):
         raise decided
     request.max_content_length = MAX_VOTE_BODY
     if (request.content_length or 0) > MAX_VOTE_BODY:
-        CREDENTIAL_FAILURES.check()
         abort(413)
     result = cast_from_api(ballot_id, parse_body(request.get_data()) if request.is_json else None)
     return {"receipt": result.receipt}, 201 if result.created else 200

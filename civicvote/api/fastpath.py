@@ -4,18 +4,18 @@ At an assembly hundreds of phones vote in the same minute. Flask's request machi
 routing, request and response objects, every extension's per-request hooks) cost more server CPU
 than checking and storing the vote itself. This WSGI layer casts a vote whose body it can read
 (a JSON body with a Content-Length within the limit) with the very steps of the view
-(:func:`.ballots.cast_from_api`: rate limit, body checks, ``cast_vote``) and answers a cast vote
-itself, with the view's status, body and headers. A refused or failed vote goes on to Flask with
-its body and the refusal, and the view raises that refusal, so every error is answered by the
-application's error handlers as before (translated, logged, Retry-After); nothing is decided
-twice. Every other request, and a body it cannot read, is Flask's alone.
+(:func:`.ballots.cast_from_api`: body checks, ``cast_vote``, limits on refusals) and answers a
+cast vote itself, with the view's status, body and headers. A refused or failed vote goes on
+to Flask with its body and the refusal, and the view raises that refusal, so every error is
+answered by the application's error handlers as before (translated, logged, Retry-After);
+nothing is decided twice. Every other request, and a body it cannot read, is Flask's alone.
 """
 
 import io
 import json
 import re
 
-from ..security import SECURITY_HEADERS
+from ..security import fixed_security_headers
 from . import MAX_ID
 from .ballots import MAX_VOTE_BODY, REFUSAL_KEY, cast_from_api, parse_body
 
@@ -61,11 +61,7 @@ class VoteFastPath:
         environ["wsgi.input"] = io.BytesIO(data)  # Flask reads it again if the vote goes on
         with self.app.app_context():
             try:
-                result = cast_from_api(
-                    arguments["ballot_id"],
-                    parse_body(data),
-                    environ.get("REMOTE_ADDR") or "127.0.0.1",
-                )
+                result = cast_from_api(arguments["ballot_id"], parse_body(data))
             except Exception as refusal:  # answered by the view, re-raised there
                 environ[REFUSAL_KEY] = refusal
                 result = None
@@ -77,7 +73,7 @@ class VoteFastPath:
             [
                 ("Content-Type", "application/json"),
                 ("Content-Length", str(len(answer))),
-                *SECURITY_HEADERS,
+                *fixed_security_headers(self.app.config),
             ],
         )
         return [answer]

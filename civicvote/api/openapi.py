@@ -71,8 +71,12 @@ def _get(
     tag="open data",
 ):
     responses = {"200": _json(schema, "OK"), "304": NOT_MODIFIED}
-    if bad_request:
-        responses["400"] = _error("A query parameter has a value it cannot take")
+    # Every request is refused when its address carries control characters (security.py).
+    responses["400"] = _error(
+        "A query parameter has a value it cannot take"
+        if bad_request
+        else "The address carries control characters"
+    )
     if paged:
         responses["422"] = _error("page or per_page out of range")
     if not_found:

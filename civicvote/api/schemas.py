@@ -219,6 +219,13 @@ SCHEMAS = {
                     "percent": {"type": "number", "minimum": 0},
                 }
             ),
+            "walk_ins": {
+                "type": "array",
+                "description": "Walk-in voting codes given at each of the ballot's assemblies.",
+                "items": _object(
+                    {"assembly_id": _int(), "title": _str(), "count": _int(minimum=0)}
+                ),
+            },
             "results_visible": _bool(),
             "results": {
                 "type": "array",
@@ -365,6 +372,10 @@ SCHEMAS = {
                         "text": _str(),
                         "status": _str(enum=["open", "answered"]),
                         "answer": _str(),
+                        # Versions replaced by an amendment, oldest first.
+                        "earlier_answers": _array(
+                            _object({"text": _str(), "answered_at": _time()})
+                        ),
                     }
                 )
             ),

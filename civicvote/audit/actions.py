@@ -45,6 +45,10 @@ SENTENCES = {
     "assembly.update": _l("%(actor)s changed the assembly “%(object)s”"),
     "assembly.delete": _l("%(actor)s cancelled the assembly “%(object)s”"),
     "checkin.create": _l("%(actor)s checked a resident in at the assembly “%(object)s”"),
+    "walk_in.issue": _l(
+        "%(actor)s gave a resident present at the assembly “%(object)s” a walk-in voting code, "
+        "confirmed by %(confirmed_by)s; the resident's own card was withdrawn (%(reason)s)"
+    ),
     # communities, accounts, organizations
     "community.create": _l("%(actor)s added the community “%(object)s”"),
     "community.update": _l("%(actor)s changed the description of the community “%(object)s”"),
@@ -98,6 +102,10 @@ SENTENCES = {
         "%(actor)s ran the allocation of “%(object)s”: the provisional result is on public notice"
     ),
     "objection.answer": _l("%(actor)s answered an objection to the result of “%(object)s”"),
+    "objection.amend": _l(
+        "%(actor)s amended the answer to an objection to the result of “%(object)s”; "
+        "the earlier answer stays published"
+    ),
     "allocation.finalize": _l("%(actor)s made the result of “%(object)s” final"),
     # delivery
     "milestone.add": _l("%(actor)s added the milestone “%(object)s”"),

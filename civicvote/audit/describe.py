@@ -350,6 +350,13 @@ def _phase(event):
     return str(PHASE_LABELS.get(phase, phase or ""))
 
 
+def _walk_in_reason(event) -> str:
+    from ..checkin.walkins import WALK_IN_REASONS
+
+    reason = (event.after or {}).get("reason")
+    return str(WALK_IN_REASONS.get(reason, reason or ""))
+
+
 def _count(key):
     def value(event):
         found = (event.after or {}).get(key)
@@ -369,6 +376,8 @@ EXTRAS = {
     "created": _count("created"),
     "updated": _count("updated"),
     "ineligible": _count("made_ineligible"),
+    "confirmed_by": lambda e: (e.after or {}).get("confirmed_by") or "",
+    "reason": _walk_in_reason,
 }
 
 

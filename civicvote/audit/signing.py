@@ -9,8 +9,6 @@ checks a head's signature with it (see docs/audit.md).
 import base64
 import binascii
 import hashlib
-import os
-import secrets
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
 
+from ..config import make_instance_folder, write_private_file
 from ..timeutil import iso_utc
 
 KEY_FILE = "audit_signing_key.pem"
@@ -77,17 +76,8 @@ def _key_from_instance(folder: Path) -> Ed25519PrivateKey:
     """
     path = folder / KEY_FILE
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".{KEY_FILE}.{secrets.token_hex(8)}"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(_private_pem(Ed25519PrivateKey.generate()))
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process won; use its key
-        finally:
-            temporary.unlink()
+        make_instance_folder(folder)
+        write_private_file(path, _private_pem(Ed25519PrivateKey.generate()))  # or another's
     return parse_private_key(path.read_text())
 
 

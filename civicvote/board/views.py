@@ -67,8 +67,7 @@ def _panel_context(community, data: dict, layout: str) -> dict:
         "data": data,
         "result_bars": result_bars,
         "layout": layout,
-        "vote_url": base_url_for(current_app.config, request.url_root)
-        + url_for("voting.enter_code"),
+        "vote_url": base_url_for(current_app.config) + url_for("voting.enter_code"),
     }
 
 

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, SelectField, StringField
+from wtforms import DateTimeLocalField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from ..forms import BaseForm
+from ..forms import BaseForm, choices
 
 
 class AssemblyForm(BaseForm):
@@ -22,3 +22,20 @@ class CheckInForm(BaseForm):
 
 class WalkInForm(BaseForm):
     voter = StringField(validators=[DataRequired(), Regexp(r"^[rh][0-9]{1,12}$")])
+
+
+class WalkInConfirmForm(WalkInForm):
+    """The walk-in code: why the resident has no card, and the second person who confirms."""
+
+    reason = RadioField(_l("Why no card?"), validators=[DataRequired()])
+    # Not required here: the service refuses a missing second person with its own message.
+    second_username = StringField(
+        _l("Second staff member: account name"), validators=[Length(max=80)]
+    )
+    second_password = PasswordField(
+        _l("Second staff member: password"), validators=[Length(max=200)]
+    )
+
+    def setup(self, reasons: dict) -> "WalkInConfirmForm":
+        self.reason.choices = choices(reasons.items())
+        return self

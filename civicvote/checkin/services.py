@@ -23,11 +23,9 @@ from ..ballots.setup import community_ballot
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..registry.credentials import (
-    IssuedCard,
     eligible_voters,
     extract_secret,
     find_credential,
-    issue_walk_in,
     voter_for_key,
 )
 from ..registry.models import Resident
@@ -247,15 +245,6 @@ def check_in_voter(assembly: Assembly, voter_key: str, *, actor=None) -> CheckIn
     result = _mark_eligible_present(assembly, voter_key, actor=actor)
     db.session.commit()
     return result
-
-
-def admit_walk_in(assembly: Assembly, voter_key: str, *, base_url: str, actor=None) -> IssuedCard:
-    """A walk-in at the desk: a one-time voting link (``registry.credentials.issue_walk_in``)
-    and their check-in, committed together or not at all."""
-    card = issue_walk_in(assembly.ballot_id, voter_key, base_url=base_url, actor=actor)
-    _mark_eligible_present(assembly, voter_key, actor=actor)
-    db.session.commit()
-    return card
 
 
 def recent_check_ins(assembly: Assembly, limit: int = 10) -> list[dict]:

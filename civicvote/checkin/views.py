@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from ..accounts.models import CLERK, ORGANIZER
 from ..ballots.setup import community_ballots
+from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import choices
 from ..qr import qr_svg
@@ -24,17 +25,18 @@ from ..registry.credentials import (
     base_url_for,
     eligible_voters,
     has_voted,
+    voter_for_key,
 )
 from ..registry.services import search_residents
 from ..rounds.models import VOTE_UNIT_RESIDENT
+from ..sealed import seal, unseal
 from ..security import community_required
 from ..viewhelpers import try_service
 from . import bp
-from .forms import AssemblyForm, CheckInForm, WalkInForm
+from .forms import AssemblyForm, CheckInForm, WalkInConfirmForm, WalkInForm
 from .models import CheckIn
 from .services import (
     CheckInRefused,
-    admit_walk_in,
     assembly_attendance,
     check_in,
     check_in_voter,
@@ -45,6 +47,15 @@ from .services import (
     quorum_status,
     recent_check_ins,
     save_assembly,
+)
+from .walkins import (
+    WALK_IN_REASONS,
+    SecondPersonMissing,
+    SecondPersonRefused,
+    get_walk_in,
+    issue_confirmed_walk_in,
+    live_cards,
+    walk_in_purpose,
 )
 
 DESK_ROLES = (ORGANIZER, CLERK)
@@ -275,32 +286,95 @@ def walk_in(community, assembly_id: int):
     )
 
 
-@bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in")
-@community_required(*DESK_ROLES)
-def walk_in_issue(community, assembly_id: int):
-    """Show a one-time QR for a walk-in (10 minutes, single use) and mark them present."""
-    assembly = get_assembly(community.id, assembly_id)
-    form = WalkInForm()
-    if not form.validate_on_submit():
+def _second_person_refused(response) -> bool:
+    """A wrong second person counts against the login limit: the form checks a password."""
+    return response.status_code == 403
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _confirm_page(community, assembly, form, status=200):
+    voter = voter_for_key(assembly.ballot, form.voter.data or "")
+    if voter is None:
         flash(_("Choose a resident from the search results."), "error")
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
-    card, refused = try_service(
-        lambda: admit_walk_in(
+    return render_template(
+        "checkin/walk_in_confirm.html",
+        community=community,
+        assembly=assembly,
+        voter=voter,
+        has_card=bool(live_cards(assembly.ballot_id, voter.key)),
+        form=form,
+    ), status
+
+
+@bp.get("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in/new")
+@community_required(*DESK_ROLES)
+def walk_in_confirm(community, assembly_id: int):
+    """The walk-in form for one resident: why no card, and the second person who confirms."""
+    assembly = get_assembly(community.id, assembly_id)
+    form = WalkInConfirmForm(formdata=None).setup(WALK_IN_REASONS)
+    form.voter.data = request.args.get("voter", "")[:30]
+    return _confirm_page(community, assembly, form)
+
+
+@bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in/new")
+@limiter.limit(_login_limit, deduct_when=_second_person_refused)
+@community_required(*DESK_ROLES)
+def walk_in_issue(community, assembly_id: int):
+    """Issue the walk-in code once a second staff member confirmed; show it on its own page."""
+    assembly = get_assembly(community.id, assembly_id)
+    form = WalkInConfirmForm().setup(WALK_IN_REASONS)
+    if not form.validate_on_submit():
+        return _confirm_page(community, assembly, form, 422)
+    try:
+        issued = issue_confirmed_walk_in(
             assembly,
             form.voter.data,
-            base_url=base_url_for(current_app.config, request.url_root),
-            actor=current_user,
+            reason=form.reason.data,
+            clerk=current_user,
+            second_username=form.second_username.data,
+            second_password=form.second_password.data,
+            base_url=base_url_for(current_app.config),
+            seal=seal,
         )
+    except DomainError as error:
+        db.session.rollback()
+        second = isinstance(error, (SecondPersonMissing, SecondPersonRefused))
+        field = form.second_username if second else form.reason
+        field.errors = [*field.errors, str(error.message)]
+        form.second_password.data = ""
+        return _confirm_page(community, assembly, form, error.status_code)
+    return redirect(
+        url_for(
+            "checkin.walk_in_code",
+            slug=community.slug,
+            assembly_id=assembly.id,
+            walk_in_id=issued.walk_in.id,
+        ),
+        303,
     )
-    if refused:
+
+
+@bp.get("/console/c/<slug>/assemblies/<int:assembly_id>/walk-ins/<int:walk_in_id>")
+@community_required(*DESK_ROLES)
+def walk_in_code(community, assembly_id: int, walk_in_id: int):
+    """The walk-in's one-time QR, shown again on reload in the browser that issued it."""
+    assembly = get_assembly(community.id, assembly_id)
+    walk_in = get_walk_in(assembly, walk_in_id)
+    code = unseal(walk_in.sealed, walk_in_purpose(walk_in.id))
+    if code is None:
+        flash(_("This walk-in code can be shown only on the desk that issued it."), "error")
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
     response = make_response(
         render_template(
             "checkin/walk_in_qr.html",
             community=community,
             assembly=assembly,
-            card=card,
-            qr=qr_svg(card.link, label=_("Voting link")),
+            code=code,
+            qr=qr_svg(code["link"], label=_("Voting link")),
             minutes=WALK_IN_MINUTES,
         )
     )
@@ -324,4 +398,9 @@ def walk_in_check_in(community, assembly_id: int):
     if refused:
         return redirect(url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id))
     flash(_result_message(result), "warning" if result.already else "success")
+    query = request.form.get("q", "").strip()[:60]
+    if query:  # back to the search, where the walk-in code can now be given
+        return redirect(
+            url_for("checkin.walk_in", slug=community.slug, assembly_id=assembly.id, q=query), 303
+        )
     return redirect(url_for("checkin.desk", slug=community.slug, assembly_id=assembly.id), 303)

@@ -1,3 +1,4 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileSize
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
@@ -12,6 +13,7 @@ from wtforms.validators import (
 
 from ..errors import DomainError
 from ..forms import BaseForm, choices
+from ..i18n import money
 from ..money import parse_yuan
 
 TEN_MB = 10 * 1024 * 1024
@@ -39,6 +41,16 @@ class ProgressForm(BaseForm):
     )
 
 
+def _source_label(name: str, allocated_fen: int) -> str:
+    if allocated_fen:
+        return _(
+            "%(fund)s (allocated %(amount)s to this project)",
+            fund=name,
+            amount=money(allocated_fen),
+        )
+    return _("%(fund)s (did not pay for this project)", fund=name)
+
+
 class SpendingForm(BaseForm):
     spent_on = DateField(_l("Date paid"), validators=[DataRequired()])
     item = StringField(_l("What was bought"), validators=[DataRequired(), Length(max=200)])
@@ -51,12 +63,14 @@ class SpendingForm(BaseForm):
         validators=[FileSize(TEN_MB, message=_l("Files can be at most 10 MB."))],
     )
 
-    def setup(self, proposal) -> "SpendingForm":
+    def setup(self, proposal, allocated: dict) -> "SpendingForm":
+        """Choices for one project; each fund source says what it allocated to the project."""
         self.line_item.choices = choices(
             [(0, _l("Not in the budget"))] + [(i.id, i.description) for i in proposal.line_items]
         )
         self.fund_source.choices = choices(
-            [(0, _l("Not stated"))] + [(s.id, s.name) for s in proposal.round.fund_sources]
+            (s.id, _source_label(s.name, allocated.get(s.id, 0)))
+            for s in proposal.round.fund_sources
         )
         return self
 

@@ -14,6 +14,7 @@ from ..audit.services import record
 from ..ballots.models import Ballot
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..i18n import money
 from ..money import MAX_FEN
 from ..proposals.models import LineItem, Milestone, Proposal
 from ..registry.credentials import voter_for_key
@@ -191,7 +192,40 @@ def _counted(entry: SpendingEntry) -> bool:
     return not entry.over_budget or entry.approved_at is not None
 
 
+# The same rule as _counted, in SQL: what every total of spending (project page, report) sums.
+COUNTED = db.or_(SpendingEntry.over_budget.is_(False), SpendingEntry.approved_at.is_not(None))
+
+
+def counted_spending_by_source(proposal_ids) -> dict[int | None, int]:
+    """Counted spending of these projects per fund source (None: entries without one)."""
+    rows = db.session.execute(
+        db.select(SpendingEntry.fund_source_id, db.func.sum(SpendingEntry.amount_fen))
+        .where(SpendingEntry.proposal_id.in_(list(proposal_ids) or [-1]), COUNTED)
+        .group_by(SpendingEntry.fund_source_id)
+    ).all()
+    return {source_id: int(total or 0) for source_id, total in rows}
+
+
+def counted_spending(proposal_id: int) -> int:
+    """A project's counted spending: the total its page and the report show."""
+    return sum(counted_spending_by_source([proposal_id]).values())
+
+
+def source_allocations(allocation: ProjectAllocation) -> dict[int, int]:
+    """What each fund source allocated to the project (sources that gave nothing left out)."""
+    return {
+        int(source_id): int(amount)
+        for source_id, amount in (allocation.funding_by_source or {}).items()
+        if str(source_id).isdigit() and int(amount) > 0
+    }
+
+
+def _add(totals: dict, key, amount: int) -> None:
+    totals[key] = totals.get(key, 0) + amount
+
+
 def budget_of(proposal: Proposal, allocation: ProjectAllocation) -> Budget:
+    """Budget and counted spending per line item and per fund source: both sum to the total."""
     entries = list(
         db.session.scalars(
             db.select(SpendingEntry).filter_by(proposal_id=proposal.id).order_by(SpendingEntry.id)
@@ -204,12 +238,8 @@ def budget_of(proposal: Proposal, allocation: ProjectAllocation) -> Budget:
         if not _counted(entry):
             pending += entry.amount_fen
             continue
-        spent_by_item[entry.line_item_id] = (
-            spent_by_item.get(entry.line_item_id, 0) + entry.amount_fen
-        )
-        spent_by_source[entry.fund_source_id] = (
-            spent_by_source.get(entry.fund_source_id, 0) + entry.amount_fen
-        )
+        _add(spent_by_item, entry.line_item_id, entry.amount_fen)
+        _add(spent_by_source, entry.fund_source_id, entry.amount_fen)
     budget = Budget(
         total_budget_fen=allocation.amount_fen or proposal.total_fen,
         total_spent_fen=sum(spent_by_item.values()),
@@ -236,18 +266,76 @@ def budget_of(proposal: Proposal, allocation: ProjectAllocation) -> Budget:
                 "over": True,
             }
         )
+    budget.sources = _source_rows(proposal, source_allocations(allocation), spent_by_source)
+    return budget
+
+
+def _source_rows(proposal: Proposal, allocated: dict, spent: dict) -> list[dict]:
+    """One row per source that paid or was charged (and one for spending without a source), so
+    the rows add up to the same total as the line items."""
     sources = {s.id: s for s in proposal.round.fund_sources}
-    for source_id, amount in sorted((allocation.funding_by_source or {}).items()):
-        source = sources.get(int(source_id)) if str(source_id).isdigit() else None
-        budget.sources.append(
+    rows = []
+    for source_id in sorted(set(allocated) | {k for k in spent if k is not None}):
+        source = sources.get(source_id)
+        rows.append(
             {
-                "id": source.id if source else None,
+                "id": source_id,
                 "name": source.name if source else str(source_id),
-                "budget_fen": int(amount),
-                "spent_fen": spent_by_source.get(source.id if source else None, 0),
+                "budget_fen": allocated.get(source_id, 0),
+                "spent_fen": spent.get(source_id, 0),
+                "left_fen": allocated.get(source_id, 0) - spent.get(source_id, 0),
             }
         )
-    return budget
+    if spent.get(None):
+        rows.append(
+            {"id": None, "name": None, "budget_fen": 0, "spent_fen": spent[None], "left_fen": 0}
+        )
+    return rows
+
+
+def charged_to_source(proposal_id: int, source_id: int) -> int:
+    """Everything booked against one fund source for a project, approved or waiting."""
+    return int(
+        db.session.scalar(
+            db.select(db.func.coalesce(db.func.sum(SpendingEntry.amount_fen), 0)).filter_by(
+                proposal_id=proposal_id, fund_source_id=source_id
+            )
+        )
+        or 0
+    )
+
+
+def _check_source(proposal: Proposal, allocation: ProjectAllocation, source_id, amount_fen):
+    """A payment is charged to a fund source that paid for the project, within what it gave."""
+    if source_id is None:
+        raise DomainError(
+            _l("Choose the fund source that pays for this payment."), code="no_source"
+        )
+    source = db.session.get(FundSource, source_id)
+    if source is None or source.round_id != proposal.round_id:
+        raise DomainError(_l("Choose one of this round's fund sources."), code="bad_source")
+    allocated = source_allocations(allocation).get(source.id, 0)
+    if allocated == 0:
+        raise DomainError(
+            _l(
+                "%(fund)s did not pay for this project: charge the payment to a fund source "
+                "that did.",
+                fund=source.name,
+            ),
+            code="source_not_funding",
+        )
+    left = allocated - charged_to_source(proposal.id, source.id)
+    if amount_fen > left:
+        raise DomainError(
+            _l(
+                "%(fund)s allocated %(allocated)s to this project and %(left)s of it is left: "
+                "this payment is more than that.",
+                fund=source.name,
+                allocated=money(allocated),
+                left=money(max(left, 0)),
+            ),
+            code="source_exhausted",
+        )
 
 
 def record_spending(
@@ -263,7 +351,9 @@ def record_spending(
     receipt: Upload | None,
     actor,
 ) -> SpendingEntry:
-    """Book one payment. Past the line item's or the project's budget, it waits for approval."""
+    """Book one payment, charged to a fund source that paid for the project and within what it
+    allocated (refused otherwise). Past the line item's or the project's budget, it waits for
+    the supervisory committee's approval."""
     if not 0 < amount_fen <= MAX_FEN:
         raise DomainError(
             _l("The amount must be more than zero and at most ¥100,000,000."), code="bad_amount"
@@ -275,10 +365,7 @@ def record_spending(
         line_item = db.session.get(LineItem, line_item_id)
         if line_item is None or line_item.proposal_id != proposal.id:
             raise DomainError(_l("Choose one of this project's line items."), code="bad_item")
-    if fund_source_id is not None:
-        source = db.session.get(FundSource, fund_source_id)
-        if source is None or source.round_id != proposal.round_id:
-            raise DomainError(_l("Choose one of this round's fund sources."), code="bad_source")
+    _check_source(proposal, allocation, fund_source_id, amount_fen)
     current = budget_of(proposal, allocation)
     item_spent = next(
         (row["spent_fen"] for row in current.line_items if row["id"] == line_item_id), 0

@@ -18,6 +18,7 @@ from ..errors import NotFound
 from ..extensions import db, limiter
 from ..proposals.models import Milestone
 from ..security import community_required
+from ..uploads.checks import DOCUMENT, PHOTO
 from ..uploads.models import Upload
 from ..uploads.storage import store_upload
 from ..viewhelpers import run_console_action, try_service
@@ -47,8 +48,16 @@ from .services import (
     record_spending,
     sign_off_completion,
     sign_off_milestone,
+    source_allocations,
     submit_completion,
 )
+from .tracking import need_journey
+
+
+@bp.app_template_global("need_journey")
+def _need_journey(need):
+    """A need's stages for its public and tracking pages (intake's templates call this)."""
+    return need_journey(need)
 
 
 def _public_project(slug: str, proposal_id: int):
@@ -174,7 +183,7 @@ def _may_report(proposal) -> bool:
     )
 
 
-def _store(file_storage):
+def _store(file_storage, accept=DOCUMENT):
     if not file_storage or not getattr(file_storage, "filename", ""):
         return None
     return store_upload(
@@ -182,6 +191,7 @@ def _store(file_storage):
         file_storage.filename,
         instance_path=current_app.instance_path,
         uploaded_by_id=current_user.id,
+        accept=accept,
     )
 
 
@@ -199,7 +209,7 @@ def console(community, proposal_id: int):
         "done": MilestoneDoneForm(prefix="done"),
         "signoff": SignOffForm(prefix="so"),
         "progress": ProgressForm(prefix="pg"),
-        "spending": SpendingForm(prefix="sp").setup(proposal),
+        "spending": SpendingForm(prefix="sp").setup(proposal, source_allocations(allocation)),
         "completion": CompletionForm(prefix="cr"),
     }
     status = 200
@@ -254,7 +264,7 @@ def _handle(action, forms, proposal, allocation, reporter, supervisor) -> str | 
             proposal,
             form.text.data,
             form.percent.data,
-            photo=_store(form.photo.data),
+            photo=_store(form.photo.data, PHOTO),  # shown as an image
             actor=current_user,
         )
         return _("Progress update published.")

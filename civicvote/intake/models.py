@@ -66,6 +66,9 @@ class Need(db.Model):
     # A one-time key from the form that created the need: a double submit finds the first need.
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     support_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The submitting browser's supporter key (online needs): merged, its author supports the
+    # target once, even if the same browser also said "me too" there.
+    submitter_hash: Mapped[str | None] = mapped_column(String(64))
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

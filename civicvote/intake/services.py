@@ -74,11 +74,13 @@ def submit_need(
     channel: str = "online",
     entered_by=None,
     submission_key: str | None = None,
+    submitter_hash: str | None = None,
 ) -> Need:
     """Record a need in the community's round that is collecting needs.
 
     A repeated ``submission_key`` (the same form sent twice) returns the need already made.
     Staff entries (``entered_by``) carry the channel the need was collected through.
+    ``submitter_hash`` is the submitting browser's supporter key (see :func:`supporter_hash`).
     """
     if submission_key:
         existing = db.session.scalar(db.select(Need).filter_by(submission_key=submission_key))
@@ -112,6 +114,7 @@ def submit_need(
         support_count=0,
         entered_by_id=getattr(entered_by, "id", None),
         submission_key=submission_key or None,
+        submitter_hash=submitter_hash,
     )
     db.session.add(need)
     try:
@@ -246,9 +249,17 @@ def decline_need(need: Need, reason: str, *, actor) -> Need:
     return need
 
 
+def _author_key(need: Need) -> str:
+    """The supporter key a need's author stands under once the need is merged into another:
+    the submitting browser's when known (so their "me too" there is not counted twice), else
+    one of the need's own (an entry from staff, or a browser without our cookie)."""
+    return need.submitter_hash or supporter_hash(f"need-author:{need.id}")
+
+
 def merge_needs(duplicate: Need, target: Need, *, actor) -> Need:
-    """Merge ``duplicate`` into ``target``: supports (without double counting) and proposals
-    move over; the duplicate's tracking page then points to the target."""
+    """Merge ``duplicate`` into ``target``: its supporters and its author become the target's
+    supporters (each counted once), its channel counts with the target's, proposals answering
+    it answer the target; the duplicate's tracking page then points to the target."""
     if duplicate.id == target.id:
         raise DomainError(_l("A need cannot be merged into itself."))
     if duplicate.community_id != target.community_id or duplicate.round_id != target.round_id:
@@ -258,17 +269,37 @@ def merge_needs(duplicate: Need, target: Need, *, actor) -> Need:
     before = {"status": duplicate.status, "supports": duplicate.support_count}
     duplicate.change_status("merged")
     duplicate.merged_into_id = target.id
-    # Move the supports the target does not have yet; drop the ones it already counts.
+    # The target's own author is not one of its supporters: never added by a merge.
     target_keys = set(
         db.session.scalars(db.select(NeedSupport.supporter_hash).filter_by(need_id=target.id))
-    )
+    ) | {_author_key(target)}
     for support in db.session.scalars(db.select(NeedSupport).filter_by(need_id=duplicate.id)):
         if support.supporter_hash in target_keys:
             db.session.delete(support)
         else:
             support.need_id = target.id
             target_keys.add(support.supporter_hash)
-    # Proposals answering the duplicate now answer the target.
+    if _author_key(duplicate) not in target_keys:
+        db.session.add(NeedSupport(need_id=target.id, supporter_hash=_author_key(duplicate)))
+    _move_answers(duplicate, target)
+    db.session.flush()
+    _recount(duplicate.id)
+    _recount(target.id)
+    _audit(
+        "need.merge",
+        duplicate,
+        actor,
+        before,
+        {"status": "merged", "merged_into": target.id},
+    )
+    db.session.commit()
+    db.session.refresh(target)
+    db.session.refresh(duplicate)
+    return target
+
+
+def _move_answers(duplicate: Need, target: Need) -> None:
+    """Proposals answering the duplicate now answer the target."""
     linked = set(
         db.session.scalars(
             db.select(proposal_needs.c.proposal_id).where(proposal_needs.c.need_id == duplicate.id)
@@ -284,20 +315,26 @@ def merge_needs(duplicate: Need, target: Need, *, actor) -> Need:
         db.session.execute(
             proposal_needs.insert().values(proposal_id=proposal_id, need_id=target.id)
         )
-    db.session.flush()
-    _recount(duplicate.id)
-    _recount(target.id)
-    _audit(
-        "need.merge",
-        duplicate,
-        actor,
-        before,
-        {"status": "merged", "merged_into": target.id},
-    )
-    db.session.commit()
-    db.session.refresh(target)
-    db.session.refresh(duplicate)
-    return target
+
+
+def merged_into(need: Need) -> list[Need]:
+    """Every need merged into this one, directly or through a need merged into it."""
+    found, frontier = [], [need.id]
+    while frontier:
+        children = list(
+            db.session.scalars(db.select(Need).where(Need.merged_into_id.in_(frontier)))
+        )
+        found.extend(children)
+        frontier = [child.id for child in children]
+    return found
+
+
+def channel_counts(need: Need) -> dict[str, int]:
+    """Through which channels this need reached us: its own and every need merged into it."""
+    counts: dict[str, int] = {}
+    for each in [need, *merged_into(need)]:
+        counts[each.channel] = counts.get(each.channel, 0) + 1
+    return counts
 
 
 def list_needs(
@@ -321,7 +358,8 @@ def list_needs(
 
 
 def need_counts(funding_round: FundingRound) -> dict:
-    """Counts for the public list: by status, by category, by channel, and all of them."""
+    """Counts for the public list, the triage page and the report: by status, by category and
+    of needs standing (merged ones left out), and by channel of every need received."""
     rows = db.session.execute(
         db.select(Need.status, Need.category_code, Need.channel, db.func.count(Need.id))
         .where(Need.round_id == funding_round.id)
@@ -330,10 +368,12 @@ def need_counts(funding_round: FundingRound) -> dict:
     counts = {"status": {}, "category": {}, "channel": {}, "total": 0}
     for status, category, channel, n in rows:
         counts["status"][status] = counts["status"].get(status, 0) + n
+        # A merged need still came through its channel: it counts there (as in the report),
+        # and its voice is carried by the need it was merged into.
+        counts["channel"][channel] = counts["channel"].get(channel, 0) + n
         if status == "merged":
             continue
         counts["category"][category] = counts["category"].get(category, 0) + n
-        counts["channel"][channel] = counts["channel"].get(channel, 0) + n
         counts["total"] += n
     return counts
 

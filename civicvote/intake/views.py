@@ -1,5 +1,7 @@
 """Needs: the resident form, tracking, the public list, "me too", the poster, staff triage."""
 
+import hashlib
+import json
 import secrets
 
 from flask import (
@@ -10,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -17,6 +20,7 @@ from flask_login import current_user
 
 from ..accounts.models import CLERK, ORGANIZER
 from ..communities.services import get_community
+from ..config import public_base_url
 from ..extensions import limiter
 from ..forms import choices
 from ..qr import qr_svg
@@ -28,6 +32,7 @@ from .forms import ActionForm, DeclineForm, MergeForm, NeedForm, StaffNeedForm
 from .models import CHANNEL_LABELS, NEED_STATUS_LABELS, Need
 from .services import (
     accept_need,
+    channel_counts,
     decline_need,
     find_by_code,
     format_code,
@@ -35,6 +40,7 @@ from .services import (
     has_supported,
     list_needs,
     merge_needs,
+    merged_into,
     need_counts,
     normalize_code,
     places,
@@ -42,6 +48,7 @@ from .services import (
     resolve,
     submit_need,
     support_need,
+    supporter_hash,
 )
 
 SUPPORTER_COOKIE = "civicvote_supporter"
@@ -64,7 +71,34 @@ def _support_limit() -> str:
 
 
 def _public_base() -> str:
-    return (current_app.config.get("PUBLIC_BASE_URL") or request.url_root).rstrip("/")
+    return public_base_url(current_app.config)  # never the Host header
+
+
+SENT_NEEDS = "sent_needs"  # in the session: what this browser sent -> the form's key
+KEPT_SENT = 20
+
+
+def _sent_key(form, community) -> tuple[str, str]:
+    """The key of a need this browser already sent with the same content, else the form's own.
+
+    Going back to a sent form, Chromium loads the page again (a new one-time key in the hidden
+    field) but refills the fields the person typed: sent again, it is the same need. The session
+    remembers a hash of each need's content with the key it was sent under, so the copy finds
+    the first need. Another browser, or other words, make a new need.
+    """
+    fields = (getattr(form, name, None) for name in _NEED_FIELDS)
+    content = [community.id, *((field.data or "") if field else "" for field in fields)]
+    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:32]
+    return (session.get(SENT_NEEDS) or {}).get(digest) or form.nonce.data or "", digest
+
+
+def _remember_sent(digest: str, key: str) -> None:
+    sent = dict(session.get(SENT_NEEDS) or {})
+    sent[digest] = key
+    session[SENT_NEEDS] = dict(list(sent.items())[-KEPT_SENT:])
+
+
+_NEED_FIELDS = ("title", "description", "category", "place", "contact", "channel")
 
 
 def _category_names(funding_round) -> dict:
@@ -83,6 +117,8 @@ def submit(slug: str):
     if request.method == "GET":
         form.nonce.data = secrets.token_urlsafe(24)
     if form.validate_on_submit():
+        key, digest = _sent_key(form, community)
+        secret = request.cookies.get(SUPPORTER_COOKIE) or ""
         need, refused = try_service(
             lambda: submit_need(
                 community,
@@ -91,10 +127,12 @@ def submit(slug: str):
                 category_code=form.category.data or "",
                 place=form.place.data or "",
                 contact=form.contact.data or "",
-                submission_key=form.nonce.data or None,
+                submission_key=key or None,
+                submitter_hash=supporter_hash(secret) if 16 <= len(secret) <= 100 else None,
             )
         )
         if refused is None:
+            _remember_sent(digest, need.submission_key or key)
             return redirect(url_for("intake.track", code=need.tracking_code, new=1))
     status = 422 if form.is_submitted() else 200
     return render_template(
@@ -247,6 +285,8 @@ def staff_submit(community):
         form.nonce.data = secrets.token_urlsafe(24)
         form.channel.data = "visit"
     if form.validate_on_submit():
+        key, digest = _sent_key(form, community)
+        already = key != form.nonce.data
         need, refused = try_service(
             lambda: submit_need(
                 community,
@@ -257,17 +297,23 @@ def staff_submit(community):
                 contact=form.contact.data or "",
                 channel=form.channel.data,
                 entered_by=current_user,
-                submission_key=form.nonce.data or None,
+                submission_key=key or None,
             )
         )
         if refused is None:
-            flash(
-                _(
+            _remember_sent(digest, need.submission_key or key)
+            if already:
+                message = _(
+                    "This need was sent before and is recorded once. Its tracking code is "
+                    "%(code)s.",
+                    code=format_code(need.tracking_code),
+                )
+            else:
+                message = _(
                     "Need recorded. Its tracking code is %(code)s: give it to the resident.",
                     code=format_code(need.tracking_code),
-                ),
-                "success",
-            )
+                )
+            flash(message, "warning" if already else "success")
             return redirect(url_for("intake.staff_submit", slug=community.slug))
     status = 422 if form.is_submitted() else 200
     return render_template("intake/staff_submit.html", community=community, form=form), status
@@ -337,4 +383,7 @@ def triage_need(community, need_id: int):
         accept_form=ActionForm(),
         categories=_category_names(current_round(community)),
         code=format_code(need.tracking_code),
+        merged=merged_into(need),
+        channel_counts=channel_counts(need),
+        channels=CHANNEL_LABELS,
     ), status

@@ -22,7 +22,12 @@ def set_language(code: str):
     response = redirect(target)
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie(
-            LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            LOCALE_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],  # like every cookie of ours
         )
     return response
 

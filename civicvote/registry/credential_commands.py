@@ -1,12 +1,14 @@
 """``civicvote credentials issue|revoke``: voter cards from a script, for a print run."""
 
 import csv
+import os
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..csvsafe import safe_cell
 from ..errors import DomainError
 from ..extensions import db
 from .credentials import base_url_for, issue_credentials, revoke_credentials
@@ -47,11 +49,14 @@ def issue(ballot_id: int, building: str | None, count: int | None, out: Path):
 
     def write(cards) -> None:
         # Written before the cards are committed: if it cannot be written, nothing was issued.
-        with out.open("x", newline="", encoding="utf-8") as handle:
+        # Created new (never overwritten) and readable by its owner only: it holds the tokens.
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(CSV_COLUMNS)
             for card in cards:
-                writer.writerow([card.label, card.token, card.link])
+                # The label is registry text, never a formula; tokens are written as issued.
+                writer.writerow([safe_cell(card.label), card.token, card.link])
 
     try:
         cards = issue_credentials(

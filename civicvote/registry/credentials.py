@@ -30,6 +30,7 @@ from sqlalchemy import and_, or_, update
 from ..audit.services import record
 from ..ballots.lifecycle import lock_ballot
 from ..ballots.models import Ballot, Participation
+from ..config import DEFAULT_BASE_URL, public_base_url
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..rounds.models import VOTE_UNIT_RESIDENT
@@ -218,7 +219,6 @@ def claim_credential(credential: Credential, now: datetime | None = None) -> Cre
 
 
 WALK_IN_MINUTES = 10
-DEFAULT_CLI_BASE_URL = "http://127.0.0.1:5000"
 
 
 @dataclass(frozen=True)
@@ -265,9 +265,9 @@ def personal_link(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/v/{token}"
 
 
-def base_url_for(config, url_root: str | None = None) -> str:
-    """PUBLIC_BASE_URL when set, else the request's root URL, else the CLI default."""
-    return (config.get("PUBLIC_BASE_URL") or url_root or DEFAULT_CLI_BASE_URL).rstrip("/")
+def base_url_for(config) -> str:
+    """The base of printed links (config.public_base_url): never the request's Host header."""
+    return public_base_url(config)
 
 
 def extract_secret(scanned: str) -> str:
@@ -358,7 +358,7 @@ def issue_credentials(
     building: str | None = None,
     count: int | None = None,
     *,
-    base_url: str = DEFAULT_CLI_BASE_URL,
+    base_url: str = DEFAULT_BASE_URL,
     actor=None,
     before_commit: Callable[[list[IssuedCard]], None] | None = None,
 ) -> list[IssuedCard]:
@@ -470,7 +470,7 @@ def issue_walk_in(ballot_id: int, voter_key: str, *, base_url: str, actor=None) 
 
     Refused when the voter is not eligible or has already voted. Earlier unclaimed walk-in
     credentials of the same voter are revoked, so only the QR on the screen works. A step of
-    ``checkin.services.admit_walk_in``, which commits it with the walk-in's check-in.
+    ``checkin.walkins.issue_confirmed_walk_in``, which commits it with the walk-in record.
     """
 
     ballot = _ballot_context(ballot_id)

@@ -2,7 +2,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..forms import BaseForm, choices
@@ -34,6 +34,10 @@ class CardsForm(BaseForm):
     count = IntegerField(
         _l("At most this many cards"), validators=[Optional(), NumberRange(min=1, max=5000)]
     )
+    # One-time key: this form issues one batch, however often it is sent.
+    request_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    # Shown after a batch: the same choices again issue more cards only when this is ticked.
+    another = BooleanField(_l("Issue another batch with the same choices"))
 
 
 class RevokeForm(BaseForm):

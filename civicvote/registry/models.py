@@ -2,7 +2,15 @@
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -68,6 +76,29 @@ class Credential(db.Model):
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Why it was withdrawn: "lost", "card_forgotten", "card_lost" (a walk-in replaced it)...
+    revoked_reason: Mapped[str | None] = mapped_column(String(30))
     # When the personal link was first exchanged for a session (walk-in links work only once).
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CardBatch(db.Model):
+    """One issue of voter cards from the console, made once per form (``request_key``).
+
+    The batch's tokens are kept sealed (``sealed``: AES-GCM under a key that needs both the
+    instance secret and a key held only in the issuing organizer's session), so its sheet is a
+    page that can be reloaded and printed again, and a resent form finds this batch.
+    """
+
+    __tablename__ = "card_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    building: Mapped[str | None] = mapped_column(String(20))
+    requested: Mapped[int | None] = mapped_column(Integer)
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,5 +1,7 @@
 """Organizer pages: the voter registry (import, list, add, edit) and voter cards."""
 
+import secrets
+import time
 from datetime import date
 
 from flask import (
@@ -9,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -18,15 +21,16 @@ from ..accounts.models import ORGANIZER
 from ..ballots.setup import community_ballot, community_ballots
 from ..forms import choices
 from ..qr import qr_svg
+from ..sealed import seal, unseal
 from ..security import community_required
 from ..viewhelpers import try_service
 from . import bp
+from .batches import batch_cards, batch_purpose, get_batch, issue_card_batch
 from .cards import group_by_building
 from .credentials import (
     base_url_for,
     credential_summary,
     eligible_voters,
-    issue_credentials,
     revoke_credentials,
 )
 from .forms import CardsForm, ImportForm, ResidentForm, RevokeForm
@@ -135,47 +139,123 @@ def _cards_form(community) -> CardsForm:
     form.building.choices = choices(
         [("", _("All buildings"))] + [(b, b) for b in buildings(community.id)]
     )
+    if not form.is_submitted():
+        form.request_key.data = secrets.token_urlsafe(24)
     return form
+
+
+RECENT_BATCHES = "card_batches"  # in the session: each ballot's last batch from this browser
+RECENT_MINUTES = 30
+
+
+def _recent_batch(ballot_id: int) -> dict | None:
+    """The batch this browser issued last for the ballot, if within the last half hour."""
+    recent = (session.get(RECENT_BATCHES) or {}).get(str(ballot_id))
+    if not recent or time.time() - recent["at"] > RECENT_MINUTES * 60:
+        return None
+    return recent
+
+
+def _remember_batch(ballot_id: int, batch, building, count) -> None:
+    kept = dict(session.get(RECENT_BATCHES) or {})
+    kept[str(ballot_id)] = {"id": batch.id, "building": building, "count": count, "at": time.time()}
+    session[RECENT_BATCHES] = dict(list(kept.items())[-10:])
+
+
+def _cards_page(community, ballot, form, status=200):
+    return render_template(
+        "cards/issue.html",
+        community=community,
+        ballot=ballot,
+        recent=_recent_batch(ballot.id),
+        form=form,
+        revoke_form=RevokeForm(prefix="revoke"),
+        summary=credential_summary(ballot.id),
+        eligible=len(eligible_voters(ballot)),
+    ), status
 
 
 @bp.get("/console/c/<slug>/ballots/<int:ballot_id>/cards")
 @community_required(ORGANIZER)
 def cards(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
-    return render_template(
-        "cards/issue.html",
-        community=community,
-        ballot=ballot,
-        form=_cards_form(community),
-        revoke_form=RevokeForm(prefix="revoke"),
-        summary=credential_summary(ballot.id),
-        eligible=len(eligible_voters(ballot)),
-    )
+    return _cards_page(community, ballot, _cards_form(community))
 
 
 @bp.post("/console/c/<slug>/ballots/<int:ballot_id>/cards")
 @community_required(ORGANIZER)
 def issue_cards(community, ballot_id: int):
-    """Issue cards and answer with the printable sheet: the only time the tokens are shown."""
+    """Issue one batch per form, then show its sheet as a page of its own (POST-redirect-GET)."""
     ballot = community_ballot(community.id, ballot_id)
     form = _cards_form(community)
     if not form.validate_on_submit():
-        return render_template(
-            "cards/issue.html",
-            community=community,
-            ballot=ballot,
-            form=form,
-            revoke_form=RevokeForm(prefix="revoke"),
-            summary=credential_summary(ballot.id),
-            eligible=len(eligible_voters(ballot)),
-        ), 422
-    issued = issue_credentials(
-        ballot.id,
-        form.building.data or None,
-        form.count.data,
-        base_url=base_url_for(current_app.config, request.url_root),
-        actor=current_user,
+        return _cards_page(community, ballot, form, 422)
+    building, count = form.building.data or None, form.count.data
+    recent = _recent_batch(ballot.id)
+    if (
+        recent
+        and (recent["building"], recent["count"]) == (building, count)
+        and not (form.another.data)
+    ):
+        # Back to the form (Chromium reloads it with a new key and refills the choices) and
+        # sent again: the same choices show the batch just issued instead of issuing more.
+        flash(
+            _(
+                "You issued cards with the same choices a moment ago: here they are. To issue "
+                "more, tick “Issue another batch with the same choices”."
+            ),
+            "warning",
+        )
+        return redirect(
+            url_for(
+                "registry.card_sheet",
+                slug=community.slug,
+                ballot_id=ballot.id,
+                batch_id=recent["id"],
+            ),
+            303,
+        )
+    issued, refused = try_service(
+        lambda: issue_card_batch(
+            ballot.id,
+            form.request_key.data,
+            building=building,
+            count=count,
+            base_url=base_url_for(current_app.config),
+            seal=seal,
+            actor=current_user,
+        ),
+        field=form.building,
     )
+    if refused:
+        return _cards_page(community, ballot, form, refused)
+    batch, created = issued
+    _remember_batch(ballot.id, batch, building, count)
+    if not created:
+        flash(_("This form had already issued its cards: here they are again."), "warning")
+    return redirect(
+        url_for("registry.card_sheet", slug=community.slug, ballot_id=ballot.id, batch_id=batch.id),
+        303,
+    )
+
+
+@bp.get("/console/c/<slug>/ballots/<int:ballot_id>/cards/batches/<int:batch_id>")
+@community_required(ORGANIZER)
+def card_sheet(community, ballot_id: int, batch_id: int):
+    """The printable sheet of one batch: reloading shows the same cards, never issues more."""
+    ballot = community_ballot(community.id, ballot_id)
+    batch = get_batch(ballot.id, batch_id)
+    values = unseal(batch.sealed, batch_purpose(batch.id))
+    if values is None and batch.issued:
+        flash(
+            _(
+                "This batch's sheet can be shown only in the browser that issued it. If it is "
+                "lost, revoke its cards and issue new ones."
+            ),
+            "error",
+        )
+        return redirect(url_for("registry.cards", slug=community.slug, ballot_id=ballot.id), 303)
+    issued = batch_cards(values or [])
     response = make_response(
         render_template(
             "cards/sheet.html",
@@ -186,7 +266,7 @@ def issue_cards(community, ballot_id: int):
             qr_svg=qr_svg,
         )
     )
-    # The tokens exist only in this response: no cache, no history copy.
+    # The tokens are in this page: no cache, no copy for other sites.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response

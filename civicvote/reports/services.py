@@ -4,16 +4,23 @@ Participation is reported only as counts (by channel, by building); nothing here
 contents other than through the tally, so secrecy holds in the report as everywhere else.
 """
 
-import csv
 import io
 import json
 
 from ..ballots.models import Ballot, Participation
+from ..checkin.walkins import walk_ins_by_assembly
+from ..csvsafe import SafeWriter, safe_dict_rows
 from ..delivery.models import ProgressUpdate, SpendingEntry
-from ..delivery.services import completion_of, funded_projects, rating_summary
+from ..delivery.services import (
+    completion_of,
+    counted_spending,
+    counted_spending_by_source,
+    funded_projects,
+    rating_summary,
+)
 from ..extensions import db
 from ..intake.models import Need
-from ..intake.services import list_needs, need_json
+from ..intake.services import list_needs, need_counts, need_json
 from ..proposals.listing import proposal_json, public_proposals
 from ..proposals.models import Milestone
 from ..registry.models import Household, Resident
@@ -45,13 +52,7 @@ def _building_of_keys(keys: list[str]) -> dict[str, str]:
 
 def participation(funding_round: FundingRound) -> dict:
     """Needs by channel, ballots by channel and by building, turnout per ballot."""
-    needs_by_channel = dict(
-        db.session.execute(
-            db.select(Need.channel, db.func.count(Need.id))
-            .filter(Need.round_id == funding_round.id)
-            .group_by(Need.channel)
-        ).all()
-    )
+    needs_by_channel = need_counts(funding_round)["channel"]  # as the triage page counts
     ballots = []
     by_building: dict[str, int] = {}
     by_channel: dict[str, int] = {}
@@ -65,6 +66,7 @@ def participation(funding_round: FundingRound) -> dict:
                 "cast": counts.ballots_cast,
                 "eligible": counts.eligible,
                 "percent": counts.turnout_percent,
+                "walk_ins": walk_ins_by_assembly(ballot.id),
             }
         )
         for channel, n in counts.by_channel.items():
@@ -116,20 +118,22 @@ def money(funding_round: FundingRound) -> dict:
             for s in funding_round.fund_sources
         ]
     )
-    spent = dict(
-        db.session.execute(
-            db.select(SpendingEntry.fund_source_id, db.func.sum(SpendingEntry.amount_fen))
-            .join(FundingRound, FundingRound.id == funding_round.id)
-            .filter(
-                SpendingEntry.proposal_id.in_(
-                    [p.proposal_id for p in (run.projects if run else [])] or [-1]
-                )
-            )
-            .group_by(SpendingEntry.fund_source_id)
-        ).all()
-    )
+    # Counted spending only (over-budget payments once approved), as on each project's page.
+    spent = counted_spending_by_source(p.proposal_id for p in (run.projects if run else []))
     for source in sources:
-        source["spent_fen"] = int(spent.get(source["id"], 0) or 0)
+        source["spent_fen"] = spent.pop(source["id"], 0)
+    for source_id, amount in spent.items():  # a removed source, or none stated
+        sources.append(
+            {
+                "id": source_id,
+                "name": None,
+                "kind": "",
+                "amount_fen": 0,
+                "used_fen": 0,
+                "left_fen": 0,
+                "spent_fen": amount,
+            }
+        )
     names = {c.code: c.name for c in funding_round.categories}
     by_category: dict[str, int] = {}
     for project in run.projects if run else []:
@@ -145,14 +149,7 @@ def delivery(funding_round: FundingRound) -> list[dict]:
     for allocation in funded_projects(funding_round.id):
         proposal = allocation.proposal
         milestones = proposal.milestones
-        spent = (
-            db.session.scalar(
-                db.select(db.func.coalesce(db.func.sum(SpendingEntry.amount_fen), 0)).filter_by(
-                    proposal_id=proposal.id
-                )
-            )
-            or 0
-        )
+        spent = counted_spending(proposal.id)
         report = completion_of(proposal.id)
         rows.append(
             {
@@ -334,6 +331,10 @@ def export_rows(funding_round: FundingRound, table: str) -> list[dict]:
     return EXPORTS[table](funding_round)
 
 
+def _flat(value):
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+
+
 def to_csv(rows: list[dict]) -> str:
     """Rows as CSV (UTF-8 with BOM so spreadsheet programs read Chinese right); nested values
     become JSON."""
@@ -342,13 +343,13 @@ def to_csv(rows: list[dict]) -> str:
     if not rows:
         return out.getvalue()
     columns = list(rows[0])
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                for k, v in row.items()
-            }
-        )
+    flat = (
+        {
+            k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+            for k, v in row.items()
+        }
+        for row in rows
+    )
+    # Cells that would be formulas in a spreadsheet are written as text (csvsafe).
+    SafeWriter(out).writerows(safe_dict_rows(flat, columns))
     return out.getvalue()

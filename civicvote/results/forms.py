@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..forms import BaseForm, choices
@@ -30,3 +30,12 @@ class ObjectionForm(BaseForm):
 
 class AnswerForm(BaseForm):
     answer = TextAreaField(_l("Public answer"), validators=[DataRequired(), Length(max=2000)])
+
+
+class AmendAnswerForm(BaseForm):
+    """修改答复: a new version of a published answer; ``version`` is the one the organizer read."""
+
+    answer = TextAreaField(
+        _l("Amended public answer"), validators=[DataRequired(), Length(max=2000)]
+    )
+    version = HiddenField(validators=[DataRequired()])

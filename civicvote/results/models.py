@@ -77,3 +77,23 @@ class Objection(db.Model):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     run = relationship("AllocationRun", back_populates="objections")
+    answers = relationship(
+        "ObjectionAnswer", order_by="ObjectionAnswer.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def earlier_answers(self) -> list:
+        """The versions replaced by an amendment, oldest first (the last one is ``answer``)."""
+        return list(self.answers[:-1])
+
+
+class ObjectionAnswer(db.Model):
+    """One published version of an objection's answer: amendments add rows, never replace."""
+
+    __tablename__ = "objection_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -312,32 +312,6 @@ def file_objection(
     return objection
 
 
-def answer_objection(objection: Objection, answer: str, *, actor) -> Objection:
-    """The organizers' public answer; it can be corrected until the result is final."""
-    answer = (answer or "").strip()
-    if not answer or len(answer) > MAX_OBJECTION:
-        raise DomainError(_l("Write the answer (at most 2,000 characters)."), code="bad_text")
-    if objection.run.status != "provisional":
-        raise Conflict(_l("The result is final; its objections are closed."), code="final")
-    before = {"answer": objection.answer}
-    objection.answer = answer
-    objection.status = "answered"
-    objection.answered_by_id = actor.id
-    objection.answered_at = utcnow()
-    record(
-        "objection.answer",
-        "objection",
-        objection.id,
-        actor=actor,
-        community_id=db.session.get(FundingRound, objection.run.round_id).community_id,
-        public=True,
-        before=before,
-        after={"answer": answer},
-    )
-    db.session.commit()
-    return objection
-
-
 def finalize(run: AllocationRun, *, actor, now=None) -> AllocationRun:
     """Lock the result once the notice has ended and every objection has an answer."""
     now = now or utcnow()

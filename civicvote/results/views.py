@@ -13,11 +13,11 @@ from ..rounds.models import RULE_LABELS, FundingRound
 from ..security import community_required
 from ..viewhelpers import run_console_action, try_service
 from . import bp
-from .forms import AnswerForm, ObjectionForm, RunForm
+from .forms import AmendAnswerForm, AnswerForm, ObjectionForm, RunForm
 from .models import Objection
+from .objections import amend_answer, answer_objection
 from .reasons import explain, tie_rule
 from .services import (
-    answer_objection,
     export_pabulib,
     file_objection,
     finalize,
@@ -124,12 +124,13 @@ def console(community, round_id: int):
         },
     )
     answer_form = AnswerForm(prefix="ans")
+    amend_form = AmendAnswerForm(prefix="amend")
     closed = [b for b in funding_round.ballots if b.status == "closed"]
     status = 200
     if request.method == "POST":
         action = request.form.get("action", "")
         done, status = run_console_action(
-            lambda: _act(action, funding_round, run, form, answer_form, closed),
+            lambda: _act(action, funding_round, run, form, (answer_form, amend_form), closed),
             url_for("results.console", slug=community.slug, round_id=round_id),
         )
         if done:
@@ -139,12 +140,22 @@ def console(community, round_id: int):
         community=community,
         form=form,
         answer_form=answer_form,
+        amend_form=amend_form,
         closed_ballots=closed,
         **_page_context(funding_round, run),
     ), status
 
 
-def _act(action, funding_round, run, form, answer_form, closed) -> str | None:
+def _objection(run) -> Objection:
+    raw = request.form.get("objection", "")
+    objection = db.session.get(Objection, int(raw)) if raw.isdigit() else None
+    if objection is None or run is None or objection.run_id != run.id:
+        abort(404)
+    return objection
+
+
+def _act(action, funding_round, run, form, answer_forms, closed) -> str | None:
+    answer_form, amend_form = answer_forms
     if action == "run" and form.validate_on_submit():
         raw = request.form.get("ballot", "")
         ballot = db.session.get(Ballot, int(raw)) if raw.isdigit() else None
@@ -161,16 +172,21 @@ def _act(action, funding_round, run, form, answer_form, closed) -> str | None:
             run_allocation(funding_round, ballot, actor=current_user, **options)
         return _("The provisional result is published for public notice.")
     if action == "answer" and answer_form.validate_on_submit():
-        raw = request.form.get("objection", "")
-        objection = db.session.get(Objection, int(raw)) if raw.isdigit() else None
-        if objection is None or run is None or objection.run_id != run.id:
-            abort(404)
-        answer_objection(objection, answer_form.answer.data, actor=current_user)
+        answer_objection(_objection(run), answer_form.answer.data, actor=current_user)
         return _("The answer is published.")
+    if action == "amend" and amend_form.validate_on_submit():
+        version = amend_form.version.data
+        amend_answer(
+            _objection(run),
+            amend_form.answer.data,
+            version=int(version) if version.isdigit() else -1,
+            actor=current_user,
+        )
+        return _("The amended answer is published; the earlier one stays listed.")
     if action == "finalize" and BaseForm().validate_on_submit() and run is not None:
         finalize(run, actor=current_user)
         return _("The result is final.")
-    if action not in ("run", "answer", "finalize"):
+    if action not in ("run", "answer", "amend", "finalize"):
         abort(400)
     return None
 

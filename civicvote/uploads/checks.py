@@ -1,13 +1,16 @@
 """What an uploaded file may be: checked by its content, images re-encoded, PDFs inspected.
 
-Only JPEG, PNG, WebP and PDF are accepted, recognised by their bytes, never by their name.
+Only JPEG, PNG, WebP and PDF are accepted, recognised by their bytes, never by their name, and
+each kind of upload only what its page can show (a progress photo is never a PDF).
 Images are decoded and written again by Pillow, which drops EXIF (GPS included) and anything
 appended or embedded (so a polyglot cannot survive); a pixel limit refuses decompression bombs.
 PDFs are kept as sent but must start with the PDF signature and carry no active content.
 """
 
 import io
+import re
 import warnings
+import zlib
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -23,8 +26,34 @@ IMAGE_FORMATS = {
     "PNG": ("image/png", "png"),
     "WEBP": ("image/webp", "webp"),
 }
-# Names that give a PDF behaviour of its own: scripts, launching programs, embedded files.
-PDF_ACTIVE = (b"/JavaScript", b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA")
+# What each kind of upload may be: what its page can show. A progress photo is shown as an
+# image with a thumbnail; a receipt or a proposal's document may also be a PDF.
+PHOTO = frozenset({"JPEG", "PNG", "WEBP"})
+DOCUMENT = PHOTO | {"PDF"}
+# Names that give a PDF behaviour of its own: scripts, actions run on opening or on events,
+# launching programs, embedded files. Matched after #xx escapes in names are decoded (PDF 1.2+
+# allows /J#61vaScript for /JavaScript) and as whole names (/JS, not /JSomething).
+PDF_ACTIVE = frozenset(
+    {
+        b"JavaScript",
+        b"JS",
+        b"AA",
+        b"OpenAction",
+        b"Launch",
+        b"EmbeddedFile",
+        b"EmbeddedFiles",
+        b"RichMedia",
+        b"XFA",
+        b"SubmitForm",
+        b"ImportData",
+        b"GoToR",
+        b"GoToE",
+    }
+)
+PDF_NAME = re.compile(rb"/((?:[^\x00-\x20/()<>\[\]{}%#]|#[0-9A-Fa-f]{2})+)")
+PDF_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+PDF_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.DOTALL)
+MAX_INFLATED = 50 * 1024 * 1024
 
 
 class UploadRefused(DomainError):
@@ -36,19 +65,32 @@ class Sniffed:
     kind: str  # "JPEG" | "PNG" | "WEBP" | "PDF"
 
 
-def sniff(data: bytes) -> Sniffed:
-    """What the bytes are, by their signature; refuses everything else."""
+def sniff(data: bytes, accept: frozenset = DOCUMENT) -> Sniffed:
+    """What the bytes are, by their signature; refuses everything else and what ``accept``
+    does not name."""
+    found = _signature(data)
+    if found not in accept:
+        if accept == PHOTO:
+            raise UploadRefused(
+                _l("Only JPEG, PNG or WebP photos can be uploaded here."), code="not_a_photo"
+            )
+        raise UploadRefused(
+            _l("Only JPEG, PNG or WebP photos and PDF files can be uploaded."),
+            code="unsupported_type",
+        )
+    return Sniffed(found)
+
+
+def _signature(data: bytes) -> str | None:
     if data.startswith(b"\xff\xd8\xff"):
-        return Sniffed("JPEG")
+        return "JPEG"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return Sniffed("PNG")
+        return "PNG"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return Sniffed("WEBP")
+        return "WEBP"
     if data.startswith(b"%PDF-"):
-        return Sniffed("PDF")
-    raise UploadRefused(
-        _l("Only JPEG, PNG or WebP photos and PDF files can be uploaded."), code="unsupported_type"
-    )
+        return "PDF"
+    return None
 
 
 # Pillow refuses images over twice this many pixels and warns above it (made an error below).
@@ -105,13 +147,47 @@ def _thumbnail(image: Image.Image) -> bytes:
 def _check_pdf(data: bytes) -> None:
     if b"%%EOF" not in data[-2048:]:
         raise UploadRefused(_l("The PDF file is incomplete or damaged."), code="bad_pdf")
-    if any(marker in data for marker in PDF_ACTIVE):
+    if pdf_active_names(data):
         raise UploadRefused(
             _l("PDF files with scripts or embedded files are not accepted."), code="active_pdf"
         )
     head = data[:1024].lower()
     if b"<html" in head or b"<script" in head:
         raise UploadRefused(_l("The PDF file is not valid."), code="bad_pdf")
+
+
+def _inflated_streams(data: bytes):
+    """The PDF's Flate-compressed streams, decompressed (object streams can hide names);
+    at most MAX_INFLATED bytes in all, so a compressed bomb costs nothing."""
+    budget = MAX_INFLATED
+    for match in PDF_STREAM.finditer(data):
+        if budget <= 0:
+            return
+        inflater = zlib.decompressobj()
+        try:
+            body = inflater.decompress(match.group(1), budget)
+        except zlib.error:
+            continue
+        budget -= len(body)
+        yield body
+
+
+def pdf_active_names(data: bytes) -> set[bytes]:
+    """The names of active content (PDF_ACTIVE) in a PDF's bytes and compressed streams,
+    escaped forms decoded."""
+    found = set()
+    for text in (data, *_inflated_streams(data)):
+        found |= _active_names_in(text)
+    return found
+
+
+def _active_names_in(data: bytes) -> set[bytes]:
+    found = set()
+    for match in PDF_NAME.finditer(data):
+        name = PDF_ESCAPE.sub(lambda escape: bytes([int(escape.group(1), 16)]), match.group(1))
+        if name in PDF_ACTIVE:
+            found.add(name)
+    return found
 
 
 @dataclass(frozen=True)
@@ -124,13 +200,14 @@ class CleanFile:
     thumbnail: bytes | None
 
 
-def clean_file(data: bytes) -> CleanFile:
-    """Check one file by its content; images come back re-encoded, PDFs as sent."""
+def clean_file(data: bytes, accept: frozenset = DOCUMENT) -> CleanFile:
+    """Check one file by its content, as one of the kinds ``accept`` names (PHOTO or
+    DOCUMENT); images come back re-encoded, PDFs as sent."""
     if len(data) > MAX_BYTES:
         raise UploadRefused(_l("Files can be at most 10 MB."), code="too_large")
     if not data:
         raise UploadRefused(_l("The file is empty."), code="empty")
-    kind = sniff(data).kind
+    kind = sniff(data, accept).kind
     if kind == "PDF":
         _check_pdf(data)
         return CleanFile("application/pdf", "pdf", data, None)

@@ -18,8 +18,9 @@ from ..ballots.models import METHOD_LABELS, Ballot
 from ..ballots.rules import MAX_SELECTIONS, ballot_budget, refusal_for_status, validate_contents
 from ..ballots.setup import community_ballot
 from ..errors import DomainError
-from ..extensions import db, limiter
+from ..extensions import db
 from ..forms import choices
+from ..ratelimit import count_card_failure
 from ..registry.credentials import (
     claim_credential,
     find_credential,
@@ -40,29 +41,24 @@ from .tally import public_counts, tally
 bp.after_request(private_page)
 
 
-def _credential_limit() -> str:
-    return current_app.config.get("RATELIMIT_CREDENTIAL", "30 per minute")
-
-
-def _refused(response) -> bool:
-    return response.status_code in (403, 404, 422)
-
-
 # --------------------------------------------------------------------------- residents
 
 
 @bp.get("/v/<token>")
-@limiter.limit(_credential_limit, deduct_when=_refused)
 def landing(token: str):
-    """A personal link: exchange the token for a session entry, then drop it from the address."""
+    """A personal link: exchange the token for a session entry, then drop it from the address.
+    Refused links are limited per link and in all (ratelimit.count_card_failure), after the
+    lookup: a valid link always opens."""
     credential = find_credential_by_token(token)
     if credential is None:
+        count_card_failure("link", token)
         current_app.logger.warning("unknown voting link from %s", request.remote_addr)
         message = _("This voting link is not valid. Check the card, or type its code instead.")
         return render_template("voting/refused.html", message=message), 404
     try:
         claim_credential(credential)
     except DomainError as error:
+        count_card_failure(str(credential.ballot_id), token)
         return render_template("voting/refused.html", message=str(error.message)), 403
     cards.remember(credential.ballot_id, credential.id, token, seal=token)
     return redirect(url_for("voting.vote", ballot_id=credential.ballot_id))
@@ -74,9 +70,9 @@ def _open_ballots() -> list[Ballot]:
 
 
 @bp.route("/vote/code", methods=["GET", "POST"])
-@limiter.limit(_credential_limit, methods=["POST"], deduct_when=_refused)
 def enter_code():
-    """For phones without a camera: the short code printed on the voter card."""
+    """For phones without a camera: the short code printed on the voter card. Refused codes
+    are limited per code and per ballot, after the lookup: a valid code is always taken."""
     form = CodeForm()
     ballots = _open_ballots()
     form.ballot.choices = choices((b.id, f"{b.round.community.name} · {b.title}") for b in ballots)
@@ -85,6 +81,7 @@ def enter_code():
         try:
             usable_credential_or_refuse(credential, utcnow())
         except DomainError as error:
+            count_card_failure(str(form.ballot.data), form.code.data)
             # Logged for the organizers, without the code itself.
             current_app.logger.warning(
                 "voter code refused for ballot %s from %s (%s)",

@@ -1,7 +1,7 @@
 """Sealed ballot box, vote replays; participations keep no retry hashes and no time of day
 
 Revision ID: 0008_secrecy
-Revises: 0008_paper
+Revises: 0010_staff_actions
 
 While a ballot is open its contents are sealed in ``ballot_box`` (under a key the database does
 not hold); the close moves them to ``cast_ballots`` (docs/secrecy.md). ``request_hash`` and
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_secrecy"
-down_revision = "0008_paper"
+down_revision = "0010_staff_actions"
 branch_labels = None
 depends_on = None
 

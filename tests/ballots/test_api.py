@@ -64,22 +64,26 @@ def test_closed_ballot_is_409_with_reason(client):
     assert (response.status_code, response.get_json()["error"]) == (409, "closed")
 
 
-def test_unknown_token_is_403_and_rate_limited(app, client):
+def test_refused_cards_are_limited_per_code_and_per_ballot_but_a_valid_card_never(app, client):
     app.config["RATELIMIT_CREDENTIAL"] = "3 per minute"
+    app.config["RATELIMIT_CREDENTIAL_BALLOT"] = "5 per minute"
     ballot = factories.ballot()
     _, token, _ = factories.credential(ballot)
-    responses = [
-        post_vote(client, ballot.id, {"credential": "x" * 27, "selections": ids(ballot)[:1]})
-        for _ in range(4)
-    ]
+
+    def vote(credential):
+        body = {"credential": credential, "selections": ids(ballot)[:1]}
+        return post_vote(client, ballot.id, body)
+
+    responses = [vote("x" * 27) for _ in range(4)]
     assert [r.status_code for r in responses] == [403, 403, 403, 429]
     # The refusal says when to come back (within the minute of the limit).
     assert 1 <= int(responses[-1].headers["Retry-After"]) <= 61
     assert responses[-1].get_json()["error"] == "too_many_requests"
-    # Refused before the credential is looked up: a guesser learns nothing, even from a hit.
-    valid = post_vote(client, ballot.id, {"credential": token, "selections": ids(ballot)[:1]})
-    assert valid.status_code == 429
-    assert count(Participation) == 0
+    # Other codes count against the ballot, until it has no failures left.
+    assert [vote(code * 27).status_code for code in "yzw"] == [403, 403, 429]
+    # A valid card is looked up first and never refused for anyone's mistakes.
+    assert vote(token).status_code == 201
+    assert count(Participation) == 1
 
 
 def test_accepted_votes_and_bad_bodies_do_not_use_up_the_limit(app, client):

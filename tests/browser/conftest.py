@@ -43,6 +43,31 @@ def demo_server(tmp_path_factory):
     server.stop()
 
 
+def seeded_server(tmp_path_factory, name: str, seed_module: str):
+    """A gunicorn server over a fresh database filled by ``python -m <seed_module>``, whose
+    last line of output (JSON) becomes ``server.seed``; yields the server, then stops it."""
+    import json
+    import subprocess
+    import sys
+
+    instance = tmp_path_factory.mktemp(name)
+    env = server_env(instance)
+    civicvote(["db", "upgrade"], env)
+    seeded = subprocess.run(
+        [sys.executable, "-m", seed_module],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    server = Server(env, log_path=instance / "server.log")
+    server.seed = json.loads(seeded.stdout.strip().splitlines()[-1])
+    yield server
+    server.stop()
+
+
 def _context(chromium, locale: str, viewport: dict):
     return chromium.new_context(
         viewport=viewport,

@@ -17,12 +17,24 @@ from tests.browser.conftest import _context, screenshot
 PASSWORD = "demo-password-2026"
 
 
-def _login(page, base: str, username: str) -> None:
+def _login(page, base: str, username: str, password: str = PASSWORD) -> None:
     page.goto(base + "/login")
     page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").fill(password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/console.*"))
+
+
+def confirm_walk_in(page, address: str, second: str = "supervisor"):
+    """On the walk-in form: card forgotten, a second staff member confirms; returns the QR."""
+    page.get_by_label("忘带选民卡").check()
+    page.get_by_label("第二名工作人员：账号").fill(second)
+    page.get_by_label("第二名工作人员：密码").fill(PASSWORD)
+    page.locator("form.walk-in-confirm button[type=submit]").click()
+    qr = page.locator(".walk-in-qr svg.qr")
+    qr.wait_for()
+    assert address in page.locator(".walk-in-voter").inner_text()
+    return qr
 
 
 def _decode(element) -> str:
@@ -53,10 +65,9 @@ def test_walk_in_desk_shows_a_qr_that_decodes_to_a_personal_link(demo_server, de
     screenshot(desktop, "checkin-walk-in-search")
     row = rows.filter(has=desktop.locator("button")).first
     address = row.locator("td").nth(1).inner_text()
-    row.locator("button.primary").click()
-    qr = desktop.locator(".walk-in-qr svg.qr")
-    qr.wait_for()
-    assert address in desktop.locator(".walk-in-voter").inner_text()
+    row.locator("button.primary").click()  # identity checked: check in
+    desktop.locator("table.walk-in-results tr", has_text=address).locator("a.button").first.click()
+    qr = confirm_walk_in(desktop, address)
     screenshot(desktop, "checkin-walk-in-qr")
     link = _decode(qr)
     assert re.fullmatch(re.escape(base) + r"/v/[A-Za-z0-9_-]{22,}", link)

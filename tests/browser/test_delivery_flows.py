@@ -1,34 +1,15 @@
 """Delivery in Chromium: a supervisor signs off a milestone; a resident rates from a phone."""
 
-import json
-import subprocess
-import sys
 from datetime import date
 
 import pytest
 
-from tests.browser.conftest import screenshot
-from tests.servers import REPO, Server, civicvote, server_env
+from tests.browser.conftest import screenshot, seeded_server
 
 
 @pytest.fixture(scope="module")
 def project_server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("delivery-instance")
-    env = server_env(instance)
-    civicvote(["db", "upgrade"], env)
-    seeded = subprocess.run(
-        [sys.executable, "-m", "tests.delivery.seed"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    server = Server(env, log_path=instance / "server.log")
-    server.seed = json.loads(seeded.stdout.strip().splitlines()[-1])
-    yield server
-    server.stop()
+    yield from seeded_server(tmp_path_factory, "delivery-instance", "tests.delivery.seed")
 
 
 def _login(page, server, role):

@@ -243,35 +243,50 @@ def test_assembly_of_another_community_is_not_found(hall, client):
     assert client.get(_desk_url(other, assembly)).status_code == 404
 
 
-# --- walk-ins ---------------------------------------------------------------------------------
+# --- walk-ins (see tests/checkin/test_walk_ins.py for the second person and the card) -------
 
 
-def _walk_in(client, community, assembly, voter_key):
-    url = _desk_url(community, assembly, "/walk-in")
-    page = client.get(url + "?q=1栋").get_data(as_text=True)
-    return client.post(url, data={"csrf_token": factories.csrf_token(page), "voter": voter_key})
+def _walk_in(client, community, assembly, voter_key, **extra):
+    url = _desk_url(community, assembly, "/walk-in/new")
+    page = client.get(_desk_url(community, assembly)).get_data(as_text=True)
+    data = {
+        "csrf_token": factories.csrf_token(page),
+        "voter": voter_key,
+        "reason": "card_forgotten",
+        "second_username": "second",
+        "second_password": factories.PASSWORD,
+        **extra,
+    }
+    return client.post(url, data=data)
 
 
-def test_walk_in_qr_is_one_time_and_checks_the_voter_in(desk, client):
-    community, ballot, assembly, _cards, households = desk
+def test_walk_in_qr_is_one_time_and_shown_again_on_reload(desk, client):
+    community, ballot, assembly, cards, households = desk
+    factories.user("second", roles=[(community, "clerk")])
     page = client.get(_desk_url(community, assembly, "/walk-in?q=1栋-1单元-2"))
     assert "1栋-1单元-201" in page.get_data(as_text=True)
     key = f"h{households[1].id}"
+    check_in(assembly, cards[1].link)
+    db.session.commit()
     response = _walk_in(client, community, assembly, key)
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
-    html = response.get_data(as_text=True)
+    assert response.status_code == 303  # POST-redirect-GET: the code is a page of its own
+    shown = client.get(response.headers["Location"])
+    assert shown.headers["Cache-Control"] == "no-store"
+    html = shown.get_data(as_text=True)
     (svg,) = svgs_in(html)
     link = decode_svg(svg)
     assert re.fullmatch(r"http://localhost/v/[A-Za-z0-9_-]{22,}", link)
     credential = find_credential(ballot.id, link.rsplit("/", 1)[1])
     assert credential.kind == "walk_in" and credential.voter_key == key
     assert timedelta(minutes=9) < credential.expires_at - utcnow() <= timedelta(minutes=10)
-    assert db.session.scalar(db.select(CheckIn).filter_by(voter_key=key)) is not None
+    # Reloading the code's page shows the same code and issues nothing.
+    again = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert decode_svg(svgs_in(again)[0]) == link
+    assert db.session.scalar(db.select(db.func.count()).where(Credential.kind == "walk_in")) == 1
 
-    # A second QR for the same person replaces the first, which stops working.
-    second = _walk_in(client, community, assembly, key)
-    link2 = decode_svg(svgs_in(second.get_data(as_text=True))[0])
+    # A second code for the same person replaces the first, which stops working.
+    second = _walk_in(client, community, assembly, key, reason="card_lost")
+    link2 = decode_svg(svgs_in(client.get(second.headers["Location"]).get_data(as_text=True))[0])
     db.session.expire_all()
     assert find_credential(ballot.id, link.rsplit("/", 1)[1]).revoked_at is not None
     assert find_credential(ballot.id, link2.rsplit("/", 1)[1]).revoked_at is None
@@ -279,18 +294,20 @@ def test_walk_in_qr_is_one_time_and_checks_the_voter_in(desk, client):
 
 
 def test_walk_in_refused_for_a_voter_who_voted_or_is_not_eligible(desk, client):
-    community, ballot, assembly, _cards, households = desk
+    community, ballot, assembly, cards, households = desk
+    factories.user("second", roles=[(community, "clerk")])
+    check_in(assembly, cards[0].link)
     db.session.add(
         Participation(ballot_id=ballot.id, voter_key=f"h{households[0].id}", channel="online")
     )
     db.session.commit()
     page = client.get(_desk_url(community, assembly, "/walk-in?q=1栋-1单元-101"))
-    assert "Show voting QR" not in page.get_data(as_text=True)
+    assert "Give a walk-in code" not in page.get_data(as_text=True)
     response = _walk_in(client, community, assembly, f"h{households[0].id}")
-    assert response.status_code == 302
+    assert response.status_code == 409
     child_home = factories.household(community, building="7栋", room="701")
     factories.resident(child_home, birth_year=2020)
-    assert _walk_in(client, community, assembly, f"h{child_home.id}").status_code == 302
+    assert _walk_in(client, community, assembly, f"h{child_home.id}").status_code == 409
     assert _walk_in(client, community, assembly, "x1").status_code == 302
     kinds = list(db.session.scalars(db.select(Credential.kind).filter_by(kind="walk_in")))
     assert kinds == []

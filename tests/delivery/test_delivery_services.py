@@ -80,7 +80,7 @@ def test_spending_over_a_line_item_waits_for_the_committee(app):
         amount_fen=900_00,
         payee="p",
         line_item_id=item.id,
-        fund_source_id=None,
+        fund_source_id=proposal.round.fund_sources[0].id,
         receipt=None,
         actor=staff["member"],
     )
@@ -92,7 +92,7 @@ def test_spending_over_a_line_item_waits_for_the_committee(app):
         amount_fen=200_00,
         payee="p",
         line_item_id=item.id,
-        fund_source_id=None,
+        fund_source_id=proposal.round.fund_sources[0].id,
         receipt=None,
         actor=staff["member"],
     )

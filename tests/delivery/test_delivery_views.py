@@ -2,6 +2,7 @@
 
 import io
 from datetime import date
+from pathlib import Path
 
 from PIL import Image
 
@@ -125,7 +126,7 @@ def test_spending_form_validates_money(client):
         "sp-item": "<script>alert(1)</script>",
         "sp-payee": "苗圃",
         "sp-line_item": "0",
-        "sp-fund_source": "0",
+        "sp-fund_source": str(proposal.round.fund_sources[0].id),
     }
     for bad in ("abc", "-5", "1.234", "1e5", "0", "100000000.01", "NaN"):
         response = client.post(url, data={**base, "sp-amount": bad})
@@ -140,22 +141,19 @@ def test_spending_form_validates_money(client):
     assert "&lt;script&gt;" in public
 
 
+def _post_photo(client, url: str, token: str, content: bytes, name: str):
+    """A progress update with ``content`` as its photo."""
+    data = {"action": "progress", "pg-csrf_token": token, "pg-text": "x", "pg-percent": "10"}
+    data["pg-photo"] = (io.BytesIO(content), name)
+    return client.post(url, content_type="multipart/form-data", data=data)
+
+
 def test_a_bad_upload_is_refused_with_a_message_and_nothing_saved(client):
     place, proposal, _run, _ballot, staff = funded_project()
     url = _console(client, place, proposal)
     factories.login(client, staff["member"].username)
     token = factories.csrf_token(client.get(url).get_data(as_text=True))
-    response = client.post(
-        url,
-        content_type="multipart/form-data",
-        data={
-            "action": "progress",
-            "pg-csrf_token": token,
-            "pg-text": "x",
-            "pg-percent": "10",
-            "pg-photo": (io.BytesIO(b"<svg><script>1</script></svg>"), "a.png"),
-        },
-    )
+    response = _post_photo(client, url, token, b"<svg><script>1</script></svg>", "a.png")
     assert response.status_code == 422
     assert "只能上传" in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(Upload.id))) == 0
@@ -180,3 +178,18 @@ def test_resident_rates_with_a_card_code(client):
     assert saved.status_code == 302
     page = client.get(f"/c/{place.slug}/projects/{proposal.id}").get_data(as_text=True)
     assert "4" in page and "1" in page
+
+
+def test_a_pdf_progress_photo_is_refused_and_the_project_page_stands(client, app):
+    """Fails on the old code: the PDF was taken as a photo and the public page answered 500."""
+    place, proposal, _run, _ballot, staff = funded_project()
+    url = _console(client, place, proposal)
+    factories.login(client, staff["member"].username)
+    token = factories.csrf_token(client.get(url).get_data(as_text=True))
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    response = _post_photo(client, url, token, pdf, "photo.pdf")
+    assert response.status_code == 422
+    assert db.session.scalar(db.select(db.func.count(Upload.id))) == 0
+    folder = Path(app.instance_path) / "uploads"
+    assert not folder.is_dir() or list(folder.iterdir()) == []
+    assert client.get(f"/c/{place.slug}/projects/{proposal.id}").status_code == 200

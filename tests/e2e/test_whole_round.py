@@ -24,7 +24,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import _context, screenshot
-from tests.e2e.staff import ADMIN, Staff, flash
+from tests.e2e.staff import ADMIN, PASSWORD, Staff, flash
 from tests.servers import Server, civicvote, server_env
 
 pytestmark = pytest.mark.browser
@@ -322,14 +322,20 @@ def test_whole_round(round_server, chromium, tmp_path):  # noqa: C901 (one story
     expect(tv.locator(".live-batch").first).to_contain_text("再有 4 票后更新", timeout=15_000)
     expect(turnout).to_contain_text("已投票：0")
 
-    # A neighbour came without a card: the desk finds her in the registry and shows a one-time
-    # QR code that checks her in and opens her ballot on her own phone.
+    # A neighbour came without her card: the desk finds her in the registry, checks her in,
+    # and with a second staff member (the clerk) confirming, shows a one-time QR code that
+    # opens her ballot on her own phone; her card stops working.
     page.locator("a[href$='/walk-in']").click()
     page.locator("input[name=q]").fill("1栋-2单元")
     page.locator("main form[role=search] button").click()
     rows = page.locator("table.walk-in-results tbody tr").filter(has=page.locator("button"))
     expect(rows.first).to_be_visible()
     rows.first.locator("button.primary").click()
+    page.locator("table.walk-in-results a.button.primary").first.click()
+    page.get_by_label("忘带选民卡").check()
+    page.get_by_label("第二名工作人员：账号").fill("clerk")
+    page.get_by_label("第二名工作人员：密码").fill(PASSWORD)
+    page.locator("form.walk-in-confirm button[type=submit]").click()
     qr = page.locator(".walk-in-qr svg.qr")
     expect(qr).to_be_visible()
     screenshot(page, "e2e-21-walk-in-qr")
@@ -450,7 +456,8 @@ def test_whole_round(round_server, chromium, tmp_path):  # noqa: C901 (one story
     spending.locator("input[inputmode=decimal]").fill("10830")
     spending.locator("input[name$=payee]").fill("苏州某五金公司")
     spending.locator("select[name$=line_item]").select_option(label="不锈钢扶手")
-    spending.locator("select[name$=fund_source]").select_option(label="为民服务专项资金")
+    fund = spending.locator("select[name$=fund_source] option", has_text="为民服务专项资金")
+    spending.locator("select[name$=fund_source]").select_option(fund.get_attribute("value"))
     spending.locator("button[type=submit]").click()
     expect(page.get_by_role("status")).to_have_text("支出已登记。")
     page.get_by_label("结项报告").fill("全部完成：扶手60米，6个单元。")

@@ -67,6 +67,7 @@ def cli_env(tmp_path):
         {
             "CIVICVOTE_INSTANCE_PATH": str(tmp_path / "instance"),
             "CIVICVOTE_DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}",
+            "CIVICVOTE_PUBLIC_BASE_URL": "https://vote.example.cn",
         }
     )
     env.pop("CIVICVOTE_SECRET_KEY", None)
@@ -163,3 +164,53 @@ def test_a_service_without_its_driver_names_the_extra(monkeypatch, tmp_path, var
     assert variable in refused.value.format_message()
     monkeypatch.setattr(config, "find_spec", find_spec)  # installed here: accepted
     assert config.load_config()
+
+
+def test_serve_requires_the_public_base_url(cli_env):
+    """Fails on the old code: serve started, and printed links followed the Host header."""
+    del cli_env["CIVICVOTE_PUBLIC_BASE_URL"]
+    assert _civicvote(["db", "upgrade"], cli_env).returncode == 0
+    result = _civicvote(["serve", "--workers", "1"], cli_env)
+    assert result.returncode != 0
+    assert "CIVICVOTE_PUBLIC_BASE_URL" in result.stderr
+
+
+def test_instance_files_are_readable_by_their_owner_only(cli_env, tmp_path):
+    """Fails on the old code: the database and the card file were created world-readable."""
+    del cli_env["CIVICVOTE_DATABASE_URL"]  # the default SQLite file in the instance folder
+    instance = tmp_path / "instance"
+    assert _civicvote(["seed-demo"], cli_env, timeout=300).returncode == 0
+    cards = tmp_path / "cards.csv"
+    ballot = _civicvote(["ballots", "list"], cli_env).stdout.split("\t", 1)[0]
+    issued = _civicvote(
+        ["credentials", "issue", "--ballot", ballot, "--count", "2", "--out", str(cards)], cli_env
+    )
+    assert issued.returncode == 0, issued.stderr
+    private = [
+        instance / "civicvote.db",
+        instance / "secret_key",
+        instance / "demo-cards.csv",
+        cards,
+    ]
+    private += list(instance.glob("audit_signing_key*"))
+    for path in private:
+        assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
+
+
+def test_workers_starting_at_once_agree_on_one_complete_secret_key(tmp_path):
+    """Fails on the old code now and then: a worker could read the key file before the other
+    had written it (an empty secret key)."""
+    import concurrent.futures
+
+    from civicvote.config import _secret_key
+
+    env_key = os.environ.pop("CIVICVOTE_SECRET_KEY", None)
+    try:
+        for attempt in range(20):
+            folder = tmp_path / f"instance{attempt}"
+            with concurrent.futures.ProcessPoolExecutor(4) as pool:
+                keys = list(pool.map(_secret_key, [folder] * 8))
+            assert len(set(keys)) == 1 and len(keys[0]) == 64, keys
+    finally:
+        if env_key is not None:
+            os.environ["CIVICVOTE_SECRET_KEY"] = env_key

@@ -2,7 +2,6 @@
 fast paths, each checked against the view it stands in for."""
 
 import functools
-import json
 
 import pytest
 from flask import Blueprint, Flask, request
@@ -28,10 +27,14 @@ SKIPPED_OR_REDONE = {
             ),
             "flask_limiter._extension:Limiter._check_request_limit": (
                 "skipped: no Flask-Limiter limit applies to api.vote (see the limits below); "
-                "the vote's own limit (ratelimit.FailureLimit) is checked by cast_from_api, "
-                "the same step in the fast path and the view"
+                "the vote's own limits (ratelimit.refuse_credential) are applied by "
+                "cast_from_api, the same step in the fast path and the view"
             ),
             "civicvote.api:preflight": "skipped: it answers OPTIONS only, the fast path POST",
+            "civicvote.security:refuse_control_characters": (
+                "re-done: read_vote refuses control characters in the idempotency key, the "
+                "credential has a fixed shape and the choices are numbers or fixed answers"
+            ),
         },
         "url_value_preprocessors": {
             "civicvote.api:bounded_ids": "re-done: ids above MAX_ID go on to Flask (404)",
@@ -43,7 +46,9 @@ SKIPPED_OR_REDONE = {
             "flask_login.login_manager:LoginManager._update_remember_cookie": (
                 "skipped: the API has no session (app.CookieSessions)"
             ),
-            "civicvote.security:set_security_headers": "re-done: SECURITY_HEADERS are sent",
+            "civicvote.security:set_security_headers": (
+                "re-done: fixed_security_headers are sent (HSTS included with secure cookies)"
+            ),
             "civicvote.api:open_data_headers": "skipped: it acts on GET, HEAD and OPTIONS only",
         },
         "teardown_request": {
@@ -62,6 +67,9 @@ SKIPPED_OR_REDONE = {
             ),
             "flask_limiter._extension:Limiter._check_request_limit": (
                 "skipped: no Flask-Limiter limit applies to board.live (see the limits below)"
+            ),
+            "civicvote.security:refuse_control_characters": (
+                "skipped: only answers Flask made (after this check) are replayed"
             ),
         },
         "url_value_preprocessors": {},
@@ -169,7 +177,7 @@ def behind(app, tmp_path):
 
     def make(hops: int):
         config = test_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "proxied")
-        proxied = create_app({**config, "PROXY_HOPS": hops, "RATELIMIT_CREDENTIAL": "2/minute"})
+        proxied = create_app({**config, "PROXY_HOPS": hops, "RATELIMIT_LOGIN": "2/minute"})
 
         @proxied.get("/test-client-seen")
         def seen():
@@ -207,21 +215,17 @@ def test_only_the_hops_configured_are_believed(behind):
     assert client.get("/test-client-seen", headers=headers).get_json()["address"] == "203.0.113.7"
 
 
-@pytest.mark.parametrize("hops, other_client_status", [(1, 403), (0, 429)])
-def test_the_vote_fast_path_limits_the_client_behind_the_proxy(behind, hops, other_client_status):
-    """Refused credentials count against the client's address: behind a proxy, each client's
-    own (one client's guessing does not lock out the others), unless no proxy is configured."""
-    client = behind(hops)
-    ballot = factories.ballot()
-    body = json.dumps({"credential": "x" * 30, "selections": [ballot.items[0].proposal_id]})
-    path = f"/api/v1/ballots/{ballot.id}/votes"
-
-    def vote(address):
-        headers = {"X-Forwarded-For": address}
-        return client.post(path, data=body, content_type="application/json", headers=headers)
-
-    assert [vote("203.0.113.7").status_code for _ in range(3)] == [403, 403, 429]
-    assert vote("203.0.113.8").status_code == other_client_status
+@pytest.mark.parametrize("hops, other_client_status", [(1, 302), (0, 429)])
+def test_login_limits_see_the_client_behind_the_proxy(behind, hops, other_client_status):
+    """Guesses are limited per account and address: behind a proxy, each client's own (one
+    client's guessing does not lock out the clerk elsewhere), unless no proxy is configured."""
+    factories.user("clerk")
+    stranger, clerk = behind(hops), behind(hops)
+    stranger.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    clerk.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.8"
+    guesses = [factories.login(stranger, "clerk", "wrong guess").status_code for _ in range(3)]
+    assert guesses == [401, 401, 429]
+    assert factories.login(clerk, "clerk").status_code == other_client_status
 
 
 @pytest.mark.parametrize("value", ["6", "-1", "one", "1.5"])

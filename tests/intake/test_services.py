@@ -142,7 +142,8 @@ def test_merge_carries_supports_without_double_counting(place):
     services.support_need(duplicate, "only-duplicate-secret-2")
     services.merge_needs(duplicate, target, actor=organizer)
     assert duplicate.status == "merged" and duplicate.merged_into_id == target.id
-    assert target.support_count == 2
+    # The shared browser once, the other supporter, and the duplicate's author (issue 15).
+    assert target.support_count == 3
     assert duplicate.support_count == 0
     # The duplicate's tracker now leads to the target.
     found = services.find_by_code(duplicate.tracking_code)

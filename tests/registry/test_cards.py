@@ -106,16 +106,28 @@ def test_printed_qr_codes_decode_to_exactly_the_personal_links(setup):
         assert decode_svg(str(qr_svg(card.link))) == card.link
 
 
+def request_key(page: str) -> str:
+    """The cards form's one-time key."""
+    return re.search(r'name="request_key" type="hidden" value="([^"]+)"', page).group(1)
+
+
 def test_console_sheet_qr_codes_decode_to_live_credentials(setup, client):
     community, _round, households, ballot = setup
     factories.user("org1", roles=[(community, "organizer")])
     factories.login(client, "org1")
     page = client.get(f"/console/c/{community.slug}/ballots/{ballot.id}/cards")
     token = factories.csrf_token(page.get_data(as_text=True))
-    response = client.post(
+    issued = client.post(
         f"/console/c/{community.slug}/ballots/{ballot.id}/cards",
-        data={"csrf_token": token, "building": "1栋", "count": ""},
+        data={
+            "csrf_token": token,
+            "building": "1栋",
+            "count": "",
+            "request_key": request_key(page.get_data(as_text=True)),
+        },
     )
+    assert issued.status_code == 303  # the sheet is a page of its own
+    response = client.get(issued.headers["Location"])
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
@@ -143,9 +155,15 @@ def test_public_base_url_is_used_for_links(setup, client):
     factories.user("org2", roles=[(community, "organizer")])
     factories.login(client, "org2")
     page = client.get(f"/console/c/{community.slug}/ballots/{ballot.id}/cards")
+    html = page.get_data(as_text=True)
     response = client.post(
         f"/console/c/{community.slug}/ballots/{ballot.id}/cards",
-        data={"csrf_token": factories.csrf_token(page.get_data(as_text=True)), "count": "1"},
+        data={
+            "csrf_token": factories.csrf_token(html),
+            "count": "1",
+            "request_key": request_key(html),
+        },
+        follow_redirects=True,
     )
     (svg,) = svgs_in(response.get_data(as_text=True))
     assert decode_svg(svg).startswith("https://pb.example.cn/v/")
@@ -185,7 +203,7 @@ def test_cli_issue_writes_csv_once_and_count_issues_more(setup, runner, tmp_path
     assert rows[0] == ["voter", "token", "link"]
     assert len(rows) == 5
     for _voter, token, link in rows[1:]:
-        assert link == f"http://127.0.0.1:5000/v/{token}"
+        assert link == f"http://localhost/v/{token}"  # the test app's SERVER_NAME
         assert find_credential(ballot.id, token) is not None
     assert [r[0] for r in rows[1:]] == [
         "1栋-1单元-101",
@@ -262,9 +280,10 @@ def test_extract_secret_from_scanner_input(scanned, secret):
 def test_base_url_prefers_the_configured_public_address():
     from civicvote.registry.credentials import base_url_for
 
-    assert base_url_for({"PUBLIC_BASE_URL": "https://a.cn/"}, "http://b/") == "https://a.cn"
-    assert base_url_for({"PUBLIC_BASE_URL": ""}, "http://b/") == "http://b"
-    assert base_url_for({}, None) == "http://127.0.0.1:5000"
+    assert base_url_for({"PUBLIC_BASE_URL": "https://a.cn/", "SERVER_NAME": "b"}) == "https://a.cn"
+    # Never the request's Host: the configured server name, else the development default.
+    assert base_url_for({"PUBLIC_BASE_URL": "", "SERVER_NAME": "b"}) == "http://b"
+    assert base_url_for({}) == "http://127.0.0.1:5000"
 
 
 def test_cli_issue_for_one_building(setup, runner, tmp_path):

@@ -108,15 +108,16 @@ def test_spending_and_milestones_exported_for_funded_projects(client):
     add_milestone(proposal, "开工", None, actor=actor)
     from datetime import date
 
+    allocation = funded_allocation(proposal.id)
     record_spending(
         proposal,
-        funded_allocation(proposal.id),
+        allocation,
         spent_on=date.today(),
         item="材料",
         amount_fen=50_000,
         payee="供应商",
         line_item_id=None,
-        fund_source_id=None,
+        fund_source_id=int(next(iter(allocation.funding_by_source))),  # a source that paid
         receipt=None,
         actor=actor,
     )

@@ -8,7 +8,7 @@ from civicvote.audit.models import AuditEvent
 from civicvote.ballots.lifecycle import change_status
 from civicvote.errors import Conflict, DomainError, Forbidden
 from civicvote.extensions import db
-from civicvote.results import services
+from civicvote.results import objections, services
 from civicvote.rounds.models import FundSource
 from civicvote.timeutil import utcnow
 from civicvote.voting.casting import cast_vote
@@ -95,7 +95,7 @@ def test_objections_during_notice_then_final_and_locked(app):
     assert objection.credential_id is not None
     with pytest.raises(Conflict):
         services.finalize(run, actor=organizer, now=run.notice_ends_at + timedelta(seconds=1))
-    services.answer_objection(objection, "按票数排序，规则已公示。", actor=organizer)
+    objections.answer_objection(objection, "按票数排序，规则已公示。", actor=organizer)
     with pytest.raises(Conflict):
         services.finalize(run, actor=organizer)  # the notice has not ended
     later = run.notice_ends_at + timedelta(seconds=1)
@@ -106,7 +106,7 @@ def test_objections_during_notice_then_final_and_locked(app):
     with pytest.raises(Conflict):
         services.run_allocation(funding_round, ballot, actor=organizer)
     with pytest.raises(Conflict):
-        services.answer_objection(objection, "改答复", actor=organizer)
+        objections.answer_objection(objection, "改答复", actor=organizer)
     with pytest.raises(DomainError):
         services.supersede(run, "  ", actor=organizer)
     replacement = services.supersede(run, "区议事会2026-05决定重新计票", actor=organizer)

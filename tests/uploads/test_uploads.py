@@ -147,3 +147,64 @@ def test_a_decompression_bomb_is_refused(store):
         store(bomb, "bomb.png")
     assert refused.value.code == "too_many_pixels"
     assert Path(store.folder).exists() is False or list(store.folder.iterdir()) == []
+
+
+def _with(catalog_extra: bytes) -> bytes:
+    return MINIMAL_PDF.replace(b"/Type/Catalog", b"/Type/Catalog" + catalog_extra)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b"/OpenAction<</S/J#61vaScript/#4A#53(app.alert(1))>>",  # escaped names
+        b"/OpenAction 3 0 R",
+        b"/AA<</O<</S/Launch/F(calc.exe)>>>>",
+        b"/Names<</#45mbeddedFiles 4 0 R>>",
+        b"/OpenAction<</S/#4a#61#76#61#53#63#72#69#70#74>>",  # lowercase hex too
+    ],
+)
+def test_active_pdfs_are_refused_in_every_spelling(store, extra):
+    """Fails on the old code for escaped names and /OpenAction, /AA (bytes were matched)."""
+    with pytest.raises(UploadRefused) as refused:
+        store(_with(extra), "evil.pdf")
+    assert refused.value.code == "active_pdf"
+    assert not store.folder.exists() or list(store.folder.iterdir()) == []
+
+
+def test_active_names_hidden_in_a_compressed_object_stream_are_found(store):
+    hidden = zlib.compress(b"<</Type/Action/S/JavaScript/JS(app.alert(1))>>")
+    stream = b"5 0 obj<</Type/ObjStm/Filter/FlateDecode>>stream\n" + hidden + b"\nendstream\n"
+    with pytest.raises(UploadRefused):
+        store(MINIMAL_PDF.replace(b"trailer", stream + b"trailer"), "hidden.pdf")
+
+
+def test_names_that_only_begin_like_active_ones_are_kept(store):
+    upload = store(_with(b"/JSomething 1/AAA 2/Lang(zh)"), "fine.pdf")
+    assert upload.content_type == "application/pdf"
+
+
+def test_a_photo_must_be_an_image(sqlite_app, tmp_path):
+    from civicvote.uploads.checks import PHOTO
+
+    with pytest.raises(UploadRefused) as refused:
+        store_upload(MINIMAL_PDF, "photo.pdf", instance_path=str(tmp_path), accept=PHOTO)
+    assert refused.value.code == "not_a_photo"
+    upload = store_upload(_image("PNG"), "photo.png", instance_path=str(tmp_path), accept=PHOTO)
+    assert upload.thumbnail_name
+
+
+def test_files_of_a_transaction_that_does_not_commit_are_deleted(app, tmp_path):
+    """Fails on the old code: the files of a refused request stayed in instance/uploads/."""
+    from civicvote.extensions import db
+
+    folder = tmp_path / "uploads"
+    store_upload(_image("JPEG"), "a.jpg", instance_path=str(tmp_path))
+    assert len(list(folder.iterdir())) == 2  # the photo and its thumbnail
+    db.session.rollback()
+    assert list(folder.iterdir()) == []
+    kept = store_upload(_image("JPEG"), "b.jpg", instance_path=str(tmp_path))
+    db.session.commit()
+    db.session.rollback()  # a later rollback leaves committed files alone
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [kept.stored_name, kept.thumbnail_name]
+    )
