@@ -1,6 +1,7 @@
 """A resident votes on a phone: personal link -> ballot -> review -> confirm -> receipt."""
 
 import pytest
+from playwright.sync_api import expect
 
 from civicvote import create_app
 from civicvote.extensions import db
@@ -105,7 +106,7 @@ def test_knapsack_over_budget_is_refused_with_the_message(voting, phone):
     assert "over" not in (phone.locator("#ballot-total").get_attribute("class") or "")
     phone.locator("form.ballot-form button[type=submit]").click()
     phone.locator(".confirm-form button[name=confirm]").click()
-    assert phone.locator("#receipt-code").is_visible()
+    expect(phone.locator("#receipt-code")).to_be_visible()  # waits for the page under load
 
 
 def test_ballot_works_without_javascript(voting, chromium):
@@ -121,9 +122,9 @@ def test_ballot_works_without_javascript(voting, chromium):
         page.goto(f"{voting['url']}/v/{voting['tokens']['approval'][1]}")
         page.locator(".ballot-option").nth(2).click()
         page.get_by_role("button", name="Review my vote").click()
-        assert page.get_by_text("Your vote is not recorded yet").is_visible()
+        expect(page.get_by_text("Your vote is not recorded yet")).to_be_visible()
         page.get_by_role("button", name="Confirm my vote").click()
-        assert page.locator("#receipt-code").is_visible()
+        expect(page.locator("#receipt-code")).to_be_visible()
         screenshot(page, "ballot-receipt-no-js-en")
         assert stored_ballots(voting, voting["approval"]) == before + 1
     finally:
