@@ -156,13 +156,16 @@ def register_middleware(app: Flask) -> None:
        machinery, with the view's own steps.
     3. The board's fast path (board/fastpath.py): replays the board's live answer while the
        snapshot it was made from is current.
+    4. Static files (staticfiles.py): versioned URLs, cached a year, gzipped, before Flask.
 
     Each fast path is checked against the URL map first: it must intercept exactly the route
     and method of the view it stands in for, or the app does not start.
     """
+    from . import staticfiles
     from .api.fastpath import VoteFastPath
     from .board.fastpath import LiveFastPath
 
+    staticfiles.install(app)
     for fast_path in (VoteFastPath, LiveFastPath):
         check_fast_path_route(app, fast_path)
     wsgi_app = VoteFastPath(app, LiveFastPath(app.wsgi_app))

@@ -25,6 +25,8 @@ def _explanations(election, outcome, **options):
     """The outcome explained, and the same explained for the other rule (greedy <-> MES)."""
     projects, votes = election.to_projects(), election.to_votes()
     rival = "greedy" if outcome.rule.startswith("mes") else "mes"
+    if rival == "mes":  # MES as the field runs it, not with the greedy round's "none"
+        options = {**options, "completion": "add1"}
     try:
         counter = replay(election, rule=rival, **options)
     except ValueError:  # e.g. MES on a file without ballots

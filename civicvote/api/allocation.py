@@ -1,6 +1,7 @@
 from flask import abort
 
 from ..extensions import db
+from ..results.explanations import as_json, explanation
 from ..results.reasons import explain
 from ..results.services import latest_run, source_use
 from ..rounds.models import FundingRound
@@ -47,6 +48,8 @@ def allocation(round_id: int):
             for p in sorted(run.projects, key=lambda p: p.rank)
         ],
         "fund_sources": source_use(run, funding_round),
+        # Why, how fair, and what the other rule would have funded (see the OpenAPI schema).
+        "explanation": as_json(explanation(run)),
         "objections": [
             {
                 "id": o.id,

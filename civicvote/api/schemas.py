@@ -67,6 +67,14 @@ def _time(nullable: bool = False) -> dict:
     )
 
 
+def _share(nullable: bool = False, **extra) -> dict:
+    """A share of a whole, as a decimal with 4 places (effective support may exceed 1)."""
+    schema = {"type": "number", "minimum": 0, **extra}
+    if nullable:
+        schema["nullable"] = True
+    return schema
+
+
 PAGE_FIELDS = {
     "page": _int(minimum=1),
     "per_page": _int(minimum=1, maximum=MAX_PER_PAGE),
@@ -327,6 +335,7 @@ SCHEMAS = {
     },
     "Allocation": _object(
         {
+            "explanation": ref("Explanation"),
             "round_id": _int(),
             "ballot_id": _int(),
             "status": _str(enum=["provisional", "final"]),
@@ -412,4 +421,51 @@ SCHEMAS = {
     ),
     "Receipt": _object({"receipt": _str(description="The code to look the vote up by.")}),
     "ReceiptLookup": _object({"counted": {"type": "boolean", "enum": [True]}, "ballot": _int()}),
+    "Explanation": _object(
+        {"published": ref("ExplainedOutcome"), "counterfactual": ref("ExplainedOutcome")},
+        description="Why each project was funded or not, how fair the outcome is, and what the "
+        "other rule (greedy or MES) would fund with the same ballots; computed from the round's "
+        "anonymised .pb export, as `civicvote allocate FILE.pb --explain` does. Null when the "
+        "ballot cannot be written as a Pabulib file.",
+        nullable=True,
+    ),
+    "ExplainedOutcome": _object(
+        {
+            "rule": _str(description="The rule as the allocation names it, e.g. greedy, mes."),
+            "funded": _array(_int()),
+            "money_fen": _fen(),
+            "projects": _array(
+                _object(
+                    {
+                        "proposal_id": _int(),
+                        "funded": _bool(),
+                        "reason": _str(nullable=True),
+                        "passed_threshold": {**_bool(), "nullable": True},
+                        "lacked_fen": _int(
+                            nullable=True, description="Greedy: money missing at its turn."
+                        ),
+                        "effective_support": _share(
+                            nullable=True,
+                            description="MES: its supporters' money left, as a share of its cost.",
+                        ),
+                        "used_by": _array(
+                            _object({"proposal_id": _int(), "amount_fen": _int(minimum=0)})
+                        ),
+                    }
+                )
+            ),
+            "fairness": _object(
+                {
+                    "voters": _int(minimum=0),
+                    "share_with_one": _share(),
+                    "average_funded": {"type": "number", "minimum": 0},
+                    "by_group": {"type": "object", "additionalProperties": _share()},
+                    "by_category": _array(
+                        _object({"code": _str(), "votes": _share(), "money": _share()})
+                    ),
+                }
+            ),
+        },
+        nullable=True,
+    ),
 }

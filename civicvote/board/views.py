@@ -21,6 +21,8 @@ from ..communities.services import get_community
 from ..errors import DomainError
 from ..forms import BaseForm
 from ..registry.credentials import base_url_for
+from ..results.explanations import explanation
+from ..results.services import latest_run
 from ..security import community_required
 from ..timeutil import utcnow
 from . import bp
@@ -66,9 +68,18 @@ def _panel_context(community, data: dict, layout: str) -> dict:
         "community": community,
         "data": data,
         "result_bars": result_bars,
+        "explained": _explained(data),
         "layout": layout,
         "vote_url": base_url_for(current_app.config) + url_for("voting.enter_code"),
     }
+
+
+def _explained(data: dict) -> dict | None:
+    """After the close, the published result explained (as on the results page)."""
+    ballot = data["ballot"]
+    if data["round"] is None or not data["funded"] or (ballot and ballot["status"] != "closed"):
+        return None
+    return explanation(latest_run(data["round"]["id"]))
 
 
 def _render_panels(community, data: dict, layout: str) -> str:
@@ -91,6 +102,7 @@ def board(slug: str):
         "board/board.html",
         version=version,
         generated_at=utcnow(),
+        server_now_ms=int(time.time() * 1000),
         **_panel_context(community, data, layout),
     )
 

@@ -1,5 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    DateTimeLocalField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, Regexp
 
 from ..forms import BaseForm, choices
@@ -18,6 +25,8 @@ class CheckInForm(BaseForm):
     code = StringField(
         _l("Scan the card or type its code"), validators=[DataRequired(), Length(max=300)]
     )
+    # When the desk took the scan (ISO 8601 UTC), set by checkin.js; empty without JavaScript.
+    scanned_at = HiddenField()
 
 
 class WalkInForm(BaseForm):

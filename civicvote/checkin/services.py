@@ -8,7 +8,7 @@ check-in. Failed attempts (unknown, revoked or expired codes) are logged without
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -154,12 +154,42 @@ class CheckInRefused(DomainError):
     status_code = 404
 
 
+def parse_scan_time(text: str | None) -> datetime | None:
+    """The desk's ISO 8601 time of a scan (``2026-05-01T09:00:00.123Z``) as naive UTC, or None
+    when missing or unreadable (the check-in then takes the time it arrived)."""
+    if not text or len(text) > 40:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if value.tzinfo is None:  # a time without a zone cannot be placed: ignore it
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def scan_time(assembly: Assembly, scanned_at: datetime | None, arrived_at: datetime) -> datetime:
+    """When a scan queued at an offline desk happened: the desk's time when it is sane (not
+    after its arrival, not before the assembly opened), else the time it arrived."""
+    if scanned_at is None or scanned_at > arrived_at or scanned_at < assembly.starts_at:
+        return arrived_at
+    return scanned_at
+
+
 def check_in(
-    assembly: Assembly, scanned: str, *, actor=None, remote_addr: str = "", counts: bool = False
+    assembly: Assembly,
+    scanned: str,
+    *,
+    actor=None,
+    remote_addr: str = "",
+    counts: bool = False,
+    scanned_at: datetime | None = None,
 ) -> CheckInResult:
     """Check in the holder of the card whose link or short code was scanned or typed.
 
     Returns the result (``already`` when this voter had checked in before, with that time).
+    ``scanned_at`` is when the desk took the scan (it may send it later, after a network
+    outage); :func:`scan_time` decides whether it is believed.
     Raises :class:`CheckInRefused` for a code that matches no live credential of the ballot;
     each refusal is logged (assembly, user, address; never the code). With ``counts``, the
     result carries the attendance and quorum, counted in the check-in's own transaction: after
@@ -188,7 +218,9 @@ def check_in(
             "expired": _l("This one-time code has expired."),
         }
         raise CheckInRefused(messages[reason], code=reason)
-    result = _mark_present(assembly, credential.voter_key, credential.id, actor=actor)
+    result = _mark_present(
+        assembly, credential.voter_key, credential.id, actor=actor, scanned_at=scanned_at
+    )
     if counts:
         result.attendance = assembly_attendance(assembly)
         result.quorum = quorum_status(assembly.ballot)
@@ -196,11 +228,18 @@ def check_in(
     return result
 
 
-def _mark_present(assembly: Assembly, voter_key: str, credential_id: int | None, *, actor=None):
+def _mark_present(
+    assembly: Assembly,
+    voter_key: str,
+    credential_id: int | None,
+    *,
+    actor=None,
+    scanned_at: datetime | None = None,
+):
     voter = voter_for_key(assembly.ballot, voter_key)
     if voter is None:
         raise Forbidden(_l("This card's voter is no longer in the registry."))
-    now = utcnow()
+    now = scan_time(assembly, scanned_at, utcnow())
     # One statement whether or not another desk got there first (no read, no savepoint).
     created = db.session.execute(
         _insert_for(db.session.get_bind().dialect.name)(CheckIn)

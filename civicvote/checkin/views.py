@@ -43,6 +43,7 @@ from .services import (
     community_assemblies,
     delete_assembly,
     get_assembly,
+    parse_scan_time,
     quorum_label,
     quorum_status,
     recent_check_ins,
@@ -202,6 +203,7 @@ def check_in_post(community, assembly_id: int):
             actor=current_user,
             remote_addr=request.remote_addr or "",
             counts=_wants_json(),
+            scanned_at=parse_scan_time(form.scanned_at.data),
         )
     except CheckInRefused as error:
         db.session.rollback()

@@ -80,6 +80,9 @@ def register(app) -> None:
 def _register_request_errors(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        if request.blueprint == "voting" and not request.cookies and not wants_json():
+            # A resident's browser that keeps no cookies: say what to do, not "expired".
+            return render_template("voting/no_cookies.html"), 400
         return error_response(
             400, _("The form has expired or was not sent from this site. Please try again."), "csrf"
         )

@@ -10,6 +10,8 @@ from ..communities.services import get_community
 from ..extensions import db
 from ..i18n import money, number
 from ..intake.models import CHANNEL_LABELS
+from ..results.explanations import explanation
+from ..results.services import latest_run
 from ..rounds.models import FundingRound
 from . import bp
 from .services import EXPORTS, export_rows, round_report, to_csv
@@ -65,6 +67,7 @@ def report(slug: str, round_id: int):
         community=community,
         data=data,
         charts=_charts(data),
+        explained=explanation(latest_run(funding_round.id)),
         exports=list(EXPORTS),
     )
 

@@ -1,6 +1,7 @@
 """The public results page with objections, and the organizers' allocation console."""
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,10 +10,12 @@ from ..ballots.models import Ballot
 from ..communities.services import get_community
 from ..extensions import db, limiter
 from ..forms import BaseForm
+from ..i18n import money, number
 from ..rounds.models import RULE_LABELS, FundingRound
 from ..security import community_required
 from ..viewhelpers import run_console_action, try_service
 from . import bp
+from .explanations import explanation
 from .forms import AmendAnswerForm, AnswerForm, ObjectionForm, RunForm
 from .models import Objection
 from .objections import amend_answer, answer_objection
@@ -29,9 +32,28 @@ from .services import (
 )
 
 
+def share(value) -> str:
+    """A share between 0 and 1 as a percentage with one decimal, in the reader's locale."""
+    return format_percent(float(value), "#,##0.0%")
+
+
+def decimal2(value) -> str:
+    return format_decimal(float(value), "#,##0.00")
+
+
 @bp.app_context_processor
 def result_helpers():
-    return {"rule_label": lambda rule: RULE_LABELS.get(rule, rule)}
+    return {
+        # An outcome names MES with its completion ("mes/add1"); residents see the rule's name.
+        "rule_label": lambda rule: RULE_LABELS.get(rule, RULE_LABELS.get(rule.split("/")[0], rule)),
+        "money_fmt": money,
+        "number_fmt": number,
+        "share_fmt": share,
+    }
+
+
+bp.add_app_template_filter(share, "share")
+bp.add_app_template_filter(decimal2, "decimal2")
 
 
 def _round(community, round_id: int) -> FundingRound:
@@ -65,7 +87,10 @@ def result_rows(run) -> list[dict]:
 
 
 def _page_context(funding_round, run) -> dict:
+    explained = explanation(run)
     return {
+        "explained": explained,
+        "why_more": {p["id"]: p for p in explained["published"]["projects"]} if explained else {},
         "round": funding_round,
         "run": run,
         "rows": result_rows(run) if run else [],

@@ -1,14 +1,43 @@
-// Check-in desk: instant check-in without reloading, live attendance, camera scanning.
+// Check-in desk: a scan is taken at once and kept in a local queue with its time; the queue is
+// sent in order, one request at a time, each with a timeout, and again later when the network
+// comes back (the server ignores a card checked in twice). Live attendance, camera scanning.
 // Progressive enhancement only: without this file the form posts and the page reloads.
 (function () {
   "use strict";
   var desk = document.getElementById("desk");
   var form = document.getElementById("checkin-form");
-  if (!desk || !form || !window.fetch) { return; }
+  if (!desk || !form || !window.fetch || !window.AbortController) { return; }
   var input = form.querySelector("input[name=code]");
   var result = document.getElementById("desk-result");
   var recent = document.getElementById("recent");
-  var busy = false;
+  var badge = document.getElementById("desk-queue");
+  var log = document.getElementById("scan-log");
+  var quorum = desk.querySelector(".quorum-panel");
+  var text = function (name) { return desk.getAttribute("data-" + name) || ""; };
+  var TIMEOUT_MS = 8000, RETRY_MS = 3000, LOG_SIZE = 30;
+  // The queue outlives a reload or a crashed tab. A card's code stays only until the server
+  // answered for it: the log keeps the outcome, never the code.
+  var KEY = "civicvote.desk." + text("assembly");
+  var scans = load();
+  var sending = false, offline = !navigator.onLine, retryTimer = null;
+  var clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+    { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: text("timezone") || undefined });
+
+  function load() {
+    try { return JSON.parse(window.localStorage.getItem(KEY)) || []; } catch (e) { return []; }
+  }
+  function save() {
+    try { window.localStorage.setItem(KEY, JSON.stringify(scans)); } catch (e) { /* private mode: memory only */ }
+  }
+  function waiting() { return scans.filter(function (s) { return s.state === "waiting"; }); }
+
+  function timed(url, options) {
+    var controller = new AbortController();
+    var timer = window.setTimeout(function () { controller.abort(); }, TIMEOUT_MS);
+    options.signal = controller.signal;
+    options.credentials = "same-origin";
+    return fetch(url, options).finally(function () { window.clearTimeout(timer); });
+  }
 
   function setText(name, value) {
     var el = desk.querySelector("[data-live=" + name + "]");
@@ -60,10 +89,89 @@
     }
   }
 
+  // The badge, the list of scans and the stale mark on the figures.
+  function render() {
+    var count = waiting().length;
+    var parts = [];
+    if (offline) { parts.push(text("offline")); }
+    if (count) { parts.push(text("waiting").replace("{n}", count)); }
+    badge.textContent = parts.join(" · ");
+    badge.hidden = !parts.length;
+    badge.classList.toggle("is-offline", offline);
+    if (quorum) { quorum.classList.toggle("is-stale", count > 0); }
+    log.textContent = "";
+    scans.slice().reverse().forEach(function (scan) {
+      var li = document.createElement("li");
+      li.className = "scan scan-" + scan.state;
+      var time = document.createElement("span");
+      time.className = "scan-time";
+      time.textContent = clock.format(new Date(scan.at));
+      li.appendChild(time);
+      li.appendChild(document.createTextNode(" " + (scan.state === "waiting" ? text("waiting-one") : scan.message) + " "));
+      if (scan.address) {
+        var strong = document.createElement("strong");
+        strong.textContent = scan.address;
+        li.appendChild(strong);
+      }
+      log.appendChild(li);
+    });
+    log.hidden = !scans.length;
+  }
+
+  function settle(scan, state, data) {
+    scan.state = state;
+    scan.message = data.message || "";
+    scan.address = data.address || "";
+    delete scan.code;
+    var done = scans.filter(function (s) { return s.state !== "waiting"; });
+    if (done.length > LOG_SIZE) { scans.splice(scans.indexOf(done[0]), 1); }
+    save();
+    showResult(state === "ok" ? "ok" : state, scan.message, scan.address);
+  }
+
+  function retryLater() {
+    window.clearTimeout(retryTimer);
+    retryTimer = window.setTimeout(pump, RETRY_MS);
+  }
+
+  // Sends the oldest waiting scan, then the next: in order, one at a time.
+  function pump() {
+    var scan = waiting()[0];
+    render();
+    if (sending || !scan) { if (!scan) { refresh(); } return; }
+    sending = true;
+    var body = new FormData(form);
+    body.set("code", scan.code);
+    body.set("scanned_at", scan.at);
+    timed(form.action, {
+      method: "POST", body: body, headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      offline = false;
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (data.ok) {
+          settle(scan, data.already ? "warning" : "ok", data);
+          showQuorum(data);
+        } else if (response.status === 404 || response.status === 422) {
+          settle(scan, "error", data);
+        } else {  // rate limited, expired form or server trouble: keep it and try again
+          if (data.message) { showResult("error", data.message); }
+          throw { http: response.status };
+        }
+      });
+    }).then(function () {
+      sending = false;
+      pump();
+    }, function (error) {
+      sending = false;
+      offline = !(error && error.http);  // no answer at all (timeout, no network)
+      render();
+      retryLater();
+    });
+  }
+
   function refresh() {
-    fetch(desk.getAttribute("data-attendance-url"), {
-      headers: { "Accept": "application/json" },
-      credentials: "same-origin"
+    timed(desk.getAttribute("data-attendance-url"), {
+      headers: { "Accept": "application/json" }
     }).then(function (response) {
       return response.ok ? response.json() : null;
     }).then(function (data) {
@@ -71,40 +179,25 @@
     }).catch(function () { /* offline for a moment: the next poll retries */ });
   }
 
-  function submit() {
-    if (busy || !input.value.trim()) { return; }
-    busy = true;
-    fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      headers: { "Accept": "application/json" },
-      credentials: "same-origin"
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (response.status === 429) {
-          showResult("error", data.message || response.statusText);
-        } else if (data.ok) {
-          showResult(data.already ? "warning" : "ok", data.message, data.address);
-          showQuorum(data);
-          refresh();
-        } else {
-          showResult("error", data.message || response.statusText);
-        }
-      });
-    }).catch(function () {
-      showResult("error", input.getAttribute("data-offline") || "…");
-    }).then(function () {
-      busy = false;
-      input.value = "";
-      input.focus();
-    });
+  function take(code) {
+    if (!code) { return; }
+    scans.push({ code: code, at: new Date().toISOString(), state: "waiting" });
+    save();
+    pump();
   }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    submit();
+    // Cleared before any request: a scanner's next card starts in an empty field.
+    var code = input.value.trim();
+    input.value = "";
+    input.focus();
+    take(code);
   });
-  window.setInterval(refresh, 5000);
+  window.addEventListener("online", function () { offline = false; pump(); });
+  window.addEventListener("offline", function () { offline = true; render(); });
+  window.setInterval(function () { if (!waiting().length) { refresh(); } }, 5000);
+  pump();
 
   // Camera scanning where the browser has BarcodeDetector (Chrome on Android, for example).
   var camera = document.getElementById("camera");
@@ -124,9 +217,8 @@
   function scan() {
     if (!stream) { return; }
     detector.detect(video).then(function (codes) {
-      if (codes.length && !busy) {
-        input.value = codes[0].rawValue;
-        submit();
+      if (codes.length) {
+        take(codes[0].rawValue);
         window.setTimeout(scan, 1500);  // a pause so one card is not read twice
       } else {
         window.requestAnimationFrame(scan);

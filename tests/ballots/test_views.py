@@ -35,7 +35,7 @@ def test_personal_link_is_exchanged_for_a_session_without_the_token(client):
     _, token, _ = factories.credential(ballot)
     response = land(client, token)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/ballots/{ballot.id}/vote")
+    assert response.headers["Location"].endswith(f"/ballots/{ballot.id}/vote?opened=1")
     assert token not in response.headers["Location"]
     assert response.headers["Referrer-Policy"] == "no-referrer"
     page = client.get(f"/ballots/{ballot.id}/vote")
@@ -357,3 +357,40 @@ def test_second_card_of_a_household_that_voted_is_told_so(app, client):
     assert response.status_code == 200
     assert "already been counted" in response.get_data(as_text=True)
     assert factories.stored_count() == 1
+
+
+# --- browsers that keep no cookies (issue 18) ---------------------------------------------------
+
+
+def test_card_link_in_a_browser_without_cookies_says_what_to_do(app):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    cookieless = app.test_client(use_cookies=False)
+    landed = cookieless.get(f"/v/{token}")
+    assert landed.status_code == 302
+    page = cookieless.get(landed.headers["Location"])
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "浏览器打开" in text and "/vote/code" in text
+    assert "表单已过期" not in text
+
+
+def test_code_form_in_a_browser_without_cookies_says_what_to_do(app):
+    ballot = factories.ballot()
+    cookieless = app.test_client(use_cookies=False)
+    page = cookieless.get("/vote/code").get_data(as_text=True)
+    answer = cookieless.post(
+        "/vote/code",
+        data={"csrf_token": factories.csrf_token(page), "ballot": ballot.id, "code": "ABCDE12345"},
+    )
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "浏览器打开" in text and "表单已过期" not in text
+
+
+def test_a_browser_with_cookies_never_sees_that_page(client):
+    ballot = factories.ballot()
+    _, token, _ = factories.credential(ballot)
+    page = client.get(client.get(f"/v/{token}").headers["Location"])
+    assert page.status_code == 200
+    assert "浏览器打开" not in page.get_data(as_text=True)

@@ -69,7 +69,7 @@ def test_link_to_receipt_in_three_taps(voting, phone):
     token = voting["tokens"]["approval"][0]
     phone.goto(f"{voting['url']}/v/{token}")
     assert token not in phone.url
-    assert phone.url.endswith(f"/ballots/{voting['approval']}/vote")
+    assert phone.url.endswith(f"/ballots/{voting['approval']}/vote?opened=1")
     tall_screenshot(phone, "ballot-approval-phone")
     phone.locator(".ballot-option").first.click()  # tap 1: choose
     assert "1" in phone.locator("#ballot-total").inner_text()

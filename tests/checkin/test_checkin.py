@@ -9,11 +9,11 @@ import pytest
 from civicvote.audit.models import AuditEvent
 from civicvote.ballots.models import Participation
 from civicvote.checkin.models import CheckIn
-from civicvote.checkin.services import CheckInRefused, check_in, quorum_status
+from civicvote.checkin.services import CheckInRefused, check_in, parse_scan_time, quorum_status
 from civicvote.extensions import db
 from civicvote.registry.credentials import find_credential, issue_credentials
 from civicvote.registry.models import Credential
-from civicvote.timeutil import utcnow
+from civicvote.timeutil import iso_utc, utcnow
 from tests import factories
 from tests.registry.qr import decode_svg, svgs_in
 
@@ -396,3 +396,76 @@ def test_assemblies_page_shows_quorum_and_threshold(hall, client):
     factories.login(client, "org")
     page = client.get(f"/console/c/{community.slug}/assemblies").get_data(as_text=True)
     assert "1 / 6" in page and "50%" in page
+
+
+# --- the time of a scan queued at an offline desk (issue 18) ------------------------------------
+
+
+def _stored(assembly) -> list:
+    return list(
+        db.session.scalars(
+            db.select(CheckIn.checked_in_at).filter_by(assembly_id=assembly.id).order_by(CheckIn.id)
+        )
+    )
+
+
+def _opened(assembly, ago: timedelta) -> None:
+    assembly.starts_at = utcnow().replace(microsecond=0) - ago
+    db.session.commit()
+
+
+def test_a_queued_scan_keeps_its_time(hall):
+    _community, _ballot, assembly, cards, _households = hall
+    _opened(assembly, timedelta(hours=1))
+    taken = utcnow().replace(microsecond=0) - timedelta(minutes=7)
+    result = check_in(assembly, cards[0].link, scanned_at=taken)
+    assert result.checked_in_at == taken
+    assert _stored(assembly) == [taken]
+
+
+@pytest.mark.parametrize(
+    "offset",
+    [timedelta(minutes=5), timedelta(hours=-2)],
+    ids=["in-the-future", "before-the-assembly-opened"],
+)
+def test_an_insane_scan_time_gives_way_to_the_arrival_time(hall, offset):
+    _community, _ballot, assembly, cards, _households = hall
+    _opened(assembly, timedelta(hours=1))
+    before = utcnow().replace(microsecond=0)
+    check_in(assembly, cards[0].link, scanned_at=utcnow() + offset)
+    (stored,) = _stored(assembly)
+    assert before <= stored <= utcnow()
+
+
+@pytest.mark.parametrize(
+    "text", ["", None, "yesterday", "2026-05-01T09:00:00", "9" * 41, "2026-13-01T09:00:00Z"]
+)
+def test_unreadable_or_zoneless_scan_times_are_ignored(text):
+    assert parse_scan_time(text) is None
+
+
+def test_scan_times_from_the_browser_are_read_as_utc():
+    parsed = parse_scan_time("2026-05-01T09:00:00.250Z")
+    assert parsed.isoformat() == "2026-05-01T09:00:00.250000"
+    assert parse_scan_time("2026-05-01T17:00:00+08:00").isoformat() == "2026-05-01T09:00:00"
+
+
+def test_desk_posts_the_scan_time_and_bad_ones_never_fail_the_check_in(desk, client):
+    community, _ballot, assembly, cards, _households = desk
+    _opened(assembly, timedelta(hours=1))
+    taken = utcnow().replace(microsecond=0) - timedelta(minutes=3)
+    for card, sent in ((cards[0], iso_utc(taken)), (cards[1], "garbage" * 20)):
+        page = client.get(_desk_url(community, assembly)).get_data(as_text=True)
+        response = client.post(
+            _desk_url(community, assembly, "/check-in"),
+            data={
+                "csrf_token": factories.csrf_token(page),
+                "code": card.short_code,
+                "scanned_at": sent,
+            },
+            headers={"Accept": "application/json"},
+        )
+        assert response.status_code == 201
+    first, second = _stored(assembly)
+    assert first == taken
+    assert second > taken

@@ -1,0 +1,69 @@
+"""The explanations in Chromium: the results page and the board after the close, in zh and en,
+on a 360 px phone and a 1080p screen (screenshots under artifacts/screenshots/), axe clean."""
+
+import pytest
+
+from tests.a11y.test_accessibility import axe_source, serious_violations  # noqa: F401
+from tests.browser.conftest import screenshot
+from tests.browser.test_results_flow import closed_vote_server  # noqa: F401
+
+VIEWPORTS = {"phone": {"width": 360, "height": 740}, "1080p": {"width": 1920, "height": 1080}}
+HEADINGS = {
+    "zh-CN": ("结果公平吗？", "为什么是这个结果"),
+    "en": ("How fair is the result?", "Why this result"),
+}
+
+
+@pytest.fixture(scope="module")
+def published(closed_vote_server, chromium):  # noqa: F811
+    """The organizer counts the closed ballot: a provisional result is published."""
+    server = closed_vote_server
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    desk = context.new_page()
+    desk.goto(server.url + "/login")
+    desk.get_by_label("用户名").fill("organizer")
+    desk.get_by_label("密码").fill("demo-password-2026")
+    desk.get_by_role("button", name="登录").click()
+    desk.goto(f"{server.url}/console/c/xingfuli/rounds/{server.round_id}/allocation")
+    desk.get_by_role("button", name="计票并公示初步结果").click()
+    assert desk.get_by_role("status").inner_text() == "初步结果已公示。"
+    context.close()
+    return server
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_results_page_and_board_explain_the_result(
+    published,
+    chromium,
+    axe_source,  # noqa: F811
+    locale,
+    size,
+):
+    context = chromium.new_context(
+        viewport=VIEWPORTS[size],
+        locale=locale,
+        device_scale_factor=1,
+        extra_http_headers={"Accept-Language": locale},
+        java_script_enabled=True,
+        bypass_csp=True,  # lets the test inject axe; the app itself runs no inline script
+    )
+    page = context.new_page()
+    fair, why = HEADINGS[locale]
+    tag = "zh" if locale == "zh-CN" else "en"
+
+    page.goto(f"{published.url}/c/xingfuli/rounds/{published.round_id}/results")
+    assert page.get_by_role("heading", name=fair).is_visible()
+    charts = page.locator("svg.chart-svg[role=img]")
+    assert charts.count() >= 3
+    for n in range(charts.count()):  # every chart has a text alternative
+        assert charts.nth(n).locator("title").text_content()
+        assert charts.nth(n).locator("desc").text_content()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"results-explained-{tag}-{size}")
+    assert serious_violations(page, axe_source) == []
+
+    page.goto(f"{published.url}/c/xingfuli/board")
+    assert page.get_by_role("heading", name=why).is_visible()
+    screenshot(page, f"board-explained-{tag}-{size}")
+    context.close()
