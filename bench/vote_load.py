@@ -392,9 +392,15 @@ class Verdict:
         )
 
 
-def verify(database_url: str, seeded: Seeded, outcomes: list[Outcome]) -> Verdict:
-    """Compare the acknowledged receipts with what the database holds."""
+def verify(
+    database_url: str, seeded: Seeded, outcomes: list[Outcome], secret_key: str = SERVER_SECRET
+) -> Verdict:
+    """Compare the acknowledged receipts with what the database holds: cast ballots, and while
+    the ballot is open its sealed entries, found by the receipts' keyed hashes (``secret_key``
+    is the server's)."""
     from sqlalchemy import create_engine, text
+
+    from civicvote.voting.sealing import receipt_tag
 
     engine = create_engine(database_url)
     with engine.connect() as connection:
@@ -404,6 +410,17 @@ def verify(database_url: str, seeded: Seeded, outcomes: list[Outcome]) -> Verdic
                 text("SELECT receipt_code FROM cast_ballots WHERE ballot_id = :b"), b
             ).all()
         )
+        tags = set(
+            connection.scalars(
+                text("SELECT receipt_tag FROM ballot_box WHERE ballot_id = :b"), b
+            ).all()
+        )
+        stored = len(receipts) + len(tags)
+        receipts |= {
+            o.receipt
+            for o in outcomes
+            if o.receipt and receipt_tag(o.receipt, secret_key.encode()) in tags
+        }
         channels = dict(
             connection.execute(
                 text(
@@ -421,7 +438,7 @@ def verify(database_url: str, seeded: Seeded, outcomes: list[Outcome]) -> Verdic
     acknowledged = [o for o in outcomes if o.receipt]
     return Verdict(
         acknowledged=len(acknowledged),
-        stored_ballots=len(receipts),
+        stored_ballots=stored,
         participations=sum(counted.values()),
         missing_receipts=[o.receipt for o in acknowledged if o.receipt not in receipts],
         doubled_voters=[key for key, count in counted.items() if count > 1],
@@ -430,6 +447,30 @@ def verify(database_url: str, seeded: Seeded, outcomes: list[Outcome]) -> Verdic
         ],
         channels=channels,
     )
+
+
+def close_ballot(database_url: str, instance: Path, ballot_id: int) -> float:
+    """Close the ballot as the console does (with the server's key) and return the seconds it
+    took, its scrub of the tables included (docs/secrecy.md)."""
+    from civicvote import create_app
+    from civicvote.ballots.lifecycle import change_status
+    from civicvote.extensions import db
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": SERVER_SECRET,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+    with app.app_context():
+        started = time.perf_counter()
+        change_status(ballot_id, "close", actor=None)
+        seconds = time.perf_counter() - started
+        db.session.remove()
+        db.engine.dispose()
+    return seconds
 
 
 # --------------------------------------------------------------------------- the benchmark
@@ -524,6 +565,7 @@ def main(argv=None) -> int:
             server.stop()
             server = None
             verdict = verify(url, seeded, outcomes)
+            closing = close_ballot(url, instance, seeded.ballot_id)
     finally:
         if server is not None:
             server.stop()
@@ -550,6 +592,7 @@ def main(argv=None) -> int:
         + " (postgres: all clusters on the machine)"
     )
     print(f"trivial endpoint /healthz: {trivial:.0f} requests/s")
+    print(f"close (open the sealed box, shuffle, write, VACUUM FULL): {closing:.2f} s")
     print(f"ratio vote/trivial {rate / trivial:.2f}")
     print(
         f"database: {verdict.stored_ballots} ballots, {verdict.participations} participations; "

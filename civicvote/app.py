@@ -250,9 +250,12 @@ def _ping_after_idle(dbapi_connection, record, _proxy) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL for concurrent readers, enforced foreign keys, waiting rather than failing on locks."""
+    """WAL for concurrent readers, enforced foreign keys, waiting rather than failing on locks;
+    deleted content overwritten with zeros (secure_delete: no old row images in free pages,
+    docs/secrecy.md)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -150,6 +150,17 @@ def proxy_hops(value: str | int | None) -> int:
     return int(text)
 
 
+def recovery_minutes(value) -> int:
+    """CIVICVOTE_RECEIPT_RECOVERY_MINUTES: 0 (no recovery) to 1440 (a day)."""
+    text = str(value).strip()
+    if not text.isdigit() or int(text) > 1440:
+        raise BadSetting(
+            "CIVICVOTE_RECEIPT_RECOVERY_MINUTES must be a whole number of minutes from 0 to "
+            f"1440 (how long a retried vote gets its receipt back), not {value!r}"
+        )
+    return int(text)
+
+
 def load_config(overrides: dict | None = None) -> dict:
     """The configuration mapping: the environment's settings, then ``overrides`` (tests).
 
@@ -175,6 +186,8 @@ def load_config(overrides: dict | None = None) -> dict:
         ),
         "PUBLIC_BASE_URL": os.environ.get("CIVICVOTE_PUBLIC_BASE_URL", ""),
         "PROXY_HOPS": os.environ.get("CIVICVOTE_PROXY_HOPS", "0"),
+        # How long a retried vote gets its receipt back (voting/replays.py, docs/secrecy.md).
+        "RECEIPT_RECOVERY_MINUTES": os.environ.get("CIVICVOTE_RECEIPT_RECOVERY_MINUTES", "30"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("CIVICVOTE_SECURE_COOKIES", "0") == "1",
@@ -203,4 +216,5 @@ def load_config(overrides: dict | None = None) -> dict:
     require_driver(settings["SQLALCHEMY_DATABASE_URI"], "CIVICVOTE_DATABASE_URL")
     require_driver(settings["RATELIMIT_STORAGE_URI"], "CIVICVOTE_RATELIMIT_STORAGE_URL")
     settings["PROXY_HOPS"] = proxy_hops(settings["PROXY_HOPS"])
+    settings["RECEIPT_RECOVERY_MINUTES"] = recovery_minutes(settings["RECEIPT_RECOVERY_MINUTES"])
     return settings

@@ -5,12 +5,14 @@ from .audit.models import AuditEvent  # noqa: F401
 from .ballots.live import LiveSnapshot  # noqa: F401
 from .ballots.models import (  # noqa: F401
     Ballot,
+    BallotBoxEntry,
     BallotItem,
     CastBallot,
     PaperBallotEntry,
     PaperSheet,
     PaperSheetBatch,
     Participation,
+    VoteReplay,
 )
 from .checkin.models import Assembly, CheckIn, WalkIn  # noqa: F401
 from .communities.models import Community  # noqa: F401

@@ -294,3 +294,35 @@ def draft(funding_round: FundingRound, member: User, needs=(), items=None, **fie
         items=items if items is not None else [("不锈钢扶手", "120", "米", "180")],
         need_ids=[n.id for n in needs],
     )
+
+
+# --- What the database holds of the votes (issue 14) --------------------------------------
+
+
+def stored_votes(ballot_id: int | None = None) -> list[tuple[dict, str]]:
+    """(contents, receipt) of every vote stored: sealed in the ballot box while its ballot is
+    open (opened here with the server key), in ``cast_ballots`` once the close moved them."""
+    from civicvote.ballots.models import BallotBoxEntry, CastBallot
+    from civicvote.extensions import db
+    from civicvote.voting.sealing import open_contents
+
+    query = db.select(BallotBoxEntry.ballot_id, BallotBoxEntry.sealed)
+    cast = db.select(CastBallot.contents, CastBallot.receipt_code)
+    if ballot_id is not None:
+        query, cast = query.filter_by(ballot_id=ballot_id), cast.filter_by(ballot_id=ballot_id)
+    votes = [open_contents(b, sealed) for b, sealed in db.session.execute(query)]
+    return votes + [(contents, receipt) for contents, receipt in db.session.execute(cast)]
+
+
+def stored_count(ballot_id: int | None = None) -> int:
+    """How many votes the database holds, sealed or cast (counted without opening any)."""
+    from civicvote.ballots.models import BallotBoxEntry, CastBallot
+    from civicvote.extensions import db
+
+    total = 0
+    for model in (BallotBoxEntry, CastBallot):
+        query = db.select(db.func.count()).select_from(model)
+        if ballot_id is not None:
+            query = query.where(model.ballot_id == ballot_id)
+        total += db.session.scalar(query)
+    return total

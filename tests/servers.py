@@ -117,12 +117,13 @@ class Server:
 
 
 PLACEHOLDER_BASE_URL = "http://127.0.0.1:5000"
+SERVER_SECRET = SECRET_KEY  # the test servers' key: it seals their ballot boxes
 
 
 def server_env(instance: Path, database_url: str | None = None, **extra: str) -> dict:
     env = dict(os.environ)
     env["CIVICVOTE_INSTANCE_PATH"] = str(instance)
-    env["CIVICVOTE_SECRET_KEY"] = SECRET_KEY
+    env["CIVICVOTE_SECRET_KEY"] = SERVER_SECRET
     env["CIVICVOTE_DATABASE_URL"] = database_url or f"sqlite:///{instance / 'civicvote.db'}"
     env.setdefault("CIVICVOTE_RATELIMIT_STORAGE_URL", "memory://")
     env.setdefault("CIVICVOTE_PUBLIC_BASE_URL", PLACEHOLDER_BASE_URL)  # serve requires it

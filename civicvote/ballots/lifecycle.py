@@ -9,7 +9,7 @@ flight (or the vote for the close, and then refuses).
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound
@@ -19,6 +19,11 @@ from .live import forget_batches
 from .models import Ballot, void_unfinished_paper_entries
 
 STATUS_ACTIONS = {"open": "open", "pause": "paused", "close": "closed"}
+# What a close does to the votes, supplied by the voting area (a higher layer) when it loads:
+# ``step(ballot)`` runs in the close's transaction and returns what to run after its commit
+# (voting/sealing.py: the sealed ballot box is shuffled into cast ballots, then the tables are
+# rewritten).
+CLOSE_STEPS: list = []
 
 # Called with the ballot when it closes, inside the close's transaction. Higher areas register
 # here what a close must fix (checkin: the quorum's figures), since ballots cannot import them.
@@ -73,11 +78,12 @@ def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = N
     if action == "open" and not ballot.items:
         raise Conflict(_l("A ballot without proposals cannot open."), code="empty")
     ballot.change_status(STATUS_ACTIONS[action], at=at)
+    after_commit = []
     closing = ballot.status == "closed"
     if closing:
         void_unfinished_paper_entries(ballot.id)
         forget_batches(ballot.id)  # the final tally takes over; the pending batch never shows
-        _reshuffle_storage(ballot.id)
+        after_commit = [step(ballot) for step in CLOSE_STEPS]
         for hook in _close_hooks:
             hook(ballot)
     record(
@@ -91,6 +97,8 @@ def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = N
         public=True,
     )
     db.session.commit()
+    for step in after_commit:
+        step()
     return ballot
 
 
@@ -119,23 +127,3 @@ def decide_quorum(ballot_id: int, decision: str, note: str, *, actor, at=None) -
     )
     db.session.commit()
     return ballot
-
-
-def _reshuffle_storage(ballot_id: int) -> None:
-    """On PostgreSQL, rewrite a closed ballot's rows in random-id order in one transaction.
-
-    A heap table keeps rows roughly in insertion order (``ctid``) and stamps each with the id of
-    the transaction that wrote it (``xmin``), which the matching participation shares. Rewriting
-    every row at close gives them all one ``xmin`` and a physical order sorted by the random id.
-    """
-    if is_sqlite():
-        return
-    db.session.execute(
-        text(
-            "CREATE TEMPORARY TABLE shuffled_ballots ON COMMIT DROP AS "
-            "SELECT * FROM cast_ballots WHERE ballot_id = :b"
-        ),
-        {"b": ballot_id},
-    )
-    db.session.execute(text("DELETE FROM cast_ballots WHERE ballot_id = :b"), {"b": ballot_id})
-    db.session.execute(text("INSERT INTO cast_ballots SELECT * FROM shuffled_ballots ORDER BY id"))

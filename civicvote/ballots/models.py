@@ -1,7 +1,8 @@
 """Ballots (投票), participation and the cast ballots themselves.
 
-Secrecy rests on the split between ``participations`` (who voted, when, how) and ``cast_ballots``
-(what was chosen): the latter carries no voter key, no timestamp and no sequential id.
+Secrecy rests on the split between ``participations`` (who voted, on which day, how) and what was
+chosen: sealed in ``ballot_box`` while the ballot is open, and in ``cast_ballots`` (no voter key, no
+timestamp, no sequential id) once the close has shuffled them there. docs/secrecy.md says why.
 """
 
 from datetime import datetime
@@ -14,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
     update,
@@ -170,7 +172,9 @@ class BallotItem(db.Model):
 
 
 class Participation(db.Model):
-    """Who took part in a ballot. The unique constraint is what makes one person, one vote."""
+    """Who took part in a ballot. The unique constraint is what makes one person, one vote.
+
+    ``cast_at`` holds the day only (midnight UTC): the time of a vote is not kept."""
 
     __tablename__ = "participations"
     __table_args__ = (UniqueConstraint("ballot_id", "voter_key"),)
@@ -181,15 +185,39 @@ class Participation(db.Model):
     credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"))
     channel: Mapped[str] = mapped_column(String(20))  # online | assembly | paper
     cast_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    # Idempotent retries: the key's hash and the request's hash, and the receipt sealed with a key
-    # derived from the voter's token so that the database alone cannot link it to the ballot.
-    idempotency_hash: Mapped[str | None] = mapped_column(String(64))
-    request_hash: Mapped[str | None] = mapped_column(String(64))
-    sealed_receipt: Mapped[str | None] = mapped_column(String(128))
+
+
+class BallotBoxEntry(db.Model):
+    """One ballot's contents and receipt while the ballot is open, sealed (AES-GCM) under a key
+    derived from the instance's secret key, which the database never holds (voting/sealing.py).
+    The close opens, shuffles and moves them to ``cast_ballots`` and deletes these rows."""
+
+    __tablename__ = "ballot_box"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Keyed hash of the receipt code: "counted" can be checked while the ballot is open.
+    receipt_tag: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class VoteReplay(db.Model):
+    """What answers a retried vote for a while: its receipt, sealed under a key derived from the
+    card's secret and the instance's secret key, with no contents. Wiped when it expires and
+    at the close (voting/replays.py)."""
+
+    __tablename__ = "vote_replays"
+
+    # Keyed hash of (ballot, credential): which card it answers, readable with the server key only.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 class CastBallot(db.Model):
-    """The contents of one ballot: no voter key, no timestamp, a random id."""
+    """The contents of one ballot of a closed ballot: no voter key, no timestamp, a random id
+    drawn at the close, written by the close in one transaction in random order."""
 
     __tablename__ = "cast_ballots"
 

@@ -3,28 +3,31 @@
 Paper ballots are counted through the same decision (:func:`record_ballot`). How one vote is
 stored (the invariants of DESIGN.md "Ballot integrity"):
 
-* ``participations`` says *who* voted (ballot, voter key, channel, time); its unique constraint on
+* ``participations`` says *who* voted (ballot, voter key, channel, day); its unique constraint on
   (ballot_id, voter_key) is what guarantees one vote per person or household, under any
   concurrency. Application checks only produce friendlier messages.
-* ``cast_ballots`` says *what* was chosen: a random 128-bit hex id, the contents and a receipt code.
-  No voter key, no timestamp, no sequential id (on SQLite the table is ``WITHOUT ROWID``, see
-  migration 0004, so not even SQLite's hidden rowid records the insertion order).
-* Both rows, and ``Credential.used_at``, are written in ONE transaction. On SQLite the transaction
-  starts with ``BEGIN IMMEDIATE`` (the write lock up front, so nothing read can go stale). On
-  PostgreSQL the three rows are written by ONE statement, which takes a share lock on the ballot
-  row and writes only if the ballot is still open with the settings the vote was checked
+* ``ballot_box`` says *what* was chosen, sealed under a key the database does not hold (a random
+  id, the sealed contents and receipt, a keyed hash of the receipt): sealing.py. The close moves
+  the contents to ``cast_ballots`` in a shuffled order with new ids.
+* ``vote_replays`` answers a retry with its receipt for a while, holding no contents
+  (receipts.py).
+* These rows, and ``Credential.used_at``, are written in ONE transaction. On SQLite the
+  transaction starts with ``BEGIN IMMEDIATE`` (the write lock up front, so nothing read can go
+  stale). On PostgreSQL the rows are written by ONE statement, which takes a share lock on the
+  ballot row and writes only if the ballot is still open with the settings the vote was checked
   against, while opening, pausing, closing and editing take it exclusively: votes run in
   parallel with each other but never interleave with a status change, and a vote that finds the
   ballot changed is decided again holding the lock from the start (statements.py).
 
-Retries are idempotent without breaking secrecy: see receipts.py.
+Retries are idempotent without breaking secrecy: see receipts.py. The time of a vote is kept
+nowhere: the participation keeps the day, the credential's ``used_at`` the same day.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -40,7 +43,13 @@ from ..extensions import db
 from ..registry.credentials import check_usable, find_credential
 from ..timeutil import utcnow
 from . import statements, statistics
-from .receipts import canonical, new_receipt_code, receipt_of_retry, retry_columns
+from .receipts import (
+    new_receipt_code,
+    receipt_of_retry,
+    replay_columns,
+    sweep_expired_replays,
+)
+from .sealing import receipt_tag, seal_contents
 
 CHANNEL_LABELS = {"online": _l("online"), "assembly": _l("at the assembly"), "paper": _l("paper")}
 
@@ -54,7 +63,7 @@ class CastResult:
 @dataclass(frozen=True)
 class Vote:
     """One voter's vote as sent: the credential ``secret``, the choices (``payload``), the
-    secret that seals its receipt for retries and the retry's idempotency key."""
+    secret that seals its receipt for retries and the vote's idempotency key."""
 
     ballot_id: int
     secret: str
@@ -105,12 +114,22 @@ def cast_vote(
     ``payload`` holds the choices (see :func:`..ballots.rules.validate_contents`).
     ``seal_secret`` seals the receipt for retries; it defaults to ``secret`` (the raw token) and
     must be a high-entropy secret the voter holds (the web flow passes a random session secret
-    for typed short codes). Returns the receipt; raises NotFound (no such ballot), Forbidden
-    (unknown/revoked/expired credential, not checked in), Conflict (already voted, ballot not
-    open, outside the online window, key reused with another request) or BallotContentError
-    (invalid choices). Nothing is stored unless everything holds.
+    for typed short codes). A retry with the same secrets and ``idempotency_key`` within the
+    recovery window is answered with the first vote's receipt (``created`` False), whatever
+    choices it carries: the vote that counts is the first. Returns the receipt; raises NotFound
+    (no such ballot), Forbidden (unknown/revoked/expired credential, not checked in), Conflict
+    (already voted and not a retry that can be replayed, ballot not open, outside the online
+    window) or BallotContentError (invalid choices). Nothing is stored unless everything holds.
     """
     vote = Vote(ballot_id, secret, payload, seal_secret or secret, idempotency_key, now or utcnow())
+    result = _cast(vote)
+    sweep_expired_replays(db.engine, vote.now)
+    return result
+
+
+def _cast(vote: Vote) -> CastResult:
+    """cast_vote's decision and write, on the database's path."""
+    ballot_id = vote.ballot_id
     # The engine, not the session: asking the session would create one, and the PostgreSQL path
     # needs none.
     engine = db.engine
@@ -152,11 +171,12 @@ def _answer_the_first(vote: Vote) -> CastResult:
     )
     if existing is None:  # not the participation constraint: a random id collided
         raise Conflict(_l("Please send your vote again."), code="retry") from None
-    contents = validate_contents(db.session.get(Ballot, vote.ballot_id), vote.payload)
-    body = canonical(contents)
-    return CastResult(
-        receipt_of_retry(existing, vote.seal_secret, vote.idempotency_key, body), False
+    validate_contents(db.session.get(Ballot, vote.ballot_id), vote.payload)
+    sealing = (vote.seal_secret, vote.idempotency_key)
+    receipt = receipt_of_retry(
+        db.session.connection(), vote.ballot_id, credential.id, sealing, vote.now
     )
+    return CastResult(receipt, False)
 
 
 def _cast_in_two_statements(engine, vote: Vote) -> CastResult:
@@ -224,7 +244,7 @@ def record_ballot(
     """
     if voter.took_part:
         existing = statements.participation_of(connection, rules.id, voter.key)
-        return _second_vote(rules, voter, existing, payload, channel, sealing)
+        return _second_vote(connection, rules, voter, existing, (payload, channel), sealing, now)
     refusal = refusal_for_status(rules)
     if refusal is not None:
         raise refusal
@@ -232,6 +252,7 @@ def record_ballot(
         channel = choose_channel(rules, present, now)
     contents = validate_contents(rules, payload)
     receipt = new_receipt_code()
+    day = datetime.combine(now.date(), time())
     statements.write_vote(
         connection,
         rules.id,
@@ -240,11 +261,12 @@ def record_ballot(
             "voter": voter.key,
             "credential": voter.credential_id,
             "channel": channel,
-            "now": now,
-            "cast_id": secrets.token_hex(16),
-            "contents": contents,
-            "receipt": receipt,
-            **retry_columns(receipt, contents, *sealing),
+            "now": day,
+            "day": day,
+            "box_id": secrets.token_hex(16),
+            "sealed": seal_contents(rules.id, contents, receipt),
+            "receipt_tag": receipt_tag(receipt),
+            **replay_columns(rules.id, voter.credential_id, receipt, sealing, now),
         },
     )
     return CastResult(receipt, True)
@@ -258,10 +280,9 @@ def record_hand_over(connection, rules: BallotRules, voter_key: str, now: dateti
     refusal = refusal_for_status(rules)
     if refusal is not None:
         raise refusal
-    vote = {"voter": voter_key, "credential": None, "channel": "paper", "now": now}
-    statements.write_participation(
-        connection, rules.id, {**vote, **retry_columns("", {}, None, None)}
-    )
+    day = datetime.combine(now.date(), time())  # as a phone's vote: the day, not the time
+    vote = {"voter": voter_key, "credential": None, "channel": "paper", "day": day}
+    statements.write_participation(connection, rules.id, vote)
 
 
 def record_contents(connection, rules: BallotRules, payload: dict) -> CastResult:
@@ -275,17 +296,22 @@ def record_contents(connection, rules: BallotRules, payload: dict) -> CastResult
     statements.write_contents(
         connection,
         rules.id,
-        {"cast_id": secrets.token_hex(16), "contents": contents, "receipt": receipt},
+        {
+            "box_id": secrets.token_hex(16),
+            "sealed": seal_contents(rules.id, contents, receipt),
+            "receipt_tag": receipt_tag(receipt),
+        },
     )
     return CastResult(receipt, True)
 
 
 def _second_vote(
-    rules: BallotRules, voter: Participant, existing, payload: dict, channel, sealing
+    connection, rules: BallotRules, voter: Participant, existing, sent, sealing, now
 ) -> CastResult:
-    """A voter who already took part (``existing`` is their participation): a retry gets its
-    receipt; any other vote is refused, and one that involves a paper ballot is recorded in the
-    audit log for the supervisor."""
+    """A voter who already took part (``existing`` is their participation; ``sent`` the
+    (payload, channel) of this vote): a retry gets its receipt; any other vote is refused, and
+    one that involves a paper ballot is recorded in the audit log for the supervisor."""
+    payload, channel = sent
     if channel == "paper" or existing.channel == "paper":
         record(
             "ballot.double_channel_refused",
@@ -306,5 +332,6 @@ def _second_vote(
             ),
             code="already_voted",
         )
-    body = canonical(validate_contents(rules, payload))
-    return CastResult(receipt_of_retry(existing, *sealing, body), False)
+    validate_contents(rules, payload)
+    receipt = receipt_of_retry(connection, rules.id, voter.credential_id, sealing, now)
+    return CastResult(receipt, False)

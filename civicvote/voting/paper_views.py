@@ -157,7 +157,7 @@ def console_paper(community, ballot_id: int):
         try:
             entry = enter_sheet(ballot.id, form.sheet.data, payload, clerk=current_user)
         except DomainError as failure:
-            chosen = _chosen_for_template(ballot, payload)
+            chosen = _chosen_for_template(payload)
             error, status = str(failure.message), failure.status_code
         else:
             messages = {
@@ -230,7 +230,7 @@ def paper_settle(community, ballot_id: int, number: str):
     try:
         settle_dispute(ballot.id, number, form.choice.data, payload, supervisor=current_user)
     except DomainError as failure:
-        chosen = _chosen_for_template(ballot, payload or {})
+        chosen = _chosen_for_template(payload or {})
         return _dispute_page(
             community,
             ballot,

@@ -8,14 +8,15 @@ its own transaction (no BEGIN or COMMIT round trips):
    took part already, whether they checked in, and the proposals with their costs, without a
    lock;
 2. the vote is checked in Python (casting.py);
-3. WRITE_VOTE takes the share lock on the ballot row and writes participation, cast ballot and
-   credential use only if that row still holds what step 1 read and is open; its commit is
+3. WRITE_VOTE takes the share lock on the ballot row and writes participation, sealed ballot
+   box entry, vote replay and credential use only if that row still holds what step 1 read and
+   is open; its commit is
    flushed before it returns. Opening, pausing, closing and editing take the row exclusively, so
    the vote is decided on the ballot's settings at the moment it is counted, and a close waits
    for it (or it for the close, and then writes nothing). If the row changed in between, the
    vote is decided again in a transaction that holds the lock from the start (LOCK_BALLOT).
 
-SQLite takes its write lock first (BEGIN IMMEDIATE), reads, and writes the three rows.
+SQLite takes its write lock first (BEGIN IMMEDIATE), reads, and writes the rows.
 
 How the two statements run on PostgreSQL (:func:`first_row`): SQLAlchemy compiles each once
 per dialect and says how to convert its parameters; the driver runs it. Through
@@ -45,7 +46,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..ballots.models import Ballot, BallotItem, CastBallot, Participation
+from ..ballots.models import Ballot, BallotBoxEntry, BallotItem, Participation, VoteReplay
 from ..ballots.rules import DECIDING_COLUMNS
 from ..checkin.models import Assembly, CheckIn
 from ..errors import Conflict
@@ -63,18 +64,14 @@ from ..rounds.models import FundingRound
 _ballots = Ballot.__table__
 _credentials = Credential.__table__
 _participations = Participation.__table__
-_cast_ballots = CastBallot.__table__
+_box = BallotBoxEntry.__table__
+_replays = VoteReplay.__table__
 _rounds = FundingRound.__table__
 _items = BallotItem.__table__
 _proposals = Proposal.__table__
 
 # What answering a second vote (or a retry) needs of the voter's participation.
-PARTICIPATION_COLUMNS = (
-    _participations.c.channel,
-    _participations.c.idempotency_hash,
-    _participations.c.request_hash,
-    _participations.c.sealed_receipt,
-)
+PARTICIPATION_COLUMNS = (_participations.c.channel,)
 
 
 class BallotChanged(Conflict):
@@ -184,23 +181,24 @@ _VOTE_VALUES = {
     "voter_key": bindparam("voter", type_=_participations.c.voter_key.type),
     "credential_id": bindparam("credential", type_=_participations.c.credential_id.type),
     "channel": bindparam("channel", type_=_participations.c.channel.type),
-    "cast_at": bindparam("now", type_=_participations.c.cast_at.type),
-    "idempotency_hash": bindparam(
-        "idempotency_hash", type_=_participations.c.idempotency_hash.type
-    ),
-    "request_hash": bindparam("request_hash", type_=_participations.c.request_hash.type),
-    "sealed_receipt": bindparam("sealed_receipt", type_=_participations.c.sealed_receipt.type),
+    "cast_at": bindparam("day", type_=_participations.c.cast_at.type),
 }
-_BALLOT_VALUES = {
-    "id": bindparam("cast_id", type_=_cast_ballots.c.id.type),
-    "contents": bindparam("contents", type_=_cast_ballots.c.contents.type),
-    "receipt_code": bindparam("receipt", type_=_cast_ballots.c.receipt_code.type),
+_BOX_VALUES = {
+    "id": bindparam("box_id", type_=_box.c.id.type),
+    "sealed": bindparam("sealed", type_=_box.c.sealed.type),
+    "receipt_tag": bindparam("receipt_tag", type_=_box.c.receipt_tag.type),
 }
-# SQLite: three statements, under the write lock taken before the read.
+_REPLAY_VALUES = {
+    "key": bindparam("replay_key", type_=_replays.c.key.type),
+    "sealed": bindparam("replay", type_=_replays.c.sealed.type),
+    "expires_at": bindparam("replay_expires", type_=_replays.c.expires_at.type),
+}
+# SQLite: one statement per row, under the write lock taken before the read.
 _INSERT_PARTICIPATION = insert(_participations).values(
     ballot_id=bindparam("ballot"), **_VOTE_VALUES
 )
-_INSERT_CAST_BALLOT = insert(_cast_ballots).values(ballot_id=bindparam("ballot"), **_BALLOT_VALUES)
+_INSERT_BOX = insert(_box).values(ballot_id=bindparam("ballot"), **_BOX_VALUES)
+_INSERT_REPLAY = insert(_replays).values(ballot_id=bindparam("ballot"), **_REPLAY_VALUES)
 _USE_CREDENTIAL = (
     update(_credentials)
     .where(_credentials.c.id == bindparam("credential"))
@@ -228,11 +226,20 @@ def _guarded_write():
         .returning(_participations.c.id)
         .cte("participation")
     )
-    cast_ballot = (
-        insert(_cast_ballots)
-        .from_select(["ballot_id", *_BALLOT_VALUES], select(ballot.c.id, *_BALLOT_VALUES.values()))
-        .returning(_cast_ballots.c.id)
-        .cte("cast_ballot")
+    box_entry = (
+        insert(_box)
+        .from_select(["ballot_id", *_BOX_VALUES], select(ballot.c.id, *_BOX_VALUES.values()))
+        .returning(_box.c.id)
+        .cte("box_entry")
+    )
+    replay = (
+        insert(_replays)
+        .from_select(
+            ["ballot_id", *_REPLAY_VALUES],
+            select(ballot.c.id, *_REPLAY_VALUES.values()).where(_REPLAY_VALUES["key"].is_not(None)),
+        )
+        .returning(_replays.c.key)
+        .cte("replay")
     )
     credential_use = (
         update(_credentials)
@@ -241,7 +248,9 @@ def _guarded_write():
         .returning(_credentials.c.id)
         .cte("credential_use")
     )
-    return select(func.count()).select_from(participation).add_cte(cast_ballot, credential_use)
+    return (
+        select(func.count()).select_from(participation).add_cte(box_entry, replay, credential_use)
+    )
 
 
 WRITE_VOTE = _guarded_write()
@@ -336,10 +345,11 @@ def write_vote(connection, ballot_id: int, settings, vote: dict) -> None:
     transaction, or as a transaction of its own in autocommit).
 
     ``settings`` maps DECIDING_COLUMNS to the values the vote was checked against. ``vote``
-    holds ``voter`` (key), ``credential`` (id or None), ``channel``, ``now``, ``cast_id``,
-    ``contents``, ``receipt`` and the participation's ``idempotency_hash``, ``request_hash``
-    and ``sealed_receipt``. Raises IntegrityError if the voter already voted, BallotChanged if
-    the ballot is no longer open with those settings."""
+    holds ``voter`` (key), ``credential`` (id or None), ``channel``, ``now`` (the credential's
+    use), ``day`` (the participation's), the box entry's ``box_id``, ``sealed`` and
+    ``receipt_tag``, and the vote replay's ``replay_key`` (None: no replay), ``replay`` and
+    ``replay_expires``. Raises IntegrityError if the voter already voted, BallotChanged if the
+    ballot is no longer open with those settings."""
     params = {"ballot": ballot_id, **vote}
     if connection.dialect.name == "postgresql":
         params.update({f"was_{name}": settings[name] for name in DECIDING_COLUMNS})
@@ -349,6 +359,8 @@ def write_vote(connection, ballot_id: int, settings, vote: dict) -> None:
     # The unique constraint speaks on the first insert, before the ballot row exists.
     write_participation(connection, ballot_id, vote)
     write_contents(connection, ballot_id, vote)
+    if vote["replay_key"] is not None:
+        connection.execute(_INSERT_REPLAY, params)
     if vote["credential"] is not None:
         connection.execute(_USE_CREDENTIAL, params)
 
@@ -361,9 +373,10 @@ def write_participation(connection, ballot_id: int, vote: dict) -> None:
 
 
 def write_contents(connection, ballot_id: int, vote: dict) -> None:
-    """Insert only a ballot's contents (``cast_id``, ``contents``, ``receipt``), no voter:
-    the phone's vote through :func:`write_vote`, a counted paper sheet directly."""
-    connection.execute(_INSERT_CAST_BALLOT, {"ballot": ballot_id, **vote})
+    """Insert only a ballot's sealed contents into the box (``box_id``, ``sealed``,
+    ``receipt_tag``), no voter: the phone's vote through :func:`write_vote`, a counted paper
+    sheet directly."""
+    connection.execute(_INSERT_BOX, {"ballot": ballot_id, **vote})
 
 
 def lock_for_vote(connection, ballot_id: int) -> None:
@@ -381,6 +394,20 @@ def participation_of(connection, ballot_id: int, voter_key: str):
     """The voter's participation in the ballot (the columns a second vote or a retry needs),
     or None."""
     return connection.execute(_PARTICIPATION, {"ballot": ballot_id, "voter": voter_key}).first()
+
+
+_REPLAY = select(_replays.c.sealed, _replays.c.expires_at).where(_replays.c.key == bindparam("key"))
+_EXPIRED_REPLAYS = _replays.delete().where(_replays.c.expires_at < bindparam("now"))
+
+
+def replay_of(connection, key: str):
+    """The vote replay stored under ``key`` (sealed, expires_at), or None."""
+    return connection.execute(_REPLAY, {"key": key}).first()
+
+
+def delete_expired_replays(connection, now) -> None:
+    """Wipe the vote replays whose recovery window has passed."""
+    connection.execute(_EXPIRED_REPLAYS, {"now": now})
 
 
 def warm_up(connection) -> None:

@@ -2,6 +2,8 @@
 
 Aggregation happens in the database, over the cast ballots' JSON (SQLite's ``json_each``,
 PostgreSQL's ``json_array_elements_text`` and ``json_each_text``); Python only shapes the result.
+While a ballot is open its contents are still sealed in the ballot box (sealing.py): they are
+opened and counted here, in Python, and never written out opened.
 """
 
 from dataclasses import dataclass
@@ -10,11 +12,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
 from ..ballots.live import LiveFigures, live_figures
-from ..ballots.models import Ballot, Participation
+from ..ballots.models import Ballot, BallotBoxEntry, Participation
 from ..errors import NotFound
 from ..extensions import db
 from ..registry.services import eligible_counts
 from ..rounds.models import VOTE_UNIT_RESIDENT
+from .sealing import open_box
 
 
 @dataclass
@@ -89,6 +92,28 @@ def _aggregate(ballot: Ballot) -> tuple[list[tuple[str, object, int]], int]:
     return [row for row in rows if row[0] is not None], cast
 
 
+def _aggregate_sealed(ballot: Ballot) -> tuple[list[tuple[str, object, int]], int]:
+    """The same rows for the open ballot's sealed entries, opened in memory, and their count."""
+    kind = _KIND.get(ballot.method, "answers")
+    sums: dict[tuple[str, object], int] = {}
+    opened = open_box(ballot.id)
+    for contents in opened:
+        if kind == "selections":
+            pairs = [(str(pid), 1, 1) for pid in contents.get("selections", [])]
+        elif kind == "points":
+            pairs = [(str(pid), 1, int(n)) for pid, n in contents.get("points", {}).items()]
+        else:
+            pairs = [(str(pid), 1 if yes else 0, 1) for pid, yes in contents.items()]
+        for pid, flag, amount in pairs:
+            sums[pid, flag] = sums.get((pid, flag), 0) + amount
+    return [(pid, flag, amount) for (pid, flag), amount in sums.items()], len(opened)
+
+
+def _has_sealed(ballot_id: int) -> bool:
+    query = select(BallotBoxEntry.id).filter_by(ballot_id=ballot_id).limit(1)
+    return db.session.scalar(query) is not None
+
+
 def tally(ballot_id: int) -> Tally:
     """Count a ballot: votes (or points, or yes/no) per proposal, ballots cast and turnout.
 
@@ -100,14 +125,16 @@ def tally(ballot_id: int) -> Tally:
     votes = {item.proposal_id: 0 for item in ballot.items}
     no_votes = dict(votes) if ballot.method == "yes_no" else {}
     rows, cast = _aggregate(ballot)
+    sealed = 0
+    if ballot.status != "closed" and _has_sealed(ballot.id):
+        opened, sealed = _aggregate_sealed(ballot)
+        rows += opened
     for key, flag, amount in rows:
         pid = int(key)
         if pid not in votes:
             continue
-        if ballot.method == "yes_no" and not flag:
-            no_votes[pid] = int(amount)
-        else:
-            votes[pid] = int(amount)
+        counts = no_votes if ballot.method == "yes_no" and not flag else votes
+        counts[pid] += int(amount)
     channels = dict(
         db.session.execute(
             select(Participation.channel, func.count())
@@ -118,7 +145,7 @@ def tally(ballot_id: int) -> Tally:
     return Tally(
         ballot_id=ballot_id,
         method=ballot.method,
-        ballots_cast=cast,
+        ballots_cast=cast + sealed,
         eligible=eligible_count(ballot),
         by_channel=channels,
         votes=votes,

@@ -1,15 +1,12 @@
 """Voting pages: the residents' voting flow (no JavaScript needed), the public receipt lookup,
 and the console's ballot page with its count and paper ballots."""
 
-import secrets
-
 from flask import (
     abort,
     current_app,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -29,37 +26,22 @@ from ..registry.credentials import (
     find_credential,
     find_credential_by_token,
     has_voted,
-    open_from_session,
-    seal_for_session,
     usable_credential_or_refuse,
 )
 from ..security import community_required, private_page
 from ..timeutil import utcnow
-from . import bp
+from . import bp, cards
+from .cards import WEB_KEY
 from .casting import cast_vote, channel_for
 from .forms import CodeForm
 from .paper import disputes, paper_summary
 from .receipts import format_receipt, lookup_receipt
 from .tally import public_counts, tally
 
-# {ballot id: {"s": credential secret, "k": seal secret}, encrypted (seal_for_session)}
-SESSION_KEY = "ballot_voters"
-RECEIPTS_KEY = "ballot_receipts"  # {ballot id: receipt code}, shown on the "done" page
-
 bp.after_request(private_page)
 
 
 # --------------------------------------------------------------------------- residents
-
-
-def _remember_voter(ballot_id: int, secret: str, seal: str) -> None:
-    voters = dict(session.get(SESSION_KEY) or {})
-    voters[str(ballot_id)] = seal_for_session({"s": secret, "k": seal})
-    session[SESSION_KEY] = voters
-
-
-def _voter(ballot_id: int) -> dict | None:
-    return open_from_session((session.get(SESSION_KEY) or {}).get(str(ballot_id)))
 
 
 @bp.get("/v/<token>")
@@ -78,7 +60,7 @@ def landing(token: str):
     except DomainError as error:
         count_card_failure(str(credential.ballot_id), token)
         return render_template("voting/refused.html", message=str(error.message)), 403
-    _remember_voter(credential.ballot_id, token, token)
+    cards.remember(credential.ballot_id, credential.id, token, seal=token)
     return redirect(url_for("voting.vote", ballot_id=credential.ballot_id))
 
 
@@ -111,7 +93,7 @@ def enter_code():
             return render_template("voting/code.html", form=form, ballots=ballots), 403
         # The short code is weak (about 49 bits): receipts are sealed with a random secret
         # that lives only in this browser's session.
-        _remember_voter(credential.ballot_id, form.code.data, secrets.token_urlsafe(32))
+        cards.remember(credential.ballot_id, credential.id, form.code.data, seal=None)
         return redirect(url_for("voting.vote", ballot_id=credential.ballot_id))
     status = 422 if form.is_submitted() else 200
     return render_template("voting/code.html", form=form, ballots=ballots), status
@@ -143,13 +125,12 @@ def choices_from_form(ballot: Ballot, form) -> dict:
     return {"answers": answers}
 
 
-def _ballot_page(ballot, *, chosen=None, error=None, status=200):
-    voter = _voter(ballot.id)
-    credential = find_credential(ballot.id, voter["s"]) if voter else None
-    receipt = (session.get(RECEIPTS_KEY) or {}).get(str(ballot.id))
-    voted = receipt is not None or (
-        credential is not None and has_voted(ballot.id, credential.voter_key)
-    )
+def _ballot_page(ballot, card: cards.Card | None, *, chosen=None, error=None, status=200):
+    """The ballot for the browser's current card: its form, or what became of its vote."""
+    credential = find_credential(ballot.id, card.secret) if card and card.secret else None
+    if card and card.receipt is None and credential and has_voted(ballot.id, credential.voter_key):
+        cards.recover(ballot.id, card, credential.id)
+    voted = card is not None and card.voted
     refusal = refusal_for_status(ballot)
     if refusal is None and credential is not None and not voted:
         try:  # an assembly-only ballot before check-in, or outside the online window
@@ -160,20 +141,23 @@ def _ballot_page(ballot, *, chosen=None, error=None, status=200):
         "ballot": ballot,
         "method_label": METHOD_LABELS.get(ballot.method),
         "budget": ballot_budget(ballot),
-        "chosen": chosen or {},
+        "chosen": chosen if chosen is not None else _chosen_for_template(card and card.draft),
         "error": error,
-        "has_voter": credential is not None or receipt is not None,
+        "has_voter": card is not None and (credential is not None or voted),
         "voted": voted,
-        "receipt": format_receipt(receipt) if receipt else None,
+        "receipt": format_receipt(card.receipt) if voted and card.receipt else None,
+        "notice": card.notice if voted else None,
+        "card": card,
         "refusal": refusal,
     }
-    if credential is None and receipt is None and status == 200:
+    if not context["has_voter"] and status == 200:
         status = 403
     return render_template("voting/vote.html", **context), status
 
 
-def _chosen_for_template(ballot: Ballot, payload: dict) -> dict:
+def _chosen_for_template(payload: dict | None) -> dict:
     """What to pre-fill: {"selections": set of ids, "points": {id: text}, "answers": {id: bool}}."""
+    payload = payload or {}
     return {
         "selections": {str(v) for v in payload.get("selections", [])},
         "points": {str(k): str(v) for k, v in (payload.get("points") or {}).items()},
@@ -183,47 +167,82 @@ def _chosen_for_template(ballot: Ballot, payload: dict) -> dict:
 
 @bp.route("/ballots/<int:ballot_id>/vote", methods=["GET", "POST"])
 def vote(ballot_id: int):
-    """The ballot. POST comes from "change my choices" on the review page and pre-fills it."""
+    """The ballot, pre-filled with the card's reviewed choices ("change my choices"); POST
+    pre-fills it with the choices sent."""
     ballot = _ballot_or_404(ballot_id)
-    chosen = {}
+    chosen = None
     if request.method == "POST":
-        chosen = _chosen_for_template(ballot, choices_from_form(ballot, request.form))
-    return _ballot_page(ballot, chosen=chosen)
+        chosen = _chosen_for_template(choices_from_form(ballot, request.form))
+    return _ballot_page(ballot, cards.current(ballot_id), chosen=chosen)
 
 
 @bp.post("/ballots/<int:ballot_id>/review")
 def review(ballot_id: int):
-    """Check the choices and show them for confirmation (no vote is stored yet)."""
+    """Check the choices; if they hold, keep them for this card and show them (GET) for
+    confirmation. Nothing is stored in the database yet."""
     ballot = _ballot_or_404(ballot_id)
-    if _voter(ballot_id) is None:
-        return _ballot_page(ballot)
+    card = cards.current(ballot_id)
+    if card is None or card.voted or not card.secret:
+        return _ballot_page(ballot, card)
     payload = choices_from_form(ballot, request.form)
-    chosen = _chosen_for_template(ballot, payload)
+    chosen = _chosen_for_template(payload)
     refusal = refusal_for_status(ballot)
     if refusal is not None:
-        return _ballot_page(ballot, chosen=chosen, status=refusal.status_code)
+        return _ballot_page(ballot, card, chosen=chosen, status=refusal.status_code)
     try:
-        contents = validate_contents(ballot, payload)
+        validate_contents(ballot, payload)
     except DomainError as error:
-        return _ballot_page(ballot, chosen=chosen, error=str(error.message), status=422)
-    proposals = {item.proposal_id: item.proposal for item in ballot.items}
-    if ballot.method in ("approval", "knapsack"):
-        rows = [(proposals[pid], None) for pid in contents["selections"]]
-    elif ballot.method == "cumulative":
-        rows = [(proposals[int(pid)], n) for pid, n in contents["points"].items()]
-    else:
-        rows = [(proposals[int(pid)], yes) for pid, yes in contents.items()]
-    total = sum(p.total_fen for p, _value in rows) if ballot.method == "knapsack" else None
+        return _ballot_page(ballot, card, chosen=chosen, error=str(error.message), status=422)
+    cards.keep_draft(ballot_id, card, payload)
+    return redirect(url_for("voting.review_page", ballot_id=ballot_id, card=card.id), code=303)
+
+
+@bp.get("/ballots/<int:ballot_id>/review")
+def review_page(ballot_id: int):
+    """The reviewed choices and "confirm": a page of its own, so that Back from the receipt
+    comes here without asking to send a form again."""
+    ballot = _ballot_or_404(ballot_id)
+    card = cards.named(ballot_id, request.args.get("card"))
+    if card is None or card.voted or not card.draft:
+        return redirect(url_for("voting.vote", ballot_id=ballot_id))
+    if has_voted_with(ballot.id, card):
+        return redirect(url_for("voting.vote", ballot_id=ballot_id))
+    try:
+        contents = validate_contents(ballot, card.draft)
+    except DomainError:
+        return redirect(url_for("voting.vote", ballot_id=ballot_id))
     return render_template(
         "voting/review.html",
         ballot=ballot,
-        rows=rows,
-        total=total,
+        card=card,
+        rows=_review_rows(ballot, contents),
+        total=_review_total(ballot, contents),
         budget=ballot_budget(ballot),
         points_used=sum(contents["points"].values()) if ballot.method == "cumulative" else None,
-        hidden=_hidden_fields(ballot, payload),
-        idempotency_key=secrets.token_urlsafe(16),
+        hidden=_hidden_fields(ballot, card.draft),
     )
+
+
+def has_voted_with(ballot_id: int, card: cards.Card) -> bool:
+    """Whether the card's voter has a vote recorded (the answer to "confirm" may have been lost)."""
+    credential = find_credential(ballot_id, card.secret) if card.secret else None
+    return credential is not None and has_voted(ballot_id, credential.voter_key)
+
+
+def _review_rows(ballot: Ballot, contents: dict) -> list:
+    proposals = {item.proposal_id: item.proposal for item in ballot.items}
+    if ballot.method in ("approval", "knapsack"):
+        return [(proposals[pid], None) for pid in contents["selections"]]
+    if ballot.method == "cumulative":
+        return [(proposals[int(pid)], n) for pid, n in contents["points"].items()]
+    return [(proposals[int(pid)], yes) for pid, yes in contents.items()]
+
+
+def _review_total(ballot: Ballot, contents: dict) -> int | None:
+    if ballot.method != "knapsack":
+        return None
+    costs = {item.proposal_id: item.proposal.total_fen for item in ballot.items}
+    return sum(costs[pid] for pid in contents["selections"])
 
 
 def _hidden_fields(ballot: Ballot, payload: dict) -> list[tuple[str, str]]:
@@ -236,39 +255,48 @@ def _hidden_fields(ballot: Ballot, payload: dict) -> list[tuple[str, str]]:
 
 @bp.post("/ballots/<int:ballot_id>/cast")
 def cast(ballot_id: int):
-    """Record the confirmed vote through the casting service, then show the receipt."""
+    """Record the confirmed vote through the casting service, then show the receipt (GET).
+
+    The vote's idempotency key belongs to the card, not to the page: a second confirm, a
+    reload or a retry after a lost answer replays the first vote's receipt."""
     ballot = _ballot_or_404(ballot_id)
-    voter = _voter(ballot_id)
-    if voter is None:
-        return _ballot_page(ballot)
+    card = cards.named(ballot_id, request.form.get("card"))
+    if card is not None and card.receipt:
+        return redirect(url_for("voting.done", ballot_id=ballot_id, card=card.id), code=303)
+    if card is None:
+        return _ballot_page(ballot, cards.current(ballot_id))
+    if not card.secret:  # counted before, its receipt no longer shown: the vote page says so
+        return redirect(url_for("voting.vote", ballot_id=ballot_id), code=303)
     payload = choices_from_form(ballot, request.form)
-    key = request.form.get("idempotency_key", "")[:100] or None
     try:
         result = cast_vote(
-            ballot_id, voter["s"], payload, idempotency_key=key, seal_secret=voter["k"]
+            ballot_id, card.secret, payload, idempotency_key=WEB_KEY, seal_secret=card.seal
         )
     except DomainError as error:
-        chosen = _chosen_for_template(ballot, payload)
+        if error.code == "already_voted":  # counted before; its receipt cannot be replayed
+            cards.counted(ballot_id, card, None)
+            return redirect(url_for("voting.vote", ballot_id=ballot_id), code=303)
+        chosen = _chosen_for_template(payload)
         return _ballot_page(
-            ballot, chosen=chosen, error=str(error.message), status=error.status_code
+            ballot, card, chosen=chosen, error=str(error.message), status=error.status_code
         )
-    receipts = dict(session.get(RECEIPTS_KEY) or {})
-    receipts[str(ballot_id)] = result.receipt
-    session[RECEIPTS_KEY] = receipts
-    # The phone may be shared: once the vote is in, the session no longer holds the secret.
-    voters = dict(session.get(SESSION_KEY) or {})
-    voters.pop(str(ballot_id), None)
-    session[SESSION_KEY] = voters
-    return redirect(url_for("voting.done", ballot_id=ballot_id), code=303)
+    cards.counted(ballot_id, card, result.receipt, again=not result.created)
+    return redirect(url_for("voting.done", ballot_id=ballot_id, card=card.id), code=303)
 
 
 @bp.get("/ballots/<int:ballot_id>/done")
 def done(ballot_id: int):
+    """The receipt, shown to the browser session of the card that cast it."""
     ballot = _ballot_or_404(ballot_id)
-    receipt = (session.get(RECEIPTS_KEY) or {}).get(str(ballot_id))
-    if receipt is None:
+    card = cards.named(ballot_id, request.args.get("card"))
+    if card is None or not card.receipt:
         return redirect(url_for("voting.vote", ballot_id=ballot_id))
-    return render_template("voting/done.html", ballot=ballot, receipt=format_receipt(receipt))
+    return render_template(
+        "voting/done.html",
+        ballot=ballot,
+        receipt=format_receipt(card.receipt),
+        notice=card.notice,
+    )
 
 
 @bp.get("/receipts")

@@ -6,8 +6,6 @@ import pytest
 from flask import request, request_started
 
 from civicvote.api.fastpath import VoteFastPath
-from civicvote.ballots.models import CastBallot
-from civicvote.extensions import db
 from tests import factories
 
 
@@ -32,7 +30,7 @@ def post(client, ballot_id, body, content_type="application/json", **kwargs):
 
 
 def stored() -> int:
-    return db.session.scalar(db.select(db.func.count()).select_from(CastBallot))
+    return factories.stored_count()
 
 
 def test_a_cast_vote_is_answered_without_flask_with_the_views_headers(app, client, flask_requests):

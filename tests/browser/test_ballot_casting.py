@@ -4,7 +4,6 @@ import pytest
 from playwright.sync_api import expect
 
 from civicvote import create_app
-from civicvote.ballots.models import CastBallot
 from civicvote.extensions import db
 from tests import factories
 from tests.browser.conftest import PHONE, screenshot
@@ -61,9 +60,7 @@ def tall_screenshot(page, name: str) -> None:
 
 def stored_ballots(voting, ballot_id: int) -> int:
     with voting["app"].app_context():
-        count = db.session.scalar(
-            db.select(db.func.count()).select_from(CastBallot).filter_by(ballot_id=ballot_id)
-        )
+        count = factories.stored_count(ballot_id)  # sealed while the ballot is open
         db.engine.dispose()
         return count
 
@@ -109,7 +106,7 @@ def test_knapsack_over_budget_is_refused_with_the_message(voting, phone):
     assert "over" not in (phone.locator("#ballot-total").get_attribute("class") or "")
     phone.locator("form.ballot-form button[type=submit]").click()
     phone.locator(".confirm-form button[name=confirm]").click()
-    assert phone.locator("#receipt-code").is_visible()
+    expect(phone.locator("#receipt-code")).to_be_visible()  # waits for the page under load
 
 
 def test_ballot_works_without_javascript(voting, chromium):
