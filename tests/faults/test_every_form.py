@@ -113,6 +113,8 @@ def world(app, client):
         "fmt": ["csv", "json"],
         "name": ["photo.jpg"],
         "batch_id": [batch.id],
+        # A walk-in's code page: the first walk-in's id, or none yet (its page answers 404).
+        "walk_in_id": [1],
         "number": [disputed, *paper_sheets.batch_numbers(batch)],
     }
     return {"ids": ids, "token": token, "fields": {}}
