@@ -51,7 +51,8 @@ def counts(path) -> tuple[int, int, int]:
             connection.execute(sql).fetchone()[0]
             for sql in (
                 "SELECT COUNT(*) FROM participations",
-                "SELECT COUNT(*) FROM cast_ballots",
+                # Open ballot: the contents wait sealed in the box; closed: in cast_ballots.
+                "SELECT (SELECT COUNT(*) FROM cast_ballots) + (SELECT COUNT(*) FROM ballot_box)",
                 "SELECT COUNT(*) FROM credentials WHERE used_at IS NOT NULL",
             )
         )

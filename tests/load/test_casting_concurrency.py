@@ -17,7 +17,7 @@ import pytest
 
 from civicvote import create_app
 from civicvote.ballots import lifecycle
-from civicvote.ballots.models import CastBallot, Participation
+from civicvote.ballots.models import BallotBoxEntry, CastBallot, Participation
 from civicvote.extensions import db
 from civicvote.voting.tally import tally as tally_of
 from tests import factories
@@ -244,5 +244,5 @@ def test_three_hundred_voters_behind_one_address_all_vote(deployment):
     mistakes = [statuses[0] for statuses in results if len(statuses) == 2]
     assert mistakes == [403] * 50
     assert [statuses[-1] for statuses in results] == [201] * 300
-    assert stored(CastBallot, ballot.id) == 300
+    assert stored(BallotBoxEntry, ballot.id) == 300  # sealed in the box while the ballot is open
     assert tally_of(ballot.id).ballots_cast == 300

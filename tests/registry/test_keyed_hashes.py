@@ -118,7 +118,8 @@ def test_the_session_cookie_does_not_carry_the_token(client):
     _, token, _ = factories.credential(ballot)
     client.get(f"/v/{token}")
     readable = _cookie_payload(client)
-    assert json.loads(readable)["ballot_voters"][str(ballot.id)]
+    card = json.loads(readable)["ballot_cards"][str(ballot.id)]
+    assert card["current"] and card["cards"]  # the card is remembered, its secret encrypted
     assert token not in readable
     assert client.get(f"/ballots/{ballot.id}/vote").status_code == 200
 
