@@ -17,9 +17,16 @@ from ..viewhelpers import try_service
 from . import bp
 from .forms import BallotForm, StatusForm
 from .lifecycle import STATUS_ACTIONS, change_status
+from .schedule import ballot_schedule, community_step
 from .setup import approved_proposals, community_ballot, create_ballot, update_ballot
 
 bp.after_request(private_page)
+
+
+# Residents' pages of lower areas (the community page) and higher ones (cards, the ballot) say
+# what the round asks now and when and where to vote.
+bp.add_app_template_global(community_step, "community_step")
+bp.add_app_template_global(ballot_schedule, "ballot_schedule")
 
 
 def _community_round(community, round_id: int) -> FundingRound:

@@ -243,7 +243,14 @@ def pabulib_file(slug: str, round_id: int):
     funding_round = _round(community, round_id)
     run = latest_run(funding_round.id, statuses=("final",))
     if run is None:
-        abort(404)
+        # A closed door says when it opens: the file exists once the result is final.
+        page = render_template(
+            "results/export_not_final.html",
+            community=community,
+            round=funding_round,
+            provisional=latest_run(funding_round.id),
+        )
+        return page, 404
     response = make_response(export_pabulib(run))
     response.mimetype = "text/plain"
     response.headers["Content-Disposition"] = (

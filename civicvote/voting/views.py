@@ -19,11 +19,11 @@ from ..ballots.rules import MAX_SELECTIONS, ballot_budget, refusal_for_status, v
 from ..ballots.setup import community_ballot
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import choices
 from ..ratelimit import count_card_failure
 from ..registry.credentials import (
     claim_credential,
     find_credential,
+    find_credential_by_code,
     find_credential_by_token,
     has_voted,
     usable_credential_or_refuse,
@@ -69,34 +69,57 @@ def _open_ballots() -> list[Ballot]:
     return list(db.session.scalars(query))
 
 
+def _take_code(form: CodeForm, ballot: Ballot | None):
+    """The typed code's ballot, found by the code alone (its keyed hash is unique across
+    ballots); the redirect to that ballot, or None with the form's error. Refused codes are
+    limited per code and per ballot, after the lookup: a valid code is always taken. An unknown
+    code names no ballot: it counts against the page's ballot, or all typed codes ("code")."""
+    credential = find_credential_by_code(form.code.data)
+    try:
+        usable_credential_or_refuse(credential, utcnow())
+    except DomainError as error:
+        ballot_key = credential.ballot_id if credential else (ballot.id if ballot else "code")
+        count_card_failure(str(ballot_key), form.code.data)
+        # Logged for the organizers, without the code itself.
+        current_app.logger.warning(
+            "voter code refused for ballot %s from %s (%s)",
+            ballot_key,
+            request.remote_addr,
+            error.code,
+        )
+        form.code.errors.append(_("This code is not valid. Check it against your voter card."))
+        return None
+    # The short code is weak (about 49 bits): receipts are sealed with a random secret
+    # that lives only in this browser's session.
+    cards.remember(credential.ballot_id, credential.id, form.code.data, seal=None)
+    return redirect(url_for("voting.vote", ballot_id=credential.ballot_id))
+
+
+def _code_page(ballot: Ballot | None):
+    form = CodeForm()
+    if form.validate_on_submit():
+        taken = _take_code(form, ballot)
+        if taken is not None:
+            return taken
+        status = 403
+    else:
+        status = 422 if form.is_submitted() else 200
+    context = {"form": form, "ballot": ballot, "ballots": [ballot] if ballot else _open_ballots()}
+    return render_template("voting/code.html", **context), status
+
+
 @bp.route("/vote/code", methods=["GET", "POST"])
 def enter_code():
-    """For phones without a camera: the short code printed on the voter card. Refused codes
-    are limited per code and per ballot, after the lookup: a valid code is always taken."""
-    form = CodeForm()
-    ballots = _open_ballots()
-    form.ballot.choices = choices((b.id, f"{b.round.community.name} · {b.title}") for b in ballots)
-    if form.validate_on_submit():
-        credential = find_credential(form.ballot.data, form.code.data)
-        try:
-            usable_credential_or_refuse(credential, utcnow())
-        except DomainError as error:
-            count_card_failure(str(form.ballot.data), form.code.data)
-            # Logged for the organizers, without the code itself.
-            current_app.logger.warning(
-                "voter code refused for ballot %s from %s (%s)",
-                form.ballot.data,
-                request.remote_addr,
-                error.code,
-            )
-            form.code.errors.append(_("This code is not valid for this ballot."))
-            return render_template("voting/code.html", form=form, ballots=ballots), 403
-        # The short code is weak (about 49 bits): receipts are sealed with a random secret
-        # that lives only in this browser's session.
-        cards.remember(credential.ballot_id, credential.id, form.code.data, seal=None)
-        return redirect(url_for("voting.vote", ballot_id=credential.ballot_id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("voting/code.html", form=form, ballots=ballots), status
+    """For phones without a camera: the short code printed on the voter card, alone (the code
+    finds its ballot)."""
+    return _code_page(None)
+
+
+@bp.route("/vote/code/<int:ballot_id>", methods=["GET", "POST"])
+def ballot_code(ballot_id: int):
+    """The same for one ballot, named on the page with when and where it is voted: where the
+    board's QR code, the posters and the community page lead."""
+    return _code_page(_ballot_or_404(ballot_id))
 
 
 def _ballot_or_404(ballot_id: int) -> Ballot:
