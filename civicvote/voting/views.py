@@ -19,8 +19,10 @@ from ..ballots.rules import MAX_SELECTIONS, ballot_budget, refusal_for_status, v
 from ..ballots.setup import community_ballot
 from ..errors import DomainError
 from ..extensions import db
+from ..qr import qr_svg
 from ..ratelimit import count_card_failure
 from ..registry.credentials import (
+    base_url_for,
     claim_credential,
     find_credential,
     find_credential_by_code,
@@ -120,6 +122,17 @@ def ballot_code(ballot_id: int):
     """The same for one ballot, named on the page with when and where it is voted: where the
     board's QR code, the posters and the community page lead."""
     return _code_page(_ballot_or_404(ballot_id))
+
+
+@bp.get("/vote/code/<int:ballot_id>/poster")
+def ballot_poster(ballot_id: int):
+    """A poster for the notice board: its QR code leads to the ballot's code page, and it says
+    when and where the ballot is voted (printed links use the configured base, never the Host
+    header)."""
+    ballot = _ballot_or_404(ballot_id)
+    target = base_url_for(current_app.config) + url_for("voting.ballot_code", ballot_id=ballot.id)
+    qr = qr_svg(target, label=_("Scan to vote"))
+    return render_template("voting/poster.html", ballot=ballot, target=target, qr=qr)
 
 
 def _ballot_or_404(ballot_id: int) -> Ballot:

@@ -268,3 +268,14 @@ def test_voter_card_says_when_and_where_to_vote(client):
     assert "投票时间和地点" in card
     assert f"到会投票：居民议事会，社区服务中心三楼，{ASSEMBLY_ZH}" in card
     assert "网上投票：2026年6月1日周一 08:00 至 2026年6月7日周日 20:00" in card
+
+
+def test_ballot_poster_qr_leads_to_the_ballot_and_says_when(client):
+    from tests.qr import decode
+
+    first, _second = two_open_ballots()
+    factories.assembly(first, starts_at=ASSEMBLY_AT, place="社区服务中心三楼")
+    html = page(client, f"/vote/code/{first.id}/poster")
+    qr = re.search(r'<svg class="qr".*?</svg>', html, re.S).group(0)
+    assert decode(qr) == [f"http://localhost/vote/code/{first.id}"]
+    assert "楼道改造投票" in html and ASSEMBLY_ZH in html and "社区服务中心三楼" in html
