@@ -266,7 +266,7 @@ def test_voter_card_says_when_and_where_to_vote(client):
     sheet = page(client, issued.headers["Location"])
     card = re.search(r'<article class="voter-card">.*?</article>', sheet, re.S).group(0)
     assert "投票时间和地点" in card
-    assert f"到会投票：居民议事会，社区服务中心三楼，{ASSEMBLY_ZH}" in card
+    assert f"到会投票：{ASSEMBLY_ZH}，社区服务中心三楼" in card
     assert "网上投票：2026年6月1日周一 08:00 至 2026年6月7日周日 20:00" in card
 
 
