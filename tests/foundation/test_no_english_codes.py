@@ -10,15 +10,25 @@ no database table name, no code of a labelled value (a status, a phase, a rule..
 world's own data (usernames and web addresses that people chose).
 """
 
+import ast
 import itertools
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
+import civicvote
 from civicvote import create_app
-from civicvote.accounts.models import CLERK, ORG_MEMBER, ORGANIZER, REVIEWER, SUPERVISOR
-from civicvote.accounts.models import Membership, User
+from civicvote.accounts.models import (
+    CLERK,
+    ORG_MEMBER,
+    ORGANIZER,
+    REVIEWER,
+    SUPERVISOR,
+    Membership,
+    User,
+)
 from civicvote.audit.actions import SENTENCES
 from civicvote.audit.services import record
 from civicvote.ballots.models import Ballot
@@ -52,7 +62,7 @@ URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+|(?<![\w.])/[\w\-./?=&%#]*
 TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:[.\-][A-Za-z0-9_]+)*")
 SNAKE = re.compile(r"^[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+$")
 DOTTED = re.compile(r"^[a-z_]+(?:\.[a-z_]+)+$")
-FILE_EXTENSIONS = {"pdf", "csv", "json", "pb", "pem", "jpg", "jpeg", "png", "txt", "xlsx"}
+FILE_EXTENSIONS = {"pdf", "csv", "json", "pb", "pem", "sig", "jpg", "jpeg", "png", "txt", "xlsx"}
 SPOKEN_ATTRIBUTES = {"alt", "title", "aria-label", "placeholder"}
 
 
@@ -214,44 +224,46 @@ ACTION_OBJECTS = {
     "completion": "proposal",
     "progress": "proposal",
 }
-# The values the sentences take besides actor and object (see audit/describe.py EXTRAS).
-AFTER = {
-    "role": "reviewer",
-    "phase": "delivery",
-    "amount_fen": 12_300,
-    "document": "预算说明.pdf",
-    "issued": [1, 2],
-    "count": 3,
-    "created": 1,
-    "updated": 2,
-    "made_ineligible": 0,
-    "reason": "card_lost",
-    "rule": "greedy",
-    "decision": "void",
-    "confirmed_by": "计票员",
-    "status": "approved",
-    "method": "approval",
-    "channel": "paper",
-    "kind": "general",
-    "tie_break": "cost",
-    "vote_unit": "household",
+# The values the sentences take besides actor and object (audit/describe.py EXTRAS), as the
+# services store them: each entry keeps only what its sentence needs.
+EXTRA_VALUES = {
+    "role": {"role": "reviewer"},
+    "phase": {"phase": "delivery"},
+    "amount": {"amount_fen": 12_300},
+    "document": {"document": "预算说明", "file": "预算说明.pdf"},
+    "issued": {"issued": 2, "requested": 2, "building": "1栋"},
+    "sheets": {"batch": 1, "count": 3},
+    "created": {"created": 1},
+    "updated": {"updated": 2},
+    "ineligible": {"made_ineligible": 0},
+    "rule": {"rule": "greedy"},
+    "decision": {"decision": "void", "note": "人数不足"},
+    "confirmed_by": {"confirmed_by": "计票员", "reason": "card_lost", "walk_in_id": 1},
+    "reason": {"reason": "重新核对"},
 }
+BEFORE_VALUES = {"quorum": {"quorum": {"present": 3, "required": 10, "met": False}}}
 
 
 def _every_action(objects: dict, actor, community) -> None:
-    for action in SENTENCES:
+    for action, sentence in SENTENCES.items():
         prefix = action.split(".")[0]
         kind = ACTION_OBJECTS.get(prefix, prefix)
-        after = dict(AFTER, ballot_id=objects["ballot"])
-        before = {"quorum": {"present": 3, "required": 10}, "funded": [], "status": "draft"}
+        names = re.findall(r"%\((\w+)\)s", str(sentence._args[0]))
+        after = {"ballot_id": objects["ballot"]} if kind == "credential" else {}
+        before = {"funded": []} if "earlier" in names else {}
+        for name in names:
+            after.update(EXTRA_VALUES.get(name, {}))
+            before.update(BEFORE_VALUES.get(name, {}))
+        if action == "walk_in.issue":
+            after["reason"] = "card_lost"
         record(
             action,
             kind,
             objects.get(kind),
             actor=actor,
             community_id=community.id,
-            before=before,
-            after=after,
+            before=before or None,
+            after=after or None,
             public=True,
         )
 
@@ -268,7 +280,10 @@ def _ids(demo, other, data, assembly, org, users) -> dict:
         "assembly_id": [_first(Assembly, ballot_id=demo_ballot.id).id, assembly.id],
         "organization_id": [org.id],
         "resident_id": [_first(Resident, community_id=demo.id).id],
-        "source_id": [_first(FundSource, round_id=demo_round.id).id, data["round"].fund_sources[0].id],
+        "source_id": [
+            _first(FundSource, round_id=demo_round.id).id,
+            data["round"].fund_sources[0].id,
+        ],
         "user_id": [users["clerk"].id],
         "community_id": [demo.id],
         "event_id": [1, len(SENTENCES) // 2],
@@ -362,3 +377,53 @@ def test_chinese_pages_carry_no_english_codes(zh_client):
                     problems[f"{visitor or 'resident'} {address}"] = sorted(found)
     assert rendered > 200, rendered
     assert not problems, "\n".join(f"{page}: {codes}" for page, codes in problems.items())
+
+
+# --------------------------------------------------------------------------- audit fields
+
+AUDITING_CALLS = {"record", "_audit"}  # audit.services.record and the wrappers that pass on
+
+
+def _literal_keys(node, functions: dict, seen: tuple = ()) -> set[str]:
+    """The keys of the dict an argument builds: literal keys, ``**`` parts, and the literal
+    dicts returned by a function of the same module that it calls (a snapshot helper)."""
+    keys = set()
+    if isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is None:
+                keys |= _literal_keys(value, functions, seen)
+            elif isinstance(key, ast.Constant) and isinstance(key.value, str):
+                keys.add(key.value)
+    elif isinstance(node, ast.IfExp):
+        keys |= _literal_keys(node.body, functions, seen) | _literal_keys(
+            node.orelse, functions, seen
+        )
+    elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in functions:
+        name = node.func.id
+        if name not in seen:
+            for inner in ast.walk(functions[name]):
+                if isinstance(inner, ast.Dict):
+                    keys |= _literal_keys(inner, functions, (*seen, name))
+    return keys
+
+
+def test_every_value_an_audit_entry_keeps_has_a_label():
+    """Administrators read an entry's before/after as labelled fields: a field without a label
+    would show its code (``confirmed_by_id``) on a Chinese page."""
+    from civicvote.audit.changes import FIELD_LABELS
+
+    unlabelled = {}
+    for path in sorted(Path(civicvote.__file__).parent.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        functions = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        for call in ast.walk(tree):
+            if not isinstance(call, ast.Call):
+                continue
+            name = getattr(call.func, "id", getattr(call.func, "attr", ""))
+            if name not in AUDITING_CALLS:
+                continue
+            for keyword in call.keywords:
+                if keyword.arg in ("before", "after"):
+                    for key in _literal_keys(keyword.value, functions) - set(FIELD_LABELS):
+                        unlabelled.setdefault(key, set()).add(path.name)
+    assert not unlabelled, unlabelled
