@@ -56,7 +56,7 @@ def file_size(size: int | None) -> str:
     if size is None:
         return ""
     if size < 1024:
-        return ngettext("%(num)s byte", "%(num)s bytes", size, num=format_decimal(size))
+        return ngettext("%(count)s byte", "%(count)s bytes", size, count=format_decimal(size))
     if size < 1024 * 1024:
         return gettext("%(size)s KB", size=format_decimal(size / 1024, "#,##0.#"))
     return gettext("%(size)s MB", size=format_decimal(size / (1024 * 1024), "#,##0.#"))

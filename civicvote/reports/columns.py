@@ -43,7 +43,7 @@ EXPORT_LABELS = {
     ),
 }
 
-_ID = _l("Number")
+_ID = _l("Record number")
 _PROPOSAL = _l("Proposal number")
 _TITLE = _l("Title")
 _STATUS = _l("Status")
@@ -115,7 +115,7 @@ COLUMN_LABELS = {
     "text": _l("Report"),
     "percent_complete": _l("Progress (%)"),
     "building": _l("Building"),
-    "count": _l("Ratings"),
+    "count": _l("Number of ratings"),
     "average": _l("Average rating"),
 }
 

@@ -295,6 +295,10 @@ def _ids(demo, other, data, assembly, org, users) -> dict:
     }
 
 
+# The audit log holds an entry per action: more than a page of them.
+MORE_PAGES = {"/c/<slug>/log", "/admin/audit"}
+
+
 def _addresses(rule: str, ids: dict) -> list[str]:
     names = ARGUMENT.findall(rule)
     choices = [ids.get(name, ["1"]) for name in names]
@@ -304,6 +308,8 @@ def _addresses(rule: str, ids: dict) -> list[str]:
         for value in values:
             address = ARGUMENT.sub(str(value), address, count=1)
         found.append(address)
+    if rule in MORE_PAGES:
+        found += [f"{address}?page=2" for address in found]
     return found
 
 
@@ -376,6 +382,13 @@ def test_chinese_pages_carry_no_english_codes(zh_client):
                 if found:
                     problems[f"{visitor or 'resident'} {address}"] = sorted(found)
     assert rendered > 200, rendered
+    # The public log's two pages told every action (none was left out of the scan).
+    other = world["ids"]["slug"][1]
+    told = sum(
+        zh_client.get(f"/c/{other}/log?page={page}").get_data(as_text=True).count('audit-entry"')
+        for page in (1, 2)
+    )
+    assert told >= len(SENTENCES), told
     assert not problems, "\n".join(f"{page}: {codes}" for page, codes in problems.items())
 
 
