@@ -94,6 +94,7 @@ def _label_codes() -> set[str]:
         round_models.VOTE_UNIT_LABELS,
         round_models.RULE_LABELS,
         round_models.TIE_LABELS,
+        round_models.COMPLETION_LABELS,
     ]
     return {code for labels in vocabularies for code in labels if isinstance(code, str)}
 
