@@ -12,6 +12,8 @@ from flask_babel import (
     format_decimal,
     format_time,
     get_locale,
+    gettext,
+    ngettext,
     to_user_timezone,
 )
 
@@ -68,6 +70,18 @@ def when(value) -> str:
     return f"{day} {format_time(value, 'short')}"
 
 
+def file_size(size: int | None) -> str:
+    """A file's size for people: bytes below 1 KB ("400 字节"), else KB or MB with at most one
+    decimal ("1.2 KB"), in the active locale's digits (1 KB = 1,024 bytes)."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return ngettext("%(count)s byte", "%(count)s bytes", size, count=format_decimal(size))
+    if size < 1024 * 1024:
+        return gettext("%(size)s KB", size=format_decimal(size / 1024, "#,##0.#"))
+    return gettext("%(size)s MB", size=format_decimal(size / (1024 * 1024), "#,##0.#"))
+
+
 def register_template_helpers(app) -> None:
     from .qr import qr_svg
 
@@ -81,6 +95,7 @@ def register_template_helpers(app) -> None:
         money=money,
         number=number,
         when=when,
+        filesize=file_size,
         date=lambda value, fmt="medium": format_date(value, fmt) if value else "",
         datetime=lambda value, fmt="medium": format_datetime(value, fmt) if value else "",
     )
