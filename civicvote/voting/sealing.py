@@ -199,7 +199,8 @@ def _vacuum_sqlite(connection) -> bool:
 
 
 def close_step(ballot):
-    """lifecycle.CLOSE_STEPS: seal the box in the close's transaction, scrub after its commit."""
+    """A close step (stage "seal", ballots/lifecycle.py): seal the box in the close's
+    transaction; returns the scrub, to run after its commit."""
     seal_ballot_box(ballot)
     engine = db.engine
     close_xid = None
