@@ -93,12 +93,6 @@ def receipt_tag(receipt: str, root: bytes | None = None) -> str:
     return hmac.new(key, receipt.encode(), hashlib.sha256).hexdigest()
 
 
-def open_box(ballot_id: int) -> list[dict]:
-    """The contents of an open ballot's sealed entries (for a count while it is open)."""
-    rows = db.session.scalars(select(BallotBoxEntry.sealed).filter_by(ballot_id=ballot_id))
-    return [open_contents(ballot_id, sealed)[0] for sealed in rows]
-
-
 # --------------------------------------------------------------------------- the close
 
 
