@@ -29,9 +29,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
-from sqlalchemy import delete, insert, select, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, insert, select, text
 
 from ..ballots.models import BallotBoxEntry, CastBallot, VoteReplay
+from ..errors import Conflict, NotFound
 from ..extensions import db
 
 log = logging.getLogger(__name__)
@@ -201,3 +203,29 @@ def close_step(ballot):
     if engine.dialect.name == "postgresql":
         close_xid = db.session.execute(text("SELECT txid_current()")).scalar()
     return lambda: scrub(engine, close_xid)
+
+
+def complete_close(ballot_id: int) -> tuple[int, bool]:
+    """Run a closed ballot's close steps for the votes again: ``civicvote ballots reseal ID``.
+
+    For a close that did not finish: a scrub that failed or never ran (the server stopped after
+    the close's commit), or entries left in the ballot box by a close that did not seal them.
+    Under the ballot's exclusive lock it seals what the box still holds together with the cast
+    ballots (shuffled, given new ids, written by this one transaction, as the close does),
+    commits, then scrubs. Running it again changes no count. Returns (entries that were still
+    sealed, whether the scrub completed)."""
+    from ..ballots.lifecycle import lock_ballot
+
+    ballot = lock_ballot(ballot_id, exclusive=True)
+    if ballot is None:
+        db.session.rollback()
+        raise NotFound(_l("No such ballot."), code="not_found")
+    if ballot.status != "closed":
+        db.session.rollback()
+        raise Conflict(_l("Only a closed ballot can be sealed again."), code="not_closed")
+    left = db.session.scalar(
+        select(func.count()).select_from(BallotBoxEntry).filter_by(ballot_id=ballot_id)
+    )
+    scrub_after_commit = close_step(ballot)
+    db.session.commit()
+    return left, scrub_after_commit()
