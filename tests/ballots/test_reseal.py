@@ -81,7 +81,7 @@ def test_reseal_refuses_a_ballot_that_is_not_closed(app, runner):
     ballot_id = _open_ballot_with_votes()
     result = _reseal(runner, ballot_id)
     assert result.exit_code == 1
-    assert "Only a closed ballot can be sealed again." in result.output
+    assert "只有已经结束的投票才能重新封存。" in result.output  # the default locale
     assert _count(BallotBoxEntry, ballot_id) == len(CHOICES)
     assert _reseal(runner, ballot_id + 1000).exit_code == 1
 
