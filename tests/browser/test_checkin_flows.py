@@ -17,6 +17,11 @@ from tests.browser.conftest import DEMO_PASSWORD, _context, log_in, screenshot
 PASSWORD = DEMO_PASSWORD
 
 
+def _login(page, base: str, username: str, password: str = PASSWORD) -> None:
+    """The demo's staff sign in (kept for modules that import it; new ones use log_in)."""
+    log_in(page, base, username, password)
+
+
 def confirm_walk_in(page, address: str, second: str = "supervisor"):
     """On the walk-in form: card forgotten, a second staff member confirms; returns the QR."""
     page.get_by_label("忘带选民卡").check()
