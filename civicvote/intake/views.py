@@ -278,7 +278,9 @@ def staff_submit(community):
     funding_round = round_for_needs(community)
     if funding_round is None:
         flash(_("This community is not collecting needs at the moment."), "error")
-        return redirect(url_for("intake.triage", slug=community.slug))
+        # Back to where this person's work is: a clerk may not open the triage list.
+        back = "intake.triage" if user_may(current_user, community.id, "triage") else None
+        return redirect(url_for(back or "workbench.console", slug=community.slug))
     form = StaffNeedForm()
     form.set_categories(funding_round)
     if request.method == "GET":

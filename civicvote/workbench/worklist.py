@@ -10,6 +10,7 @@ where the task is a place to go rather than a queue) and links the waiting thing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -24,7 +25,7 @@ from ..intake.models import Need
 from ..proposals.models import Milestone, Proposal
 from ..results.models import AllocationRun, Objection
 from ..rounds.models import FundingRound
-from ..rounds.services import current_round
+from ..rounds.services import current_round, round_for_needs
 from ..timeutil import utcnow
 from ..voting.paper import disputes
 
@@ -252,51 +253,51 @@ def _proposal_links(proposals) -> list[Link]:
     ]
 
 
-def _project_links(proposals, notes: dict | None = None) -> list[Link]:
-    notes = notes or {}
-    return [
-        Link(p.title, "delivery.console", {"proposal_id": p.id}, notes.get(p.id, ""))
-        for p in proposals
-    ]
+def _project_links(proposals) -> list[Link]:
+    return [Link(p.title, "delivery.console", {"proposal_id": p.id}) for p in proposals]
 
 
-def _triage(community, user) -> Task:
+def _triage(community, user, role) -> Task:
     link = Link(_l("Open the list of new needs"), "intake.triage")
     return _task("triage", _l("Needs to triage"), link, needs_to_triage(community))
 
 
-def _enter_needs(community, user) -> Task:
+def _enter_needs(community, user, role) -> Task | None:
+    if round_for_needs(community) is None:
+        return None  # no round collects needs: the form would only send the user back
     link = Link(_l("Enter a need collected offline"), "intake.staff_submit")
     return _task("enter_needs", _l("Needs collected door to door or on paper"), link)
 
 
-def _review(community, user) -> Task:
+def _review(community, user, role) -> Task:
     waiting = proposals_in_review(community)
     link = Link(_l("All proposals waiting for review"), "proposals.console_index")
     title = _l("Proposals to review")
     return _task("review", title, link, len(waiting), _proposal_links(waiting))
 
 
-def _proposals(community, user) -> Task:
+def _proposals(community, user, role) -> Task:
     link = Link(_l("All proposals"), "proposals.console_index")
-    if user.has_role(community.id, ORGANIZER):
+    if role == ORGANIZER:
         waiting = proposals_in_review(community)
         title = _l("Proposals in review")
         return _task("proposals", title, link, len(waiting), _proposal_links(waiting))
     return _task("proposals", _l("Proposals"), link)
 
 
-def _ballots(community, user) -> Task:
+def _ballots(community, user, role) -> Task:
     ballots = ballots_in_progress(community)
     items = [
         Link(b.title, "voting.console_show", {"ballot_id": b.id}, str(b.status_label))
         for b in ballots
     ]
     link = Link(_l("All ballots"), "ballots.console_list")
-    return _task("ballots", _l("Ballots in progress"), link, len(ballots), items)
+    # Running the ballots is the organizer's work; clerks and supervisors only go there.
+    count = len(ballots) if role == ORGANIZER else None
+    return _task("ballots", _l("Ballots in progress"), link, count, items)
 
 
-def _objections(community, user) -> Task:
+def _objections(community, user, role) -> Task:
     waiting = open_objections(community)
     items = [
         Link(r.name, "results.console", {"round_id": r.id}, str(_l("%(n)s open", n=n)))
@@ -312,7 +313,7 @@ def _objections(community, user) -> Task:
     return _task("objections", title, link, sum(n for _r, n in waiting), items)
 
 
-def _rounds_task(community, user) -> Task:
+def _rounds_task(community, user, role) -> Task:
     items = [
         Link(r.name, "rounds.settings", {"round_id": r.id}, str(r.phase_label))
         for r in reversed(_rounds(community))
@@ -325,26 +326,29 @@ def _rounds_task(community, user) -> Task:
     return _task("rounds", _l("Funding rounds"), link, None, items)
 
 
-def _registry(community, user) -> Task:
+def _registry(community, user, role) -> Task:
     link = Link(_l("Voter registry and cards"), "registry.index")
     return _task("registry", _l("Residents and voter cards"), link)
 
 
-def _assemblies(community, user) -> Task:
+def _when_and_where(assembly) -> str:
+    return f"{format_datetime(assembly.starts_at, 'short')} · {assembly.place}"
+
+
+def _assemblies(community, user, role) -> Task:
     assemblies = upcoming_assemblies(community)
     items = [
-        Link(a.title, "checkin.desk", {"assembly_id": a.id}, a.place)  # note: place
-        for a in assemblies
+        Link(a.title, "checkin.desk", {"assembly_id": a.id}, _when_and_where(a)) for a in assemblies
     ]
     link = Link(_l("All assemblies"), "checkin.index")
     title = _l("Assemblies: check-in desk and walk-ins")
     return _task("assemblies", title, link, len(assemblies), items)
 
 
-def _paper_entry(community, user) -> Task:
+def _paper_entry(community, user, role) -> Task:
     ballots = paper_ballots_open(community)
     items = [
-        Link(b.title, "voting.console_paper", {"ballot_id": b.id}, str(_l("Enter paper ballots")))
+        Link(b.title, "voting.console_paper", {"ballot_id": b.id}, str(b.status_label))
         for b in ballots
     ]
     link = Link(_l("All ballots"), "ballots.console_list")
@@ -352,7 +356,7 @@ def _paper_entry(community, user) -> Task:
     return _task("paper_entry", _l("Paper ballots to enter"), link, waiting, items)
 
 
-def _paper_disputes(community, user) -> Task:
+def _paper_disputes(community, user, role) -> Task:
     found = disputed_sheets(community)
     items = [
         Link(
@@ -367,7 +371,7 @@ def _paper_disputes(community, user) -> Task:
     return _task("paper_disputes", _l("Disputed paper ballots"), link, len(found), items)
 
 
-def _approvals(community, user) -> Task:
+def _approvals(community, user, role) -> Task:
     entries = payments_to_approve(community)
     ids = dict.fromkeys(e.proposal_id for e in entries)
     items = _project_links([db.session.get(Proposal, i) for i in ids])
@@ -376,7 +380,7 @@ def _approvals(community, user) -> Task:
     return _task("approvals", title, link, len(entries), items)
 
 
-def _sign_offs(community, user) -> Task:
+def _sign_offs(community, user, role) -> Task:
     milestones = milestones_to_sign_off(community)
     reports = completions_to_sign_off(community)
     ids = dict.fromkeys([m.proposal_id for m in milestones] + [r.proposal_id for r in reports])
@@ -386,30 +390,29 @@ def _sign_offs(community, user) -> Task:
     return _task("sign_offs", title, link, len(milestones) + len(reports), items)
 
 
-def _own_proposals(community, user) -> Task:
+def _own_proposals(community, user, role) -> Task:
     waiting = organization_proposals_waiting(community, user.organization_id)
     link = Link(_l("Your organization's proposals"), "proposals.console_index")
     title = _l("Your proposals: drafts and those sent back")
     return _task("own_proposals", title, link, len(waiting), _proposal_links(waiting))
 
 
-def _delivery(community, user) -> Task:
-    own = user.has_role(community.id, ORG_MEMBER) and not user.has_role(
-        community.id, ORGANIZER, SUPERVISOR
-    )
+def _delivery(community, user, role) -> Task:
+    own = role == ORG_MEMBER
     projects = funded_in(community, user.organization_id if own else None)
     link = Link(_l("Funded projects"), "delivery.projects", {})
     title = _l("Your funded projects: delivery") if own else _l("Funded projects: delivery")
     return _task("delivery", title, link, None, _project_links(projects))
 
 
-def _presenter(community, user) -> Task:
+def _presenter(community, user, role) -> Task:
     link = Link(_l("Presenter: choose what the screens show"), "board.presenter")
     return _task("presenter", _l("Assembly screens"), link)
 
 
 # The console's part of each task of accounts.tasks.ROLE_TASKS; tasks without one are actions
-# taken on these pages (set up a ballot, decide a sheet), not places of their own.
+# taken on these pages (set up a ballot, decide a sheet), not places of their own. A builder
+# answers None when its task has nothing to open in the round's phase.
 BUILDERS: dict[str, Callable] = {
     "triage": _triage,
     "enter_needs": _enter_needs,
@@ -437,6 +440,9 @@ def sections(community, user) -> list[Section]:
     for role in ROLE_ORDER:
         if role not in held:
             continue
-        tasks = tuple(BUILDERS[key](community, user) for key in ROLE_TASKS[role] if key in BUILDERS)
+        built = (
+            BUILDERS[key](community, user, role) for key in ROLE_TASKS[role] if key in BUILDERS
+        )
+        tasks = tuple(task for task in built if task is not None)
         found.append(Section(role, str(ROLE_TITLES[role]), tasks))
     return found

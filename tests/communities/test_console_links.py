@@ -45,7 +45,7 @@ def busy(app):
 
 
 def _visit(client, url: str) -> tuple[int, str]:
-    answer = client.get(url)
+    answer = client.get(url, follow_redirects=True)  # where a redirect leads must open too
     body = answer.get_data(as_text=True) if answer.mimetype == "text/html" else ""
     return answer.status_code, body
 
@@ -75,3 +75,12 @@ def test_every_link_of_a_console_and_its_task_pages_opens(client, busy, role):
                     broken.append((url, deeper, status))
     assert broken == [], f"{role}: links that fail (page, link, status): {broken}"
     assert len(seen) > len(task_pages)
+
+
+def test_a_clerk_sent_back_from_the_need_form_lands_on_the_console(client, busy):
+    place, staff, _facts = busy  # this year's round votes: no needs are collected
+    factories.login(client, staff["clerk"].username)
+    answer = client.get(f"/console/c/{place.slug}/needs/new")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith(f"/console/c/{place.slug}")
+    assert client.get(answer.headers["Location"]).status_code == 200

@@ -89,6 +89,7 @@ def test_each_role_has_its_titled_section_with_its_counts(busy, app):
         assert tasks["paper_entry"].count == EXPECTED["sheets_waiting"]
         assert tasks["paper_entry"].items[0].values == {"ballot_id": facts["ballot"]}
         assert "triage" not in tasks
+        assert tasks["ballots"].count is None  # a place to go; running ballots is not theirs
 
         supervisor = worklist.sections(place, staff["supervisor"])
         assert [s.title for s in supervisor] == ["监督委员会工作台"]
@@ -123,3 +124,13 @@ def test_an_unknown_task_is_refused_loudly():
     with pytest.raises(KeyError):
         roles_for("no-such-task")
     assert roles_for("settle_disputes") == ("supervisor",)
+
+
+def test_entering_needs_is_offered_only_while_a_round_collects_them(busy, app):
+    place, staff, _facts = busy
+    with app.test_request_context():
+        assert "enter_needs" not in _only(worklist.sections(place, staff["clerk"]))
+        place.rounds[-1].phase = "intake"
+        db.session.commit()
+        clerk = _only(worklist.sections(place, staff["clerk"]))
+        assert clerk["enter_needs"].link.endpoint == "intake.staff_submit"
