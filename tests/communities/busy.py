@@ -4,7 +4,7 @@
 entry) and with plain rows elsewhere, and returns the staff and what each console must count.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from civicvote.accounts.models import CLERK, ORG_MEMBER, ORGANIZER, REVIEWER, SUPERVISOR
@@ -128,7 +128,8 @@ def _this_year(place, org):
     )
     ballot = factories.ballot(this_year, proposals=approved, mode="mixed", title="2026年投票")
     factories.ballot(this_year, proposals=approved, status="draft", title="补充投票")
-    factories.assembly(ballot, title="2026年议事会", starts_at=utcnow() + timedelta(days=2))
+    # A fixed time keeps the committed screenshots still; the open ballot keeps it upcoming.
+    factories.assembly(ballot, title="2026年议事会", starts_at=datetime(2026, 12, 19, 1, 30))
     return this_year, ballot
 
 
