@@ -23,6 +23,7 @@ from .forms import AmendAnswerForm, AnswerForm, ObjectionForm, QuorumDecisionFor
 from .models import Objection
 from .objections import amend_answer, answer_objection
 from .reasons import explain, tie_rule
+from .rule_text import rule_sentences
 from .services import (
     ballot_outcomes,
     earlier_results,
@@ -56,6 +57,7 @@ def result_helpers():
         "money_fmt": money,
         "number_fmt": number,
         "share_fmt": share,
+        "rule_sentences": rule_sentences,
     }
 
 
