@@ -50,7 +50,10 @@ def decimal2(value) -> str:
 def result_helpers():
     return {
         # An outcome names MES with its completion ("mes/add1"); residents see the rule's name.
-        "rule_label": lambda rule: RULE_LABELS.get(rule, RULE_LABELS.get(rule.split("/")[0], rule)),
+        # "greedy+threshold" (the pass threshold applies to every rule) is greedy to residents.
+        "rule_label": lambda rule: RULE_LABELS.get(
+            rule, RULE_LABELS.get(rule.split("/")[0].split("+")[0], rule)
+        ),
         "tie_label": lambda tie: TIE_LABELS.get(tie, tie),
         "quorum_decision_label": lambda d: QUORUM_DECISION_LABELS.get(d, d),
         "quorum_sentence": quorum_sentence,
