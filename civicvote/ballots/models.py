@@ -228,7 +228,7 @@ class CastBallot(db.Model):
     receipt_code: Mapped[str] = mapped_column(String(20), unique=True)
     # The voter's building, coarsened at the close so that every group holds at least the
     # round's building_min_ballots ballots; None for paper and where no grouping is safe
-    # (results/buildings.py).
+    # (allocation/buildings.py).
     neighbourhood: Mapped[str | None] = mapped_column(String(40))
 
 

@@ -34,7 +34,7 @@ def _pb_votes(ballot: Ballot) -> tuple[list, bool]:
         )
     )
     random.SystemRandom().shuffle(rows)  # arrival order never leaves the database
-    # Buildings only as the close coarsened them (results/buildings.py); paper ballots: None.
+    # Buildings only as the close coarsened them (allocation/buildings.py); paper ballots: None.
     grouped = any(group for _, group in rows)
     cumulative = ballot.method == "cumulative"
     votes = []

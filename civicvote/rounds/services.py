@@ -291,7 +291,7 @@ def update_counting(
     """Set how the round's votes are counted and turned into funding, before voting starts.
 
     ``building_min_ballots`` (None: unchanged): the smallest group of ballots that may keep
-    its building (results/buildings.py), 10 to 1000."""
+    its building (allocation/buildings.py), 10 to 1000."""
     if not counting_open(funding_round):
         raise Conflict(
             _l("How votes are counted is fixed once voting has started."), code="settled"

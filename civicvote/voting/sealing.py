@@ -31,9 +31,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import delete, insert, select, text
 
+from ..allocation.buildings import coarsen
 from ..ballots.models import BallotBoxEntry, CastBallot, VoteReplay
 from ..extensions import db
-from ..results.buildings import coarsen
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def seal_contents(
     ballot_id: int, contents: dict, receipt: str, building: str | None = None
 ) -> bytes:
     """Nonce + AES-GCM of the contents, receipt and voter's building (if any), bound to the
-    ballot. The building is coarsened at the close (results/buildings.py)."""
+    ballot. The building is coarsened at the close (allocation/buildings.py)."""
     nonce = secrets.token_bytes(NONCE_BYTES)
     entry = {"c": contents, "r": receipt}
     if building:
@@ -135,7 +135,7 @@ def seal_ballot_box(ballot) -> None:
             ballot_id=ballot.id
         )
     ).all()
-    # Buildings become groups of at least the round's minimum, or none (results/buildings.py).
+    # Buildings become groups of at least the round's minimum, or none (allocation/buildings.py).
     groups = coarsen([b for _, _, b in opened], ballot.round.building_min_ballots)
     opened = [(c, r, g) for (c, r, _), g in zip(opened, groups, strict=True)]
     secrets.SystemRandom().shuffle(opened)

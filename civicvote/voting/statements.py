@@ -101,7 +101,7 @@ def _joined_strings_sqlite(element, compiler, **kw):
 
 def _voter_building():
     """The building of the credential's voter ("r<resident id>" or "h<household id>"), by
-    primary key: it goes sealed into the ballot box entry (results/buildings.py)."""
+    primary key: it goes sealed into the ballot box entry (allocation/buildings.py)."""
     households, residents = Household.__table__, Resident.__table__
     key = _credentials.c.voter_key
     number = cast(func.substr(key, 2), Integer)

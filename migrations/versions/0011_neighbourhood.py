@@ -6,7 +6,7 @@ Revises: 0008_secrecy
 ``cast_ballots.neighbourhood``: the voter's building, written by the close only where every
 group holds at least ``funding_rounds.building_min_ballots`` ballots (default 20); smaller
 buildings merge into one group, and no group at all is stored if that is still too small
-(civicvote/results/buildings.py, docs/secrecy.md). Ballots closed before this have none.
+(civicvote/allocation/buildings.py, docs/secrecy.md). Ballots closed before this have none.
 """
 
 import sqlalchemy as sa

@@ -1,17 +1,17 @@
 """Per-building fairness from ballots that carry a building only in groups large enough
-(issue 19; results/buildings.py, docs/secrecy.md)."""
+(issue 19; allocation/buildings.py, docs/secrecy.md)."""
 
 import json
 from fractions import Fraction
 
 import pytest
 
+from civicvote.allocation.buildings import OTHER, coarsen, groups_are_safe
 from civicvote.ballots.lifecycle import change_status
 from civicvote.ballots.models import CastBallot
 from civicvote.errors import DomainError
 from civicvote.extensions import db
 from civicvote.results import services
-from civicvote.results.buildings import OTHER, coarsen, groups_are_safe
 from civicvote.results.explanations import explanation
 from civicvote.results.export import export_pabulib
 from civicvote.rounds.services import update_counting
