@@ -142,3 +142,34 @@ def test_a_small_building_is_not_identifiable_anywhere(app, client):
     ]
     for body in pages:
         assert "3栋" not in body
+
+
+def test_the_organizer_sets_the_minimum_in_the_round_settings(client):
+    from civicvote.accounts.models import ORGANIZER
+
+    community = factories.community()
+    funding_round = factories.funding_round(community)
+    factories.user("organizer", roles=[(community, ORGANIZER)])
+    factories.login(client, "organizer")
+    settings = f"/console/c/{community.slug}/rounds/{funding_round.id}"
+    page = client.get(settings).get_data(as_text=True)
+    assert 'name="building_min_ballots"' in page and 'value="20"' in page
+    form = {
+        "csrf_token": factories.csrf_token(page),
+        "allocation_rule": "greedy",
+        "tie_break": "cost",
+        "notice_days": "7",
+        "vote_unit": funding_round.vote_unit,
+        "building_min_ballots": "5",
+    }
+    refused = client.post(f"{settings}/counting", data=form)
+    assert refused.status_code == 422 and "10" in refused.get_data(as_text=True)
+    saved = client.post(f"{settings}/counting", data={**form, "building_min_ballots": "40"})
+    assert saved.status_code == 302
+    db.session.refresh(funding_round)
+    assert funding_round.building_min_ballots == 40
+    # A form without the field (an older page) keeps the value.
+    del form["building_min_ballots"]
+    assert client.post(f"{settings}/counting", data=form).status_code == 302
+    db.session.refresh(funding_round)
+    assert funding_round.building_min_ballots == 40
