@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import CLERK, ORGANIZER, SUPERVISOR
+from ..accounts.tasks import roles_for
 from ..extensions import db
 from ..i18n import money
 from ..rounds.models import FundingRound
@@ -35,7 +35,7 @@ def _show(community, ballot_id: int):
 
 
 @bp.get("/console/c/<slug>/ballots")
-@community_required(ORGANIZER, CLERK, SUPERVISOR)
+@community_required(*roles_for("ballots"))
 def console_list(community):
     return render_template("ballots/console_list.html", community=community)
 
@@ -47,7 +47,7 @@ def _proposal_choices(form: BallotForm, funding_round: FundingRound) -> None:
 
 
 @bp.route("/console/c/<slug>/rounds/<int:round_id>/ballots/new", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_ballots"))
 def console_new(community, round_id: int):
     funding_round = _community_round(community, round_id)
     form = BallotForm()
@@ -72,7 +72,7 @@ def console_new(community, round_id: int):
 
 
 @bp.route("/console/c/<slug>/ballots/<int:ballot_id>/edit", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_ballots"))
 def console_edit(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     form = BallotForm()
@@ -104,7 +104,7 @@ def console_edit(community, ballot_id: int):
 
 
 @bp.post("/console/c/<slug>/ballots/<int:ballot_id>/status")
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_ballots"))
 def console_status(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     form = StatusForm()
