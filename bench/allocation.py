@@ -63,6 +63,17 @@ def generate_small_units(num_projects, num_voters, seed, budget=1_000_000_000):
     return costs, ballots, budget
 
 
+def _search_figures(outcome) -> str:
+    """What add1's search did: probes, stretches that did not grow, increments left unchecked."""
+    search = outcome.details.get("add1_search") or {}
+    if "probes" not in search:
+        return "not needed"
+    return (
+        f"{search['probes']} probes, {search['chain_breaks']} not growing, "
+        f"{search['exact_runs']} exact runs, {search['unchecked_increments']:,} unchecked"
+    )
+
+
 def _theirs_child(queue, args):
     queue.put(theirs(*args))
 
@@ -88,7 +99,7 @@ def small_units(label, size, budget, seed, timeout):
     text = (
         f"{label}: {size[0]} projects x {size[1]:,} voters, budget {budget:,}; ours "
         f"{t_ours[0]:.2f} s [{t_ours[1]:.2f}] ({outcome.details['add1_increments']:,} "
-        f"increments, {len(got)} funded)"
+        f"increments, {len(got)} funded; search {_search_figures(outcome)})"
     )
     if timeout <= 0:
         print(text + "; pabutools not run")

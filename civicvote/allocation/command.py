@@ -24,14 +24,16 @@ def _number(value) -> int | float:
 def _explanations(election, outcome, **options):
     """The outcome explained, and the same explained for the other rule (greedy <-> MES)."""
     projects, votes = election.to_projects(), election.to_votes()
+    groups = election.voter_groups()  # per-building figures, where the file carries them
     rival = "greedy" if outcome.rule.startswith("mes") else "mes"
     if rival == "mes":  # MES as the field runs it, not with the greedy round's "none"
         options = {**options, "completion": "add1"}
+    mine = explain(outcome, projects, votes, groups)
     try:
         counter = replay(election, rule=rival, **options)
     except ValueError:  # e.g. MES on a file without ballots
-        return explain(outcome, projects, votes), None
-    return explain(outcome, projects, votes), explain(counter, projects, votes)
+        return mine, None
+    return mine, explain(counter, projects, votes, groups)
 
 
 @click.command("allocate")

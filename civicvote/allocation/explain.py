@@ -18,7 +18,7 @@ def fairness(
     funded: Sequence[str],
     projects: Sequence[Project],
     votes: Votes,
-    groups: Sequence[str] | None = None,
+    groups: Sequence[str | None] | None = None,
 ) -> dict[str, Any]:
     """How an outcome serves the voters, without any personal data.
 
@@ -27,7 +27,8 @@ def fairness(
     * ``average_funded``: average number of their supported projects funded per voter
       (pabutools' ``avg_satisfaction`` with ``Cardinality_Sat``);
     * ``by_group``: ``share_with_one`` per group (a building or neighbourhood), when
-      ``groups`` names each entry of ``votes.ballots``;
+      ``groups`` names each entry of ``votes.ballots``; entries whose group is None (paper
+      ballots) count in no group;
     * ``by_category``: per category, its share of the votes and of the money funded.
     """
     chosen = frozenset(funded)
@@ -38,7 +39,7 @@ def fairness(
         hits = len(frozenset(votes.support(ballot)) & chosen)
         total_funded += n * hits
         served += n if hits else 0
-        if groups is not None:
+        if groups is not None and groups[i] is not None:
             tally = per_group.setdefault(groups[i], [0, 0])
             tally[0] += n if hits else 0
             tally[1] += n
@@ -97,7 +98,7 @@ def explain(
     outcome: Outcome,
     projects: Sequence[Project],
     votes: Votes,
-    groups: Sequence[str] | None = None,
+    groups: Sequence[str | None] | None = None,
 ) -> dict[str, Any]:
     """Per project: funded or not and why, and the figures that say why.
 

@@ -87,6 +87,15 @@ class Election:
             out.append(Project(p.id, p.cost, cats))
         return out
 
+    def voter_groups(self) -> list[str | None] | None:
+        """Each vote's ``neighborhood`` (Pabulib's optional voter field, US spelling; None
+        where it is empty, e.g. paper ballots), or None when the file has no such column."""
+        name = next((c for c in ("neighborhood", "neighbourhood") if c in self.vote_columns), None)
+        if name is None:
+            return None
+        values = [(v.columns.get(name) or "").strip() for v in self.votes]
+        return [None if value in ("", "None") else value for value in values]
+
     def to_votes(self) -> Votes:
         """Ballots for :func:`~civicvote.allocation.allocate`, by META ``vote_type``."""
         kind = self.vote_type

@@ -308,13 +308,18 @@ def _mes(ctx: _Context, completion: str, utility: str | None, step: Fraction) ->
         return all(trial.try_add(eligible[i])[0] for i in selection)
 
     add1 = completion.startswith("add1")
-    run, increments = equal_shares(inp, budget, add1=add1, step=step, fits=fits)
+    # Simple funds: the default test (total cost) is the same and lets add1 search.
+    search: dict = {}
+    run, increments = equal_shares(
+        inp, budget, add1=add1, step=step, fits=None if ctx.funds.simple else fits, report=search
+    )
     ctx.details.update(
         {
             "utility": utility,
             "completion": completion,
             "budget_per_voter": exact(run.budget_per_voter),
             "add1_increments": increments,
+            "add1_search": search,
         }
     )
     for rnd, (i, rho, tied) in enumerate(zip(run.selected, run.rho, run.ties, strict=True), 1):

@@ -40,6 +40,7 @@ FIELD_LABELS = {
     "budget_fen": _l("Budget"),
     "batch": _l("Batch of sheets"),
     "building": _l("Building"),
+    "building_min_ballots": _l("Smallest group of ballots shown by building (10 to 1000)"),
     "categories": _l("Categories"),
     "category": _l("Category"),
     "channel": _l("Channel"),

@@ -231,6 +231,10 @@ class CastBallot(db.Model):
     # approval/knapsack: {"selections": [ids]}; cumulative: {"points": {id: n}}; yes_no: {id: bool}
     contents: Mapped[dict] = mapped_column(JSON)
     receipt_code: Mapped[str] = mapped_column(String(20), unique=True)
+    # The voter's building, coarsened at the close so that every group holds at least the
+    # round's building_min_ballots ballots; None for paper and where no grouping is safe
+    # (allocation/buildings.py).
+    neighbourhood: Mapped[str | None] = mapped_column(String(40))
 
 
 class PaperSheetBatch(db.Model):

@@ -19,7 +19,7 @@ def _pair_rows(rows: list[tuple[str, bool, object, object]], *, apart=False) -> 
             {"value": v, "width": float(Fraction(v) / top) if top else 0.0}
             for v, top in zip((a, b), tops, strict=True)
         ]
-        out.append({"label": label, "marked": marked, "bars": bars})
+        out.append({"label": label, "marked": marked, "bars": bars, "any_money": bool(a or b)})
     return out
 
 

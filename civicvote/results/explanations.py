@@ -31,14 +31,18 @@ def _explained_pair(run: AllocationRun):
     election = parse_pb(export_pabulib(run))
     outcome = replay(election)
     projects, votes = election.to_projects(), election.to_votes()
+    # Per-building shares from the published ballots' neighbourhood column only.
+    groups = election.voter_groups()
     rival = "greedy" if outcome.rule.startswith("mes") else "mes"
     # MES as the field runs it: with add1 completion, not the greedy round's "none".
     completion = "add1" if rival == "mes" else None
     try:
-        counter = explain(replay(election, rule=rival, completion=completion), projects, votes)
+        counter = explain(
+            replay(election, rule=rival, completion=completion), projects, votes, groups
+        )
     except ValueError:  # e.g. MES cannot count this ballot method
         counter = None
-    return explain(outcome, projects, votes), counter
+    return explain(outcome, projects, votes, groups), counter
 
 
 def _project_view(row: dict, titles: dict) -> dict:

@@ -28,13 +28,17 @@ def _pb_votes(ballot: Ballot) -> tuple[list, bool]:
 
     from ..allocation.pabulib import PbVote
 
-    contents = list(
-        db.session.scalars(db.select(CastBallot.contents).filter_by(ballot_id=ballot.id))
+    rows = list(
+        db.session.execute(
+            db.select(CastBallot.contents, CastBallot.neighbourhood).filter_by(ballot_id=ballot.id)
+        )
     )
-    random.SystemRandom().shuffle(contents)  # arrival order never leaves the database
+    random.SystemRandom().shuffle(rows)  # arrival order never leaves the database
+    # Buildings only as the close coarsened them (allocation/buildings.py); paper ballots: None.
+    grouped = any(group for _, group in rows)
     cumulative = ballot.method == "cumulative"
     votes = []
-    for number, content in enumerate(contents, start=1):
+    for number, (content, group) in enumerate(rows, start=1):
         points = None
         if cumulative:
             # Pabulib lists a ballot's projects by points, most first.
@@ -45,7 +49,10 @@ def _pb_votes(ballot: Ballot) -> tuple[list, bool]:
             vote = tuple(sorted((p for p, yes in content.items() if yes), key=int))
         else:
             vote = tuple(str(p) for p in sorted(content.get("selections", [])))
-        votes.append(PbVote(vote, points, {"voter_id": str(number)}))
+        columns = {"voter_id": str(number)}
+        if grouped:
+            columns["neighborhood"] = group or ""  # paper ballots: no building
+        votes.append(PbVote(vote, points, columns))
     return votes, cumulative
 
 
@@ -144,11 +151,16 @@ def export_pabulib(run: AllocationRun) -> str:
     if required and not cumulative:
         # An approval's (or a yes's) score is its ballots; points ballots score points.
         meta["min_project_score_threshold"] = str(required)
+    groups = sorted({v.columns["neighborhood"] for v in votes if v.columns.get("neighborhood")})
+    if groups:
+        meta["neighborhoods"] = ",".join(groups)
     meta["language"] = "zh"
     meta["currency"] = "CNY"
     meta["comment"] = settings_comment(settings, notes)
     columns, projects = _pb_projects(run, ballot, votes, cumulative)
     vote_columns = ("voter_id", "vote", "points") if cumulative else ("voter_id", "vote")
+    if votes and "neighborhood" in votes[0].columns:
+        vote_columns += ("neighborhood",)  # Pabulib's optional voter field (US spelling)
     return write_pb(Election(meta, columns, tuple(projects), vote_columns, tuple(votes)))
 
 

@@ -23,6 +23,7 @@ from .forms import AmendAnswerForm, AnswerForm, ObjectionForm, QuorumDecisionFor
 from .models import Objection
 from .objections import amend_answer, answer_objection
 from .reasons import explain, tie_rule
+from .rule_text import rule_sentences
 from .services import (
     ballot_outcomes,
     earlier_results,
@@ -49,13 +50,17 @@ def decimal2(value) -> str:
 def result_helpers():
     return {
         # An outcome names MES with its completion ("mes/add1"); residents see the rule's name.
-        "rule_label": lambda rule: RULE_LABELS.get(rule, RULE_LABELS.get(rule.split("/")[0], rule)),
+        # "greedy+threshold" (the pass threshold applies to every rule) is greedy to residents.
+        "rule_label": lambda rule: RULE_LABELS.get(
+            rule, RULE_LABELS.get(rule.split("/")[0].split("+")[0], rule)
+        ),
         "tie_label": lambda tie: TIE_LABELS.get(tie, tie),
         "quorum_decision_label": lambda d: QUORUM_DECISION_LABELS.get(d, d),
         "quorum_sentence": quorum_sentence,
         "money_fmt": money,
         "number_fmt": number,
         "share_fmt": share,
+        "rule_sentences": rule_sentences,
     }
 
 

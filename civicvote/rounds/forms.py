@@ -55,6 +55,11 @@ class CountingForm(BaseForm):
         validators=[InputRequired(), NumberRange(1, 60)],
     )
     vote_unit = SelectField(_l("Who votes"), choices=choices(VOTE_UNIT_LABELS.items()))
+    # Optional: a form posted without it keeps the round's value (allocation/buildings.py).
+    building_min_ballots = IntegerField(
+        _l("Smallest group of ballots shown by building (10 to 1000)"),
+        validators=[Optional(), NumberRange(10, 1000)],
+    )
 
 
 class SourceForm(BaseForm):

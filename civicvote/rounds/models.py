@@ -114,6 +114,9 @@ class FundingRound(db.Model):
     tie_break: Mapped[str] = mapped_column(String(40), default="cost")
     mes_completion: Mapped[str] = mapped_column(String(30), default="add1", server_default="add1")
     notice_days: Mapped[int] = mapped_column(Integer, default=7)
+    # Ballots keep their voter's building only in groups of at least this many (issue 19,
+    # allocation/buildings.py): 10 to 1000, fixed once voting opens.
+    building_min_ballots: Mapped[int] = mapped_column(Integer, default=20, server_default="20")
     required_documents: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -273,6 +273,7 @@ def _counting(funding_round: FundingRound) -> dict:
         "mes_completion": funding_round.mes_completion,
         "notice_days": funding_round.notice_days,
         "vote_unit": funding_round.vote_unit,
+        "building_min_ballots": funding_round.building_min_ballots,
     }
 
 
@@ -284,9 +285,13 @@ def update_counting(
     notice_days: int,
     vote_unit: str,
     mes_completion: str = "add1",
+    building_min_ballots: int | None = None,
     actor=None,
 ) -> FundingRound:
-    """Set how the round's votes are counted and turned into funding, before voting starts."""
+    """Set how the round's votes are counted and turned into funding, before voting starts.
+
+    ``building_min_ballots`` (None: unchanged): the smallest group of ballots that may keep
+    its building (allocation/buildings.py), 10 to 1000."""
     if not counting_open(funding_round):
         raise Conflict(
             _l("How votes are counted is fixed once voting has started."), code="settled"
@@ -301,7 +306,13 @@ def update_counting(
         raise Conflict(
             _l("A ballot already exists: who votes cannot change now."), code="vote_unit"
         )
+    if building_min_ballots is not None and not 10 <= building_min_ballots <= 1000:
+        raise DomainError(
+            _l("A building group needs from 10 to 1000 ballots."), code="building_min_ballots"
+        )
     before = _counting(funding_round)
+    if building_min_ballots is not None:
+        funding_round.building_min_ballots = building_min_ballots
     funding_round.allocation_rule = allocation_rule
     funding_round.tie_break = tie_break
     funding_round.mes_completion = mes_completion

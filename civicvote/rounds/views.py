@@ -80,6 +80,7 @@ def _counting_form(funding_round) -> CountingForm:
     form.mes_completion.data = funding_round.mes_completion
     form.notice_days.data = funding_round.notice_days
     form.vote_unit.data = funding_round.vote_unit
+    form.building_min_ballots.data = funding_round.building_min_ballots
     return form
 
 
@@ -174,6 +175,7 @@ def counting(community, round_id: int):
             mes_completion=form.mes_completion.data,
             notice_days=form.notice_days.data,
             vote_unit=form.vote_unit.data,
+            building_min_ballots=form.building_min_ballots.data,
             actor=current_user,
         )
         return _("How votes are counted was saved.")

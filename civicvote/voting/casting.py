@@ -264,7 +264,8 @@ def record_ballot(
             "now": day,
             "day": day,
             "box_id": secrets.token_hex(16),
-            "sealed": seal_contents(rules.id, contents, receipt),
+            # The voter's building travels sealed with the contents (allocation/buildings.py).
+            "sealed": seal_contents(rules.id, contents, receipt, settings.get("building")),
             "receipt_tag": receipt_tag(receipt),
             **replay_columns(rules.id, voter.credential_id, receipt, sealing, now),
         },

@@ -32,6 +32,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, text
 
+from ..allocation.buildings import coarsen
 from ..ballots.models import BallotBoxEntry, CastBallot, VoteReplay
 from ..errors import Conflict, NotFound
 from ..extensions import db
@@ -72,19 +73,29 @@ def _cipher(key: bytes) -> AESGCM:
     return AESGCM(key)
 
 
-def seal_contents(ballot_id: int, contents: dict, receipt: str) -> bytes:
-    """Nonce + AES-GCM of the contents and receipt, bound to the ballot."""
+def seal_contents(
+    ballot_id: int, contents: dict, receipt: str, building: str | None = None
+) -> bytes:
+    """Nonce + AES-GCM of the contents, receipt and voter's building (if any), bound to the
+    ballot. The building is coarsened at the close (allocation/buildings.py)."""
     nonce = secrets.token_bytes(NONCE_BYTES)
-    data = json.dumps({"c": contents, "r": receipt}, separators=(",", ":")).encode()
+    entry = {"c": contents, "r": receipt}
+    if building:
+        entry["b"] = building
+    data = json.dumps(entry, separators=(",", ":")).encode()
     aad = b"ballot %d" % ballot_id
     return nonce + _box_cipher(ballot_id).encrypt(nonce, data, aad)
 
 
-def open_contents(ballot_id: int, sealed: bytes) -> tuple[dict, str]:
-    """The (contents, receipt) sealed by :func:`seal_contents`."""
+def _open_entry(ballot_id: int, sealed: bytes) -> dict:
     sealed = bytes(sealed)
     nonce, body = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
-    data = json.loads(_box_cipher(ballot_id).decrypt(nonce, body, b"ballot %d" % ballot_id))
+    return json.loads(_box_cipher(ballot_id).decrypt(nonce, body, b"ballot %d" % ballot_id))
+
+
+def open_contents(ballot_id: int, sealed: bytes) -> tuple[dict, str]:
+    """The (contents, receipt) sealed by :func:`seal_contents`."""
+    data = _open_entry(ballot_id, sealed)
     return data["c"], data["r"]
 
 
@@ -102,22 +113,38 @@ def seal_ballot_box(ballot) -> None:
     """At the close, in its transaction: move the ballot's contents to ``cast_ballots``.
 
     The sealed entries (and any cast ballots written before this design, by an older version)
-    are opened, shuffled, given ids drawn now and inserted in the order of those ids by one
-    statement; the entries, the old rows and the ballot's vote replays are deleted."""
+    are opened, their buildings coarsened into groups of at least the round's
+    ``building_min_ballots`` (or dropped), shuffled, given ids drawn now and inserted in the
+    order of those ids by one statement; the entries, the old rows and the ballot's vote
+    replays are deleted."""
     opened = [
-        open_contents(ballot.id, sealed)
-        for sealed in db.session.scalars(
-            select(BallotBoxEntry.sealed).filter_by(ballot_id=ballot.id)
+        (data["c"], data["r"], data.get("b"))
+        for data in (
+            _open_entry(ballot.id, sealed)
+            for sealed in db.session.scalars(
+                select(BallotBoxEntry.sealed).filter_by(ballot_id=ballot.id)
+            )
         )
     ]
     opened += db.session.execute(
-        select(CastBallot.contents, CastBallot.receipt_code).filter_by(ballot_id=ballot.id)
+        select(CastBallot.contents, CastBallot.receipt_code, CastBallot.neighbourhood).filter_by(
+            ballot_id=ballot.id
+        )
     ).all()
+    # Buildings become groups of at least the round's minimum, or none (allocation/buildings.py).
+    groups = coarsen([b for _, _, b in opened], ballot.round.building_min_ballots)
+    opened = [(c, r, g) for (c, r, _), g in zip(opened, groups, strict=True)]
     secrets.SystemRandom().shuffle(opened)
     rows = sorted(
         (
-            {"id": secrets.token_hex(16), "ballot_id": ballot.id, "contents": c, "receipt_code": r}
-            for c, r in opened
+            {
+                "id": secrets.token_hex(16),
+                "ballot_id": ballot.id,
+                "contents": c,
+                "receipt_code": r,
+                "neighbourhood": g,
+            }
+            for c, r, g in opened
         ),
         key=lambda row: row["id"],
     )

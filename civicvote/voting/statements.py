@@ -41,7 +41,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, bindparam, cast, func, insert, select, update
+from sqlalchemy import Integer, String, and_, bindparam, cast, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -58,7 +58,7 @@ from ..registry.credentials import (
     legacy_hash,
     normalize_short_code,
 )
-from ..registry.models import Credential
+from ..registry.models import Credential, Household, Resident
 from ..rounds.models import FundingRound
 
 _ballots = Ballot.__table__
@@ -99,6 +99,26 @@ def _joined_strings_sqlite(element, compiler, **kw):
     return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
 
 
+def _voter_building():
+    """The building of the credential's voter ("r<resident id>" or "h<household id>"), by
+    primary key: it goes sealed into the ballot box entry (allocation/buildings.py)."""
+    households, residents = Household.__table__, Resident.__table__
+    key = _credentials.c.voter_key
+    number = cast(func.substr(key, 2), Integer)
+    of_resident = (
+        select(households.c.building)
+        .join(residents, residents.c.household_id == households.c.id)
+        .where(func.substr(key, 1, 1) == "r", residents.c.id == number)
+        .scalar_subquery()
+    )
+    of_household = (
+        select(households.c.building)
+        .where(func.substr(key, 1, 1) == "h", households.c.id == number)
+        .scalar_subquery()
+    )
+    return func.coalesce(of_resident, of_household)
+
+
 def _vote_state(credential_match):
     """1. Everything a vote is decided on, in one row (None if there is no such ballot): the
     ballot's settings and round, the credential matching ``credential_match`` and the id of its
@@ -117,6 +137,7 @@ def _vote_state(credential_match):
         + ":"
         + func.coalesce(cast(_proposals.c.total_fen, String), "")
     )
+    building = _voter_building()
     costs = (
         select(_joined_strings(pair))
         .select_from(_items.join(_proposals, _proposals.c.id == _items.c.proposal_id))
@@ -146,6 +167,7 @@ def _vote_state(credential_match):
             _participations.c.id.label("participation_id"),
             present.label("present"),
             costs.label("costs"),
+            building.label("building"),
         )
         .select_from(joined)
         .where(_ballots.c.id == bindparam("ballot_id"))

@@ -25,7 +25,9 @@ def _vote_many(ballot, n=12):
 
 def test_cast_ballots_carry_no_voter_link_no_time_no_sequence(app):
     columns = {c["name"] for c in inspect(db.engine).get_columns("cast_ballots")}
-    assert columns == {"id", "ballot_id", "contents", "receipt_code"}
+    # neighbourhood: a building group of at least the round's minimum of ballots, or none,
+    # written by the close (allocation/buildings.py; tests/results/test_buildings.py).
+    assert columns == {"id", "ballot_id", "contents", "receipt_code", "neighbourhood"}
     foreign = inspect(db.engine).get_foreign_keys("cast_ballots")
     assert [fk["referred_table"] for fk in foreign] == ["ballots"]
     # Nothing else points at a cast ballot either.
