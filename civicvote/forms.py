@@ -1,9 +1,13 @@
-"""The shared base form: CSRF from Flask-WTF, and whitespace stripped from every text field."""
+"""The shared base form (CSRF from Flask-WTF, whitespace stripped from every text field) and
+shared fields: checkboxes for a multiple choice, and money typed in yuan."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from wtforms import SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from .errors import DomainError
+from .money import MAX_FEN, fen_to_yuan_text, parse_yuan
 
 
 def strip_text(value):
@@ -29,3 +33,36 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class YuanField(StringField):
+    """An amount of money typed in yuan (``1200``, ``¥100,000``, ``10万``, ``1.5万``).
+
+    ``data`` is integer fen (None when left empty); the text typed stays in the box when the
+    form comes back with an error. Parsing and range checks are ``money.parse_yuan``'s, so
+    every money field accepts and refuses the same things. Combine with ``InputRequired`` or
+    ``Optional`` for whether it may be left empty.
+    """
+
+    def __init__(
+        self, label=None, validators=None, *, minimum_fen=1, maximum_fen=MAX_FEN, **kwargs
+    ):
+        kwargs.setdefault("render_kw", {}).setdefault("inputmode", "decimal")
+        super().__init__(label, validators, **kwargs)
+        self.minimum_fen = minimum_fen
+        self.maximum_fen = maximum_fen
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        text = (valuelist[0] if valuelist else "") or ""
+        if not text.strip():
+            return
+        try:
+            self.data = parse_yuan(text, minimum_fen=self.minimum_fen, maximum_fen=self.maximum_fen)
+        except DomainError as error:
+            raise ValueError(str(error.message)) from error
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return fen_to_yuan_text(self.data)
