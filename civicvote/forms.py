@@ -3,6 +3,7 @@ shared fields: checkboxes for a multiple choice, and money typed in yuan."""
 
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -15,12 +16,26 @@ def strip_text(value):
 
 
 class BaseForm(FlaskForm):
+    """Every form of the app. ``meta={"id_prefix": "source-"}`` gives its fields element ids
+    of their own (names unchanged), for a page that shows two forms with the same fields."""
+
     class Meta:
+        id_prefix = ""
+
         def bind_field(self, form, unbound_field, options):
-            filters = list(unbound_field.kwargs.get("filters", []))
-            if strip_text not in filters:
-                filters.append(strip_text)
-            return unbound_field.bind(form=form, filters=filters, **options)
+            extra = {}
+            if unbound_field.field_class is CSRFTokenField:
+                # A page may hold several forms, each with its token: a hidden input needs no
+                # id (no label points at it), and several ids "csrf_token" would clash.
+                extra["render_kw"] = {"id": False}
+            else:
+                filters = list(unbound_field.kwargs.get("filters", []))
+                if strip_text not in filters:
+                    filters.append(strip_text)
+                extra["filters"] = filters
+            if self.id_prefix:
+                extra["id"] = f"{self.id_prefix}{options.get('prefix', '')}{options['name']}"
+            return unbound_field.bind(form=form, **extra, **options)
 
 
 def choices(pairs) -> list[SelectChoice]:

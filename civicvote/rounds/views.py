@@ -83,7 +83,9 @@ def _counting_form(funding_round) -> CountingForm:
 
 
 def _source_form(funding_round, source=None, *, formdata=True) -> SourceForm:
-    form = SourceForm() if formdata else SourceForm(formdata=None)
+    # Its fields' ids differ from the rules form's ("cap", "categories") on the same page.
+    meta = {"id_prefix": "source-"}
+    form = SourceForm(meta=meta) if formdata else SourceForm(formdata=None, meta=meta)
     form.categories.choices = [(c.code, c.name) for c in funding_round.categories]
     if source is not None and not formdata:
         form.name.data = source.name
