@@ -38,9 +38,10 @@ def test_organizer_creates_and_opens_a_ballot(console, desktop):
     desktop.fill("input[name=password]", factories.PASSWORD)
     desktop.locator("form button[type=submit]").last.click()
     desktop.goto(f"{base}/console/c/xingfu/rounds/{console['round']}/ballots/new")
+    desktop.check("input[name=method][value=knapsack]")  # step 1: the method
+    desktop.locator("form.form button[type=submit]").click()
     desktop.fill("input[name=title]", "2026年度居民投票")
-    desktop.select_option("select[name=method]", "knapsack")
-    desktop.fill("input[name=budget_yuan]", "60000")
+    desktop.fill("input[name=budget_yuan]", "6万")
     for box in desktop.locator("input[name=proposals]").all():
         box.check()
     screenshot(desktop, "ballot-console-new")
