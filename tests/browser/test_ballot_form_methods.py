@@ -1,5 +1,6 @@
 """An organizer picks each voting method in Chromium, sees only that method's settings, and
-creates the ballot; the same works with JavaScript turned off (the method is a GET step)."""
+creates the ballot; the same works with JavaScript turned off (the method is a GET step).
+A resident's yes/no and points ballots show each proposal's summary and its full budget."""
 
 import pytest
 
@@ -26,10 +27,19 @@ def site(tmp_path_factory):
         community = factories.community(slug="xingfu", name="幸福社区")
         factories.user("organizer", roles=[(community, "organizer")])
         funding_round = factories.funding_round(community)
-        for title, cost in (("楼道加装扶手", 3_000_000), ("老年食堂助餐", 5_000_000)):
-            factories.proposal(funding_round, title=title, cost_fen=cost)
-        data = {"round": funding_round.id, "database": env["CIVICVOTE_DATABASE_URL"]}
-        data["app"] = app
+        proposals = [
+            factories.proposal(funding_round, title=title, cost_fen=cost, summary=summary)
+            for title, cost, summary in (
+                ("楼道加装扶手", 3_000_000, "在3栋和5栋楼道两侧加装不锈钢扶手，方便老人上下楼。"),
+                ("老年食堂助餐", 5_000_000, "为80岁以上独居老人每周送餐五次。"),
+            )
+        ]
+        data = {"round": funding_round.id, "app": app, "tokens": {}}
+        for method, extra in (("yes_no", {}), ("cumulative", {"points_total": 5})):
+            ballot = factories.ballot(
+                funding_round, proposals=proposals, method=method, title=method, **extra
+            )
+            data["tokens"][method] = factories.credential(ballot)[1]
         db.session.remove()
         db.engine.dispose()
     server = Server(env, log_path=instance / "server.log")
@@ -95,3 +105,23 @@ def test_each_method_shows_only_its_fields_and_creates_the_ballot(site, organize
     assert (ballot.budget_fen == 6_000_000) is ("budget_yuan" in shown)
     assert (ballot.points_total == 5) is ("points_total" in shown)
     assert (ballot.max_choices == 2) is ("max_choices" in shown)
+
+
+@pytest.mark.parametrize("method", ["yes_no", "cumulative"])
+def test_a_residents_ballot_shows_summaries_and_links_to_the_full_budget(site, phone, method):
+    phone.goto(f"{site['url']}/v/{site['tokens'][method]}")
+    options = phone.locator(".ballot-option")
+    assert options.count() == 2
+    assert "不锈钢扶手" in options.first.inner_text()  # the summary
+    link = phone.locator("a.option-more").first
+    assert link.is_visible() and link.bounding_box()["height"] >= 44
+    screenshot(phone, f"ballot-items-{method}")
+    if method == "yes_no":
+        # Everything left at "不表态": the refusal speaks of taking a stand, not of choosing.
+        phone.locator("form.ballot-form button[type=submit]").click()
+        phone.wait_for_load_state()
+        error = phone.locator("#ballot-error").inner_text()
+        assert "表态" in error and "选择一个项目" not in error
+    link.click()
+    phone.wait_for_load_state()
+    assert "/proposals/" in phone.url and phone.locator("#budget table").is_visible()
