@@ -51,7 +51,7 @@ from .services import (
     source_allocations,
     submit_completion,
 )
-from .tracking import need_journey
+from .tracking import need_journey, progress_percent
 
 
 @bp.app_template_global("need_journey")
@@ -104,6 +104,7 @@ def _project_view_data(proposal, allocation) -> dict:
         "spending": spending,
         "uploads": uploads,
         "budget": budget_of(proposal, allocation),
+        "progress": progress_percent(proposal.id),  # as the board's funded panel shows it
         "completion": completion_of(proposal.id),
         "ratings": rating_summary(proposal.id),
         "evaluation_open": evaluation_open(proposal),
