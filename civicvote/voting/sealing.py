@@ -29,9 +29,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
-from sqlalchemy import delete, insert, select, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, insert, select, text
 
 from ..ballots.models import BallotBoxEntry, CastBallot, VoteReplay
+from ..errors import Conflict, NotFound
 from ..extensions import db
 
 log = logging.getLogger(__name__)
@@ -91,12 +93,6 @@ def receipt_tag(receipt: str, root: bytes | None = None) -> str:
     ``root``: the secret key as bytes (default: the app's)."""
     key = derive(root or server_secret(), b"civicvote receipt lookup")
     return hmac.new(key, receipt.encode(), hashlib.sha256).hexdigest()
-
-
-def open_box(ballot_id: int) -> list[dict]:
-    """The contents of an open ballot's sealed entries (for a count while it is open)."""
-    rows = db.session.scalars(select(BallotBoxEntry.sealed).filter_by(ballot_id=ballot_id))
-    return [open_contents(ballot_id, sealed)[0] for sealed in rows]
 
 
 # --------------------------------------------------------------------------- the close
@@ -199,10 +195,37 @@ def _vacuum_sqlite(connection) -> bool:
 
 
 def close_step(ballot):
-    """lifecycle.CLOSE_STEPS: seal the box in the close's transaction, scrub after its commit."""
+    """A close step (stage "seal", ballots/lifecycle.py): seal the box in the close's
+    transaction; returns the scrub, to run after its commit."""
     seal_ballot_box(ballot)
     engine = db.engine
     close_xid = None
     if engine.dialect.name == "postgresql":
         close_xid = db.session.execute(text("SELECT txid_current()")).scalar()
     return lambda: scrub(engine, close_xid)
+
+
+def complete_close(ballot_id: int) -> tuple[int, bool]:
+    """Run a closed ballot's close steps for the votes again: ``civicvote ballots reseal ID``.
+
+    For a close that did not finish: a scrub that failed or never ran (the server stopped after
+    the close's commit), or entries left in the ballot box by a close that did not seal them.
+    Under the ballot's exclusive lock it seals what the box still holds together with the cast
+    ballots (shuffled, given new ids, written by this one transaction, as the close does),
+    commits, then scrubs. Running it again changes no count. Returns (entries that were still
+    sealed, whether the scrub completed)."""
+    from ..ballots.lifecycle import lock_ballot
+
+    ballot = lock_ballot(ballot_id, exclusive=True)
+    if ballot is None:
+        db.session.rollback()
+        raise NotFound(_l("No such ballot."), code="not_found")
+    if ballot.status != "closed":
+        db.session.rollback()
+        raise Conflict(_l("Only a closed ballot can be sealed again."), code="not_closed")
+    left = db.session.scalar(
+        select(func.count()).select_from(BallotBoxEntry).filter_by(ballot_id=ballot_id)
+    )
+    scrub_after_commit = close_step(ballot)
+    db.session.commit()
+    return left, scrub_after_commit()
