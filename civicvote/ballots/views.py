@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import CLERK, ORGANIZER, SUPERVISOR
+from ..accounts.tasks import roles_for
 from ..extensions import db
 from ..i18n import money
 from ..rounds.models import FundingRound
@@ -36,7 +36,7 @@ def _show(community, ballot_id: int):
 
 
 @bp.get("/console/c/<slug>/ballots")
-@community_required(ORGANIZER, CLERK, SUPERVISOR)
+@community_required(*roles_for("ballots"))
 def console_list(community):
     return render_template("ballots/console_list.html", community=community)
 
@@ -72,7 +72,7 @@ def _choose_method(community, funding_round, ballot, current=None):
 
 
 @bp.route("/console/c/<slug>/rounds/<int:round_id>/ballots/new", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_ballots"))
 def console_new(community, round_id: int):
     funding_round = _community_round(community, round_id)
     method = _chosen_method()
@@ -103,7 +103,7 @@ def console_new(community, round_id: int):
 
 
 @bp.route("/console/c/<slug>/ballots/<int:ballot_id>/edit", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_ballots"))
 def console_edit(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     method = ballot.method if ballot.locked else _chosen_method(ballot.method)
@@ -142,7 +142,7 @@ def console_edit(community, ballot_id: int):
 
 
 @bp.post("/console/c/<slug>/ballots/<int:ballot_id>/status")
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_ballots"))
 def console_status(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     form = StatusForm()

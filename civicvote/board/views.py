@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..accounts.models import ORGANIZER
+from ..accounts.tasks import roles_for
 from ..ballots.setup import community_ballots
 from ..communities.services import get_community
 from ..errors import DomainError
@@ -188,7 +188,7 @@ def _stats(data: dict) -> dict:
 
 
 @bp.route("/console/c/<slug>/board", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("presenter"))
 def presenter(community):
     form = BaseForm()
     status = 200

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import ORGANIZER
+from ..accounts.tasks import roles_for
 from ..security import community_required
 from ..timeutil import utcnow
 from ..viewhelpers import form_page_action, run_console_action, try_service
@@ -33,7 +33,7 @@ def _settings_url(community, funding_round) -> str:
 
 
 @bp.route("/console/c/<slug>/rounds/new", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def new_round(community):
     form = NewRoundForm()
     if request.method == "GET":
@@ -135,7 +135,7 @@ def _render_settings(community, funding_round, status=200, **forms):
 
 
 @bp.route("/console/c/<slug>/rounds/<int:round_id>", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def settings(community, round_id: int):
     funding_round = get_round(community, round_id)
     if request.method == "GET":
@@ -160,7 +160,7 @@ def settings(community, round_id: int):
 
 
 @bp.post("/console/c/<slug>/rounds/<int:round_id>/counting")
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def counting(community, round_id: int):
     funding_round = get_round(community, round_id)
     form = CountingForm()
@@ -184,7 +184,7 @@ def counting(community, round_id: int):
 
 
 @bp.post("/console/c/<slug>/rounds/<int:round_id>/sources")
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def new_source(community, round_id: int):
     funding_round = get_round(community, round_id)
     form = _source_form(funding_round)
@@ -203,7 +203,7 @@ def new_source(community, round_id: int):
 @bp.route(
     "/console/c/<slug>/rounds/<int:round_id>/sources/<int:source_id>", methods=["GET", "POST"]
 )
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def edit_source(community, round_id: int, source_id: int):
     funding_round = get_round(community, round_id)
     source = get_source(funding_round, source_id)
@@ -229,7 +229,7 @@ def edit_source(community, round_id: int, source_id: int):
 
 
 @bp.post("/console/c/<slug>/rounds/<int:round_id>/sources/<int:source_id>/remove")
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def delete_source(community, round_id: int, source_id: int):
     funding_round = get_round(community, round_id)
     source = get_source(funding_round, source_id)
@@ -241,7 +241,7 @@ def delete_source(community, round_id: int, source_id: int):
 
 
 @bp.post("/console/c/<slug>/rounds/<int:round_id>/advance")
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def advance(community, round_id: int):
     funding_round = get_round(community, round_id)
     form = AdvanceForm()

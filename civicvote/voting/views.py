@@ -10,9 +10,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from ..accounts.models import CLERK, ORGANIZER, SUPERVISOR
+from ..accounts.tasks import roles_for
 from ..ballots.forms import StatusForm
 from ..ballots.models import METHOD_LABELS, Ballot
 from ..ballots.rules import MAX_SELECTIONS, ballot_budget, refusal_for_status, validate_contents
@@ -317,7 +316,7 @@ def receipt_lookup():
 
 
 @bp.get("/console/c/<slug>/ballots/<int:ballot_id>")
-@community_required(ORGANIZER, CLERK, SUPERVISOR)
+@community_required(*roles_for("ballots"))
 def console_show(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     return render_template(
@@ -332,7 +331,6 @@ def console_show(community, ballot_id: int):
         status_form=StatusForm(),
         paper=paper_summary(ballot.id),
         disputes=disputes(ballot.id),
-        roles=current_user.roles_in(community.id),
     )
 
 
