@@ -1,27 +1,27 @@
 """Forms of the ballot console: a ballot's settings and its status.
 
+A ballot's form holds only the settings its method uses (``METHOD_FIELDS``): the organizer
+chooses the method first, and the form for that method follows (``BallotForm.use_method``).
 The voting pages' forms are the voting area's (voting/forms.py).
 """
 
 from datetime import datetime
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from wtforms import (
     DateTimeLocalField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import BaseForm, choices
-from .models import METHOD_LABELS
+from ..forms import BaseForm, YuanField, choices
+from .models import METHODS
 from .setup import live_results_default
 
 MODE_LABELS = {
@@ -40,6 +40,24 @@ LIVE_RESULTS_LABELS = {
     "off": _l("Show results only when the vote closes"),
 }
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+# The settings each method uses (ballots/rules.py holds a vote to them); the form of a method
+# has only these, and the others are stored empty. Approval and budget ballots count the
+# proposals chosen; a budget ballot also adds up their cost; a points ballot limits how many
+# proposals get points; a yes/no ballot needs at least ``min_choices`` answers.
+METHOD_FIELDS = {
+    "approval": ("min_choices", "max_choices"),
+    "knapsack": ("budget_yuan", "min_choices", "max_choices"),
+    "cumulative": ("points_total", "max_choices"),
+    "yes_no": ("min_choices",),
+}
+ALL_METHOD_FIELDS = ("min_choices", "max_choices", "budget_yuan", "points_total")
+# What a method's own settings are called when they differ from the plain labels.
+METHOD_HINTS = {
+    "approval": _l("Residents tick the proposals they support."),
+    "knapsack": _l("Residents tick proposals whose costs together fit in the budget."),
+    "cumulative": _l("Residents spread a number of points over the proposals."),
+    "yes_no": _l("Residents answer yes, no or no opinion on each proposal."),
+}
 
 
 def _utc(local: datetime | None) -> datetime | None:
@@ -59,7 +77,10 @@ class MultiCheckboxField(SelectMultipleField):
 
 class BallotForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
-    method = SelectField(_l("Voting method"), choices=choices(METHOD_LABELS.items()))
+    method = HiddenField(
+        _l("Voting method"),
+        validators=[AnyOf(METHODS, message=_l("Choose a voting method."))],
+    )
     mode = SelectField(_l("How people vote"), choices=choices(MODE_LABELS.items()))
     min_choices = IntegerField(
         _l("Fewest proposals a voter must choose"),
@@ -70,10 +91,9 @@ class BallotForm(BaseForm):
         _l("Most proposals a voter may choose (empty: no limit)"),
         validators=[Optional(), NumberRange(min=1, max=200)],
     )
-    budget_yuan = DecimalField(
+    budget_yuan = YuanField(
         _l("Budget for a budget ballot, in yuan (empty: the round's budget)"),
-        places=2,
-        validators=[Optional(), NumberRange(min=Decimal("0.01"), max=Decimal("100000000"))],
+        validators=[Optional()],
     )
     points_total = IntegerField(
         _l("Points each voter spreads (points ballots)"),
@@ -110,6 +130,20 @@ class BallotForm(BaseForm):
     )
     proposals = MultiCheckboxField(_l("Approved proposals on the ballot"), coerce=int)
 
+    def use_method(self, method: str | None) -> None:
+        """Keep only the settings ``method`` uses: the others are neither shown, read nor
+        checked (a form posted with them, by an old page or a script, has them ignored)."""
+        used = METHOD_FIELDS.get(method or "", ())
+        for name in ALL_METHOD_FIELDS:
+            if name not in used and name in self:
+                del self[name]
+        if method in METHODS:
+            self.method.data = method
+
+    def _setting(self, name: str, empty=None):
+        """A method's setting as typed, or ``empty`` when the method does not use it."""
+        return self[name].data if name in self else empty
+
     def validate_quorum_value(self, field):
         if self.quorum_kind.data != "minimum" and field.data and field.data > 100:
             raise ValidationError(_l("A percentage is at most 100."))
@@ -125,15 +159,14 @@ class BallotForm(BaseForm):
 
     def values(self) -> dict:
         """The service's settings from the form (money in fen, times in UTC)."""
-        budget = self.budget_yuan.data
         return {
             "title": self.title.data,
             "method": self.method.data,
             "mode": self.mode.data,
-            "min_choices": self.min_choices.data or 0,
-            "max_choices": self.max_choices.data,
-            "budget_fen": int(budget * 100) if budget is not None else None,
-            "points_total": self.points_total.data,
+            "min_choices": self._setting("min_choices") or 0,
+            "max_choices": self._setting("max_choices"),
+            "budget_fen": self._setting("budget_yuan"),
+            "points_total": self._setting("points_total"),
             "online_opens_at": _utc(self.online_opens_at.data),
             "online_closes_at": _utc(self.online_closes_at.data),
             "quorum_kind": self.quorum_kind.data,
@@ -148,6 +181,7 @@ class BallotForm(BaseForm):
         }
 
     def fill_from(self, ballot) -> None:
+        """Show a stored ballot's settings (money in yuan, times in local time)."""
         for name in (
             "title",
             "method",
@@ -160,11 +194,11 @@ class BallotForm(BaseForm):
             "pass_threshold_percent",
             "live_batch_size",
         ):
-            getattr(self, name).data = getattr(ballot, name)
+            if name in self:
+                self[name].data = getattr(ballot, name)
         self.live_results.data = "on" if ballot.results_visible_live else "off"
-        self.budget_yuan.data = (
-            Decimal(ballot.budget_fen) / 100 if ballot.budget_fen is not None else None
-        )
+        if "budget_yuan" in self:
+            self.budget_yuan.data = ballot.budget_fen
         self.online_opens_at.data = _local(ballot.online_opens_at)
         self.online_closes_at.data = _local(ballot.online_closes_at)
         self.proposals.data = [item.proposal_id for item in ballot.items]

@@ -206,7 +206,16 @@ def _answers(rules: BallotRules, raw) -> dict:
         if pid in answers:
             raise BallotContentError(_l("A proposal was chosen twice."), code="duplicate")
         answers[pid] = value
-    _check_count(len(answers), max(rules.min_choices or 0, 1), None)
+    # An all-"no opinion" ballot says nothing: at least one yes or no is the rule residents
+    # are shown, and the refusal says so in the words of the yes/no ballot.
+    minimum = max(rules.min_choices or 0, 1)
+    if len(answers) < minimum:
+        raise BallotContentError(
+            _l("Answer at least %(n)s proposals with yes or no.", n=minimum)
+            if minimum > 1
+            else _l("Answer at least one proposal with yes or no."),
+            code="too_few",
+        )
     return {str(pid): answers[pid] for pid in sorted(answers)}
 
 

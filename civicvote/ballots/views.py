@@ -15,8 +15,9 @@ from ..rounds.models import FundingRound
 from ..security import community_required, private_page
 from ..viewhelpers import try_service
 from . import bp
-from .forms import BallotForm, StatusForm
+from .forms import METHOD_HINTS, BallotForm, StatusForm
 from .lifecycle import STATUS_ACTIONS, change_status
+from .models import METHOD_LABELS, METHODS
 from .schedule import ballot_schedule, community_step
 from .setup import approved_proposals, community_ballot, create_ballot, update_ballot
 
@@ -53,11 +54,39 @@ def _proposal_choices(form: BallotForm, funding_round: FundingRound) -> None:
     ]
 
 
+def _chosen_method(default: str | None = None) -> str | None:
+    """The method of the form to show: posted, asked for in the address (?method=), or the
+    ballot's own; None when the organizer is yet to choose (``?choose`` asks again)."""
+    if request.method == "POST":
+        return request.form.get("method")
+    if "choose" in request.args:
+        return None
+    method = request.args.get("method", default)
+    return method if method in METHODS else None
+
+
+def _choose_method(community, funding_round, ballot, current=None):
+    """The first step: which method? Its answer opens the form of that method (a GET form,
+    so that it works the same with and without JavaScript)."""
+    return render_template(
+        "ballots/console_method.html",
+        community=community,
+        funding_round=funding_round,
+        ballot=ballot,
+        current=current,
+        methods=[(m, METHOD_LABELS[m], METHOD_HINTS[m]) for m in METHODS],
+    )
+
+
 @bp.route("/console/c/<slug>/rounds/<int:round_id>/ballots/new", methods=["GET", "POST"])
 @community_required(*roles_for("manage_ballots"))
 def console_new(community, round_id: int):
     funding_round = _community_round(community, round_id)
+    method = _chosen_method()
+    if request.method == "GET" and method is None:
+        return _choose_method(community, funding_round, None)
     form = BallotForm()
+    form.use_method(method)
     _proposal_choices(form, funding_round)
     if form.validate_on_submit():
         ballot, refused = try_service(
@@ -75,6 +104,8 @@ def console_new(community, round_id: int):
         funding_round=funding_round,
         form=form,
         ballot=None,
+        method_labels=METHOD_LABELS,
+        method_hints=METHOD_HINTS,
     ), status
 
 
@@ -82,7 +113,11 @@ def console_new(community, round_id: int):
 @community_required(*roles_for("manage_ballots"))
 def console_edit(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
+    method = ballot.method if ballot.locked else _chosen_method(ballot.method)
+    if request.method == "GET" and method is None:
+        return _choose_method(community, ballot.round, ballot, ballot.method)
     form = BallotForm()
+    form.use_method(method)
     _proposal_choices(form, ballot.round)
     if ballot.locked:
         # Proposals no longer approved stay listable so the locked list can be shown.
@@ -93,6 +128,7 @@ def console_edit(community, ballot_id: int):
     refused = None
     if request.method == "GET":
         form.fill_from(ballot)
+        form.use_method(method)
     elif form.validate_on_submit():
         _saved, refused = try_service(
             lambda: update_ballot(ballot, form.values(), form.proposals.data, actor=current_user)
@@ -107,6 +143,8 @@ def console_edit(community, ballot_id: int):
         funding_round=ballot.round,
         form=form,
         ballot=ballot,
+        method_labels=METHOD_LABELS,
+        method_hints=METHOD_HINTS,
     ), status
 
 

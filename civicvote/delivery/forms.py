@@ -8,13 +8,10 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 
-from ..errors import DomainError
-from ..forms import BaseForm, choices
+from ..forms import BaseForm, YuanField, choices
 from ..i18n import money
-from ..money import parse_yuan
 
 TEN_MB = 10 * 1024 * 1024
 
@@ -54,7 +51,7 @@ def _source_label(name: str, allocated_fen: int) -> str:
 class SpendingForm(BaseForm):
     spent_on = DateField(_l("Date paid"), validators=[DataRequired()])
     item = StringField(_l("What was bought"), validators=[DataRequired(), Length(max=200)])
-    amount = StringField(_l("Amount (yuan)"), validators=[DataRequired(), Length(max=20)])
+    amount = YuanField(_l("Amount (yuan)"), validators=[InputRequired()])
     payee = StringField(_l("Paid to"), validators=[DataRequired(), Length(max=120)])
     line_item = SelectField(_l("Line item"), coerce=int)
     fund_source = SelectField(_l("Fund source"), coerce=int)
@@ -74,11 +71,10 @@ class SpendingForm(BaseForm):
         )
         return self
 
-    def validate_amount(self, field):
-        try:
-            self.amount_fen = parse_yuan(field.data)
-        except DomainError as error:
-            raise ValidationError(str(error.message)) from error
+    @property
+    def amount_fen(self) -> int | None:
+        """The amount in fen (parsed by the field)."""
+        return self.amount.data
 
 
 class CompletionForm(BaseForm):

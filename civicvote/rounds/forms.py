@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import BaseForm, MultiCheckboxField, choices
+from ..forms import BaseForm, MultiCheckboxField, YuanField, choices
 from .models import (
     COMPLETION_LABELS,
     RULE_LABELS,
@@ -14,16 +14,14 @@ from .models import (
 
 def _categories_field():
     return TextAreaField(
-        _l("Categories, one per line: code = name"),
+        _l("Categories, one name per line"),
         validators=[DataRequired(), Length(max=3000)],
     )
 
 
 class RulesForm(BaseForm):
-    budget = StringField(_l("Total budget (yuan)"), validators=[DataRequired(), Length(max=20)])
-    cap = StringField(
-        _l("Cap per project (yuan, empty for none)"), validators=[Optional(), Length(max=20)]
-    )
+    budget = YuanField(_l("Total budget (yuan)"), validators=[InputRequired()])
+    cap = YuanField(_l("Cap per project (yuan, empty for none)"), validators=[Optional()])
     categories = _categories_field()
     required_documents = TextAreaField(
         _l("Documents every proposal must provide, one per line"),
@@ -34,7 +32,7 @@ class RulesForm(BaseForm):
 class NewRoundForm(BaseForm):
     name = StringField(_l("Name of the round"), validators=[DataRequired(), Length(max=120)])
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2000, 2100)])
-    budget = StringField(_l("Total budget (yuan)"), validators=[DataRequired(), Length(max=20)])
+    budget = YuanField(_l("Total budget (yuan)"), validators=[InputRequired()])
     fund_name = StringField(
         _l("Name of the community fund that pays it"), validators=[Optional(), Length(max=120)]
     )
@@ -65,11 +63,9 @@ class CountingForm(BaseForm):
 class SourceForm(BaseForm):
     name = StringField(_l("Name of the fund source"), validators=[DataRequired(), Length(max=120)])
     kind = SelectField(_l("Kind"), choices=choices(SOURCE_KIND_LABELS.items()))
-    amount = StringField(_l("Amount (yuan)"), validators=[DataRequired(), Length(max=20)])
+    amount = YuanField(_l("Amount (yuan)"), validators=[InputRequired()])
     categories = MultiCheckboxField(_l("Only for these categories (restricted or matching)"))
-    cap = StringField(
-        _l("Cap per project (yuan, empty for none)"), validators=[Optional(), Length(max=20)]
-    )
+    cap = YuanField(_l("Cap per project (yuan, empty for none)"), validators=[Optional()])
     match_ratio_percent = IntegerField(
         _l("Matching: yuan added per 100 yuan of residents' funds"),
         validators=[Optional(), NumberRange(1, 1000)],

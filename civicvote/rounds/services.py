@@ -1,6 +1,8 @@
 """Funding-round rules (categories, caps, budget, required documents) and phase changes."""
 
+import hashlib
 import re
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
@@ -58,31 +60,79 @@ def get_round(community, round_id: int) -> FundingRound:
     return funding_round
 
 
-def parse_categories(text: str) -> list[tuple[str, str]]:
-    """Lines of ``code = name`` into pairs; refuses bad codes, long names and duplicates."""
-    pairs: list[tuple[str, str]] = []
+def parse_categories(text: str) -> list[tuple[str | None, str]]:
+    """Lines of category names (``为老服务``) into (code, name) pairs, the code None: the
+    round makes it (``category_codes``). A line ``code = name`` keeps its own code, as rounds
+    written before codes were made still do. Refuses bad codes, long names and duplicates."""
+    pairs: list[tuple[str | None, str]] = []
     for line in (text or "").splitlines():
         line = line.strip()
         if not line:
             continue
         code, sep, name = line.partition("=")
-        code, name = code.strip(), name.strip()
-        if not sep or not CATEGORY_CODE.match(code) or not name or len(name) > 60:
+        code, name = (code.strip(), name.strip()) if sep else (None, line)
+        if (code is not None and not CATEGORY_CODE.match(code)) or not name or len(name) > 60:
             raise DomainError(
                 _l(
-                    "Write each category as code = name, the code in small letters or digits "
-                    "(for example: greening = 环境绿化)."
+                    "Write one category name per line, at most 60 characters "
+                    "(for example: 为老服务)."
                 ),
                 code="categories",
             )
-        if code in {c for c, _ in pairs}:
-            raise DomainError(_l("The category %(code)s is listed twice.", code=code))
+        if name in {n for _, n in pairs} or (code and code in {c for c, _ in pairs}):
+            raise DomainError(
+                _l("The category %(code)s is listed twice.", code=code or name),
+                code="categories",
+            )
         pairs.append((code, name))
     if not pairs:
         raise DomainError(_l("A round needs at least one category."), code="categories")
     if len(pairs) > 30:
         raise DomainError(_l("A round can have at most 30 categories."), code="categories")
     return pairs
+
+
+def _slug(name: str) -> str:
+    """A code for a category name: its ASCII words if it has any (``Greening`` → greening),
+    else ``cat-`` and a short digest of the name (the same name gives the same code in every
+    round, so exports of several rounds line up)."""
+    words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKC", name).lower())
+    slug = "-".join(words)[:32].strip("-")
+    if slug:
+        return slug
+    return "cat-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+
+
+def category_codes(
+    pairs: list[tuple[str | None, str]], existing: list[RoundCategory] = ()
+) -> list[tuple[str, str]]:
+    """Give every category of ``pairs`` a code, unique in the round and stable.
+
+    A category named as before keeps its code; a line whose name changed in place (same
+    position, its old name gone) is a renamed category and keeps its code too; a new name
+    gets a new code (``_slug``, with ``-2``, ``-3``... when taken). Codes given explicitly
+    are kept as they are.
+    """
+    by_name = {c.name: c.code for c in existing}
+    names = {name for _, name in pairs}
+    # The codes of categories whose name is gone, by their old position: renamed in place?
+    explicit = {code for code, _ in pairs if code}
+    vacated = {
+        i: c.code for i, c in enumerate(existing) if c.name not in names and c.code not in explicit
+    }
+    taken = explicit | set(by_name.values())
+    result = []
+    for position, (code, name) in enumerate(pairs):
+        if code is None:
+            code = by_name.get(name) or vacated.pop(position, None)
+        if code is None:
+            code = base = _slug(name)
+            number = 2
+            while code in taken:
+                code, number = f"{base}-{number}", number + 1
+        taken.add(code)
+        result.append((code, name))
+    return result
 
 
 def parse_documents(text: str) -> list[str]:
@@ -114,7 +164,7 @@ def update_rules(
     *,
     budget_fen: int,
     per_project_cap_fen: int | None,
-    categories: list[tuple[str, str]],
+    categories: list[tuple[str | None, str]],
     required_documents: list[str],
     actor=None,
 ) -> FundingRound:
@@ -130,6 +180,7 @@ def update_rules(
     if per_project_cap_fen is not None and per_project_cap_fen > budget_fen:
         raise DomainError(_l("The cap per project cannot be more than the total budget."))
     before = _rules(funding_round)
+    categories = category_codes(categories, list(funding_round.categories))
     wanted = dict(categories)
     removed = [c for c in funding_round.categories if c.code not in wanted]
     in_use = categories_in_use(funding_round.id) if removed else set()
@@ -214,7 +265,7 @@ def create_round(
     name: str,
     year: int,
     budget_fen: int,
-    categories: list[tuple[str, str]],
+    categories: list[tuple[str | None, str]],
     description: str = "",
     fund_name: str = "",
     actor=None,
@@ -246,7 +297,7 @@ def create_round(
     )
     funding_round.categories = [
         RoundCategory(code=code, name=label, position=i)
-        for i, (code, label) in enumerate(categories)
+        for i, (code, label) in enumerate(category_codes(categories))
     ]
     funding_round.fund_sources = [
         FundSource(name=fund_name or name, kind=SOURCE_GENERAL, amount_fen=budget_fen)

@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.tasks import roles_for
-from ..money import fen_to_yuan_text, parse_yuan
 from ..security import community_required
 from ..timeutil import utcnow
 from ..viewhelpers import form_page_action, run_console_action, try_service
@@ -49,7 +48,7 @@ def new_round(community):
                 community,
                 name=form.name.data,
                 year=form.year.data,
-                budget_fen=parse_yuan(form.budget.data),
+                budget_fen=form.budget.data,
                 categories=parse_categories(form.categories.data),
                 description=form.description.data or "",
                 fund_name=form.fund_name.data or "",
@@ -66,9 +65,9 @@ def new_round(community):
 
 def _rules_form(funding_round) -> RulesForm:
     form = RulesForm(formdata=None)
-    form.budget.data = fen_to_yuan_text(funding_round.budget_fen)
-    form.cap.data = fen_to_yuan_text(funding_round.per_project_cap_fen)
-    form.categories.data = "\n".join(f"{c.code} = {c.name}" for c in funding_round.categories)
+    form.budget.data = funding_round.budget_fen
+    form.cap.data = funding_round.per_project_cap_fen
+    form.categories.data = "\n".join(c.name for c in funding_round.categories)
     form.required_documents.data = "\n".join(funding_round.required_documents or [])
     return form
 
@@ -85,14 +84,16 @@ def _counting_form(funding_round) -> CountingForm:
 
 
 def _source_form(funding_round, source=None, *, formdata=True) -> SourceForm:
-    form = SourceForm() if formdata else SourceForm(formdata=None)
+    # Its fields' ids differ from the rules form's ("cap", "categories") on the same page.
+    meta = {"id_prefix": "source-"}
+    form = SourceForm(meta=meta) if formdata else SourceForm(formdata=None, meta=meta)
     form.categories.choices = [(c.code, c.name) for c in funding_round.categories]
     if source is not None and not formdata:
         form.name.data = source.name
         form.kind.data = source.kind
-        form.amount.data = fen_to_yuan_text(source.amount_fen)
+        form.amount.data = source.amount_fen
         form.categories.data = list(source.categories or [])
-        form.cap.data = fen_to_yuan_text(source.per_project_cap_fen)
+        form.cap.data = source.per_project_cap_fen
         form.match_ratio_percent.data = source.match_ratio_percent
         form.donor.data = source.donor
         form.public.data = source.public
@@ -104,9 +105,9 @@ def _source_fields(form: SourceForm) -> dict:
     return {
         "name": form.name.data,
         "kind": form.kind.data,
-        "amount_fen": parse_yuan(form.amount.data),
+        "amount_fen": form.amount.data,
         "categories": list(form.categories.data or []),
-        "per_project_cap_fen": parse_yuan(form.cap.data) if form.cap.data else None,
+        "per_project_cap_fen": form.cap.data,
         "match_ratio_percent": form.match_ratio_percent.data,
         "donor": form.donor.data or "",
         "public": bool(form.public.data),
@@ -147,8 +148,8 @@ def settings(community, round_id: int):
             return None
         update_rules(
             funding_round,
-            budget_fen=parse_yuan(form.budget.data),
-            per_project_cap_fen=parse_yuan(form.cap.data) if form.cap.data else None,
+            budget_fen=form.budget.data,
+            per_project_cap_fen=form.cap.data,
             categories=parse_categories(form.categories.data),
             required_documents=parse_documents(form.required_documents.data or ""),
             actor=current_user,

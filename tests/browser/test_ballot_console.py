@@ -23,9 +23,10 @@ def test_organizer_creates_and_opens_a_ballot(console, desktop):
     base = console["url"]
     log_in(desktop, base, "organizer")
     desktop.goto(f"{base}/console/c/xingfu/rounds/{console['round']}/ballots/new")
+    desktop.check("input[name=method][value=knapsack]")  # step 1: the method
+    desktop.locator("form.form button[type=submit]").click()
     desktop.fill("input[name=title]", "2026年度居民投票")
-    desktop.select_option("select[name=method]", "knapsack")
-    desktop.fill("input[name=budget_yuan]", "60000")
+    desktop.fill("input[name=budget_yuan]", "6万")
     for box in desktop.locator("input[name=proposals]").all():
         box.check()
     screenshot(desktop, "ballot-console-new")

@@ -175,8 +175,9 @@ def the_rule_is_locked_and_a_re_run_is_in_the_public_log(story, staff, phone):
 
 def _new_ballot(page, round_id: int, title: str) -> int:
     page.goto(f"{page.url.split('/console')[0]}/console/c/{SLUG}/rounds/{round_id}/ballots/new")
+    page.locator("input[name=method][value=approval]").check()  # step 1: the method
+    page.get_by_role("button", name="继续").click()
     page.get_by_label("标题").fill(title)
-    page.get_by_label("投票方式").select_option("approval")
     page.locator("input[name=proposals]").first.check()
     page.get_by_role("button", name="保存").click()
     page.wait_for_url(re.compile(r".*/ballots/\d+$"))

@@ -94,7 +94,8 @@ def test_a_community_and_its_round_are_set_up_through_the_screens(empty_server, 
     add.get_by_label("金额（元）", exact=True).fill("三万")
     add.get_by_label("为老服务").check()
     add.get_by_role("button", name="添加资金来源").click()
-    flash(page, "1200")
+    # Refused at the field, which says how to write an amount.
+    expect(page.locator(".field-error").filter(has_text="1200").first).to_be_visible()
     add = _form(page, "添加资金来源")
     add.get_by_label("金额（元）", exact=True).fill("30000")
     add.get_by_label("为老服务").check()

@@ -241,8 +241,9 @@ def test_whole_round(round_server, chromium, tmp_path):  # noqa: C901 (one story
     page = staff.login("organizer-b")
     _advance(staff, round_path, "投票")
     staff.go(f"/console/c/{SLUG}/rounds/{round_id}/ballots/new")
+    page.locator("input[name=method][value=approval]").check()  # step 1: the method
+    page.get_by_role("button", name="继续").click()
     page.get_by_label("标题").fill("2026年度枫桥社区居民议事会投票")
-    page.get_by_label("投票方式").select_option("approval")
     page.get_by_label("投票形式").select_option("assembly")
     page.get_by_label("法定人数规则").select_option("minimum")
     page.get_by_label("法定人数（百分比或票数）").fill("3")
