@@ -30,9 +30,12 @@ import sys
 
 import pytest
 
+from civicvote import create_app
+from civicvote.extensions import db
+from tests import factories
 from tests.a11y.test_accessibility import SMALL_TARGETS_JS, serious_violations
 from tests.browser.conftest import screenshot
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, test_config
 from tests.servers import REPO, Server, civicvote, demo_ballot_id, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.a11y]
@@ -66,7 +69,8 @@ REFLOW_JS = """
   }
   const name = (el) => {
     const text = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim();
-    const cls = typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+    const classes = typeof el.className === 'string' ? el.className.trim() : '';
+    const cls = classes ? '.' + classes.split(/\\s+/).join('.') : '';
     return `${el.tagName.toLowerCase()}${cls} "${text.slice(0, 24)}"`;
   };
   // Hidden on purpose: not shown, or the visually-hidden pattern (1px clip), or moved off screen.
@@ -88,7 +92,8 @@ REFLOW_JS = """
     const left = box.left + window.scrollX;
     const right = box.right + window.scrollX;
     if (left < -1 || right > width + 1) {
-      problems.push(`${name(el)} sticks out: ${Math.round(left)}..${Math.round(right)} of ${width}`);
+      const span = `${Math.round(left)}..${Math.round(right)}`;
+      problems.push(`${name(el)} sticks out: ${span} of ${width}`);
       continue;
     }
     // A region that scrolls sideways hides part of its content behind a gesture.
@@ -177,9 +182,33 @@ def site(tmp_path_factory):
     seed = json.loads(funded.stdout.strip().splitlines()[-1])
     with (instance / "demo-cards.csv").open(encoding="utf-8") as handle:
         tokens = [row["token"] for row in csv.DictReader(handle)]
+    yes_no = yes_no_ballot(env, instance)
     server = Server(env, log_path=instance / "server.log")
-    yield {"url": server.url, "tokens": tokens, "instance": instance, "funded": seed}
+    yield {
+        "url": server.url,
+        "tokens": tokens,
+        "instance": instance,
+        "funded": seed,
+        "yes_no": yes_no,
+    }
     server.stop()
+
+
+def yes_no_ballot(env: dict, instance) -> list[str]:
+    """An open yes/no ballot of three proposals in a community of its own; its cards' tokens."""
+    app = create_app(test_config(env["CIVICVOTE_DATABASE_URL"], instance / "local"))
+    with app.app_context():
+        place = factories.community(slug="zhuxiang", name="逐项表决社区")
+        funding_round = factories.funding_round(place)
+        proposals = [
+            factories.proposal(funding_round, title=title, cost_fen=cost, summary="为居民服务")
+            for title, cost in (("楼道加装扶手", 3_000_000), ("老年食堂助餐", 5_000_000))
+        ]
+        ballot = factories.ballot(funding_round, proposals=proposals, method="yes_no")
+        tokens = [factories.credential(ballot)[1] for _ in range(3)]
+        db.session.remove()
+        db.engine.dispose()
+    return tokens
 
 
 def pages(site) -> dict[str, str]:
@@ -237,11 +266,25 @@ def open_context(chromium, mode: str):
     )
     page = ctx.new_page()
     if settings["font"]:
-        ctx.new_cdp_session(page).send("Page.setFontSizes", {"fontSizes": settings["font"]})
+        # The override lasts as long as the DevTools session: keep it with the context.
+        ctx.font_session = ctx.new_cdp_session(page)
+        enlarge_text(ctx, mode)
     return ctx, page
 
 
-def check(page, axe_source: str) -> list[str]:
+def enlarge_text(ctx, mode: str) -> None:
+    """Set the default font size of ``mode`` (again: a full-page screenshot resets it)."""
+    if MODES[mode]["font"]:
+        ctx.font_session.send("Page.setFontSizes", {"fontSizes": MODES[mode]["font"]})
+
+
+# With 32 px default text, 20em in a media query is 640 px: a 360 px page matches it.
+TEXT_ENLARGED_JS = "() => matchMedia('(max-width: 20em)').matches"
+
+
+def check(page, axe_source: str, mode: str) -> list[str]:
+    if MODES[mode]["font"]:
+        assert page.evaluate(TEXT_ENLARGED_JS), f"text is not enlarged on {page.url}"
     found = page.evaluate(REFLOW_JS)
     return found + serious_violations(page, axe_source)
 
@@ -267,20 +310,58 @@ def test_every_resident_and_board_page_reflows(chromium, axe_source, site, mode)
     for name, path in pages(site).items():
         response = page.goto(site["url"] + path)
         assert response.status == 200, (name, response.status)
-        found = check(page, axe_source)
+        found = check(page, axe_source, mode)
         if found:
             problems[name] = found
     token = site["tokens"][10 + list(MODES).index(mode)]
     for name in ballot_walk(page, site, token):
-        found = check(page, axe_source)
+        found = check(page, axe_source, mode)
         if name == "ballot-vote":
             found += ballot_bar_problems(page)
+            # For the handbook: the options, the second one chosen (the walk adds the first).
+            page.locator(".ballot-option").nth(1).click()
+            page.locator(".ballot-option").first.evaluate("(el) => el.scrollIntoView()")
             page.screenshot(path=str(DOCS_SCREENSHOTS / f"reflow-ballot-{SHOT[mode]}.png"))
             screenshot(page, f"reflow-ballot-{mode}")
+            enlarge_text(ctx, mode)
         if found:
             problems[name] = found
+    page.goto(f"{site['url']}/v/{site['yes_no'][list(MODES).index(mode)]}")
+    page.wait_for_url(re.compile(r"/ballots/\d+/vote"))
+    found = check(page, axe_source, mode)
+    if found:
+        problems["ballot-yes-no"] = found
     ctx.close()
     assert not problems, "\n".join(f"{name}: {found}" for name, found in problems.items())
+
+
+BORDER_JS = "(el) => getComputedStyle(el).borderTopColor"
+ERROR_RED = "rgb(163, 0, 27)"  # --accent: error messages and the primary button
+NEUTRAL = "rgb(200, 200, 200)"
+
+
+def test_a_choice_is_blue_with_a_tick_and_yes_no_cards_start_neutral(chromium, site):
+    ctx = chromium.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(f"{site['url']}/v/{site['yes_no'][2]}")
+    cards = page.locator(".yes-no")
+    assert cards.count() == 2
+    assert [cards.nth(i).evaluate(BORDER_JS) for i in range(2)] == [NEUTRAL, NEUTRAL]
+    cards.first.get_by_label("赞成").check()
+    chosen = cards.first.evaluate(BORDER_JS)
+    assert chosen not in (NEUTRAL, ERROR_RED)
+    assert cards.nth(1).evaluate(BORDER_JS) == NEUTRAL
+    cards.first.get_by_label("不表态").check()
+    assert cards.first.evaluate(BORDER_JS) == NEUTRAL
+
+    page.goto(f"{site['url']}/v/{site['tokens'][12]}")
+    option = page.locator(".ballot-option").first
+    tick = "(el) => getComputedStyle(el.querySelector('.option-title'), '::before').content"
+    assert option.evaluate(tick) in ("none", "normal")
+    option.click()
+    assert option.evaluate(BORDER_JS) == chosen  # the same blue on every kind of ballot
+    assert "✔" in option.evaluate(tick)  # not colour alone
+    ctx.close()
 
 
 def test_report_and_board_links_are_44px_on_a_phone(chromium, site):
