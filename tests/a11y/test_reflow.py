@@ -123,13 +123,14 @@ REFLOW_JS = """
 }
 """
 
-# The ballot's bar (running total and the review button): sticky at the foot of the screen, or,
-# where it would cover the options (short screen, large text), in the flow after them.
+# The ballot's bar (running total and the review button), seen while the options fill the screen:
+# sticky at the foot of the screen, or, where it would cover the options (short screen, large
+# text), in the flow after them.
 BALLOT_BAR_JS = """
 () => {
   const bar = document.querySelector('.ballot-bar');
-  window.scrollTo(0, 0);
   const options = [...document.querySelectorAll('.ballot-option')];
+  options[0].scrollIntoView();  // the resident is choosing: the list fills the screen
   const last = options[options.length - 1].getBoundingClientRect();
   const box = bar.getBoundingClientRect();
   const button = bar.querySelector('button[type=submit]').getBoundingClientRect();
