@@ -274,9 +274,18 @@ def open_context(chromium, mode: str):
 
 
 def enlarge_text(ctx, mode: str) -> None:
-    """Set the default font size of ``mode`` (again: a full-page screenshot resets it)."""
-    if MODES[mode]["font"]:
-        ctx.font_session.send("Page.setFontSizes", {"fontSizes": MODES[mode]["font"]})
+    """Set the default font size of ``mode`` for the context's page."""
+    ctx.font_session.send("Page.setFontSizes", {"fontSizes": MODES[mode]["font"]})
+
+
+def tall_screenshot(page, name: str) -> None:
+    """The whole page under artifacts/screenshots/, taken with the viewport stretched to the
+    page: Playwright's full-page screenshot drops the enlarged text of a tall page."""
+    size = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    screenshot(page, name)
+    page.set_viewport_size(size)
 
 
 # With 32 px default text, 20em in a media query is 640 px: a 360 px page matches it.
@@ -296,8 +305,8 @@ def ballot_walk(page, site, token: str):
     page.wait_for_url(re.compile(r"/ballots/\d+/vote"))
     yield "ballot-vote"
     page.locator(".ballot-option").first.click()
-    page.locator("form.ballot-form button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("form.ballot-form button[type=submit]").click()
     yield "ballot-review"
     page.locator(".confirm-form button[name=confirm]").click()
     page.wait_for_url(re.compile(r"/ballots/\d+/done"))
@@ -314,6 +323,8 @@ def test_every_resident_and_board_page_reflows(chromium, axe_source, site, mode)
         found = check(page, axe_source, mode)
         if found:
             problems[name] = found
+        if name in ("results", "project", "board"):  # stacked tables, for people to look at
+            tall_screenshot(page, f"reflow-{name}-{mode}")
     token = site["tokens"][10 + list(MODES).index(mode)]
     for name in ballot_walk(page, site, token):
         found = check(page, axe_source, mode)
@@ -323,8 +334,7 @@ def test_every_resident_and_board_page_reflows(chromium, axe_source, site, mode)
             page.locator(".ballot-option").nth(1).click()
             page.locator(".ballot-option").first.evaluate("(el) => el.scrollIntoView()")
             page.screenshot(path=str(DOCS_SCREENSHOTS / f"reflow-ballot-{SHOT[mode]}.png"))
-            screenshot(page, f"reflow-ballot-{mode}")
-            enlarge_text(ctx, mode)
+            tall_screenshot(page, f"reflow-ballot-{mode}")
         if found:
             problems[name] = found
     page.goto(f"{site['url']}/v/{site['yes_no'][list(MODES).index(mode)]}")
