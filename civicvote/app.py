@@ -106,6 +106,7 @@ BLUEPRINT_PACKAGES = (
     "delivery",
     "uploads",
     "board",
+    "workbench",
     "api",
 )
 

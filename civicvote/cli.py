@@ -21,6 +21,9 @@ def register(app) -> None:
     from .backup import backup, restore
     from .ballots.commands import ballots
     from .registry.credential_commands import credentials
+    from .voting.commands import reseal
+
+    ballots.add_command(reseal)  # the sealing is voting's; the group is the ballots area's
 
     for command in (
         db_group,

@@ -32,6 +32,10 @@ from .services import (
     revoke_role,
     set_active,
 )
+from .tasks import ROLE_ORDER, may
+
+# Templates ask the task table before showing a link: may("triage", community).
+bp.add_app_template_global(may, "may")
 
 
 def _login_limit() -> str:
@@ -97,7 +101,13 @@ def account():
 @bp.get("/console")
 @login_required
 def console():
-    return render_template("accounts/console.html", communities=communities_for(current_user))
+    """The communities the user works in, each with the user's roles there."""
+    communities = communities_for(current_user)
+    held = {c.id: current_user.roles_in(c.id) for c in communities}
+    roles = {c.id: [ROLE_LABELS[r] for r in ROLE_ORDER if r in held[c.id]] for c in communities}
+    return render_template(
+        "accounts/console.html", communities=communities, roles_by_community=roles
+    )
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])

@@ -45,6 +45,8 @@ FIELD_LABELS = {
     "channel": _l("Channel"),
     "check_in_id": _l("Check-in"),
     "comment": _l("Comment"),
+    "confirmed_by": _l("Confirmed by"),
+    "confirmed_by_id": _l("Confirmed by (account number)"),
     "count": _l("Number"),
     "communities": _l("Communities"),
     "created": _l("Added"),
@@ -68,6 +70,8 @@ FIELD_LABELS = {
     "items": _l("Line items"),
     "kind": _l("Kind"),
     "made_ineligible": _l("Made ineligible"),
+    "mes_completion": _l("Money left by equal shares"),
+    "met": _l("Reached"),
     "match_ratio_percent": _l("Matching ratio (%)"),
     "max_choices": _l("Most choices"),
     "merged_into": _l("Merged into need"),
@@ -75,6 +79,7 @@ FIELD_LABELS = {
     "min_choices": _l("Fewest choices"),
     "mode": _l("Where people vote"),
     "name": _l("Name"),
+    "note": _l("Note"),
     "notice_days": _l("Public notice (days)"),
     "online_closes_at": _l("Online voting closes"),
     "online_opens_at": _l("Online voting opens"),
@@ -93,17 +98,22 @@ FIELD_LABELS = {
     "proposal": _l("Proposal"),
     "proposals": _l("Proposals"),
     "public": _l("Public"),
+    "present": _l("Took part"),
+    "quorum": _l("Quorum"),
     "quorum_kind": _l("Quorum"),
     "quorum_value": _l("Quorum value"),
     "reason": _l("Reason"),
     "requested": _l("Requested"),
+    "required": _l("Needed"),
     "required_documents": _l("Required documents"),
     "residence_status": _l("Residence status"),
     "residents": _l("Residents"),
+    "revoked_cards": _l("Cards withdrawn"),
     "results_visible_live": _l("Results shown live"),
     "live_batch_size": _l("Live results batch"),
     "role": _l("Role"),
     "rule": _l("Allocation rule"),
+    "run": _l("Result number"),
     "sheet": _l("Sheet number"),
     "slug": _l("Web address"),
     "starts_at": _l("Starts"),
@@ -114,11 +124,31 @@ FIELD_LABELS = {
     "unchanged": _l("Unchanged"),
     "updated": _l("Changed"),
     "username": _l("Username"),
+    "value": _l("Value"),
     "version": _l("Version"),
     "vote_unit": _l("Who votes"),
     "voter_key": _l("Voter"),
+    "walk_in_id": _l("Walk-in code number"),
     "year": _l("Year"),
 }
+
+
+# Coded values that have no labels of their own elsewhere.
+ORGANIZATION_STATUS_LABELS = {
+    "pending": _l("Waiting for approval"),
+    "approved": _l("Approved"),
+    "rejected": _l("Turned down"),
+}
+CARD_KIND_LABELS = {"card": _l("Voter card"), "walk_in": _l("Walk-in code")}
+
+
+def _category_names() -> dict:
+    """Category codes by the name a round gave them (the admin's log spans every round)."""
+    from ..extensions import db
+    from ..rounds.models import RoundCategory
+
+    rows = db.session.execute(db.select(RoundCategory.code, RoundCategory.name)).all()
+    return {code: name for code, name in reversed(rows)}
 
 
 def _vocabulary(key: str, object_type: str) -> dict:
@@ -126,6 +156,7 @@ def _vocabulary(key: str, object_type: str) -> dict:
     from ..accounts.forms import ROLE_LABELS
     from ..ballots import forms as ballot_forms
     from ..ballots import models as ballots
+    from ..checkin.walkins import WALK_IN_REASONS
     from ..intake.models import CHANNEL_LABELS, NEED_STATUS_LABELS
     from ..proposals.models import STATUS_LABELS as PROPOSAL_STATUS_LABELS
     from ..registry.services import RESIDENCE_LABELS
@@ -141,14 +172,24 @@ def _vocabulary(key: str, object_type: str) -> dict:
             "need": NEED_STATUS_LABELS,
             "proposal": PROPOSAL_STATUS_LABELS,
             "ballot": ballots.STATUS_LABELS,
+            "organization": ORGANIZATION_STATUS_LABELS,
         }.get(object_type, {})
+    if key == "kind":  # a fund source's kind, a card's, or (in a ballot's quorum) the quorum's
+        return {
+            "fund_source": rounds.SOURCE_KIND_LABELS,
+            "credential": CARD_KIND_LABELS,
+            "ballot": ballot_forms.QUORUM_LABELS,
+        }.get(object_type, {})
+    if key == "category":
+        return _category_names()
     return {
         "allocation_rule": rounds.RULE_LABELS,
         "rule": rounds.RULE_LABELS,
         "tie_break": rounds.TIE_LABELS,
         "vote_unit": rounds.VOTE_UNIT_LABELS,
         "phase": rounds.PHASE_LABELS,
-        "kind": rounds.SOURCE_KIND_LABELS if object_type == "fund_source" else {},
+        "mes_completion": rounds.COMPLETION_LABELS,
+        "reason": WALK_IN_REASONS,
         "method": ballots.METHOD_LABELS,
         "mode": ballot_forms.MODE_LABELS,
         "quorum_kind": ballot_forms.QUORUM_LABELS,

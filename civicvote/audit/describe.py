@@ -196,7 +196,7 @@ def _communities(ids):
     from ..communities.models import Community
 
     return {
-        i: Target(name, ("communities.show", {}), ("communities.console", {}))
+        i: Target(name, ("communities.show", {}), ("workbench.console", {}))
         for i, name in _rows(Community.id, Community.name, where=Community.id.in_(ids))
     }
 

@@ -19,22 +19,33 @@ from .live import forget_batches
 from .models import Ballot, void_unfinished_paper_entries
 
 STATUS_ACTIONS = {"open": "open", "pause": "paused", "close": "closed"}
-# What a close does to the votes, supplied by the voting area (a higher layer) when it loads:
-# ``step(ballot)`` runs in the close's transaction and returns what to run after its commit
-# (voting/sealing.py: the sealed ballot box is shuffled into cast ballots, then the tables are
-# rewritten).
-CLOSE_STEPS: list = []
 
-# Called with the ballot when it closes, inside the close's transaction. Higher areas register
-# here what a close must fix (checkin: the quorum's figures), since ballots cannot import them.
-_close_hooks: list = []
+# What a close does beyond the status, supplied by higher areas when they load (ballots cannot
+# import them). ``step(ballot)`` runs in the close's transaction and returns a callable to run
+# after its commit, or None. Steps run stage by stage, in this order, then in the order they
+# were registered:
+#   "seal"    - voting/sealing.py: the sealed ballot box is shuffled into cast ballots (and,
+#               after the commit, the tables are rewritten);
+#   "figures" - checkin/services.py: the quorum's figures are frozen with the ballot.
+CLOSE_STAGES = ("seal", "figures")
+CLOSE_STEPS: list = []  # (stage, step), kept in the order above
 
 
-def on_close(hook):
-    """Register ``hook(ballot)`` to run as a ballot closes; returns the hook."""
-    if hook not in _close_hooks:
-        _close_hooks.append(hook)
-    return hook
+def on_close(step, *, stage: str = "figures"):
+    """Register ``step(ballot)`` to run as a ballot closes, in ``stage`` (one of
+    ``CLOSE_STAGES``); it may return a callable to run after the close's commit. Registering
+    a step twice keeps the first. Returns the step (usable as a decorator)."""
+    if stage not in CLOSE_STAGES:
+        raise ValueError(f"unknown close stage {stage!r}")
+    if all(registered is not step for _stage, registered in CLOSE_STEPS):
+        CLOSE_STEPS.append((stage, step))
+        CLOSE_STEPS.sort(key=lambda entry: CLOSE_STAGES.index(entry[0]))  # stable
+    return step
+
+
+def close_steps() -> list:
+    """The registered close steps, in the order a close runs them."""
+    return [step for _stage, step in CLOSE_STEPS]
 
 
 def is_sqlite() -> bool:
@@ -83,9 +94,7 @@ def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = N
     if closing:
         void_unfinished_paper_entries(ballot.id)
         forget_batches(ballot.id)  # the final tally takes over; the pending batch never shows
-        after_commit = [step(ballot) for step in CLOSE_STEPS]
-        for hook in _close_hooks:
-            hook(ballot)
+        after_commit = [step(ballot) for step in close_steps()]
     record(
         f"ballot.{action}",
         "ballot",
@@ -98,7 +107,8 @@ def change_status(ballot_id: int, action: str, *, actor, at: datetime | None = N
     )
     db.session.commit()
     for step in after_commit:
-        step()
+        if step is not None:
+            step()
     return ballot
 
 

@@ -101,6 +101,11 @@ class Ballot(db.Model):
         order_by="BallotItem.position",
         cascade="all, delete-orphan",
     )
+    # The ballot's assemblies (checkin's table, named here as a string like the round's
+    # back-references): when and where residents vote in person. Read only: checkin writes them.
+    assemblies = relationship(
+        "Assembly", order_by="[Assembly.starts_at, Assembly.id]", viewonly=True
+    )
 
     @property
     def status_label(self):

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import CLERK, ORGANIZER, SUPERVISOR
+from ..accounts.tasks import roles_for
 from ..extensions import db
 from ..i18n import money
 from ..rounds.models import FundingRound
@@ -17,9 +17,16 @@ from ..viewhelpers import try_service
 from . import bp
 from .forms import BallotForm, StatusForm
 from .lifecycle import STATUS_ACTIONS, change_status
+from .schedule import ballot_schedule, community_step
 from .setup import approved_proposals, community_ballot, create_ballot, update_ballot
 
 bp.after_request(private_page)
+
+
+# Residents' pages of lower areas (the community page) and higher ones (cards, the ballot) say
+# what the round asks now and when and where to vote.
+bp.add_app_template_global(community_step, "community_step")
+bp.add_app_template_global(ballot_schedule, "ballot_schedule")
 
 
 def _community_round(community, round_id: int) -> FundingRound:
@@ -35,7 +42,7 @@ def _show(community, ballot_id: int):
 
 
 @bp.get("/console/c/<slug>/ballots")
-@community_required(ORGANIZER, CLERK, SUPERVISOR)
+@community_required(*roles_for("ballots"))
 def console_list(community):
     return render_template("ballots/console_list.html", community=community)
 
@@ -47,7 +54,7 @@ def _proposal_choices(form: BallotForm, funding_round: FundingRound) -> None:
 
 
 @bp.route("/console/c/<slug>/rounds/<int:round_id>/ballots/new", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_ballots"))
 def console_new(community, round_id: int):
     funding_round = _community_round(community, round_id)
     form = BallotForm()
@@ -72,7 +79,7 @@ def console_new(community, round_id: int):
 
 
 @bp.route("/console/c/<slug>/ballots/<int:ballot_id>/edit", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_ballots"))
 def console_edit(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     form = BallotForm()
@@ -104,7 +111,7 @@ def console_edit(community, ballot_id: int):
 
 
 @bp.post("/console/c/<slug>/ballots/<int:ballot_id>/status")
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_ballots"))
 def console_status(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     form = StatusForm()

@@ -12,6 +12,7 @@ import time
 from ..ballots.models import Ballot
 from ..ballots.setup import community_ballots
 from ..communities.models import Community
+from ..delivery.tracking import progress_percent
 from ..extensions import db
 from ..results.models import AllocationRun
 from ..rounds.models import FundingRound
@@ -91,15 +92,14 @@ def _funded(funding_round: FundingRound) -> list[dict]:
         if not item.funded:
             continue
         proposal = item.proposal
-        done = sum(1 for m in proposal.milestones if m.actual_date is not None)
-        total = len(proposal.milestones)
         projects.append(
             {
                 "proposal_id": proposal.id,
                 "title": proposal.title,
                 "amount_fen": item.amount_fen,
                 "status": run.status,
-                "progress_percent": round(100 * done / total) if total else 0,
+                # The figure the project's own page shows (delivery.tracking).
+                "progress_percent": progress_percent(proposal.id),
             }
         )
     return projects

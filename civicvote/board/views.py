@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..accounts.models import ORGANIZER
+from ..accounts.tasks import roles_for
 from ..ballots.setup import community_ballots
 from ..communities.services import get_community
 from ..errors import DomainError
@@ -84,8 +84,17 @@ def _panel_context(community, data: dict, layout: str) -> dict:
         "result_bars": result_bars,
         "explained": _explained(data),
         "layout": layout,
-        "vote_url": base_url_for(current_app.config) + url_for("voting.enter_code"),
+        "vote_url": _vote_url(data["ballot"]),
     }
+
+
+def _vote_url(ballot: dict | None) -> str:
+    """Where the "scan to vote" QR code leads: the code page of the ballot on the screen (it
+    names the ballot and when and where it is voted), from the configured public base."""
+    base = base_url_for(current_app.config)
+    if ballot is None:
+        return base + url_for("voting.enter_code")
+    return base + url_for("voting.ballot_code", ballot_id=ballot["id"])
 
 
 def _explained(data: dict) -> dict | None:
@@ -188,7 +197,7 @@ def _stats(data: dict) -> dict:
 
 
 @bp.route("/console/c/<slug>/board", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("presenter"))
 def presenter(community):
     form = BaseForm()
     status = 200

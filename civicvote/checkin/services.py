@@ -400,7 +400,7 @@ def freeze_quorum(ballot: Ballot) -> None:
     ballot.quorum_outcome = status
 
 
-on_close(freeze_quorum)
+on_close(freeze_quorum, stage="figures")
 
 
 def quorum_sentence(quorum: dict) -> str:

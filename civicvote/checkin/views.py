@@ -14,7 +14,7 @@ from flask_babel import format_time, to_user_timezone, to_utc
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import CLERK, ORGANIZER
+from ..accounts.tasks import roles_for, user_may
 from ..ballots.setup import community_ballots
 from ..errors import DomainError
 from ..extensions import db, limiter
@@ -59,8 +59,6 @@ from .walkins import (
     walk_in_purpose,
 )
 
-DESK_ROLES = (ORGANIZER, CLERK)
-
 
 def _checkin_limit() -> str:
     return current_app.config.get("RATELIMIT_CHECKIN", "20 per minute")
@@ -84,7 +82,7 @@ def _wants_json() -> bool:
 
 
 @bp.get("/console/c/<slug>/assemblies")
-@community_required(*DESK_ROLES)
+@community_required(*roles_for("assemblies"))
 def index(community):
     assemblies = community_assemblies(community.id)
     ballots = {a.ballot_id: a.ballot for a in assemblies}
@@ -97,7 +95,7 @@ def index(community):
             for ballot_id, ballot in ballots.items()
         },
         ballots=community_ballots(community.id),
-        can_manage=current_user.has_role(community.id, ORGANIZER),
+        can_manage=user_may(current_user, community.id, "manage_assemblies"),
     )
 
 
@@ -112,7 +110,7 @@ def _assembly_form(community, assembly=None) -> AssemblyForm:
 
 @bp.route("/console/c/<slug>/assemblies/new", methods=["GET", "POST"])
 @bp.route("/console/c/<slug>/assemblies/<int:assembly_id>/edit", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_assemblies"))
 def edit(community, assembly_id: int | None = None):
     assembly = get_assembly(community.id, assembly_id) if assembly_id else None
     form = _assembly_form(community, assembly)
@@ -141,7 +139,7 @@ def edit(community, assembly_id: int | None = None):
 
 
 @bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/delete")
-@community_required(ORGANIZER)
+@community_required(*roles_for("manage_assemblies"))
 def delete(community, assembly_id: int):
     delete_assembly(community.id, assembly_id, actor=current_user)
     flash(_("Assembly deleted."), "success")
@@ -164,12 +162,12 @@ def _desk_page(community, assembly, form, status=200, result=None):
         quorum=quorum_status(ballot),
         quorum_text=quorum_label(ballot),
         recent=recent_check_ins(assembly),
-        can_manage=current_user.has_role(community.id, ORGANIZER),
+        can_manage=user_may(current_user, community.id, "manage_assemblies"),
     ), status
 
 
 @bp.get("/console/c/<slug>/assemblies/<int:assembly_id>")
-@community_required(*DESK_ROLES)
+@community_required(*roles_for("assemblies"))
 def desk(community, assembly_id: int):
     assembly = get_assembly(community.id, assembly_id)
     return _desk_page(community, assembly, CheckInForm())
@@ -188,7 +186,7 @@ def _result_message(result) -> str:
 @bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/check-in")
 @limiter.limit(_checkin_limit, key_func=_desk_user_key, deduct_when=_refused)
 @limiter.limit(_checkin_limit, deduct_when=_refused)
-@community_required(*DESK_ROLES)
+@community_required(*roles_for("assemblies"))
 def check_in_post(community, assembly_id: int):
     assembly = get_assembly(community.id, assembly_id)
     form = CheckInForm()
@@ -230,7 +228,7 @@ def check_in_post(community, assembly_id: int):
 
 
 @bp.get("/console/c/<slug>/assemblies/<int:assembly_id>/attendance.json")
-@community_required(*DESK_ROLES)
+@community_required(*roles_for("assemblies"))
 def attendance(community, assembly_id: int):
     assembly = get_assembly(community.id, assembly_id)
     recent = [
@@ -253,7 +251,7 @@ def attendance(community, assembly_id: int):
 
 
 @bp.get("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in")
-@community_required(*DESK_ROLES)
+@community_required(*roles_for("assemblies"))
 def walk_in(community, assembly_id: int):
     """Find a resident in the registry: who may vote, who has voted, who is checked in."""
     assembly = get_assembly(community.id, assembly_id)
@@ -313,7 +311,7 @@ def _confirm_page(community, assembly, form, status=200):
 
 
 @bp.get("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in/new")
-@community_required(*DESK_ROLES)
+@community_required(*roles_for("assemblies"))
 def walk_in_confirm(community, assembly_id: int):
     """The walk-in form for one resident: why no card, and the second person who confirms."""
     assembly = get_assembly(community.id, assembly_id)
@@ -324,7 +322,7 @@ def walk_in_confirm(community, assembly_id: int):
 
 @bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in/new")
 @limiter.limit(_login_limit, deduct_when=_second_person_refused)
-@community_required(*DESK_ROLES)
+@community_required(*roles_for("assemblies"))
 def walk_in_issue(community, assembly_id: int):
     """Issue the walk-in code once a second staff member confirmed; show it on its own page."""
     assembly = get_assembly(community.id, assembly_id)
@@ -361,7 +359,7 @@ def walk_in_issue(community, assembly_id: int):
 
 
 @bp.get("/console/c/<slug>/assemblies/<int:assembly_id>/walk-ins/<int:walk_in_id>")
-@community_required(*DESK_ROLES)
+@community_required(*roles_for("assemblies"))
 def walk_in_code(community, assembly_id: int, walk_in_id: int):
     """The walk-in's one-time QR, shown again on reload in the browser that issued it."""
     assembly = get_assembly(community.id, assembly_id)
@@ -386,7 +384,7 @@ def walk_in_code(community, assembly_id: int, walk_in_id: int):
 
 
 @bp.post("/console/c/<slug>/assemblies/<int:assembly_id>/walk-in/check-in")
-@community_required(*DESK_ROLES)
+@community_required(*roles_for("assemblies"))
 def walk_in_check_in(community, assembly_id: int):
     """Mark a resident found in the registry present, without a phone (e.g. a paper voter)."""
     assembly = get_assembly(community.id, assembly_id)

@@ -1,10 +1,11 @@
-"""Public community pages, the organizer console of a community, and the administrator's list."""
+"""Public community pages and the administrator's list (a community's console is the
+workbench's)."""
 
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..security import admin_required, community_required
+from ..security import admin_required
 from ..viewhelpers import form_page_action
 from . import bp
 from .forms import CommunityForm, NewCommunityForm
@@ -23,16 +24,6 @@ def show(slug: str):
     if community is None:
         abort(404)
     return render_template("communities/show.html", community=community)
-
-
-@bp.get("/console/c/<slug>")
-@community_required()  # any role in the community
-def console(community):
-    return render_template(
-        "communities/console.html",
-        community=community,
-        roles=sorted(current_user.roles_in(community.id)),
-    )
 
 
 def _described(form: CommunityForm) -> dict:

@@ -14,6 +14,7 @@ from ..ballots.models import Ballot, BallotItem
 from ..extensions import db
 from ..intake.models import Need
 from ..intake.services import proposals_answering, resolve
+from ..proposals.models import Milestone
 from ..results.models import AllocationRun, ProjectAllocation
 from .models import CompletionReport, ProgressUpdate
 
@@ -110,15 +111,38 @@ def _funding_and_after(stages: dict, proposal_ids: list[int]) -> None:
     _delivery(stages, allocation.proposal_id)
 
 
-def _delivery(stages: dict, proposal_id: int) -> None:
-    percent = db.session.scalar(
+def progress_percent(proposal_id: int) -> int:
+    """How far a funded project is, from 0 to 100: the one figure its page, the board's funded
+    panel and a need's journey all show.
+
+    100 once the supervisory committee has signed off its completion; else the percentage its
+    implementer last reported; with no report yet, the share of its milestones reached.
+    """
+    report = db.session.scalar(db.select(CompletionReport).filter_by(proposal_id=proposal_id))
+    if report is not None and report.signed_off_at is not None:
+        return 100
+    reported = db.session.scalar(
         db.select(ProgressUpdate.percent_complete)
         .filter_by(proposal_id=proposal_id)
-        .order_by(ProgressUpdate.id.desc())
+        .order_by(ProgressUpdate.created_at.desc(), ProgressUpdate.id.desc())
         .limit(1)
     )
+    if reported is not None:
+        return reported
+    reached = db.session.execute(
+        db.select(
+            db.func.count(Milestone.id),
+            db.func.count(Milestone.actual_date),
+        ).filter_by(proposal_id=proposal_id)
+    ).one()
+    total, done = reached
+    return round(100 * done / total) if total else 0
+
+
+def _delivery(stages: dict, proposal_id: int) -> None:
+    percent = progress_percent(proposal_id)
     stages["delivery"].details = [
-        (_l("%(percent)s%% done", percent=percent or 0), ("delivery.project", proposal_id))
+        (_l("%(percent)s%% done", percent=percent), ("delivery.project", proposal_id))
     ]
     report = db.session.scalar(db.select(CompletionReport).filter_by(proposal_id=proposal_id))
     if report is not None and report.signed_off_at is not None:

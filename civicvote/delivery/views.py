@@ -12,7 +12,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import ORG_MEMBER, ORGANIZER, SUPERVISOR
+from ..accounts.models import ORG_MEMBER, ORGANIZER
+from ..accounts.tasks import roles_for, user_may
 from ..communities.services import get_community
 from ..errors import NotFound
 from ..extensions import db, limiter
@@ -40,6 +41,7 @@ from .services import (
     complete_milestone,
     completion_of,
     evaluation_open,
+    funded_allocation,
     funded_projects,
     get_funded_project,
     post_progress,
@@ -51,13 +53,19 @@ from .services import (
     source_allocations,
     submit_completion,
 )
-from .tracking import need_journey
+from .tracking import need_journey, progress_percent
 
 
 @bp.app_template_global("need_journey")
 def _need_journey(need):
     """A need's stages for its public and tracking pages (intake's templates call this)."""
     return need_journey(need)
+
+
+@bp.app_template_global("is_funded")
+def _is_funded(proposal) -> bool:
+    """Whether a proposal has a delivery page (proposals' templates link to it)."""
+    return funded_allocation(proposal.id) is not None
 
 
 def _public_project(slug: str, proposal_id: int):
@@ -104,6 +112,7 @@ def _project_view_data(proposal, allocation) -> dict:
         "spending": spending,
         "uploads": uploads,
         "budget": budget_of(proposal, allocation),
+        "progress": progress_percent(proposal.id),  # as the board's funded panel shows it
         "completion": completion_of(proposal.id),
         "ratings": rating_summary(proposal.id),
         "evaluation_open": evaluation_open(proposal),
@@ -195,15 +204,12 @@ def _store(file_storage, accept=DOCUMENT):
     )
 
 
-CONSOLE_ROLES = (ORGANIZER, ORG_MEMBER, SUPERVISOR)
-
-
 @bp.route("/console/c/<slug>/projects/<int:proposal_id>", methods=["GET", "POST"])
-@community_required(*CONSOLE_ROLES)
+@community_required(*roles_for("delivery"))
 def console(community, proposal_id: int):
     proposal, allocation = _console_project(community, proposal_id)
     reporter = _may_report(proposal)
-    supervisor = current_user.has_role(community.id, SUPERVISOR)
+    supervisor = user_may(current_user, community.id, "sign_offs")
     forms = {
         "milestone": MilestoneForm(prefix="ms"),
         "done": MilestoneDoneForm(prefix="done"),

@@ -18,7 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import CLERK, ORGANIZER
+from ..accounts.tasks import roles_for, user_may
 from ..communities.services import get_community
 from ..config import public_base_url
 from ..extensions import limiter
@@ -273,12 +273,14 @@ def poster(slug: str):
 
 
 @bp.route("/console/c/<slug>/needs/new", methods=["GET", "POST"])
-@community_required(ORGANIZER, CLERK)
+@community_required(*roles_for("enter_needs"))
 def staff_submit(community):
     funding_round = round_for_needs(community)
     if funding_round is None:
         flash(_("This community is not collecting needs at the moment."), "error")
-        return redirect(url_for("intake.triage", slug=community.slug))
+        # Back to where this person's work is: a clerk may not open the triage list.
+        back = "intake.triage" if user_may(current_user, community.id, "triage") else None
+        return redirect(url_for(back or "workbench.console", slug=community.slug))
     form = StaffNeedForm()
     form.set_categories(funding_round)
     if request.method == "GET":
@@ -320,7 +322,7 @@ def staff_submit(community):
 
 
 @bp.get("/console/c/<slug>/needs")
-@community_required(ORGANIZER, CLERK)
+@community_required(*roles_for("triage"))
 def triage(community):
     funding_round = current_round(community)
     status = request.args.get("status", "new")
@@ -337,7 +339,7 @@ def triage(community):
         counts=need_counts(funding_round) if funding_round else None,
         channels=CHANNEL_LABELS,
         categories=_category_names(funding_round),
-        can_triage=current_user.has_role(community.id, ORGANIZER),
+        can_triage=user_may(current_user, community.id, "triage"),
     )
 
 
@@ -353,7 +355,7 @@ def _triage_forms(community, need: Need):
 
 
 @bp.route("/console/c/<slug>/needs/<int:need_id>", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("triage"))
 def triage_need(community, need_id: int):
     need = get_need(community, need_id)
     decline_form, merge_form = _triage_forms(community, need)

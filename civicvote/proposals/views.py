@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.models import ORG_MEMBER, ORGANIZER, REVIEWER
+from ..accounts.tasks import roles_for
 from ..communities.services import get_community
 from ..intake.models import Need
 from ..money import fen_to_yuan_text
@@ -80,7 +81,7 @@ def _save(community, funding_round, form, proposal=None):
 
 
 @bp.get("/console/c/<slug>/proposals")
-@community_required(ORG_MEMBER, REVIEWER, ORGANIZER)
+@community_required(*roles_for("proposals"))
 def console_index(community):
     funding_round = current_round(community)
     mine, others = [], []
@@ -105,7 +106,7 @@ def console_index(community):
 
 
 @bp.route("/console/c/<slug>/proposals/new", methods=["GET", "POST"])
-@community_required(ORG_MEMBER)
+@community_required(*roles_for("own_proposals"))
 def new(community):
     funding_round = current_round(community)
     if funding_round is None or funding_round.phase not in PROPOSAL_PHASES:
@@ -129,7 +130,7 @@ def new(community):
 
 
 @bp.route("/console/c/<slug>/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
-@community_required(ORG_MEMBER)
+@community_required(*roles_for("own_proposals"))
 def edit(community, proposal_id: int):
     proposal = get_proposal(community, proposal_id)
     require_owner(current_user, proposal)
@@ -209,13 +210,13 @@ def _render_show(community, proposal, status=200, document_form=None):
 
 
 @bp.get("/console/c/<slug>/proposals/<int:proposal_id>")
-@community_required(ORG_MEMBER, REVIEWER, ORGANIZER)
+@community_required(*roles_for("proposals"))
 def console_show(community, proposal_id: int):
     return _render_show(community, get_proposal(community, proposal_id))
 
 
 @bp.post("/console/c/<slug>/proposals/<int:proposal_id>/documents")
-@community_required(ORG_MEMBER)
+@community_required(*roles_for("own_proposals"))
 def attach_document_view(community, proposal_id: int):
     """Attach or replace, or (``remove``) take away, the file for one required document."""
     proposal = get_proposal(community, proposal_id)
@@ -245,7 +246,7 @@ def attach_document_view(community, proposal_id: int):
 
 
 @bp.post("/console/c/<slug>/proposals/<int:proposal_id>/submit")
-@community_required(ORG_MEMBER)
+@community_required(*roles_for("own_proposals"))
 def submit_view(community, proposal_id: int):
     proposal = get_proposal(community, proposal_id)
     form = VersionForm()
@@ -260,7 +261,7 @@ def submit_view(community, proposal_id: int):
 
 
 @bp.post("/console/c/<slug>/proposals/<int:proposal_id>/withdraw")
-@community_required(ORG_MEMBER)
+@community_required(*roles_for("own_proposals"))
 def withdraw_view(community, proposal_id: int):
     proposal = get_proposal(community, proposal_id)
     withdraw(proposal, current_user)
@@ -269,7 +270,7 @@ def withdraw_view(community, proposal_id: int):
 
 
 @bp.post("/console/c/<slug>/proposals/<int:proposal_id>/review")
-@community_required(REVIEWER)
+@community_required(*roles_for("review"))
 def review_view(community, proposal_id: int):
     proposal = get_proposal(community, proposal_id)
     form = ReviewForm()

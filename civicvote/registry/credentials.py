@@ -165,6 +165,26 @@ def _by_token(token: str):
     )
 
 
+def find_credential_by_code(secret: str) -> Credential | None:
+    """The credential whose short code (or personal-link token) is ``secret``, in any ballot:
+    the code names its ballot, so a resident types the code alone. Both hashes are unique.
+
+    Revoked and expired credentials are returned too; callers decide what each state means.
+    """
+    secret = (secret or "").strip()
+    if not secret or len(secret) > 64:
+        return None
+    code = normalize_short_code(secret)
+    if len(code) == SHORT_CODE_LENGTH:
+        by_code = hash_matches(
+            Credential.short_code_hash, Credential.hash_scheme, hash_secret(code), legacy_hash(code)
+        )
+        found = db.session.scalar(db.select(Credential).where(by_code))
+        if found is not None:
+            return found
+    return find_credential_by_token(secret)
+
+
 def find_credential_by_token(token: str) -> Credential | None:
     """The credential whose personal-link token this is, in any ballot (token hashes are unique)."""
     if not token or len(token) > 64:

@@ -28,6 +28,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager
 
@@ -135,12 +136,19 @@ def _header_map(header: list[str]) -> dict[str, int]:
         raise ImportRejected(
             _l(
                 "Missing columns: %(columns)s. The first row must name the columns.",
-                columns=", ".join(
-                    f"{k} ({COLUMNS[k][3 if k == 'external_ref' else 1]})" for k in missing
-                ),
+                columns=_column_names(missing),
             )
         )
     return found
+
+
+def _column_names(keys: list[str]) -> str:
+    """Columns by their Chinese names; an English page adds the English ones."""
+    chinese = [COLUMNS[k][3 if k == "external_ref" else 1] for k in keys]
+    locale = get_locale()
+    if locale is not None and locale.language == "en":
+        return ", ".join(f"{k} ({name})" for k, name in zip(keys, chinese, strict=True))
+    return "、".join(chinese)
 
 
 def _parse_row(values: dict[str, str], this_year: int, names: dict) -> tuple[dict, str | None]:

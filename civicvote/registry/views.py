@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import ORGANIZER
+from ..accounts.tasks import roles_for
 from ..ballots.setup import community_ballot, community_ballots
 from ..forms import choices
 from ..qr import qr_svg
@@ -48,7 +48,7 @@ from .services import (
 
 
 @bp.get("/console/c/<slug>/registry")
-@community_required(ORGANIZER)
+@community_required(*roles_for("registry"))
 def index(community):
     query = request.args.get("q", "")[:60]
     residents = search_residents(community.id, query, limit=200)
@@ -68,7 +68,7 @@ def index(community):
 
 
 @bp.route("/console/c/<slug>/registry/import", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("registry"))
 def import_file(community):
     form = ImportForm()
     result, status = None, 200
@@ -99,7 +99,7 @@ def import_file(community):
 
 @bp.route("/console/c/<slug>/registry/residents/new", methods=["GET", "POST"])
 @bp.route("/console/c/<slug>/registry/residents/<int:resident_id>", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("registry"))
 def edit_resident(community, resident_id: int | None = None):
     resident = get_resident(community, resident_id) if resident_id else None
     form = ResidentForm(obj=resident)
@@ -176,14 +176,14 @@ def _cards_page(community, ballot, form, status=200):
 
 
 @bp.get("/console/c/<slug>/ballots/<int:ballot_id>/cards")
-@community_required(ORGANIZER)
+@community_required(*roles_for("registry"))
 def cards(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     return _cards_page(community, ballot, _cards_form(community))
 
 
 @bp.post("/console/c/<slug>/ballots/<int:ballot_id>/cards")
-@community_required(ORGANIZER)
+@community_required(*roles_for("registry"))
 def issue_cards(community, ballot_id: int):
     """Issue one batch per form, then show its sheet as a page of its own (POST-redirect-GET)."""
     ballot = community_ballot(community.id, ballot_id)
@@ -240,7 +240,7 @@ def issue_cards(community, ballot_id: int):
 
 
 @bp.get("/console/c/<slug>/ballots/<int:ballot_id>/cards/batches/<int:batch_id>")
-@community_required(ORGANIZER)
+@community_required(*roles_for("registry"))
 def card_sheet(community, ballot_id: int, batch_id: int):
     """The printable sheet of one batch: reloading shows the same cards, never issues more."""
     ballot = community_ballot(community.id, ballot_id)
@@ -273,7 +273,7 @@ def card_sheet(community, ballot_id: int, batch_id: int):
 
 
 @bp.post("/console/c/<slug>/ballots/<int:ballot_id>/cards/revoke")
-@community_required(ORGANIZER)
+@community_required(*roles_for("registry"))
 def revoke_card(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     form = RevokeForm(prefix="revoke")

@@ -28,6 +28,7 @@ from ..results.services import ballot_outcomes, latest_run, source_use
 from ..rounds.models import FundingRound
 from ..timeutil import iso_utc
 from ..voting.tally import tally
+from .columns import header, readable_rows
 
 
 def _building_of_keys(keys: list[str]) -> dict[str, str]:
@@ -336,9 +337,9 @@ def _flat(value):
     return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
 
 
-def to_csv(rows: list[dict]) -> str:
+def to_csv(rows: list[dict], headers=None) -> str:
     """Rows as CSV (UTF-8 with BOM so spreadsheet programs read Chinese right); nested values
-    become JSON."""
+    become JSON. ``headers`` names each column in the header row (the field names otherwise)."""
     out = io.StringIO()
     out.write("\ufeff")
     if not rows:
@@ -352,5 +353,17 @@ def to_csv(rows: list[dict]) -> str:
         for row in rows
     )
     # Cells that would be formulas in a spreadsheet are written as text (csvsafe).
-    SafeWriter(out).writerows(safe_dict_rows(flat, columns))
+    body = safe_dict_rows(flat, columns)
+    next(body)  # the header row of field names, replaced by the one asked for
+    writer = SafeWriter(out)
+    writer.writerow([(headers or str)(column) for column in columns])
+    writer.writerows(body)
     return out.getvalue()
+
+
+def export_csv(funding_round: FundingRound, table: str) -> str:
+    """One export as a CSV file for people: headers and coded values in the reader's language
+    (reports/columns.py); the JSON export keeps the field names and codes."""
+    categories = {c.code: c.name for c in funding_round.categories}
+    rows = readable_rows(table, export_rows(funding_round, table), categories)
+    return to_csv(rows, headers=header)

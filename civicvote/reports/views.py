@@ -14,7 +14,8 @@ from ..results.explanations import explanation
 from ..results.services import latest_run
 from ..rounds.models import FundingRound
 from . import bp
-from .services import EXPORTS, export_rows, round_report, to_csv
+from .columns import export_label
+from .services import EXPORTS, export_csv, export_rows, round_report
 
 
 def _round(slug: str, round_id: int):
@@ -68,7 +69,7 @@ def report(slug: str, round_id: int):
         data=data,
         charts=_charts(data),
         explained=explanation(latest_run(funding_round.id)),
-        exports=list(EXPORTS),
+        exports=[(table, *export_label(table)) for table in EXPORTS],
     )
 
 
@@ -78,15 +79,17 @@ def export(slug: str, round_id: int, table: str, fmt: str):
     _community, funding_round = _round(slug, round_id)
     if table not in EXPORTS or fmt not in ("csv", "json"):
         abort(404)
-    rows = export_rows(funding_round, table)
     if fmt == "json":
+        rows = export_rows(funding_round, table)
         response = make_response(
             json.dumps({"round_id": round_id, table: rows}, ensure_ascii=False, default=str)
         )
         response.mimetype = "application/json"
     else:
-        response = make_response(to_csv(rows))
+        response = make_response(export_csv(funding_round, table))
         response.mimetype = "text/csv"
+        response.vary.add("Accept-Language")  # the header row follows the reader's language
+        response.vary.add("Cookie")
         response.headers["Content-Disposition"] = (
             f'attachment; filename="round{round_id}_{table}.csv"'
         )

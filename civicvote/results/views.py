@@ -5,7 +5,7 @@ from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import ORGANIZER
+from ..accounts.tasks import roles_for
 from ..ballots.lifecycle import decide_quorum
 from ..ballots.models import QUORUM_DECISION_LABELS, Ballot
 from ..checkin.services import quorum_label, quorum_sentence
@@ -151,7 +151,7 @@ def public(slug: str, round_id: int):
 
 
 @bp.route("/console/c/<slug>/rounds/<int:round_id>/allocation", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("objections"))
 def console(community, round_id: int):
     funding_round = _round(community, round_id)
     run = latest_run(funding_round.id)
@@ -243,7 +243,14 @@ def pabulib_file(slug: str, round_id: int):
     funding_round = _round(community, round_id)
     run = latest_run(funding_round.id, statuses=("final",))
     if run is None:
-        abort(404)
+        # A closed door says when it opens: the file exists once the result is final.
+        page = render_template(
+            "results/export_not_final.html",
+            community=community,
+            round=funding_round,
+            provisional=latest_run(funding_round.id),
+        )
+        return page, 404
     response = make_response(export_pabulib(run))
     response.mimetype = "text/plain"
     response.headers["Content-Disposition"] = (

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import ORGANIZER
+from ..accounts.tasks import roles_for
 from ..money import fen_to_yuan_text, parse_yuan
 from ..security import community_required
 from ..timeutil import utcnow
@@ -34,7 +34,7 @@ def _settings_url(community, funding_round) -> str:
 
 
 @bp.route("/console/c/<slug>/rounds/new", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def new_round(community):
     form = NewRoundForm()
     if request.method == "GET":
@@ -134,7 +134,7 @@ def _render_settings(community, funding_round, status=200, **forms):
 
 
 @bp.route("/console/c/<slug>/rounds/<int:round_id>", methods=["GET", "POST"])
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def settings(community, round_id: int):
     funding_round = get_round(community, round_id)
     if request.method == "GET":
@@ -159,7 +159,7 @@ def settings(community, round_id: int):
 
 
 @bp.post("/console/c/<slug>/rounds/<int:round_id>/counting")
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def counting(community, round_id: int):
     funding_round = get_round(community, round_id)
     form = CountingForm()
@@ -183,7 +183,7 @@ def counting(community, round_id: int):
 
 
 @bp.post("/console/c/<slug>/rounds/<int:round_id>/sources")
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def new_source(community, round_id: int):
     funding_round = get_round(community, round_id)
     form = _source_form(funding_round)
@@ -202,7 +202,7 @@ def new_source(community, round_id: int):
 @bp.route(
     "/console/c/<slug>/rounds/<int:round_id>/sources/<int:source_id>", methods=["GET", "POST"]
 )
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def edit_source(community, round_id: int, source_id: int):
     funding_round = get_round(community, round_id)
     source = get_source(funding_round, source_id)
@@ -228,7 +228,7 @@ def edit_source(community, round_id: int, source_id: int):
 
 
 @bp.post("/console/c/<slug>/rounds/<int:round_id>/sources/<int:source_id>/remove")
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def delete_source(community, round_id: int, source_id: int):
     funding_round = get_round(community, round_id)
     source = get_source(funding_round, source_id)
@@ -240,7 +240,7 @@ def delete_source(community, round_id: int, source_id: int):
 
 
 @bp.post("/console/c/<slug>/rounds/<int:round_id>/advance")
-@community_required(ORGANIZER)
+@community_required(*roles_for("rounds"))
 def advance(community, round_id: int):
     funding_round = get_round(community, round_id)
     form = AdvanceForm()

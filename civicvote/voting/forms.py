@@ -5,7 +5,7 @@ ballots.rules.validate_contents (the same rules as the API), so it needs no WTFo
 """
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms import HiddenField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..forms import BaseForm
@@ -13,7 +13,8 @@ from .paper_sheets import MAX_SHEETS_PER_BATCH
 
 
 class CodeForm(BaseForm):
-    ballot = SelectField(_l("Ballot"), coerce=int)
+    """The code alone: it names its ballot (registry.credentials.find_credential_by_code)."""
+
     code = StringField(
         _l("The code printed on your voter card"),
         validators=[DataRequired(), Length(min=10, max=20)],

@@ -14,7 +14,7 @@ from flask import render_template, request
 from . import bp
 
 MARK = "opened=1"
-EXCHANGES = ("voting.landing", "voting.enter_code")
+EXCHANGES = ("voting.landing", "voting.enter_code", "voting.ballot_code")
 
 
 def cookies_blocked() -> bool:

@@ -7,7 +7,7 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..accounts.models import CLERK, ORGANIZER, SUPERVISOR
+from ..accounts.tasks import roles_for, user_may
 from ..ballots.rules import ballot_budget
 from ..ballots.setup import community_ballot
 from ..errors import DomainError
@@ -39,7 +39,7 @@ def _back_to(endpoint: str, community, ballot, **values):
 
 
 @bp.get(PAPER + "/hand-over")
-@community_required(CLERK, ORGANIZER)
+@community_required(*roles_for("paper_entry"))
 def paper_hand_over(community, ballot_id: int):
     """Find the resident on the registry by registry number, name or address."""
     ballot = community_ballot(community.id, ballot_id)
@@ -62,7 +62,7 @@ def paper_hand_over(community, ballot_id: int):
 
 
 @bp.post(PAPER + "/hand-over")
-@community_required(CLERK, ORGANIZER)
+@community_required(*roles_for("paper_entry"))
 def paper_hand_over_record(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     form = HandOverForm()
@@ -83,7 +83,7 @@ def paper_hand_over_record(community, ballot_id: int):
 
 
 @bp.get(PAPER + "/sheets")
-@community_required(ORGANIZER, CLERK)
+@community_required(*roles_for("paper_entry"))
 def paper_sheets(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     return _sheets_page(community, ballot, PrintSheetsForm(request_key=secrets.token_urlsafe(16)))
@@ -101,7 +101,7 @@ def _sheets_page(community, ballot, form, status: int = 200):
 
 
 @bp.post(PAPER + "/sheets")
-@community_required(ORGANIZER, CLERK)
+@community_required(*roles_for("paper_entry"))
 def paper_sheets_print(community, ballot_id: int):
     """Make a batch (once per form) and send the browser to its printable page."""
     ballot = community_ballot(community.id, ballot_id)
@@ -119,7 +119,7 @@ def paper_sheets_print(community, ballot_id: int):
 
 
 @bp.get(PAPER + "/sheets/<int:batch_id>")
-@community_required(ORGANIZER, CLERK)
+@community_required(*roles_for("paper_entry"))
 def paper_batch(community, ballot_id: int, batch_id: int):
     """The batch's sheets, two to an A4 page: number, its QR code and the ballot's choices."""
     ballot = community_ballot(community.id, ballot_id)
@@ -146,7 +146,7 @@ def paper_batch(community, ballot_id: int, batch_id: int):
 
 
 @bp.route(PAPER, methods=["GET", "POST"])
-@community_required(CLERK, ORGANIZER)
+@community_required(*roles_for("paper_entry"))
 def console_paper(community, ballot_id: int):
     """A clerk enters one sheet; a second clerk enters it again independently."""
     ballot = community_ballot(community.id, ballot_id)
@@ -204,12 +204,12 @@ def _dispute_page(community, ballot, found, form, *, chosen=None, error=None, st
         chosen=chosen or {},
         error=error,
         budget=ballot_budget(ballot),
-        may_settle=current_user.has_role(community.id, SUPERVISOR),
+        may_settle=user_may(current_user, community.id, "settle_disputes"),
     ), status
 
 
 @bp.get(PAPER + "/disputes/<number>")
-@community_required(SUPERVISOR, ORGANIZER)
+@community_required(*roles_for("paper_disputes"))
 def paper_dispute(community, ballot_id: int, number: str):
     """Both entries side by side; the supervisor picks the one the sheet shows, or neither."""
     ballot = community_ballot(community.id, ballot_id)
@@ -218,7 +218,7 @@ def paper_dispute(community, ballot_id: int, number: str):
 
 
 @bp.post(PAPER + "/disputes/<number>")
-@community_required(SUPERVISOR)
+@community_required(*roles_for("settle_disputes"))
 def paper_settle(community, ballot_id: int, number: str):
     ballot = community_ballot(community.id, ballot_id)
     found = dispute(ballot.id, number)

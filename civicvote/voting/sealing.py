@@ -29,9 +29,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
-from sqlalchemy import delete, insert, select, text
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, insert, select, text
 
 from ..ballots.models import BallotBoxEntry, CastBallot, VoteReplay
+from ..errors import Conflict, NotFound
 from ..extensions import db
 
 log = logging.getLogger(__name__)
@@ -91,12 +93,6 @@ def receipt_tag(receipt: str, root: bytes | None = None) -> str:
     ``root``: the secret key as bytes (default: the app's)."""
     key = derive(root or server_secret(), b"civicvote receipt lookup")
     return hmac.new(key, receipt.encode(), hashlib.sha256).hexdigest()
-
-
-def open_box(ballot_id: int) -> list[dict]:
-    """The contents of an open ballot's sealed entries (for a count while it is open)."""
-    rows = db.session.scalars(select(BallotBoxEntry.sealed).filter_by(ballot_id=ballot_id))
-    return [open_contents(ballot_id, sealed)[0] for sealed in rows]
 
 
 # --------------------------------------------------------------------------- the close
@@ -186,23 +182,60 @@ def _wait_for_older_transactions(connection, close_xid: int | None) -> bool:
     return False
 
 
+CHECKPOINT_WAIT_MS = 100  # per truncating checkpoint while a reader holds the -wal
+
+
 def _vacuum_sqlite(connection) -> bool:
     connection.exec_driver_sql("PRAGMA secure_delete=ON")
     connection.exec_driver_sql("VACUUM")
-    for _attempt in range(50):
-        busy, _frames, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
-        if not busy:
-            return True
-        time.sleep(0.1)  # a reader still holds an older snapshot
+    # Each checkpoint would otherwise wait the connection's whole busy timeout (15 s) for a
+    # reader, and 50 attempts would hold the close for minutes instead of about 10 s.
+    waited = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+    try:
+        for _attempt in range(50):
+            checkpoint = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+            if not checkpoint[0]:
+                return True
+            time.sleep(0.1)  # a reader still holds an older snapshot
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(waited)}")
     log.warning("The -wal could not be truncated after a close: readers kept it busy")
     return False
 
 
 def close_step(ballot):
-    """lifecycle.CLOSE_STEPS: seal the box in the close's transaction, scrub after its commit."""
+    """A close step (stage "seal", ballots/lifecycle.py): seal the box in the close's
+    transaction; returns the scrub, to run after its commit."""
     seal_ballot_box(ballot)
     engine = db.engine
     close_xid = None
     if engine.dialect.name == "postgresql":
         close_xid = db.session.execute(text("SELECT txid_current()")).scalar()
     return lambda: scrub(engine, close_xid)
+
+
+def complete_close(ballot_id: int) -> tuple[int, bool]:
+    """Run a closed ballot's close steps for the votes again: ``civicvote ballots reseal ID``.
+
+    For a close that did not finish: a scrub that failed or never ran (the server stopped after
+    the close's commit), or entries left in the ballot box by a close that did not seal them.
+    Under the ballot's exclusive lock it seals what the box still holds together with the cast
+    ballots (shuffled, given new ids, written by this one transaction, as the close does),
+    commits, then scrubs. Running it again changes no count. Returns (entries that were still
+    sealed, whether the scrub completed)."""
+    from ..ballots.lifecycle import lock_ballot
+
+    ballot = lock_ballot(ballot_id, exclusive=True)
+    if ballot is None:
+        db.session.rollback()
+        raise NotFound(_l("No such ballot."), code="not_found")
+    if ballot.status != "closed":
+        db.session.rollback()
+        raise Conflict(_l("Only a closed ballot can be sealed again."), code="not_closed")
+    left = db.session.scalar(
+        select(func.count()).select_from(BallotBoxEntry).filter_by(ballot_id=ballot_id)
+    )
+    scrub_after_commit = close_step(ballot)
+    db.session.commit()
+    return left, scrub_after_commit()

@@ -12,12 +12,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, text
 
 from ..ballots.live import LiveFigures, live_figures
-from ..ballots.models import Ballot, BallotBoxEntry, Participation
+from ..ballots.models import Ballot, Participation
 from ..errors import NotFound
 from ..extensions import db
 from ..registry.services import eligible_counts
 from ..rounds.models import VOTE_UNIT_RESIDENT
-from .sealing import open_box
+from .sealing import open_contents
 
 
 @dataclass
@@ -77,27 +77,42 @@ _AGGREGATES = {
 _KIND = {"approval": "selections", "knapsack": "selections", "cumulative": "points"}
 
 
-# The number of ballots, read by the same statement as the counts: one snapshot of the table,
-# so a vote committed meanwhile is in both or in neither (the live batches rely on it).
-_CAST_ROW = " UNION ALL SELECT NULL, NULL, COUNT(*) FROM cast_ballots WHERE ballot_id = :b"
+# The open ballot's sealed entries first (so PostgreSQL types the union's columns from them and
+# the counts), then the counts of the cast ballots, then their number: one statement, so one
+# snapshot of both tables. A vote committed meanwhile is in all or in none, and a close
+# committed meanwhile (the box moved into cast_ballots) is seen whole or not at all: the live
+# batches rely on it.
+_BOX_ROWS = "SELECT NULL AS k, NULL AS f, NULL AS n, sealed FROM ballot_box WHERE ballot_id = :b"
+_CAST_ROW = "SELECT NULL, NULL, COUNT(*), NULL FROM cast_ballots WHERE ballot_id = :b"
+_READS = {  # only this module's constants are joined; the ballot's id is a bound parameter
+    key: f"{_BOX_ROWS} UNION ALL SELECT a.*, NULL FROM ({counts}) a UNION ALL {_CAST_ROW}"  # noqa: S608
+    for key, counts in _AGGREGATES.items()
+}
 
 
-def _aggregate(ballot: Ballot) -> tuple[list[tuple[str, object, int]], int]:
-    """(proposal id as text, value, count or sum) rows computed by the database from the JSON,
-    and the number of ballots cast."""
+def _read(ballot: Ballot) -> tuple[list[tuple[str, object, int]], int, list[bytes]]:
+    """In one statement: (proposal id as text, value, count or sum) rows computed by the
+    database from the cast ballots' JSON, the number of cast ballots, and the sealed entries
+    of the ballot box (none once the ballot has closed)."""
     dialect = "sqlite" if db.session.get_bind().dialect.name == "sqlite" else "postgresql"
-    sql = _AGGREGATES[_KIND.get(ballot.method, "answers"), dialect] + _CAST_ROW
-    rows = list(db.session.execute(text(sql), {"b": ballot.id}))
-    cast = next(int(amount) for key, _flag, amount in rows if key is None)
-    return [row for row in rows if row[0] is not None], cast
+    sql = _READS[_KIND.get(ballot.method, "answers"), dialect]
+    rows, cast, sealed = [], 0, []
+    for key, flag, amount, entry in db.session.execute(text(sql), {"b": ballot.id}):
+        if entry is not None:
+            sealed.append(entry)
+        elif key is None:
+            cast = int(amount)
+        else:
+            rows.append((key, flag, amount))
+    return rows, cast, sealed
 
 
-def _aggregate_sealed(ballot: Ballot) -> tuple[list[tuple[str, object, int]], int]:
-    """The same rows for the open ballot's sealed entries, opened in memory, and their count."""
+def _aggregate_sealed(ballot: Ballot, sealed: list) -> list[tuple[str, object, int]]:
+    """The same rows for the open ballot's sealed entries, opened in memory."""
     kind = _KIND.get(ballot.method, "answers")
     sums: dict[tuple[str, object], int] = {}
-    opened = open_box(ballot.id)
-    for contents in opened:
+    for entry in sealed:
+        contents = open_contents(ballot.id, entry)[0]
         if kind == "selections":
             pairs = [(str(pid), 1, 1) for pid in contents.get("selections", [])]
         elif kind == "points":
@@ -106,12 +121,7 @@ def _aggregate_sealed(ballot: Ballot) -> tuple[list[tuple[str, object, int]], in
             pairs = [(str(pid), 1 if yes else 0, 1) for pid, yes in contents.items()]
         for pid, flag, amount in pairs:
             sums[pid, flag] = sums.get((pid, flag), 0) + amount
-    return [(pid, flag, amount) for (pid, flag), amount in sums.items()], len(opened)
-
-
-def _has_sealed(ballot_id: int) -> bool:
-    query = select(BallotBoxEntry.id).filter_by(ballot_id=ballot_id).limit(1)
-    return db.session.scalar(query) is not None
+    return [(pid, flag, amount) for (pid, flag), amount in sums.items()]
 
 
 def tally(ballot_id: int) -> Tally:
@@ -124,11 +134,8 @@ def tally(ballot_id: int) -> Tally:
         raise NotFound(_l("No such ballot."), code="not_found")
     votes = {item.proposal_id: 0 for item in ballot.items}
     no_votes = dict(votes) if ballot.method == "yes_no" else {}
-    rows, cast = _aggregate(ballot)
-    sealed = 0
-    if ballot.status != "closed" and _has_sealed(ballot.id):
-        opened, sealed = _aggregate_sealed(ballot)
-        rows += opened
+    rows, cast, sealed = _read(ballot)
+    rows += _aggregate_sealed(ballot, sealed)
     for key, flag, amount in rows:
         pid = int(key)
         if pid not in votes:
@@ -145,7 +152,7 @@ def tally(ballot_id: int) -> Tally:
     return Tally(
         ballot_id=ballot_id,
         method=ballot.method,
-        ballots_cast=cast + sealed,
+        ballots_cast=cast + len(sealed),
         eligible=eligible_count(ballot),
         by_channel=channels,
         votes=votes,

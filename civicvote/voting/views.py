@@ -10,20 +10,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from ..accounts.models import CLERK, ORGANIZER, SUPERVISOR
+from ..accounts.tasks import roles_for
 from ..ballots.forms import StatusForm
 from ..ballots.models import METHOD_LABELS, Ballot
 from ..ballots.rules import MAX_SELECTIONS, ballot_budget, refusal_for_status, validate_contents
 from ..ballots.setup import community_ballot
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import choices
+from ..qr import qr_svg
 from ..ratelimit import count_card_failure
 from ..registry.credentials import (
+    base_url_for,
     claim_credential,
     find_credential,
+    find_credential_by_code,
     find_credential_by_token,
     has_voted,
     usable_credential_or_refuse,
@@ -69,34 +70,68 @@ def _open_ballots() -> list[Ballot]:
     return list(db.session.scalars(query))
 
 
+def _take_code(form: CodeForm, ballot: Ballot | None):
+    """The typed code's ballot, found by the code alone (its keyed hash is unique across
+    ballots); the redirect to that ballot, or None with the form's error. Refused codes are
+    limited per code and per ballot, after the lookup: a valid code is always taken. An unknown
+    code names no ballot: it counts against the page's ballot, or all typed codes ("code")."""
+    credential = find_credential_by_code(form.code.data)
+    try:
+        usable_credential_or_refuse(credential, utcnow())
+    except DomainError as error:
+        ballot_key = credential.ballot_id if credential else (ballot.id if ballot else "code")
+        count_card_failure(str(ballot_key), form.code.data)
+        # Logged for the organizers, without the code itself.
+        current_app.logger.warning(
+            "voter code refused for ballot %s from %s (%s)",
+            ballot_key,
+            request.remote_addr,
+            error.code,
+        )
+        form.code.errors.append(_("This code is not valid. Check it against your voter card."))
+        return None
+    # The short code is weak (about 49 bits): receipts are sealed with a random secret
+    # that lives only in this browser's session.
+    cards.remember(credential.ballot_id, credential.id, form.code.data, seal=None)
+    return redirect(url_for("voting.vote", ballot_id=credential.ballot_id))
+
+
+def _code_page(ballot: Ballot | None):
+    form = CodeForm()
+    if form.validate_on_submit():
+        taken = _take_code(form, ballot)
+        if taken is not None:
+            return taken
+        status = 403
+    else:
+        status = 422 if form.is_submitted() else 200
+    context = {"form": form, "ballot": ballot, "ballots": [ballot] if ballot else _open_ballots()}
+    return render_template("voting/code.html", **context), status
+
+
 @bp.route("/vote/code", methods=["GET", "POST"])
 def enter_code():
-    """For phones without a camera: the short code printed on the voter card. Refused codes
-    are limited per code and per ballot, after the lookup: a valid code is always taken."""
-    form = CodeForm()
-    ballots = _open_ballots()
-    form.ballot.choices = choices((b.id, f"{b.round.community.name} · {b.title}") for b in ballots)
-    if form.validate_on_submit():
-        credential = find_credential(form.ballot.data, form.code.data)
-        try:
-            usable_credential_or_refuse(credential, utcnow())
-        except DomainError as error:
-            count_card_failure(str(form.ballot.data), form.code.data)
-            # Logged for the organizers, without the code itself.
-            current_app.logger.warning(
-                "voter code refused for ballot %s from %s (%s)",
-                form.ballot.data,
-                request.remote_addr,
-                error.code,
-            )
-            form.code.errors.append(_("This code is not valid for this ballot."))
-            return render_template("voting/code.html", form=form, ballots=ballots), 403
-        # The short code is weak (about 49 bits): receipts are sealed with a random secret
-        # that lives only in this browser's session.
-        cards.remember(credential.ballot_id, credential.id, form.code.data, seal=None)
-        return redirect(url_for("voting.vote", ballot_id=credential.ballot_id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("voting/code.html", form=form, ballots=ballots), status
+    """For phones without a camera: the short code printed on the voter card, alone (the code
+    finds its ballot)."""
+    return _code_page(None)
+
+
+@bp.route("/vote/code/<int:ballot_id>", methods=["GET", "POST"])
+def ballot_code(ballot_id: int):
+    """The same for one ballot, named on the page with when and where it is voted: where the
+    board's QR code, the posters and the community page lead."""
+    return _code_page(_ballot_or_404(ballot_id))
+
+
+@bp.get("/vote/code/<int:ballot_id>/poster")
+def ballot_poster(ballot_id: int):
+    """A poster for the notice board: its QR code leads to the ballot's code page, and it says
+    when and where the ballot is voted (printed links use the configured base, never the Host
+    header)."""
+    ballot = _ballot_or_404(ballot_id)
+    target = base_url_for(current_app.config) + url_for("voting.ballot_code", ballot_id=ballot.id)
+    qr = qr_svg(target, label=_("Scan to vote"))
+    return render_template("voting/poster.html", ballot=ballot, target=target, qr=qr)
 
 
 def _ballot_or_404(ballot_id: int) -> Ballot:
@@ -317,7 +352,7 @@ def receipt_lookup():
 
 
 @bp.get("/console/c/<slug>/ballots/<int:ballot_id>")
-@community_required(ORGANIZER, CLERK, SUPERVISOR)
+@community_required(*roles_for("ballots"))
 def console_show(community, ballot_id: int):
     ballot = community_ballot(community.id, ballot_id)
     return render_template(
@@ -332,7 +367,6 @@ def console_show(community, ballot_id: int):
         status_form=StatusForm(),
         paper=paper_summary(ballot.id),
         disputes=disputes(ballot.id),
-        roles=current_user.roles_in(community.id),
     )
 
 

@@ -105,7 +105,8 @@ def test_board_page_renders_in_both_locales_and_layouts(client):
     assert '<meta http-equiv="refresh"' in page  # inside <noscript>: refreshes without JS
     assert '<svg class="bar"' in page
     qr = re.search(r'<svg class="qr".*?</svg>', page, re.S).group(0)
-    assert decode(qr) == ["http://localhost/vote/code"]
+    # The QR leads to the code page of the ballot on the screen (issue 17).
+    assert decode(qr) == [f"http://localhost/vote/code/{ballot.id}"]
 
 
 def test_board_escapes_proposal_titles(client):

@@ -5,8 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import PASSWORD
 from tests.servers import REPO, Server, civicvote, server_env
 
+# Every user's password in the demo district (``civicvote seed-demo``); factories' users have
+# tests.factories.PASSWORD.
+DEMO_PASSWORD = "demo-password-2026"
 CHROMIUM = os.environ.get("CIVICVOTE_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
 PHONE = {"width": 360, "height": 740}
@@ -68,12 +72,79 @@ def seeded_server(tmp_path_factory, name: str, seed_module: str):
     server.stop()
 
 
-def _context(chromium, locale: str, viewport: dict):
+def built_server(
+    tmp_path_factory, name: str, build, *, demo: bool = False, share_instance: bool = False
+):
+    """A gunicorn server over a fresh SQLite database that ``build()`` fills, called inside an
+    app context (tests.factories and the services work there), after ``db upgrade`` (or
+    ``seed-demo`` if ``demo``). ``build`` returns a dict of what the tests need; "url" (the
+    server's), "instance" and "log" are added. Yields the dict, then stops the server. Use it
+    from a module-scoped fixture: ``yield from built_server(tmp_path_factory, "x", build)``.
+    ``share_instance``: ``build`` runs with the server's instance folder (and so its audit
+    signing key), not a folder of its own."""
+    from civicvote import create_app
+    from civicvote.extensions import db
+    from tests.conftest import test_config
+
+    instance = tmp_path_factory.mktemp(name)
+    env = server_env(instance)
+    civicvote(["seed-demo"] if demo else ["db", "upgrade"], env)
+    folder = instance if share_instance else instance / "local"
+    app = create_app(test_config(env["CIVICVOTE_DATABASE_URL"], folder))
+    with app.app_context():
+        data = build()
+        db.session.remove()
+        db.engine.dispose()  # the server opens its own connections; leave none behind
+    server = Server(env, log_path=instance / "server.log")
+    data.update(url=server.url, instance=instance, log=instance / "server.log")
+    yield data
+    server.stop()
+
+
+def base_url(server) -> str:
+    """The base URL of a Server, a built server's dict, or a URL."""
+    if isinstance(server, str):
+        return server
+    if isinstance(server, dict):
+        return server["url"]
+    return server.url
+
+
+def log_in(page, server, username: str, password: str = PASSWORD) -> None:
+    """Sign ``username`` in on ``page`` through ``server``'s login form (the form's field
+    names, so any locale), and wait until the form has let them in."""
+    page.goto(base_url(server) + "/login")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.fixture
+def logged_in(chromium):
+    """``logged_in(server, username, password=..., viewport=..., locale=...)``: a new page in
+    its own context, signed in; the contexts close after the test."""
+    contexts = []
+
+    def open_page(server, username, password=PASSWORD, *, viewport=None, locale="zh-CN", **options):
+        context = _context(chromium, locale, viewport or {"width": 1280, "height": 900}, **options)
+        contexts.append(context)
+        page = context.new_page()
+        log_in(page, server, username, password)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def _context(chromium, locale: str, viewport: dict, **options):
     return chromium.new_context(
         viewport=viewport,
         locale=locale,
         device_scale_factor=1,
         extra_http_headers={"Accept-Language": locale},
+        **options,
     )
 
 

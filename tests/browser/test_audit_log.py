@@ -3,13 +3,8 @@ shows the signed head that was published."""
 
 import pytest
 
-from civicvote import create_app
 from civicvote.extensions import db
-from tests.browser.conftest import screenshot
-from tests.conftest import test_config
-from tests.servers import Server, civicvote, server_env
-
-DEMO_PASSWORD = "demo-password-2026"
+from tests.browser.conftest import DEMO_PASSWORD, built_server, log_in, screenshot
 
 
 @pytest.fixture(scope="module")
@@ -19,11 +14,7 @@ def logged_demo(tmp_path_factory):
     from civicvote.audit.services import record
     from civicvote.intake.models import Need
 
-    instance = tmp_path_factory.mktemp("audit-instance")
-    env = server_env(instance)
-    civicvote(["seed-demo"], env)
-    app = create_app(test_config(env["CIVICVOTE_DATABASE_URL"], instance))
-    with app.app_context():
+    def build():
         organizer = db.session.scalar(db.select(User).filter_by(username="organizer"))
         needs = list(db.session.scalars(db.select(Need).order_by(Need.id)))
         for n in range(70):
@@ -39,11 +30,11 @@ def logged_demo(tmp_path_factory):
                 public=True,
             )
         db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    server = Server(env, log_path=instance / "server.log")
-    yield server
-    server.stop()
+        return {}
+
+    yield from built_server(
+        tmp_path_factory, "audit-instance", build, demo=True, share_instance=True
+    )
 
 
 def _lines(page, selector: str) -> list[tuple[float, float]]:
@@ -59,11 +50,8 @@ def _lines(page, selector: str) -> list[tuple[float, float]]:
 
 
 def test_a_resident_reads_the_log_on_a_phone(logged_demo, desktop, phone):
-    base = logged_demo.url
-    desktop.goto(f"{base}/login")
-    desktop.fill("input[name=username]", "organizer")
-    desktop.fill("input[name=password]", DEMO_PASSWORD)
-    desktop.locator("form button[type=submit]").last.click()
+    base = logged_demo["url"]
+    log_in(desktop, base, "organizer", DEMO_PASSWORD)
     desktop.goto(f"{base}/console/c/xingfuli/ballots")
     desktop.locator("main a[href*='/ballots/']").first.click()
     desktop.on("dialog", lambda dialog: dialog.accept())

@@ -1,24 +1,19 @@
 """A resident votes on a phone: personal link -> ballot -> review -> confirm -> receipt."""
 
 import pytest
+from flask import current_app
 from playwright.sync_api import expect
 
-from civicvote import create_app
 from civicvote.extensions import db
 from tests import factories
-from tests.browser.conftest import PHONE, screenshot
-from tests.conftest import test_config
-from tests.servers import Server, civicvote, server_env
+from tests.browser.conftest import PHONE, built_server, screenshot
 
 
 @pytest.fixture(scope="module")
 def voting(tmp_path_factory):
     """A server over a fresh database with an approval and a knapsack ballot, and voter cards."""
-    instance = tmp_path_factory.mktemp("ballot-instance")
-    env = server_env(instance)
-    civicvote(["db", "upgrade"], env)
-    app = create_app(test_config(env["CIVICVOTE_DATABASE_URL"], instance / "local"))
-    with app.app_context():
+
+    def build():
         community = factories.community(name="幸福社区")
         funding_round = factories.funding_round(community)
         titles = ["楼道加装扶手", "老年食堂助餐", "小区绿化改造"]
@@ -38,14 +33,10 @@ def voting(tmp_path_factory):
             "approval": [factories.credential(approval)[1] for _ in range(6)],
             "knapsack": [factories.credential(knapsack)[1] for _ in range(3)],
         }
-        data = {"approval": approval.id, "knapsack": knapsack.id, "tokens": tokens, "app": app}
-        db.session.remove()
-        db.engine.dispose()
-    server = Server(env, log_path=instance / "server.log")
-    data["url"] = server.url
-    data["log"] = instance / "server.log"
-    yield data
-    server.stop()
+        app = current_app._get_current_object()  # the tests read the database through it
+        return {"approval": approval.id, "knapsack": knapsack.id, "tokens": tokens, "app": app}
+
+    yield from built_server(tmp_path_factory, "ballot-instance", build)
 
 
 def tall_screenshot(page, name: str) -> None:

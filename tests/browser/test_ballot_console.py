@@ -2,41 +2,26 @@
 
 import pytest
 
-from civicvote import create_app
-from civicvote.extensions import db
 from tests import factories
-from tests.browser.conftest import screenshot
-from tests.conftest import test_config
-from tests.servers import Server, civicvote, server_env
+from tests.browser.conftest import built_server, log_in, screenshot
 
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("console-instance")
-    env = server_env(instance)
-    civicvote(["db", "upgrade"], env)
-    app = create_app(test_config(env["CIVICVOTE_DATABASE_URL"], instance / "local"))
-    with app.app_context():
+    def build():
         community = factories.community(slug="xingfu", name="幸福社区")
         factories.user("organizer", roles=[(community, "organizer")])
         funding_round = factories.funding_round(community)
         for title, cost in (("楼道加装扶手", 3_000_000), ("老年食堂助餐", 5_000_000)):
             factories.proposal(funding_round, title=title, cost_fen=cost)
-        data = {"round": funding_round.id}
-        db.session.remove()
-        db.engine.dispose()
-    server = Server(env, log_path=instance / "server.log")
-    data["url"] = server.url
-    yield data
-    server.stop()
+        return {"round": funding_round.id}
+
+    yield from built_server(tmp_path_factory, "console-instance", build)
 
 
 def test_organizer_creates_and_opens_a_ballot(console, desktop):
     base = console["url"]
-    desktop.goto(f"{base}/login")
-    desktop.fill("input[name=username]", "organizer")
-    desktop.fill("input[name=password]", factories.PASSWORD)
-    desktop.locator("form button[type=submit]").last.click()
+    log_in(desktop, base, "organizer")
     desktop.goto(f"{base}/console/c/xingfu/rounds/{console['round']}/ballots/new")
     desktop.fill("input[name=title]", "2026年度居民投票")
     desktop.select_option("select[name=method]", "knapsack")

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from tests.browser.conftest import screenshot, seeded_server
+from tests.browser.conftest import log_in, screenshot, seeded_server
 
 
 @pytest.fixture(scope="module")
@@ -13,10 +13,7 @@ def project_server(tmp_path_factory):
 
 
 def _login(page, server, role):
-    page.goto(server.url + "/login")
-    page.get_by_label("用户名").fill(server.seed["users"][role])
-    page.get_by_label("密码").fill(server.seed["password"])
-    page.get_by_role("button", name="登录").click()
+    log_in(page, server, server.seed["users"][role], server.seed["password"])
 
 
 def test_supervisor_signs_off_a_milestone(project_server, chromium):

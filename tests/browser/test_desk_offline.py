@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_checkin_flows import _demo_cards, _login
+from tests.browser.conftest import DEMO_PASSWORD, log_in, screenshot
+from tests.browser.test_checkin_flows import _demo_cards
 
 DESK = "/console/c/xingfuli/assemblies/1"
 
@@ -48,7 +48,7 @@ def _scan(page, card: dict, base: str) -> None:
 def test_offline_and_back_to_back_scans_all_reach_the_database(desk_server, desktop):
     base = desk_server.url
     cards = _demo_cards(desk_server)[10:17]
-    _login(desktop, base, "clerk")
+    log_in(desktop, base, "clerk", DEMO_PASSWORD)
     desktop.goto(base + DESK)
     before = len(_check_ins(desk_server))
     badge = desktop.locator("#desk-queue")
@@ -101,7 +101,7 @@ def test_offline_and_back_to_back_scans_all_reach_the_database(desk_server, desk
 def test_a_hung_check_in_times_out_and_is_sent_again(desk_server, desktop):
     base = desk_server.url
     card = _demo_cards(desk_server)[20]
-    _login(desktop, base, "clerk")
+    log_in(desktop, base, "clerk", DEMO_PASSWORD)
     desktop.goto(base + DESK)
     before = len(_check_ins(desk_server))
     held = []

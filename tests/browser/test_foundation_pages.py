@@ -43,7 +43,7 @@ def test_organizer_logs_in_and_is_scoped(demo_server, phone):
     # Back to the page asked for: another community's console, which this organizer may not see.
     assert phone.get_by_role("heading", name="抱歉").is_visible()
     phone.goto(demo_server.url + "/console/c/xingfuli")
-    assert phone.get_by_role("heading", level=1).inner_text() == "幸福里社区"
+    assert phone.get_by_role("heading", level=1).inner_text() == "组织者工作台"
     screenshot(phone, "console-zh")
 
 

@@ -7,7 +7,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import DEMO_PASSWORD, log_in, screenshot
 
 
 def _no_horizontal_scroll(page) -> bool:
@@ -57,10 +57,7 @@ def test_resident_submits_a_need_and_checks_its_status(demo_server, phone):
     screenshot(phone, "intake-need-supported-zh")
 
     # The organizer declines it with a reason; the tracking page shows the reason.
-    phone.goto(demo_server.url + "/login")
-    phone.get_by_label("用户名").fill("organizer-b")
-    phone.get_by_label("密码").fill("demo-password-2026")
-    phone.get_by_role("button", name="登录").click()
+    log_in(phone, demo_server, "organizer-b", DEMO_PASSWORD)
     phone.goto(demo_server.url + "/console/c/fengqiao/needs")
     screenshot(phone, "intake-triage-zh")
     phone.get_by_role("link", name=re.compile("2号楼门口装一盏路灯")).click()

@@ -8,24 +8,16 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from civicvote import create_app
-from civicvote.extensions import db
 from tests import factories
 from tests.a11y.test_accessibility import AXE, serious_violations
-from tests.browser.conftest import PHONE, screenshot
-from tests.conftest import test_config
-from tests.servers import Server, civicvote, server_env
+from tests.browser.conftest import PHONE, built_server, screenshot
 
 DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
 def paper_server(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("paper-instance")
-    env = server_env(instance)
-    civicvote(["db", "upgrade"], env)
-    app = create_app(test_config(env["CIVICVOTE_DATABASE_URL"], instance / "local"))
-    with app.app_context():
+    def build():
         community = factories.community(slug="xingfu", name="幸福社区")
         households = factories.registry(community, buildings=2, rooms=3, per_room=2)
         funding_round = factories.funding_round(community)
@@ -42,36 +34,17 @@ def paper_server(tmp_path_factory):
         resident = households[4].residents[1]
         data = {"ballot": ballot.id, "ref": resident.external_ref, "name": resident.name}
         data["address"] = resident.household.address
-        db.session.remove()
-        db.engine.dispose()
-    server = Server(env, log_path=instance / "server.log")
-    data["url"] = server.url
-    yield data
-    server.stop()
+        return data
+
+    yield from built_server(tmp_path_factory, "paper-instance", build)
 
 
-def _page(chromium, base: str, username: str, viewport: dict, **options):
-    context = chromium.new_context(
-        viewport=viewport,
-        locale="zh-CN",
-        extra_http_headers={"Accept-Language": "zh-CN"},
-        **options,
-    )
-    page = context.new_page()
-    page.goto(base + "/login")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(factories.PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/console.*"))
-    return page
-
-
-def test_a_paper_dispute_is_settled_by_clicking_and_counted_once(paper_server, chromium):
+def test_a_paper_dispute_is_settled_by_clicking_and_counted_once(paper_server, logged_in):
     base, ballot = paper_server["url"], paper_server["ballot"]
     console = f"{base}/console/c/xingfu/ballots/{ballot}"
 
     # The organizer prints four sheets; reloading the printed page makes no new numbers.
-    organizer = _page(chromium, base, "organizer", DESKTOP)
+    organizer = logged_in(base, "organizer", viewport=DESKTOP)
     organizer.goto(console)
     organizer.get_by_role("link", name="打印纸质选票").click()
     organizer.get_by_label("张数").fill("4")
@@ -88,7 +61,7 @@ def test_a_paper_dispute_is_settled_by_clicking_and_counted_once(paper_server, c
     assert organizer.locator(".sheet-number").all_inner_texts() == printed
 
     # At the desk, a clerk finds the resident by the number printed on the registry.
-    clerk1 = _page(chromium, base, "clerk1", DESKTOP)
+    clerk1 = logged_in(base, "clerk1", viewport=DESKTOP)
     clerk1.goto(console)
     clerk1.get_by_role("link", name="发放纸质选票").click()
     clerk1.get_by_label("名册编号、姓名或地址").fill(paper_server["ref"])
@@ -100,7 +73,7 @@ def test_a_paper_dispute_is_settled_by_clicking_and_counted_once(paper_server, c
     screenshot(clerk1, "paper-hand-over")
 
     # Two clerks enter the same sheet; they read it differently.
-    clerk2 = _page(chromium, base, "clerk2", DESKTOP)
+    clerk2 = logged_in(base, "clerk2", viewport=DESKTOP)
     for page, option in ((clerk1, 0), (clerk2, 1)):
         page.goto(console + "/paper")
         page.get_by_label(re.compile("选票编号")).fill(printed[0].lower())
@@ -110,7 +83,7 @@ def test_a_paper_dispute_is_settled_by_clicking_and_counted_once(paper_server, c
 
     # The supervisor, on a phone, opens the disputed sheet and clicks the entry it shows.
     # (CSP bypassed only to inject axe-core, which checks the page's accessibility.)
-    supervisor = _page(chromium, base, "supervisor", PHONE, bypass_csp=AXE.exists())
+    supervisor = logged_in(base, "supervisor", viewport=PHONE, bypass_csp=AXE.exists())
     supervisor.goto(console)
     for shown in ("name", "ref", "address"):
         expect(supervisor.locator("body")).not_to_contain_text(paper_server[shown])
@@ -134,5 +107,3 @@ def test_a_paper_dispute_is_settled_by_clicking_and_counted_once(paper_server, c
     expect(organizer.locator(".flash-success")).to_be_visible()
     votes = organizer.locator("table tbody tr td.num:nth-child(3)").all_inner_texts()
     assert votes == ["0", "1", "0"]
-    for page in (organizer, clerk1, clerk2, supervisor):
-        page.context.close()

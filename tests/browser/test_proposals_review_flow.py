@@ -8,7 +8,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import DEMO_PASSWORD, log_in, screenshot
 from tests.servers import REPO, Server, civicvote, server_env
 
 # Run once against the demo database: the Fengqiao round (collecting needs) gets two accepted
@@ -71,11 +71,8 @@ def review_server(tmp_path_factory):
 
 
 def _login(page, url, username):
-    page.context.clear_cookies()
-    page.goto(url + "/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill("demo-password-2026")
-    page.get_by_role("button", name="登录").click()
+    page.context.clear_cookies()  # whoever was signed in on this phone before
+    log_in(page, url, username, DEMO_PASSWORD)
 
 
 def _no_horizontal_scroll(page) -> bool:

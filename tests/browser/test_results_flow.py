@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import DEMO_PASSWORD, log_in, screenshot
 from tests.servers import Server, civicvote, demo_ballot_id, server_env, vote_by_api
 
 
@@ -45,10 +45,7 @@ def test_publish_object_and_answer(closed_vote_server, chromium, phone):
     server = closed_vote_server
     console = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     desk = console.new_page()
-    desk.goto(server.url + "/login")
-    desk.get_by_label("用户名").fill("organizer")
-    desk.get_by_label("密码").fill("demo-password-2026")
-    desk.get_by_role("button", name="登录").click()
+    log_in(desk, server, "organizer", DEMO_PASSWORD)
     desk.goto(f"{server.url}/console/c/xingfuli/rounds/{server.round_id}/allocation")
     desk.get_by_role("button", name="计票并公示初步结果").click()
     assert desk.get_by_role("status").inner_text() == "初步结果已公示。"

@@ -10,13 +10,13 @@ from datetime import date
 
 import pytest
 
-from tests.browser.conftest import _context, screenshot, seeded_server
-from tests.browser.test_checkin_flows import _decode, _login, confirm_walk_in
+from tests.browser.conftest import DEMO_PASSWORD, _context, log_in, screenshot, seeded_server
+from tests.browser.test_checkin_flows import _decode, confirm_walk_in
 
 
 def test_walk_in_is_refused_without_a_second_person_then_given_with_one(demo_server, desktop):
     base = demo_server.url
-    _login(desktop, base, "clerk")
+    log_in(desktop, base, "clerk", DEMO_PASSWORD)
     desktop.goto(base + "/console/c/xingfuli/assemblies/1/walk-in?q=6栋-1单元")
     row = desktop.locator("table.walk-in-results tbody tr").filter(has=desktop.locator("button"))
     address = row.first.locator("td").nth(1).inner_text()
@@ -48,7 +48,7 @@ def _cards_issued(page) -> int:
 
 def test_card_sheet_reload_and_resend_issue_no_second_batch(demo_server, desktop):
     base = demo_server.url
-    _login(desktop, base, "organizer")
+    log_in(desktop, base, "organizer", DEMO_PASSWORD)
     cards_url = base + "/console/c/xingfuli/ballots/1/cards"
     desktop.goto(cards_url)
     before = _cards_issued(desktop)
@@ -98,7 +98,7 @@ def test_spending_against_a_fund_that_did_not_pay_is_refused(project_server, chr
     seed = project_server.seed
     base = project_server.url
     page = _context(chromium, "zh-CN", {"width": 1024, "height": 900}).new_page()
-    _login(page, base, seed["users"]["member"], seed["password"])
+    log_in(page, base, seed["users"]["member"], seed["password"])
     console = f"{base}/console/c/{seed['slug']}/projects/{seed['proposal_id']}"
     form, label = _pay(page, console, "儿童绘本", "儿童基金")
     assert "未资助本项目" in label

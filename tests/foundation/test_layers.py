@@ -33,7 +33,7 @@ LAYERS = (
     ("results",),
     ("delivery",),
     ("board",),
-    ("reports", "audit pages"),
+    ("reports", "audit pages", "workbench"),
     ("api",),
 )
 # Every area writes to the audit log, so the log stands at the bottom; its pages (a community's
