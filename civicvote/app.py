@@ -71,6 +71,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
+    from .main.errors import login_needed
+
+    login_manager.unauthorized_handler(login_needed)
 
     from .accounts.models import User
 

@@ -2,9 +2,10 @@
 
 import time
 
-from flask import jsonify, make_response, render_template, request
+from flask import jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
+from flask_login.utils import login_url
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import (
     DBAPIError,
@@ -69,6 +70,19 @@ def error_response(status: int, message: str | None = None, code: str | None = N
         )
     response.status_code = status
     return response
+
+
+def login_needed():
+    """Flask-Login's answer to an anonymous request for a page that needs a login.
+
+    A page is sent to the login form (coming back afterwards, ``next``); a script asking for
+    JSON (the check-in desk's queue) gets 401 JSON it can act on, rather than a redirect it
+    would follow to a login page answering 200 HTML."""
+    if wants_json():
+        return error_response(
+            401, _("Your login has ended. Please log in again."), "login_required"
+        )
+    return redirect(login_url("accounts.login", next_url=request.url))
 
 
 def register(app) -> None:

@@ -12,14 +12,18 @@
   var recent = document.getElementById("recent");
   var badge = document.getElementById("desk-queue");
   var log = document.getElementById("scan-log");
+  var auth = document.getElementById("desk-auth");
   var quorum = desk.querySelector(".quorum-panel");
   var text = function (name) { return desk.getAttribute("data-" + name) || ""; };
-  var TIMEOUT_MS = 8000, RETRY_MS = 3000, LOG_SIZE = 30;
+  var TIMEOUT_MS = 8000, RETRY_MS = 3000, PROBE_MS = 5000, LOG_SIZE = 30;
   // The queue outlives a reload or a crashed tab. A card's code stays only until the server
   // answered for it: the log keeps the outcome, never the code.
   var KEY = "civicvote.desk." + text("assembly");
   var scans = load();
   var sending = false, offline = !navigator.onLine, retryTimer = null;
+  // "login" or "role" while the server refuses this clerk, "page" when it no longer knows the
+  // form this page was opened with (its session is gone): scans are kept, none is sent.
+  var stopped = null;
   var clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
     { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: text("timezone") || undefined });
 
@@ -98,6 +102,8 @@
     badge.textContent = parts.join(" · ");
     badge.hidden = !parts.length;
     badge.classList.toggle("is-offline", offline);
+    auth.hidden = !stopped;
+    if (stopped) { auth.querySelector("p").textContent = auth.getAttribute(stopped === "role" ? "data-role" : "data-login").replace("{n}", count); }
     if (quorum) { quorum.classList.toggle("is-stale", count > 0); }
     log.textContent = "";
     scans.slice().reverse().forEach(function (scan) {
@@ -134,10 +140,34 @@
     retryTimer = window.setTimeout(pump, RETRY_MS);
   }
 
+  // The answer of a server that no longer takes this clerk's scans: the login ended (401, or a
+  // redirect followed to the login page) or the clerk's role here was removed (403).
+  function refusal(response) {
+    if (response.status === 401 || response.redirected) { return "login"; }
+    if (response.status === 403) { return "role"; }
+    return null;
+  }
+
+  // While stopped, ask now and then (and when the tab comes back) whether the clerk may send
+  // again, e.g. after logging in in another tab; the scans go as soon as the answer is yes.
+  function probe() {
+    if (!stopped || stopped === "page") { return; }  // only a new page has a good form
+    timed(desk.getAttribute("data-attendance-url"), {
+      headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      if (response.ok && !refusal(response)) { stopped = null; pump(); } else { probeLater(); }
+    }).catch(probeLater);
+  }
+  function probeLater() {
+    window.clearTimeout(retryTimer);
+    retryTimer = window.setTimeout(probe, PROBE_MS);
+  }
+
   // Sends the oldest waiting scan, then the next: in order, one at a time.
   function pump() {
     var scan = waiting()[0];
     render();
+    if (stopped) { return; }
     if (sending || !scan) { if (!scan) { refresh(); } return; }
     sending = true;
     var body = new FormData(form);
@@ -147,13 +177,18 @@
       method: "POST", body: body, headers: { "Accept": "application/json" }
     }).then(function (response) {
       offline = false;
+      stopped = refusal(response);
+      if (stopped) { throw { http: response.status }; }
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (data.ok) {
           settle(scan, data.already ? "warning" : "ok", data);
           showQuorum(data);
         } else if (response.status === 404 || response.status === 422) {
           settle(scan, "error", data);
-        } else {  // rate limited, expired form or server trouble: keep it and try again
+        } else if (data.error === "csrf") {
+          stopped = "page";
+          throw { http: response.status };
+        } else {  // rate limited or server trouble: keep it and try again
           if (data.message) { showResult("error", data.message); }
           throw { http: response.status };
         }
@@ -165,7 +200,7 @@
       sending = false;
       offline = !(error && error.http);  // no answer at all (timeout, no network)
       render();
-      retryLater();
+      if (stopped) { probeLater(); } else { retryLater(); }
     });
   }
 
@@ -196,6 +231,7 @@
   });
   window.addEventListener("online", function () { offline = false; pump(); });
   window.addEventListener("offline", function () { offline = true; render(); });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { probe(); } });
   window.setInterval(function () { if (!waiting().length) { refresh(); } }, 5000);
   pump();
 

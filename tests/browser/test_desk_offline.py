@@ -115,3 +115,79 @@ def test_a_hung_check_in_times_out_and_is_sent_again(desk_server, desktop):
     assert len(held) == 1
     assert len(_check_ins(desk_server)) == before + 1
     assert desktop.locator("#scan-log li.scan-ok").count() >= 1
+
+
+def _waiting_scans(page) -> int:
+    return page.locator("#scan-log li.scan-waiting").count()
+
+
+def test_an_ended_login_stops_the_queue_says_so_and_sends_after_login(desk_server, desktop):
+    """Logged out in another tab: the scans stay queued, a banner says why and how many, its
+    link logs in and comes back to the desk, and then the queue is sent and counted."""
+    base = desk_server.url
+    cards = _demo_cards(desk_server)[21:23]
+    log_in(desktop, base, "clerk", DEMO_PASSWORD)
+    desktop.goto(base + DESK)
+    before = len(_check_ins(desk_server))
+    other = desktop.context.new_page()
+    other.goto(base + "/console")
+    other.locator("form[action='/logout'] button").click()
+    other.wait_for_load_state()
+    other.close()
+
+    banner = desktop.locator("#desk-auth")
+    _scan(desktop, cards[0], base)
+    banner.wait_for(state="visible", timeout=10000)
+    _scan(desktop, cards[1], base)
+    desktop.wait_for_function(
+        "document.querySelector('#desk-auth p').textContent.includes('已扫的 2 张卡')"
+    )
+    assert "登录已失效，请重新登录" in banner.inner_text()
+    time.sleep(4)  # past a retry: nothing is sent, nothing is lost, nothing settled
+    assert len(_check_ins(desk_server)) == before
+    assert _waiting_scans(desktop) == 2
+    assert "离线" not in desktop.locator("#desk-queue").inner_text()
+    screenshot(desktop, "checkin-desk-login-ended")
+
+    banner.get_by_role("link").click()
+    desktop.wait_for_url(lambda url: "/login?next=" in url)
+    desktop.locator("input[name=username]").fill("clerk")
+    desktop.locator("input[name=password]").fill(DEMO_PASSWORD)
+    desktop.locator("main form button[type=submit]").click()
+    desktop.wait_for_url(base + DESK)
+    desktop.locator("#desk-queue").wait_for(state="hidden", timeout=20000)
+    assert banner.is_hidden()
+    assert len(_check_ins(desk_server)) == before + 2
+    assert desktop.locator("#scan-log li.scan-ok").count() >= 2
+
+
+def test_a_removed_role_stops_the_queue_until_it_is_given_back(desk_server, desktop):
+    """403 (the clerk's role here was removed): the same stop and banner, in words that fit;
+    once the role is back the desk notices by itself and sends the kept scan."""
+    base = desk_server.url
+    card = _demo_cards(desk_server)[23]
+    log_in(desktop, base, "clerk", DEMO_PASSWORD)
+    desktop.goto(base + DESK)
+    before = len(_check_ins(desk_server))
+    with _db(desk_server) as connection:
+        clerk = connection.execute("SELECT id FROM users WHERE username = 'clerk'").fetchone()[0]
+        role = connection.execute(
+            "SELECT community_id, role FROM memberships WHERE user_id = ?", (clerk,)
+        ).fetchone()
+        connection.execute("DELETE FROM memberships WHERE user_id = ?", (clerk,))
+    try:
+        _scan(desktop, card, base)
+        banner = desktop.locator("#desk-auth")
+        banner.wait_for(state="visible", timeout=10000)
+        assert "不能在本社区办理签到" in banner.inner_text()
+        assert "已扫的 1 张卡" in banner.inner_text()
+        assert _waiting_scans(desktop) == 1
+    finally:
+        with _db(desk_server) as connection:
+            connection.execute(
+                "INSERT INTO memberships (user_id, community_id, role) VALUES (?, ?, ?)",
+                (clerk, *role),
+            )
+    banner.wait_for(state="hidden", timeout=15000)
+    desktop.locator("#desk-queue").wait_for(state="hidden", timeout=15000)
+    assert len(_check_ins(desk_server)) == before + 1

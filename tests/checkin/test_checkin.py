@@ -237,6 +237,35 @@ def test_desk_roles(hall, client, role, status):
     assert client.get(_desk_url(community, assembly, "/attendance.json")).status_code == status
 
 
+def test_desk_answers_a_script_401_json_when_the_login_ended(desk, client):
+    """The desk's queue asks for JSON: an ended login is 401 JSON it can act on, not a
+    redirect to the login page (which fetch follows to a 200 HTML page); a page is still sent
+    to the login form, coming back to the desk afterwards."""
+    community, _ballot, assembly, cards, _households = desk
+    page = client.get(_desk_url(community, assembly)).get_data(as_text=True)
+    token = factories.csrf_token(page)
+    client.post("/logout", data={"csrf_token": token})
+    answer = client.post(
+        _desk_url(community, assembly, "/check-in"),
+        data={"csrf_token": token, "code": cards[0].link},
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status_code == 401
+    assert answer.get_json()["error"] == "login_required"
+    assert "登录" in answer.get_json()["message"]
+    live = client.get(
+        _desk_url(community, assembly, "/attendance.json"), headers={"Accept": "application/json"}
+    )
+    assert live.status_code == 401
+    redirected = client.get(_desk_url(community, assembly))
+    assert redirected.status_code == 302
+    assert redirected.location.startswith("/login?next=")
+    assert f"assemblies%2F{assembly.id}" in redirected.location
+    assert db.session.scalar(db.select(db.func.count(CheckIn.id))) == 0
+    # The banner's way back: logging in through the link returns to the desk.
+    assert f'href="/login?next=/console/c/{community.slug}/assemblies/{assembly.id}"' in page
+
+
 def test_assembly_of_another_community_is_not_found(hall, client):
     _community, _ballot, assembly, _cards, _households = hall
     other = factories.community()
