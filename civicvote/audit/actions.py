@@ -16,6 +16,10 @@ SENTENCES = {
     "ballot.open": _l("%(actor)s opened the ballot “%(object)s”"),
     "ballot.pause": _l("%(actor)s paused the ballot “%(object)s”"),
     "ballot.close": _l("%(actor)s closed the ballot “%(object)s”"),
+    "ballot.reseal": _l(
+        "%(actor)s finished the close of the ballot “%(object)s” again from the server's command "
+        "line: %(sealed)s entries still in the ballot box were sealed; %(scrub)s"
+    ),
     "ballot.quorum_decision": _l(
         "%(actor)s recorded that the ballot “%(object)s” closed below its quorum (%(quorum)s) "
         "and decided: %(decision)s. Reason: %(reason)s"

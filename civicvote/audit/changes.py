@@ -115,6 +115,8 @@ FIELD_LABELS = {
     "role": _l("Role"),
     "rule": _l("Allocation rule"),
     "run": _l("Result number"),
+    "sealed": _l("Entries sealed from the ballot box"),
+    "scrubbed": _l("Traces of the votes scrubbed"),
     "sheet": _l("Sheet number"),
     "slug": _l("Web address"),
     "starts_at": _l("Starts"),

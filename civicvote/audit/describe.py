@@ -390,6 +390,15 @@ def _count(key):
 
 
 # The values some sentences take besides the actor and the object.
+def _scrub(event):
+    if (event.after or {}).get("scrubbed"):
+        return _("the traces of the votes were scrubbed from the database.")
+    return _(
+        "the traces of the votes could not yet be scrubbed from the database: "
+        "the command must be run again."
+    )
+
+
 EXTRAS = {
     "role": _role,
     "phase": _phase,
@@ -406,6 +415,8 @@ EXTRAS = {
     "quorum": _quorum,
     "earlier": _earlier,
     "confirmed_by": lambda e: (e.after or {}).get("confirmed_by") or "",
+    "sealed": _count("sealed"),
+    "scrub": _scrub,
 }
 
 

@@ -33,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, text
 
 from ..allocation.buildings import coarsen
+from ..audit.services import record
 from ..ballots.models import BallotBoxEntry, CastBallot, VoteReplay
 from ..errors import Conflict, NotFound
 from ..extensions import db
@@ -263,6 +264,21 @@ def complete_close(ballot_id: int) -> tuple[int, bool]:
     left = db.session.scalar(
         select(func.count()).select_from(BallotBoxEntry).filter_by(ballot_id=ballot_id)
     )
+    community_id = ballot.round.community_id
     scrub_after_commit = close_step(ballot)
     db.session.commit()
-    return left, scrub_after_commit()
+    scrubbed = scrub_after_commit()
+    # In public, like the close it finishes: the system (the command line) sealed what the box
+    # still held and whether the scrub finished. After the scrub, which runs outside any
+    # transaction, so that the entry can say how it went.
+    record(
+        "ballot.reseal",
+        "ballot",
+        ballot_id,
+        actor=None,
+        community_id=community_id,
+        after={"sealed": left, "scrubbed": scrubbed},
+        public=True,
+    )
+    db.session.commit()
+    return left, scrubbed

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from civicvote.audit.models import AuditEvent
 from civicvote.ballots import lifecycle
-from civicvote.ballots.models import BallotBoxEntry, CastBallot, VoteReplay
+from civicvote.ballots.models import Ballot, BallotBoxEntry, CastBallot, VoteReplay
 from civicvote.extensions import db
 from civicvote.voting import casting
 from civicvote.voting.sealing import close_step
@@ -77,6 +78,41 @@ def test_reseal_seals_what_a_close_left_in_the_box_and_changes_nothing_when_run_
     )
 
 
+def _reseal_entries(ballot_id: int) -> list[AuditEvent]:
+    query = db.select(AuditEvent).filter_by(action="ballot.reseal", object_id=ballot_id)
+    return list(db.session.scalars(query.order_by(AuditEvent.id)))
+
+
+def test_reseal_is_in_the_public_log_with_what_it_did(app, runner, client):
+    ballot_id = _open_ballot_with_votes()
+    saved = list(lifecycle.CLOSE_STEPS)
+    lifecycle.CLOSE_STEPS[:] = [entry for entry in saved if entry[1] is not close_step]
+    try:
+        lifecycle.change_status(ballot_id, "close", actor=None)
+    finally:
+        lifecycle.CLOSE_STEPS[:] = saved
+    assert _reseal_entries(ballot_id) == []
+
+    result = _reseal(runner, ballot_id)
+    scrubbed = result.exit_code == 0
+    entries = _reseal_entries(ballot_id)
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry.public and entry.actor_id is None and entry.actor_label == "system"
+    assert entry.after == {"sealed": len(CHOICES), "scrubbed": scrubbed}
+    community = db.session.get(Ballot, ballot_id).round.community
+    assert entry.community_id == community.id
+
+    page = client.get(f"/c/{community.slug}/log").get_data(as_text=True)
+    assert "在服务器命令行上" in page and f"票箱中还有 {len(CHOICES)} 条记录" in page
+    assert ("已从数据库中清除" if scrubbed else "需要再运行一次") in page
+    assert "ballot.reseal" not in page
+
+    # Run again: a second entry, nothing left to seal.
+    _reseal(runner, ballot_id)
+    assert [e.after["sealed"] for e in _reseal_entries(ballot_id)] == [len(CHOICES), 0]
+
+
 def test_reseal_refuses_a_ballot_that_is_not_closed(app, runner):
     ballot_id = _open_ballot_with_votes()
     result = _reseal(runner, ballot_id)
@@ -84,6 +120,7 @@ def test_reseal_refuses_a_ballot_that_is_not_closed(app, runner):
     assert "只有已经结束的投票才能重新封存。" in result.output  # the default locale
     assert _count(BallotBoxEntry, ballot_id) == len(CHOICES)
     assert _reseal(runner, ballot_id + 1000).exit_code == 1
+    assert _reseal_entries(ballot_id) == []  # a refusal did nothing to log
 
 
 def _traces(database: Path, sealed: list[bytes]) -> int:
