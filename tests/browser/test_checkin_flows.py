@@ -7,6 +7,7 @@ decoded from what Chromium actually rendered (element screenshots) with zxing-cp
 import csv
 import io
 import re
+import sqlite3
 from pathlib import Path
 
 import zxingcpp
@@ -154,17 +155,61 @@ def test_printed_card_sheet_qr_codes_decode_to_the_links(demo_server, desktop):
         assert card.locator(".voter-card-voter").inner_text().startswith("3栋")
         links.add(link)
     assert len(links) == 8
-    # Printed on A4 (794 CSS px wide at 96 dpi), nothing on a card is cut off.
-    desktop.set_viewport_size({"width": 794, "height": 1123})
-    desktop.emulate_media(media="print")
-    overflowing = desktop.evaluate(
+    assert _overflowing_cards_in_print(desktop) == []
+    screenshot(desktop, "cards-sheet-print")
+    desktop.emulate_media(media="screen")
+
+
+def _overflowing_cards_in_print(page) -> list:
+    """Printed on A4 (794 CSS px wide at 96 dpi): the cards whose content is cut off."""
+    page.set_viewport_size({"width": 794, "height": 1123})
+    page.emulate_media(media="print")
+    return page.evaluate(
         "Array.from(document.querySelectorAll('.voter-card'))"
         ".filter(c => c.scrollHeight > c.clientHeight + 1 || c.scrollWidth > c.clientWidth + 1)"
         ".map(c => [c.scrollHeight, c.clientHeight, c.scrollWidth, c.clientWidth])"
     )
-    assert overflowing == []
-    screenshot(desktop, "cards-sheet-print")
-    desktop.emulate_media(media="screen")
+
+
+def test_a_card_of_a_ballot_with_three_assemblies_names_the_first_and_still_fits(
+    demo_server, desktop
+):
+    """Every assembly on the 90 mm card would push its code off: the first one and how many
+    more (the community page lists them all), and nothing on the printed card is cut off."""
+    base = demo_server.url
+    database = Path(demo_server.env["CIVICVOTE_INSTANCE_PATH"]) / "civicvote.db"
+    with sqlite3.connect(database) as connection:
+        first = connection.execute(
+            "SELECT place, starts_at FROM assemblies WHERE ballot_id = 1 ORDER BY starts_at"
+        ).fetchone()
+        added = [
+            connection.execute(
+                "INSERT INTO assemblies (ballot_id, title, place, starts_at) "
+                "VALUES (1, ?, ?, datetime(?, ?))",
+                (f"补充议事会{n}", f"第{n}网格活动室（老年活动中心旁）", first[1], f"+{n} days"),
+            ).lastrowid
+            for n in (1, 2)
+        ]
+    try:
+        log_in(desktop, base, "organizer", PASSWORD)
+        desktop.goto(base + "/console/c/xingfuli/ballots/1/cards")
+        desktop.locator("select[name=building]").select_option("4栋")
+        desktop.locator("input[name=count]").fill("4")
+        desktop.locator("main form button.primary").first.click()
+        cards = desktop.locator("article.voter-card")
+        cards.first.wait_for()
+        for index in range(cards.count()):
+            when = cards.nth(index).locator(".voter-card-when").inner_text()
+            assert first[0] in when
+            assert "另有 2 场，详见社区页面" in when
+            assert "网格活动室" not in when
+        overflowing = _overflowing_cards_in_print(desktop)
+        screenshot(desktop, "cards-sheet-print-three-assemblies")
+        assert overflowing == []
+        desktop.emulate_media(media="screen")
+    finally:
+        with sqlite3.connect(database) as connection:
+            connection.executemany("DELETE FROM assemblies WHERE id = ?", [(i,) for i in added])
 
 
 def test_registry_import_lists_bad_rows_on_a_phone(demo_server, phone, tmp_path):
