@@ -387,3 +387,30 @@ def test_report_and_board_links_are_44px_on_a_phone(chromium, site):
             problems[name] = small
     ctx.close()
     assert not problems, problems
+
+
+BACK_LINKS_JS = """
+() => Array.from(document.querySelectorAll('main a'))
+  .filter(a => a.closest('p.link-line') || a.textContent.trim().startsWith('←'))
+  .map(a => [a.textContent.trim().slice(0, 30), a.getBoundingClientRect().height])
+"""
+
+
+def test_back_links_and_link_lines_are_44px_on_a_phone(chromium, site):
+    """Back links ("← 社区") and the lines that are one link are tap targets on every resident
+    page: each is at least 44 px high on a 360 px phone (the ``link-line`` class)."""
+    ctx = chromium.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    page = ctx.new_page()
+    seen, problems = 0, {}
+    for name, path in pages(site).items():
+        if name.startswith("board"):
+            continue
+        page.goto(site["url"] + path)
+        links = page.evaluate(BACK_LINKS_JS)
+        seen += sum(text.startswith("←") for text, _height in links)
+        small = [(text, round(height)) for text, height in links if height < 43.5]
+        if small:
+            problems[name] = small
+    ctx.close()
+    assert seen >= 2, "no back link found: the pages changed, this test checks nothing"
+    assert not problems, problems
