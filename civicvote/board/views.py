@@ -74,8 +74,8 @@ def _panel_context(community, data: dict, layout: str) -> dict:
     if data["results"]:
         result_bars = bars(
             [
-                (_short(row["title"]), row["votes"], str(row["votes"]), row["passes"], row["funded"])
-                for row in data["results"]
+                (_short(r["title"]), r["votes"], str(r["votes"]), r["passes"], r["funded"])
+                for r in data["results"]
             ]
         )
     return {

@@ -28,7 +28,8 @@ LOCALES = ("zh-CN", "en")
 FIT_PROBLEMS = """() => {
   const slack = 1, problems = [];
   const view = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
-  const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const shown = el => el.getClientRects().length > 0
+    && getComputedStyle(el).visibility !== "hidden";
   const box = el => el.getBoundingClientRect();
   const inside = (a, b) => a.left >= b.left - slack && a.top >= b.top - slack
     && a.right <= b.right + slack && a.bottom <= b.bottom + slack;
@@ -47,7 +48,9 @@ FIT_PROBLEMS = """() => {
   }
   regions.forEach((region, i) => {
     const r = box(region);
-    if (!inside(r, view)) { problems.push(`${name(region)} outside the screen: ${JSON.stringify(r)}`); }
+    if (!inside(r, view)) {
+      problems.push(`${name(region)} outside the screen: ${JSON.stringify(r)}`);
+    }
     regions.slice(i + 1).forEach(other => {
       const o = box(other);
       const w = Math.min(r.right, o.right) - Math.max(r.left, o.left);
@@ -61,7 +64,8 @@ FIT_PROBLEMS = """() => {
       const svg = el.ownerSVGElement;
       if (svg && !inside(e, box(svg))) { problems.push(`${name(el)} outside its chart`); }
       if (el instanceof HTMLElement && getComputedStyle(el).overflow !== "visible"
-          && (el.scrollWidth > el.clientWidth + slack || el.scrollHeight > el.clientHeight + slack)) {
+          && (el.scrollWidth > el.clientWidth + slack
+              || el.scrollHeight > el.clientHeight + slack)) {
         problems.push(`${name(el)} cuts off content: ${el.scrollWidth}x${el.scrollHeight}`
           + ` in ${el.clientWidth}x${el.clientHeight}`);
       }
@@ -91,9 +95,9 @@ def board_server(tmp_path_factory):
         )
         # Two long titles (proposals allow 100 characters): the board shows them on two lines.
         database.execute(
-            "UPDATE proposals SET title = title || '：含设计、施工、验收与两年维护，由居委会和业委会共同监督实施'"
+            "UPDATE proposals SET title = title || ?"
             " WHERE id IN (SELECT proposal_id FROM ballot_items WHERE ballot_id = ? LIMIT 2)",
-            (ballot_id,),
+            ("：含设计、施工、验收与两年维护，由居委会和业委会共同监督实施", ballot_id),
         )
     civicvote(["ballots", "open", str(ballot_id)], env)
     with urllib.request.urlopen(f"{server.url}/api/v1/ballots/{ballot_id}") as response:
@@ -135,7 +139,9 @@ def _check_board(chromium, server, size: str, phase: str, expect_panels: set) ->
         page = context.new_page()
         page.goto(f"{server.url}/c/xingfuli/board?layout={layout}")
         page.evaluate("document.fonts.ready")
-        names = set(page.eval_on_selector_all("#board-panels > .panel", "s => s.map(p => p.dataset.name)"))
+        names = set(
+            page.eval_on_selector_all("#board-panels > .panel", "s => s.map(p => p.dataset.name)")
+        )
         assert expect_panels <= names, names
         steps = page.evaluate("window.civicvoteBoard.steps()")
         tag = "" if locale == "zh-CN" else "-en"
