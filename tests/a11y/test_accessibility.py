@@ -63,11 +63,11 @@ def context(chromium, locale: str, viewport: dict, **options):
     )
 
 
-def public_pages(site) -> dict[str, str]:
-    """Resident-facing pages reachable without a voter card (name -> path)."""
+def demo_records(instance) -> tuple[tuple, tuple]:
+    """An accepted need (id, tracking code) and an approved proposal (id,) of the demo's SLUG."""
     import sqlite3
 
-    with sqlite3.connect(site["instance"] / "civicvote.db") as connection:
+    with sqlite3.connect(instance / "civicvote.db") as connection:
         need = connection.execute(
             "SELECT n.id, n.tracking_code FROM needs n JOIN communities c "
             "ON c.id = n.community_id WHERE c.slug = ? AND n.status = 'accepted' LIMIT 1",
@@ -79,6 +79,12 @@ def public_pages(site) -> dict[str, str]:
             "AND p.status = 'approved' LIMIT 1",
             (SLUG,),
         ).fetchone()
+    return need, proposal
+
+
+def public_pages(site) -> dict[str, str]:
+    """Resident-facing pages reachable without a voter card (name -> path)."""
+    need, proposal = demo_records(site["instance"])
     return {
         "home": "/",
         "community": f"/c/{SLUG}",

@@ -33,7 +33,7 @@ import pytest
 from civicvote import create_app
 from civicvote.extensions import db
 from tests import factories
-from tests.a11y.test_accessibility import SMALL_TARGETS_JS, serious_violations
+from tests.a11y.test_accessibility import SMALL_TARGETS_JS, demo_records, serious_violations
 from tests.browser.conftest import screenshot
 from tests.conftest import IN_CI, test_config
 from tests.servers import REPO, Server, civicvote, demo_ballot_id, server_env
@@ -215,18 +215,8 @@ def yes_no_ballot(env: dict, instance) -> list[str]:
 def pages(site) -> dict[str, str]:
     """Every resident and board page a resident reaches without a voter card (name -> path)."""
     funded = site["funded"]
+    need, proposal = demo_records(site["instance"])
     with sqlite3.connect(site["instance"] / "civicvote.db") as connection:
-        need = connection.execute(
-            "SELECT n.id, n.tracking_code FROM needs n JOIN communities c "
-            "ON c.id = n.community_id WHERE c.slug = ? AND n.status = 'accepted' LIMIT 1",
-            (SLUG,),
-        ).fetchone()
-        proposal = connection.execute(
-            "SELECT p.id FROM proposals p JOIN funding_rounds r ON r.id = p.round_id "
-            "JOIN communities c ON c.id = r.community_id WHERE c.slug = ? "
-            "AND p.status = 'approved' LIMIT 1",
-            (SLUG,),
-        ).fetchone()
         (round_id,) = connection.execute(
             "SELECT round_id FROM proposals WHERE id = ?", (funded["proposal_id"],)
         ).fetchone()
