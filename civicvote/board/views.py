@@ -74,8 +74,8 @@ def _panel_context(community, data: dict, layout: str) -> dict:
     if data["results"]:
         result_bars = bars(
             [
-                (row["title"], row["votes"], str(row["votes"]), row["passes"], row["funded"])
-                for row in data["results"]
+                (_short(r["title"]), r["votes"], str(r["votes"]), r["passes"], r["funded"])
+                for r in data["results"]
             ]
         )
     return {
@@ -86,6 +86,12 @@ def _panel_context(community, data: dict, layout: str) -> dict:
         "layout": layout,
         "vote_url": _vote_url(data["ballot"]),
     }
+
+
+def _short(title: str, limit: int = 40) -> str:
+    """A title cut to at most two lines of the board's results panel; the results page has
+    it whole."""
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
 def _vote_url(ballot: dict | None) -> str:

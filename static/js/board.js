@@ -74,12 +74,16 @@
     });
   }
 
-  // Rotation: when the presenter leaves the board on "auto", the main panels (and pages of a
-  // long result list) take turns beside the attendance panel.
+  // Rotation: when the presenter leaves the board on "auto", the main panels (the explanation
+  // after the close, pages of the result list, funded projects) take turns beside attendance:
+  // a TV cannot scroll, so each gets the whole space (static/css/board.css).
   var slides = [], current = 0, timer = null;
   function setupRotation() {
     var auto = panels.getAttribute("data-panel") === "auto";
     slides = [];
+    // After the close, why this result comes first (with its fairness figures and chart).
+    var explain = panels.querySelector(".panel-explain");
+    if (explain) { slides.push(explain); }
     panels.querySelectorAll(".panel-results .result-page").forEach(function (page) { slides.push(page); });
     var funded = panels.querySelector(".panel-funded");
     if (funded) { slides.push(funded); }
@@ -113,6 +117,11 @@
 
   setupRotation();
   timer = window.setInterval(rotate, ROTATE_MS);
+  // Lets a browser test (or a remote at the kiosk) step through every rotation without waiting.
+  window.civicvoteBoard = {
+    rotate: rotate,
+    steps: function () { return panels.classList.contains("rotating") ? slides.length : 1; }
+  };
   window.setInterval(tick, 1000);
   tick();
   window.setTimeout(poll, POLL_MS);

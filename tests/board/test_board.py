@@ -75,6 +75,21 @@ def test_check_in_moves_attendance(app):
     assert after["eligible"] == 4
 
 
+def test_attendance_says_what_it_counts_while_open_and_after(client):
+    """While voting is open the figure counts check-ins only (a vote added one by one would be
+    singled out); the caption must not claim "or voted" then, and does once the votes join."""
+    place, ballot, cards = _voting_community()
+    _vote(ballot, cards[0][1], [ballot.items[0].proposal_id])
+    english = {"Accept-Language": "en"}
+    page = client.get(f"/c/{place.slug}/board", headers=english).get_data(as_text=True)
+    assert board.snapshot(place)["attendance"]["present"] == 0
+    assert "checked in so far" in page and "checked in or voted" not in page
+    change_status(ballot.id, "close", actor=None)
+    page = client.get(f"/c/{place.slug}/board", headers=english).get_data(as_text=True)
+    assert board.snapshot(place)["attendance"]["present"] == 1
+    assert "checked in or voted" in page and "checked in so far" not in page
+
+
 def test_live_endpoint_answers_304_until_something_changes(client):
     place, ballot, cards = _voting_community(batch=2)
     url = f"/c/{place.slug}/board/live"

@@ -1,0 +1,163 @@
+"""The assembly board fits every screen it is shown on: two landscape TVs (1920×1080,
+1280×720) and a portrait screen (1080×1920), while a ballot is open and votes come in, and
+after the close (explanations, counterfactual chart, fairness). A TV cannot scroll: nothing may
+be clipped by its panel, lie outside the screen, or overlap another panel; every rotation step
+is checked (board.js shows result pages and the funded panel in turns)."""
+
+import csv
+import json
+import sqlite3
+import urllib.request
+
+import pytest
+
+from tests.browser.conftest import DEMO_PASSWORD, log_in, screenshot
+from tests.servers import Server, civicvote, demo_ballot_id, server_env, vote_by_api
+
+SIZES = {
+    "1920x1080": ({"width": 1920, "height": 1080}, "landscape"),
+    "1280x720": ({"width": 1280, "height": 720}, "landscape"),
+    "1080x1920": ({"width": 1080, "height": 1920}, "portrait"),
+}
+LOCALES = ("zh-CN", "en")
+
+# Every region of the screen (header, each panel, the stale banner, the audit chain head) lies
+# inside the viewport and overlaps no other; every visible element of a region lies inside it
+# (and inside its SVG, for drawn text and bars); no element hides content behind overflow
+# (text cut off by an ellipsis, a panel taller than its box); the page itself does not scroll.
+FIT_PROBLEMS = """() => {
+  const slack = 1, problems = [];
+  const view = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
+  const shown = el => el.getClientRects().length > 0
+    && getComputedStyle(el).visibility !== "hidden";
+  const box = el => el.getBoundingClientRect();
+  const inside = (a, b) => a.left >= b.left - slack && a.top >= b.top - slack
+    && a.right <= b.right + slack && a.bottom <= b.bottom + slack;
+  const name = el => {
+    const cls = typeof el.className === "string" ? el.className : el.getAttribute("class") || "";
+    return el.tagName.toLowerCase() + (cls ? "." + cls.trim().split(/\\s+/).join(".") : "")
+      + " '" + (el.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 40) + "'";
+  };
+  const regions = [
+    document.querySelector(".board-header"), ...document.querySelectorAll("#board-panels > .panel"),
+    document.querySelector("#board-stale"), document.querySelector(".chain-head"),
+  ].filter(el => el && shown(el));
+  const root = document.scrollingElement;
+  if (root.scrollWidth > innerWidth || root.scrollHeight > innerHeight) {
+    problems.push(`page scrolls: ${root.scrollWidth}x${root.scrollHeight}`);
+  }
+  regions.forEach((region, i) => {
+    const r = box(region);
+    if (!inside(r, view)) {
+      problems.push(`${name(region)} outside the screen: ${JSON.stringify(r)}`);
+    }
+    regions.slice(i + 1).forEach(other => {
+      const o = box(other);
+      const w = Math.min(r.right, o.right) - Math.max(r.left, o.left);
+      const h = Math.min(r.bottom, o.bottom) - Math.max(r.top, o.top);
+      if (w > slack && h > slack) { problems.push(`${name(region)} overlaps ${name(other)}`); }
+    });
+    [region, ...region.querySelectorAll("*")].filter(shown).forEach(el => {
+      const e = box(el);
+      if (e.width === 0 && e.height === 0) { return; }
+      if (el !== region && !inside(e, r)) { problems.push(`${name(el)} outside ${name(region)}`); }
+      const svg = el.ownerSVGElement;
+      if (svg && !inside(e, box(svg))) { problems.push(`${name(el)} outside its chart`); }
+      if (el instanceof HTMLElement && getComputedStyle(el).overflow !== "visible"
+          && (el.scrollWidth > el.clientWidth + slack
+              || el.scrollHeight > el.clientHeight + slack)) {
+        problems.push(`${name(el)} cuts off content: ${el.scrollWidth}x${el.scrollHeight}`
+          + ` in ${el.clientWidth}x${el.clientHeight}`);
+      }
+    });
+  });
+  return problems;
+}"""
+
+
+@pytest.fixture(scope="module")
+def board_server(tmp_path_factory):
+    """The demo district with its ballot open and 20 ballots in (the board shows the first
+    batch of 10); ``close()`` then closes it and publishes the counted result."""
+    instance = tmp_path_factory.mktemp("board-fit")
+    env = server_env(instance)
+    civicvote(["seed-demo"], env)
+    server = Server(env, log_path=instance / "server.log")
+    with (instance / "demo-cards.csv").open(encoding="utf-8") as handle:
+        cards = list(csv.DictReader(handle))
+    ballot_id = demo_ballot_id(env)
+    # The demo asks half the households; 20 voters meet a quorum of 12 (set while a draft), so
+    # the close publishes a funded result with its explanation.
+    with sqlite3.connect(instance / "civicvote.db") as database:
+        database.execute(
+            "UPDATE ballots SET quorum_kind = 'minimum', quorum_value = 12 WHERE id = ?",
+            (ballot_id,),
+        )
+        # Two long titles (proposals allow 100 characters): the board shows them on two lines.
+        database.execute(
+            "UPDATE proposals SET title = title || ?"
+            " WHERE id IN (SELECT proposal_id FROM ballot_items WHERE ballot_id = ? LIMIT 2)",
+            ("：含设计、施工、验收与两年维护，由居委会和业委会共同监督实施", ballot_id),
+        )
+    civicvote(["ballots", "open", str(ballot_id)], env)
+    with urllib.request.urlopen(f"{server.url}/api/v1/ballots/{ballot_id}") as response:
+        opened = json.load(response)
+    proposals = [p["id"] for p in opened["proposals"]]
+    for n, card in enumerate(cards[:20]):
+        vote_by_api(server.url, ballot_id, card["token"], proposals[n % 3 : n % 3 + 2], f"fit{n}")
+        # Readers take the live batches (ballots/live.py): read after each ballot, as a board would.
+        urllib.request.urlopen(f"{server.url}/api/v1/ballots/{ballot_id}").close()
+    server.env, server.ballot_id, server.round_id = env, ballot_id, opened["round_id"]
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def closed_board(board_server, chromium):
+    """The same ballot closed, counted and the provisional result published."""
+    server = board_server
+    civicvote(["ballots", "close", str(server.ballot_id)], server.env)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    desk = context.new_page()
+    log_in(desk, server, "organizer", DEMO_PASSWORD)
+    desk.goto(f"{server.url}/console/c/xingfuli/rounds/{server.round_id}/allocation")
+    desk.get_by_role("button", name="计票并公示初步结果").click()
+    assert desk.get_by_role("status").inner_text() == "初步结果已公示。"
+    context.close()
+    return server
+
+
+def _check_board(chromium, server, size: str, phase: str, expect_panels: set) -> None:
+    viewport, layout = SIZES[size]
+    for locale in LOCALES:
+        context = chromium.new_context(
+            viewport=viewport,
+            locale=locale,
+            device_scale_factor=1,
+            extra_http_headers={"Accept-Language": locale},
+        )
+        page = context.new_page()
+        page.goto(f"{server.url}/c/xingfuli/board?layout={layout}")
+        page.evaluate("document.fonts.ready")
+        names = set(
+            page.eval_on_selector_all("#board-panels > .panel", "s => s.map(p => p.dataset.name)")
+        )
+        assert expect_panels <= names, names
+        steps = page.evaluate("window.civicvoteBoard.steps()")
+        tag = "" if locale == "zh-CN" else "-en"
+        for step in range(steps):
+            problems = page.evaluate(FIT_PROBLEMS)
+            screenshot(page, f"board-{size}-{phase}{tag}" + (f"-{step + 1}" if step else ""))
+            assert problems == [], f"{size} {phase} {locale} step {step + 1}: {problems}"
+            page.evaluate("window.civicvoteBoard.rotate()")
+        context.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_live_board_fits(board_server, chromium, size):
+    _check_board(chromium, board_server, size, "live", {"attendance", "results"})
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_closed_board_fits(closed_board, chromium, size):
+    _check_board(chromium, closed_board, size, "closed", {"attendance", "explain"})
