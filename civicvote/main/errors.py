@@ -1,8 +1,9 @@
 """Error pages: HTML for people, JSON for the API; never a trace."""
 
 import time
+from urllib.parse import urlsplit
 
-from flask import jsonify, make_response, redirect, render_template, request
+from flask import jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter import RateLimitExceeded
 from flask_login.utils import login_url
@@ -82,7 +83,19 @@ def login_needed():
         return error_response(
             401, _("Your login has ended. Please log in again."), "login_required"
         )
-    return redirect(login_url("accounts.login", next_url=request.url))
+    return redirect(login_url("accounts.login", next_url=_page_to_return_to()))
+
+
+def _page_to_return_to() -> str:
+    """Where the login form sends the person back to. A form sent after the login ended (the
+    desk without JavaScript) returns to the page the form was on, not to its POST-only address,
+    which the browser would then open with GET."""
+    if request.method in ("GET", "HEAD"):
+        return request.url
+    referrer = request.referrer
+    if referrer and urlsplit(referrer).netloc == request.host:
+        return referrer
+    return url_for("accounts.console")
 
 
 def register(app) -> None:

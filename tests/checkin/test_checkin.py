@@ -3,6 +3,7 @@
 import logging
 import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -264,6 +265,29 @@ def test_desk_answers_a_script_401_json_when_the_login_ended(desk, client):
     assert db.session.scalar(db.select(db.func.count(CheckIn.id))) == 0
     # The banner's way back: logging in through the link returns to the desk.
     assert f'href="/login?next=/console/c/{community.slug}/assemblies/{assembly.id}"' in page
+
+
+def test_a_desk_form_sent_after_the_login_ended_returns_to_the_desk(desk, client):
+    """Without JavaScript the desk posts its form: once logged in again the clerk comes back
+    to the desk page, not to the POST-only check-in address (a GET there would be refused)."""
+    community, _ballot, assembly, cards, _households = desk
+    desk_page = _desk_url(community, assembly)
+    token = factories.csrf_token(client.get(desk_page).get_data(as_text=True))
+    client.post("/logout", data={"csrf_token": token})
+    sent = client.post(
+        _desk_url(community, assembly, "/check-in"),
+        data={"csrf_token": token, "code": cards[0].link},
+        headers={"Referer": f"http://localhost{desk_page}"},
+    )
+    assert sent.status_code == 302
+    assert sent.location == "/login?next=" + quote(desk_page, safe="")
+    stranger = client.post(
+        _desk_url(community, assembly, "/check-in"),
+        data={"csrf_token": token, "code": cards[0].link},
+        headers={"Referer": "https://elsewhere.example/page"},
+    )
+    assert stranger.location == "/login?next=%2Fconsole"  # never back to another site
+    assert db.session.scalar(db.select(db.func.count(CheckIn.id))) == 0
 
 
 def test_assembly_of_another_community_is_not_found(hall, client):
