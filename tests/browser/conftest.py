@@ -1,12 +1,16 @@
 """Headless Chromium (Debian's package) driven by Playwright against a real gunicorn server."""
 
+import csv
+import json
 import os
+import sqlite3
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.factories import PASSWORD
-from tests.servers import REPO, Server, civicvote, server_env
+from tests.servers import REPO, Server, civicvote, demo_ballot_id, server_env
 
 # Every user's password in the demo district (``civicvote seed-demo``); factories' users have
 # tests.factories.PASSWORD.
@@ -179,3 +183,43 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def demo_vote_server(tmp_path_factory, name: str, prepare=None) -> Server:
+    """A gunicorn server over the demo district with its ballot open. The demo asks half the
+    households for quorum (docs/rules.md: below quorum nothing is funded); here 12 voters meet
+    it, set while the ballot is still a draft. ``prepare(database, ballot_id)`` may change the
+    draft further. The server carries ``env``, ``cards`` (demo-cards.csv rows), ``ballot_id``,
+    ``proposals`` (the ballot's proposal ids) and ``round_id``; the caller stops it."""
+    instance = tmp_path_factory.mktemp(name)
+    env = server_env(instance)
+    civicvote(["seed-demo"], env)
+    server = Server(env, log_path=instance / "server.log")
+    with (instance / "demo-cards.csv").open(encoding="utf-8") as handle:
+        server.cards = list(csv.DictReader(handle))
+    ballot_id = demo_ballot_id(env)
+    with sqlite3.connect(instance / "civicvote.db") as database:
+        database.execute(
+            "UPDATE ballots SET quorum_kind = 'minimum', quorum_value = 12 WHERE id = ?",
+            (ballot_id,),
+        )
+        if prepare is not None:
+            prepare(database, ballot_id)
+    civicvote(["ballots", "open", str(ballot_id)], env)
+    with urllib.request.urlopen(f"{server.url}/api/v1/ballots/{ballot_id}") as response:
+        opened = json.load(response)
+    server.env, server.ballot_id, server.round_id = env, ballot_id, opened["round_id"]
+    server.proposals = [p["id"] for p in opened["proposals"]]
+    return server
+
+
+def publish_provisional(chromium, server):
+    """The organizer counts the closed ballot on the allocation console: the provisional
+    result is published. Returns the organizer's page (its context still open)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    desk = context.new_page()
+    log_in(desk, server, "organizer", DEMO_PASSWORD)
+    desk.goto(f"{server.url}/console/c/xingfuli/rounds/{server.round_id}/allocation")
+    desk.get_by_role("button", name="计票并公示初步结果").click()
+    assert desk.get_by_role("status").inner_text() == "初步结果已公示。"
+    return desk

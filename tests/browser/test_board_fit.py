@@ -4,15 +4,12 @@ after the close (explanations, counterfactual chart, fairness). A TV cannot scro
 be clipped by its panel, lie outside the screen, or overlap another panel; every rotation step
 is checked (board.js shows result pages and the funded panel in turns)."""
 
-import csv
-import json
-import sqlite3
 import urllib.request
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, log_in, screenshot
-from tests.servers import Server, civicvote, demo_ballot_id, server_env, vote_by_api
+from tests.browser.conftest import demo_vote_server, publish_provisional, screenshot
+from tests.servers import civicvote, vote_by_api
 
 SIZES = {
     "1920x1080": ({"width": 1920, "height": 1080}, "landscape"),
@@ -79,35 +76,22 @@ FIT_PROBLEMS = """() => {
 def board_server(tmp_path_factory):
     """The demo district with its ballot open and 20 ballots in (the board shows the first
     batch of 10); ``close()`` then closes it and publishes the counted result."""
-    instance = tmp_path_factory.mktemp("board-fit")
-    env = server_env(instance)
-    civicvote(["seed-demo"], env)
-    server = Server(env, log_path=instance / "server.log")
-    with (instance / "demo-cards.csv").open(encoding="utf-8") as handle:
-        cards = list(csv.DictReader(handle))
-    ballot_id = demo_ballot_id(env)
-    # The demo asks half the households; 20 voters meet a quorum of 12 (set while a draft), so
-    # the close publishes a funded result with its explanation.
-    with sqlite3.connect(instance / "civicvote.db") as database:
-        database.execute(
-            "UPDATE ballots SET quorum_kind = 'minimum', quorum_value = 12 WHERE id = ?",
-            (ballot_id,),
-        )
+
+    def long_titles(database, ballot_id):
         # Two long titles (proposals allow 100 characters): the board shows them on two lines.
         database.execute(
             "UPDATE proposals SET title = title || ?"
             " WHERE id IN (SELECT proposal_id FROM ballot_items WHERE ballot_id = ? LIMIT 2)",
             ("：含设计、施工、验收与两年维护，由居委会和业委会共同监督实施", ballot_id),
         )
-    civicvote(["ballots", "open", str(ballot_id)], env)
-    with urllib.request.urlopen(f"{server.url}/api/v1/ballots/{ballot_id}") as response:
-        opened = json.load(response)
-    proposals = [p["id"] for p in opened["proposals"]]
-    for n, card in enumerate(cards[:20]):
+
+    # 20 voters meet the quorum of 12, so the close publishes a funded result and explanation.
+    server = demo_vote_server(tmp_path_factory, "board-fit", prepare=long_titles)
+    ballot_id, proposals = server.ballot_id, server.proposals
+    for n, card in enumerate(server.cards[:20]):
         vote_by_api(server.url, ballot_id, card["token"], proposals[n % 3 : n % 3 + 2], f"fit{n}")
         # Readers take the live batches (ballots/live.py): read after each ballot, as a board would.
         urllib.request.urlopen(f"{server.url}/api/v1/ballots/{ballot_id}").close()
-    server.env, server.ballot_id, server.round_id = env, ballot_id, opened["round_id"]
     yield server
     server.stop()
 
@@ -115,16 +99,9 @@ def board_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def closed_board(board_server, chromium):
     """The same ballot closed, counted and the provisional result published."""
-    server = board_server
-    civicvote(["ballots", "close", str(server.ballot_id)], server.env)
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    desk = context.new_page()
-    log_in(desk, server, "organizer", DEMO_PASSWORD)
-    desk.goto(f"{server.url}/console/c/xingfuli/rounds/{server.round_id}/allocation")
-    desk.get_by_role("button", name="计票并公示初步结果").click()
-    assert desk.get_by_role("status").inner_text() == "初步结果已公示。"
-    context.close()
-    return server
+    civicvote(["ballots", "close", str(board_server.ballot_id)], board_server.env)
+    publish_provisional(chromium, board_server).context.close()
+    return board_server
 
 
 def _check_board(chromium, server, size: str, phase: str, expect_panels: set) -> None:

@@ -4,7 +4,7 @@ on a 360 px phone and a 1080p screen (screenshots under artifacts/screenshots/),
 import pytest
 
 from tests.a11y.test_accessibility import axe_source, serious_violations  # noqa: F401
-from tests.browser.conftest import DEMO_PASSWORD, log_in, screenshot
+from tests.browser.conftest import publish_provisional, screenshot
 from tests.browser.test_results_flow import closed_vote_server  # noqa: F401
 
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "1080p": {"width": 1920, "height": 1080}}
@@ -17,15 +17,8 @@ HEADINGS = {
 @pytest.fixture(scope="module")
 def published(closed_vote_server, chromium):  # noqa: F811
     """The organizer counts the closed ballot: a provisional result is published."""
-    server = closed_vote_server
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    desk = context.new_page()
-    log_in(desk, server, "organizer", DEMO_PASSWORD)
-    desk.goto(f"{server.url}/console/c/xingfuli/rounds/{server.round_id}/allocation")
-    desk.get_by_role("button", name="计票并公示初步结果").click()
-    assert desk.get_by_role("status").inner_text() == "初步结果已公示。"
-    context.close()
-    return server
+    publish_provisional(chromium, closed_vote_server).context.close()
+    return closed_vote_server
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
