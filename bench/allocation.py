@@ -10,6 +10,8 @@ Usage: python bench/allocation.py [--quick]
     voter's share, up to 15 approvals per voter, so that add1 needs thousands of increments.
     The real election's shape (175 projects x 28,943 voters) and smaller ones; pabutools runs
     in a child process with a timeout (--pabutools-timeout) and is reported where it finishes.
+    With --exact-reference, where add1 left increments unchecked, the exact walk alone (no
+    search; minutes) is run too and must give the same outcome.
 Exits with status 1 if any outcome differs from pabutools'.
 Times are CPU seconds of this process (time.process_time), so that other load on a shared
 machine distorts them less; wall-clock seconds are shown in brackets.
@@ -64,14 +66,35 @@ def generate_small_units(num_projects, num_voters, seed, budget=1_000_000_000):
 
 
 def _search_figures(outcome) -> str:
-    """What add1's search did: probes, stretches that did not grow, increments left unchecked."""
+    """What add1 did: an exact walk (runs, stretches), or a search with what it left
+    unchecked."""
     search = outcome.details.get("add1_search") or {}
+    walked = f"{search.get('runs', 0)} runs, {search.get('stretches', 0)} stretches"
     if "probes" not in search:
-        return "not needed"
+        return f"exact walk: {walked}"
     return (
-        f"{search['probes']} probes, {search['chain_breaks']} not growing, "
-        f"{search['exact_runs']} exact runs, {search['unchecked_increments']:,} unchecked"
+        f"walk then search: {walked}, {search['probes']} probes, "
+        f"{search['unchecked_increments']:,} increments unchecked"
+        + (" (exact)" if search["exact"] else "")
     )
+
+
+def exact_reference(costs, ballots, budget):
+    """add1 by the exact walk alone, however many runs it takes: (funded, CPU s, report)."""
+    from fractions import Fraction
+
+    from civicvote.allocation.add1 import equal_shares
+    from civicvote.allocation.mes import compile_input
+
+    ids = sorted(costs)
+    index = {pid: i for i, pid in enumerate(ids)}
+    cost = [Fraction(costs[p]) for p in ids]
+    rows = [[(index[p], cost[index[p]]) for p in b] for b in ballots]
+    inp = compile_input(cost, rows, [1] * len(rows), list(range(len(ids))))
+    report: dict = {}
+    start = time.process_time()
+    run, _k = equal_shares(inp, Fraction(budget), add1=True, exact_runs=10**9, report=report)
+    return {ids[i] for i in run.selected}, time.process_time() - start, report
 
 
 def _theirs_child(queue, args):
@@ -93,14 +116,23 @@ def theirs_within(timeout, *args):
     return queue.get()
 
 
-def small_units(label, size, budget, seed, timeout):
+def small_units(label, size, budget, seed, timeout, reference=False):
     costs, ballots, budget = generate_small_units(*size, seed=seed, budget=budget)
     got, t_ours, outcome = ours(costs, ballots, budget, "add1")
     text = (
         f"{label}: {size[0]} projects x {size[1]:,} voters, budget {budget:,}; ours "
         f"{t_ours[0]:.2f} s [{t_ours[1]:.2f}] ({outcome.details['add1_increments']:,} "
-        f"increments, {len(got)} funded; search {_search_figures(outcome)})"
+        f"increments, {len(got)} funded; {_search_figures(outcome)})"
     )
+    if reference and not outcome.details["add1_search"]["exact"]:
+        exact, seconds, report = exact_reference(costs, ballots, budget)
+        text += (
+            f"; exact walk alone {seconds:.1f} s ({report['runs']} runs, "
+            f"{report['stretches']} stretches): {'same' if exact == got else 'DIFFERENT'}"
+        )
+        if exact != got:
+            print(text)
+            return False
     if timeout <= 0:
         print(text + "; pabutools not run")
         return True
@@ -184,6 +216,11 @@ def main() -> int:
     parser.add_argument(
         "--pabutools-timeout", type=float, default=300, help="seconds for each pabutools run"
     )
+    parser.add_argument(
+        "--exact-reference",
+        action="store_true",
+        help="where add1 searched, also run the exact walk alone (minutes) and compare",
+    )
     args = parser.parse_args()
     big = (40, 2000) if args.quick else (150, 100_000)
     add1_size = (15, 200) if args.quick else (ADD1_PROJECTS, ADD1_VOTERS)
@@ -193,7 +230,7 @@ def main() -> int:
     _, t_ours, outcome = ours(costs, ballots, budget, "add1")
     print(
         f"(c) our MES + add1 on {big[0]} x {big[1]:,}: {t_ours[0]:.2f} s [{t_ours[1]:.2f}] "
-        f"({outcome.details['add1_increments']} increments)"
+        f"({outcome.details['add1_increments']} increments; {_search_figures(outcome)})"
     )
     wait = args.pabutools_timeout
     if args.quick:
@@ -204,8 +241,13 @@ def main() -> int:
         ok &= small_units("(d) small units", (25, 500), 2_000_000, seed=5, timeout=wait)
         ok &= small_units("(d) small units", (30, 400), 10_000_000, seed=3, timeout=wait)
         ok &= small_units("(d) small units", (60, 3000), 100_000_000, seed=4, timeout=wait)
-        ok &= small_units("(d) real shape", (175, 28_943), 1_000_000_000, seed=1, timeout=wait)
-        ok &= small_units("(d) real shape", (175, 28_943), 1_000_000_000, seed=2, timeout=0)
+        ref = args.exact_reference
+        ok &= small_units(
+            "(d) real shape", (175, 28_943), 1_000_000_000, seed=1, timeout=wait, reference=ref
+        )
+        ok &= small_units(
+            "(d) real shape", (175, 28_943), 1_000_000_000, seed=2, timeout=0, reference=ref
+        )
     return 0 if ok else 1
 
 

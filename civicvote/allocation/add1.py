@@ -2,13 +2,21 @@
 
 add1 (pabutools' ``exhaustion_by_budget_increase`` with ``exhaustive_stop=False``) runs MES
 with every voter's budget raised by 0, 1, 2, … steps and returns the outcome just before the
-*first* increment whose outcome does not fit (or the last one within pabutools' bound). Each
-run of :func:`run_mes` says how far the budget can grow before any of its decisions could
-change; increments before that are skipped, which is exact. Real elections with budgets in
-small units need thousands of increments whose runs each change some decision but seldom the
-outcome; after ``EXACT_RUNS`` runs :func:`_search` gallops and bisects for the first increment
-that no longer fits, then checks its probes (see :func:`_search` and docs/recount.md for what
-is proven and what is only checked).
+*first* increment whose outcome does not fit (or the last one within pabutools' bound).
+
+Elections with budgets in small units need thousands of increments, but the order in which
+MES selects projects changes far less often. So add1 *walks in stretches*: from a run at
+increment ``k`` it looks for the last increment ``j`` that runs prove select the same projects
+in the same order at every increment in between (:mod:`civicvote.allocation.stretch`), and
+starts the next stretch at ``j + 1``. Every increment is covered by a proof or a run of its
+own, so the walk's result is exactly one-step add1's, whatever the shape of the outcomes (the
+total cost of MES's outcome is not monotone in the budget: tests/allocation/test_add1_exact.py).
+
+The walk costs about three runs per change of order. Where the order changes hundreds of times
+(the largest city elections), it stops after the runs ``EXACT_WORK`` allows and :func:`_search`
+gallops and bisects over the rest, checking the stretches between its probes with the walk
+for the runs ``CHECK_WORK`` allows; increments no proof reached are reported as
+``unchecked_increments`` (docs/recount.md says what that means and how to recount them).
 """
 
 from __future__ import annotations
@@ -18,16 +26,18 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from civicvote.allocation.mes import MESInput, MESRun, _Prepared, run_mes
+from civicvote.allocation.stretch import Trace
 
-# add1 first steps through increments exactly, skipping only what a run proves repeats it;
-# after this many runs (real elections with budgets in small units need thousands of
-# increments) it gallops and bisects on whether the outcome fits.
-EXACT_RUNS = 16
-# The search's probes are checked by exact stepping between them: at most this many runs per
-# stretch between two probes, and this many in all (each run covers the stretch its decisions
-# are proven to hold). Measured on the 175 x 28,943 benchmark: see docs/recount.md.
-CHECK_RUNS = 4
-CHECK_BUDGET = 24
+# Work for the exact walk before add1 searches instead, and for checking the search, in
+# (ballot group, approved item) pairs processed: a run of MES costs about as many as the
+# election has, so small elections get thousands of runs and the largest a few dozen. Sized
+# on bench/allocation.py so that the 175 x 28,943 and 150 x 100,000 instances stay within
+# their time targets (docs/recount.md has the figures). A count, not a clock: the same
+# ballots give the same result on every machine.
+EXACT_WORK = 64 * 200_000
+CHECK_WORK = 32 * 200_000
+# How many increments a proof is first trusted to reach (its bounds loosen with distance).
+FIRST_REACH = 64
 
 
 def equal_shares(
@@ -37,7 +47,7 @@ def equal_shares(
     add1: bool = False,
     step: Fraction = Fraction(1),
     fits: Callable[[Sequence[int]], bool] | None = None,
-    exact_runs: int = EXACT_RUNS,
+    exact_runs: int | None = None,
     report: dict | None = None,
 ) -> tuple[MESRun, int]:
     """MES with the budget split equally; with ``add1``, the equalshares.net completion.
@@ -47,13 +57,11 @@ def equal_shares(
     like pabutools' ``exhaustion_by_budget_increase(..., exhaustive_stop=False,
     budget_step=step * num_voters)``, whose budget bound we also honour.
 
-    Exact: increments a run proves cannot change the outcome are skipped. With a caller's
-    ``fits`` (fund sources with restrictions) every other increment is run: such a test need
-    not behave like a budget, so nothing is searched. With the default test, after
-    ``exact_runs`` runs the first increment that does not fit is searched for by galloping and
-    bisection, with run-time checks and exact stepping where they fail (:func:`_search`).
-    ``report``, if given, receives counts of what the search did. Returns the chosen run and
-    its increment.
+    The walk is exact. After ``exact_runs`` runs (by default as many as ``EXACT_WORK``
+    allows) it searches instead, unless a caller's ``fits`` (fund sources with restrictions)
+    is given: such a test need not behave like a budget, so the walk goes on. ``report``, if
+    given, receives what the walk and the search did. Returns the chosen run and its
+    increment.
     """
     n = inp.num_voters
     budget = Fraction(budget)
@@ -61,7 +69,7 @@ def equal_shares(
         return MESRun(Fraction(0), (), (), (), tuple(Fraction(0) for _ in inp.costs)), 0
     prep = _Prepared(inp)
     base = budget / n
-    first, until = run_mes(inp, base, prep, track=add1, money=not add1)
+    first, trace = run_mes(inp, base, prep, money=not add1)
     if not add1:
         return first, 0
     searchable = fits is None
@@ -70,129 +78,164 @@ def equal_shares(
         def fits(sel: Sequence[int]) -> bool:
             return sum(inp.costs[p] for p in sel) <= budget
 
-    if not searchable:
-        exact_runs = math.inf
-    step = Fraction(step)
-    last = math.floor(budget / step)  # pabutools' bound: total budget <= budget * (voters + 1)
     if not fits(first.selected):
         # Only with restricted sources: even the first outcome cannot be paid. Keep it and
         # let the caller report what does not fit (pabutools would return nothing).
         return run_mes(inp, base, prep)[0], 0
-    at = _Stepper(inp, prep, base, step, last, fits)
-    everything = len(prep.candidates) + len(prep.free)
-    k, stop = at.walk(0, first, until, last, max_runs=exact_runs, everything=everything)
-    if stop is None and k < last and at.runs >= exact_runs and not at.complete:
-        k = _search(at, k, report)
-    elif stop is not None:
-        k = stop - 1
+    last = math.floor(budget / Fraction(step))  # pabutools' bound: budget * (voters + 1)
+    walk = _Walk(inp, prep, base, Fraction(step), fits)
+    walk.check_runs = max(1, CHECK_WORK // prep.size)
+    if exact_runs is None:
+        exact_runs = max(1, EXACT_WORK // prep.size)
+    limit = exact_runs if searchable else math.inf
+    found = walk.first_misfit(0, first, trace, last, limit)
+    search: dict = {}
+    k = found - 1 if found is not None else _search(walk, last, search)
+    # Exact: the walk went all the way, or the search's walks left nothing unchecked.
+    search["exact"] = search.get("unchecked_increments", 0) == 0
     if report is not None:
-        report.setdefault("exact_runs", at.runs)
-    final = run_mes(inp, base + k * step, prep)[0]  # the same selection, with money left
+        report.update(search, runs=walk.runs + 1, stretches=walk.stretches)
+    final = run_mes(inp, base + k * walk.step, prep)[0]  # the same selection, with money left
     return final, k
 
 
-class _Stepper:
-    """Runs MES at increment ``k`` of the add1 sequence and steps through increments exactly."""
+class _Walk:
+    """add1's increments, one stretch of identical outcomes at a time."""
 
-    def __init__(self, inp, prep, base, step, last, fits) -> None:
-        self.inp, self.prep, self.base, self.step = inp, prep, base, step
-        self.last, self.fits = last, fits
-        self.runs = 0
-        self.complete = False
+    def __init__(self, inp: MESInput, prep: _Prepared, base: Fraction, step: Fraction, fits):
+        self.inp, self.prep, self.base, self.step, self.fits = inp, prep, base, step, fits
+        self.everything = len(prep.candidates) + len(prep.free)
+        self.runs = self.stretches = 0
+        self.reach = FIRST_REACH
+        # Where the walk stands: every increment up to ``at`` fits; ``at_run`` is run there.
+        self.at: int = 0
+        self.at_run: tuple[MESRun, Trace] | None = None
+
+    def run(self, k: int, against: Trace | None = None) -> tuple[MESRun, Trace]:
+        self.runs += 1
+        return run_mes(self.inp, self.base + k * self.step, self.prep, money=False, against=against)
+
+    def first_misfit(self, k: int, run: MESRun, trace: Trace, upto: int, limit) -> int | None:
+        """The first increment after ``k`` (whose ``run`` fits) up to ``upto`` whose outcome
+        does not fit; ``upto + 1`` if none does; None if ``limit`` runs did not settle it.
+
+        Stops early, as add1 always has, once everything is funded: every later outcome is a
+        subset of it.
+        """
+        start = self.runs
+        while True:
+            self.at, self.at_run = k, (run, trace)
+            if len(run.selected) == self.everything:
+                return k + 1
+            if k >= upto:
+                return upto + 1
+            if self.runs - start >= limit:
+                return None
+            self.stretches += 1
+            end, after = self.stretch_end(k, run.selected, trace, upto)
+            if after is None:
+                return upto + 1  # the stretch reaches the end
+            k, (run, trace) = end + 1, after
+            if not self.fits(run.selected):
+                self.at = end
+                return k
+
+    def stretch_end(self, k: int, selected, trace: Trace, upto: int):
+        """The last increment ``j <= upto`` that runs prove select ``selected`` (increment
+        ``k``'s outcome), and the run at ``j + 1`` (None if ``j == upto``).
+
+        Each run is checked against the last one that vouched (the closer the two, the
+        tighter the proof) and guesses where a close runner-up overtakes a winner
+        (``Trace.ahead``): the next run goes just before that, else twice as far as the last
+        stride, within the distance proofs have lately reached. The first run of a stretch
+        is one increment on, for its guess. A run that selects differently bounds the
+        stretch from above; one that selects the same but cannot vouch (too far for the
+        proof) halves the stride.
+        """
+        good, guide, stride = k, trace, 1
+        top, after = upto + 1, None  # the first increment known to select differently
+        while good + 1 < top:
+            probe = min(good + stride, top - 1)
+            run = self.run(probe, guide)
+            span = probe - good
+            if run[1].certified:
+                self.reach = max(self.reach, 2 * span)
+                good, guide = probe, run[1]
+                ahead = self.increments(guide)
+                stride = min(self.reach, ahead if ahead is not None else 2 * span)
+            elif run[0].selected != selected or span == 1:
+                top, after = probe, run
+                stride = span // 2
+            else:  # the same, but too far for the proof: it reaches less far than that
+                self.reach = max(1, span // 2)
+                stride = span // 2
+            stride = max(1, stride)
+        return good, after
+
+    def increments(self, trace: Trace) -> int | None:
+        """Whole increments from ``trace``'s budget to just before its guessed overtaking."""
+        if not math.isfinite(trace.ahead):
+            return None
+        return math.floor(trace.ahead / self.step)
 
     def selection(self, k: int) -> tuple[int, ...]:
-        return run_mes(self.inp, self.base + k * self.step, self.prep, money=False)[0].selected
-
-    def walk(self, k, run, until, upto, *, max_runs=math.inf, everything=None):
-        """Step exactly from increment ``k`` (whose ``run`` fits, valid below ``until``) up to
-        ``upto``, skipping increments a run proves repeat the outcome. Returns (the last
-        increment reached, the first increment that does not fit or None)."""
-        runs = 0
-        while k < upto and runs < max_runs:
-            if len(run.selected) == everything:
-                self.complete = True  # everything is funded: nothing more to look for
-                return k, None
-            if until is None:
-                return upto, None  # no decision of this run can change: later ones fit too
-            # Increments before the run's validity limit repeat the same outcome: skip them.
-            nxt = max(k + 1, math.ceil((until - self.base) / self.step))
-            if nxt > upto:
-                return upto, None
-            run, until = run_mes(
-                self.inp, self.base + nxt * self.step, self.prep, track=True, money=False
-            )
-            runs += 1
-            self.runs += 1
-            if not self.fits(run.selected):
-                return nxt, nxt
-            k = nxt
-        return k, None
+        return self.run(k)[0].selected
 
 
-def _search(at: _Stepper, k: int, report: dict | None) -> int:
-    """The increment add1 returns, from ``k`` on (every increment up to ``k`` fits).
+def _search(walk: _Walk, last: int, report: dict) -> int:
+    """The increment add1 returns when the walk ran out of runs (every increment up to
+    ``walk.at`` fits).
 
-    Gallops ahead of ``k`` (1, 2, 4, … increments) while the outcome fits and bisects to an
-    increment ``b`` that fits while ``b + 1`` does not (or ``b`` is the bound): both are run,
-    so that much is exact. add1 wants the *first* increment that does not fit; an earlier one
-    can hide between two probes that fit, because the total cost of MES's outcome is not
-    monotone in the budget (tests/allocation/test_add1_exact.py has elections where it is
-    not). So the stretches between consecutive probes that fit are checked by exact stepping
-    (:meth:`_Stepper.walk`, which skips increments a run proves repeat it), those where the
-    later outcome does not fund every project the earlier one funds first, then the others in
-    order, with at most ``CHECK_RUNS`` runs each and ``CHECK_BUDGET`` in all. The first
-    increment found not to fit decides. Increments no check reached are counted in
-    ``report["unchecked_increments"]``: only there can the result differ from one-step add1
-    (docs/recount.md).
+    Gallops ahead (1, 2, 4, … increments) while the outcome fits and bisects to an increment
+    ``b`` that fits while ``b + 1`` does not (or ``b`` is the bound): both are run, so that much
+    is exact. add1 wants the *first* increment that does not fit; an earlier one can hide
+    between two probes that fit, because the total cost of MES's outcome is not monotone in the
+    budget. So the stretches between consecutive probes that fit are walked (exactly, as
+    above), those where the later outcome does not fund every project the earlier one funds
+    first, then the others in order, with ``walk.check_runs`` runs in all. The first increment found
+    not to fit decides. Increments no walk reached are counted in
+    ``report["unchecked_increments"]``: only there can the result differ from one-step add1.
     """
-    fitting = {k: at.selection(k)}
+    k = walk.at
+    fitting = {k: walk.at_run[0].selected}
     hi, gap = None, 1
-    while hi is None:
-        probe = min(k + gap, at.last)
-        sel = at.selection(probe)
-        if at.fits(sel):
+    while hi is None and k < last:
+        probe = min(k + gap, last)
+        sel = walk.selection(probe)
+        if walk.fits(sel):
             fitting[probe] = sel
             k, gap = probe, 2 * gap
-            if k == at.last:
-                break
         else:
             hi = probe
     while hi is not None and hi - k > 1:
         mid = (k + hi) // 2
-        sel = at.selection(mid)
-        if at.fits(sel):
+        sel = walk.selection(mid)
+        if walk.fits(sel):
             fitting[mid], k = sel, mid
         else:
             hi = mid
     probes = sorted(fitting)
     gaps = [(a, b) for a, b in zip(probes, probes[1:], strict=False) if b > a + 1]
     growing = {(a, b): set(fitting[a]) <= set(fitting[b]) for a, b in gaps}
-    # Stretches where the outcomes visibly do not grow first, then in order; a few runs each
-    # within a total budget, so the search stays fast on the largest elections.
+    # Stretches where the outcomes visibly do not grow first, then in order.
     gaps.sort(key=lambda gap: (growing[gap], gap))
-    spent = unchecked = 0
-    stops = []
+    spent, unchecked, misfits = walk.runs, 0, []
     for a, b in gaps:
-        runs = min(CHECK_RUNS, CHECK_BUDGET - spent)
-        if runs <= 0:
+        left = walk.check_runs - (walk.runs - spent)
+        if left <= 1:
             unchecked += b - a - 1
             continue
-        run, until = run_mes(at.inp, at.base + a * at.step, at.prep, track=True, money=False)
-        before = at.runs
-        reached, stop = at.walk(a, run, until, b, max_runs=runs)
-        spent += at.runs - before + 1
-        if stop is not None:
-            stops.append(stop)
-        else:
-            unchecked += max(0, b - reached - 1)
-    if stops:
-        k = min(stops) - 1
-    if report is not None:
-        report.update(
-            {
-                "probes": len(probes) + (hi is not None),
-                "chain_breaks": sum(not g for g in growing.values()),
-                "unchecked_increments": unchecked,
-            }
-        )
+        run, trace = walk.run(a)
+        found = walk.first_misfit(a, run, trace, b - 1, left - 1)
+        if found is None:
+            unchecked += b - walk.at - 1
+        elif found <= b - 1:
+            misfits.append(found)
+    if misfits:
+        k = min(misfits) - 1
+    report.update(
+        probes=len(probes) + (hi is not None),
+        chain_breaks=sum(not g for g in growing.values()),
+        unchecked_increments=unchecked,
+    )
     return k

@@ -75,6 +75,15 @@ def allocate_command(file, rule, threshold, tie_break, completion, explain, as_j
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    search = outcome.details.get("add1_search") or {}
+    if search and not search["exact"]:
+        # Only the largest elections: say so, so that a recounter knows what to rerun.
+        click.echo(
+            f"add1 searched: {search['unchecked_increments']} of "
+            f"{outcome.details['add1_increments']} increments were not checked one by one; "
+            "recount one step at a time (pabutools) to confirm (docs/recount.md).",
+            err=True,
+        )
     explained = other = None
     if explain:
         explained, other = _explanations(election, outcome, threshold=limit, tie_break=tie_break)
@@ -86,6 +95,12 @@ def allocate_command(file, rule, threshold, tie_break, completion, explain, as_j
             "civicvote_rule": outcome.rule,
             "tie_break": outcome.tie_break,
         }
+        if search:
+            payload["add1"] = {
+                "increments": outcome.details["add1_increments"],
+                "exact": search["exact"],
+                "unchecked_increments": search.get("unchecked_increments", 0),
+            }
         if explained is not None:
             payload["explanation"] = jsonify(explained)
             payload["counterfactual"] = jsonify(other)

@@ -1,14 +1,16 @@
-"""add1's fast search returns exactly what one-increment-at-a-time add1 returns.
+"""add1's walk over stretches returns exactly what one-increment-at-a-time add1 returns.
 
 The reference below is add1 by its definition (pabutools' ``exhaustion_by_budget_increase``
 with ``exhaustive_stop=False``): run MES at increments 0, 1, 2, … and keep the outcome before
 the first that does not fit. MES itself is compared with pabutools elsewhere
-(test_against_pabutools.py); here the add1 layer is: exact skipping, the gallop and bisection,
-and the chain check with its exact fallback.
+(test_against_pabutools.py); here the add1 layer is: the proof that a run vouches for the
+increments below it (mes.Trace), and the walk's guesses, which may be wrong but never skip an
+increment nobody vouched for.
 """
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
@@ -54,14 +56,28 @@ def small_unit_elections(draw):
 
 
 @SETTINGS
-@given(small_unit_elections(), st.sampled_from([0, 1, 3, 16]))
-def test_search_equals_plain_stepping(election, exact_runs):
+@given(small_unit_elections())
+def test_walk_equals_plain_stepping(election):
     costs, ballots, budget = election
     inp, _ids = compiled(costs, ballots)
     want = plain_add1(inp, budget)
-    run, _k = equal_shares(inp, Fraction(budget), add1=True, exact_runs=exact_runs)
+    report: dict = {}
+    run, _k = equal_shares(inp, Fraction(budget), add1=True, report=report)
     assert want is not None  # the first run always fits the budget
     assert set(run.selected) == set(want)
+    assert report["exact"]
+
+
+@SETTINGS
+@given(small_unit_elections(), st.sampled_from([0, 1, 3]))
+def test_search_equals_plain_stepping_where_it_checked_everything(election, exact_runs):
+    """The search after a walk cut short: its probes and the walks between them."""
+    costs, ballots, budget = election
+    inp, _ids = compiled(costs, ballots)
+    report: dict = {}
+    run, _k = equal_shares(inp, Fraction(budget), add1=True, exact_runs=exact_runs, report=report)
+    if report.get("unchecked_increments", 0) == 0:
+        assert set(run.selected) == set(plain_add1(inp, budget))
 
 
 @SETTINGS
@@ -81,23 +97,115 @@ def test_a_callers_fits_is_stepped_exactly(election, data):
         return sum(inp.costs[p] for p in sel) <= budget and frozenset(sel) != refused
 
     want = plain_add1(inp, budget, fits)
-    run, _k = equal_shares(inp, Fraction(budget), add1=True, exact_runs=0, fits=fits)
+    run, _k = equal_shares(inp, Fraction(budget), add1=True, fits=fits)
     if want is None:  # even the first outcome is refused: kept, for the caller to report
         assert frozenset(run.selected) == refused
     else:
         assert set(run.selected) == set(want)
 
 
-def test_search_reports_its_checks():
-    """The search runs its probes and checks them; a long sequence is searched, not stepped."""
+def test_the_walk_skips_what_runs_vouch_for():
+    """A long sequence of increments is walked in stretches, not stepped one by one."""
     costs = {p: c for p, c in zip("ABCDEF", (900, 700, 650, 400, 300, 120), strict=True)}
     ballots = [{"A", "B"}, {"B", "C"}, {"C"}, {"D", "E"}, {"A", "F"}, {"F"}, {"E"}, {"A"}]
     inp, _ids = compiled(costs, ballots)
     report: dict = {}
-    run, k = equal_shares(inp, Fraction(2000), add1=True, exact_runs=0, report=report)
-    assert report["probes"] >= 2 and report["chain_breaks"] >= 0
+    run, k = equal_shares(inp, Fraction(2000), add1=True, report=report)
     assert set(run.selected) == set(plain_add1(inp, 2000))
     assert 0 < k <= 2000
+    assert report["exact"] and report["stretches"] <= report["runs"] < k / 4, report
+
+
+@st.composite
+def mid_size_elections(draw):
+    """Dozens to hundreds of voters with skewed tastes: close runner-ups whose prices fall
+    with the budget, so that runs vouch by the slope check too (stretch.Slopes), not only the
+    plain one. Utilities: the cost (approval), one (approval by count) or points."""
+    projects = draw(st.integers(3, 8))
+    costs = [draw(st.integers(50, 3000)) for _ in range(projects)]
+    kind = draw(st.sampled_from(["cost", "count", "points"]))
+    points = [draw(st.integers(1, 5)) for _ in range(projects)]
+    taste = st.lists(st.integers(0, projects - 1), min_size=1, max_size=projects)
+    ballots = draw(st.lists(taste.map(set), min_size=20, max_size=160))
+    rows = [
+        [(p, Fraction({"cost": costs[p], "count": 1, "points": points[p]}[kind])) for p in b]
+        for b in ballots
+    ]
+    inp = compile_input([Fraction(c) for c in costs], rows, [1] * len(rows), list(range(projects)))
+    return inp, draw(st.integers(sum(costs) // 4, sum(costs)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mid_size_elections(), st.integers(0, 300), st.integers(1, 120), st.sampled_from([1, 3]))
+def test_a_run_vouches_only_for_budgets_that_select_the_same(election, i, span, parts):
+    """The proof itself (civicvote/allocation/stretch.py): whenever a run at increment j,
+    checked against the run at i, says every increment in between selects the same projects
+    in the same order, each of them really does."""
+    inp, budget = election
+    prep, base, step = _Prepared(inp), Fraction(budget) / inp.num_voters, Fraction(1, parts)
+    low, low_trace = run_mes(inp, base + i * step, prep, money=False)
+    _high, high_trace = run_mes(inp, base + (i + span) * step, prep, money=False, against=low_trace)
+    if high_trace.certified:
+        for k in range(i, i + span + 1):
+            assert run_mes(inp, base + k * step, prep, money=False)[0].selected == low.selected, k
+
+
+def small_unit_city(projects: int, voters: int, budget: int, seed: int):
+    """bench/allocation.py's small-unit shape: skewed tastes, 1-15 approvals, costs in small
+    units asking about three times the budget."""
+    rng = random.Random(seed)
+    weights = [1 / (p + 1) ** 0.8 for p in range(projects)]
+    rng.shuffle(weights)
+    raw = [rng.lognormvariate(0, 0.9) for _ in range(projects)]
+    costs = [max(1000, int(r * budget * 3.2 / sum(raw))) for r in raw]
+    choose = range(projects)
+    ballots = [set(rng.choices(choose, weights, k=rng.randint(1, 15))) for _ in range(voters)]
+    rows = [[(p, Fraction(costs[p])) for p in ballot] for ballot in ballots]
+    ranks = list(range(projects))
+    return compile_input([Fraction(c) for c in costs], rows, [1] * voters, ranks), budget
+
+
+def test_the_slope_check_vouches_where_the_plain_one_cannot_and_rightly():
+    """On a 1,500-voter election a runner-up's price falls below what the winner paid 64
+    increments earlier, so only the slope check can vouch for the stretch; every increment in
+    it is run to confirm."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=3)
+    prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
+    low, low_trace = run_mes(inp, base + 500, prep, money=False)
+    _high, high_trace = run_mes(inp, base + 564, prep, money=False, against=low_trace)
+    assert high_trace.certified and high_trace.by_slope >= 1
+    for k in range(500, 565):
+        assert run_mes(inp, base + k, prep, money=False)[0].selected == low.selected, k
+
+
+def test_no_run_vouches_across_an_order_that_changes_and_comes_back():
+    """The adversary's case for the proof: the order at i and at j is the same, but some
+    increment in between selects otherwise (it happens in about one small election in ten).
+    A run at j must never vouch for i..j there, whatever the shortcut."""
+    rng = random.Random(5)
+    caught = 0
+    for _ in range(160):
+        projects = rng.randint(3, 7)
+        costs = [rng.randint(20, 400) for _ in range(projects)]
+        voters = rng.randint(2, 12)
+        rows = [
+            [(p, Fraction(costs[p])) for p in rng.sample(range(projects), rng.randint(1, projects))]
+            for _ in range(voters)
+        ]
+        inp = compile_input([Fraction(c) for c in costs], rows, [1] * voters, list(range(projects)))
+        budget = rng.randint(sum(costs) // 4, sum(costs))
+        prep, base = _Prepared(inp), Fraction(budget, voters)
+        runs = [run_mes(inp, base + k, prep, money=False) for k in range(90)]
+        for i in range(90):
+            for j in range(i + 2, min(90, i + 50)):
+                order = runs[i][0].selected
+                if runs[j][0].selected == order and any(
+                    runs[k][0].selected != order for k in range(i, j)
+                ):
+                    against = run_mes(inp, base + j, prep, money=False, against=runs[i][1])
+                    assert not against[1].certified, (costs, rows, budget, i, j)
+                    caught += 1
+    assert caught >= 10  # the corpus really holds such orders
 
 
 # Found by brute force over small elections (one increment at a time): the outcome fits, then
@@ -128,14 +236,15 @@ def test_non_monotone_sequences_exist():
         assert any(fit[first + 1 :]), fit
 
 
-def test_search_stops_at_the_first_increment_over_budget_in_non_monotone_sequences():
+def test_the_walk_stops_at_the_first_increment_over_budget_in_non_monotone_sequences():
     for costs, ballots, budget in NON_MONOTONE:
         inp, _ids = compiled(costs, ballots)
         want = plain_add1(inp, budget)
-        for exact_runs in (0, 1, 2, 3):
+        for exact_runs in (0, 1, 2, 64):
             report: dict = {}
             run, k = equal_shares(
                 inp, Fraction(budget), add1=True, exact_runs=exact_runs, report=report
             )
-            assert set(run.selected) == set(want), (costs, exact_runs, report)
-            assert k == 4, (costs, exact_runs, k, report)
+            assert report.get("unchecked_increments", 0) == 0, report
+            assert set(run.selected) == set(want), (costs, exact_runs)
+            assert k == 4, (costs, exact_runs, k)

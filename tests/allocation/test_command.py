@@ -89,3 +89,12 @@ def test_explain_prints_reasons_fairness_and_the_counterfactual(pabulib_dir):
     )
     assert as_json["explanation"]["rule"] == "greedy"
     assert as_json["counterfactual"]["rule"].startswith("mes")
+
+
+def test_mes_says_whether_add1_was_walked_exactly(pabulib_dir):
+    """A recounter learns how add1 was found: here every increment was walked."""
+    result = run(pabulib_dir / "Poland_Warszawa_2019_Radosc.pb", "--rule", "mes", "--json")
+    assert result.exit_code == 0, result.output
+    add1 = json.loads(result.output)["add1"]
+    assert add1["exact"] is True and add1["unchecked_increments"] == 0
+    assert add1["increments"] >= 0

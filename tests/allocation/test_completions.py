@@ -60,13 +60,13 @@ def test_add1_greedy_matches_pabutools(instance):
 
 
 def _add1_searched(costs, ballots, budget):
-    """Our add1 with the galloping search from the first run on (no exact steps)."""
+    """Our add1, walked in stretches."""
     ids = sorted(costs)  # lexico tie-break: rank = position in string order
     index = {pid: i for i, pid in enumerate(ids)}
     cost = [Fraction(costs[p]) for p in ids]
     rows = [[(index[p], cost[index[p]]) for p in b] for b in ballots]
     inp = compile_input(cost, rows, [1] * len(rows), list(range(len(ids))))
-    run, _ = equal_shares(inp, Fraction(budget), add1=True, exact_runs=0)
+    run, _ = equal_shares(inp, Fraction(budget), add1=True)
     return {ids[i] for i in run.selected}
 
 

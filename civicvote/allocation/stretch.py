@@ -1,0 +1,131 @@
+"""When a run of MES at budget per voter ``y`` vouches for every budget between ``x`` and ``y``.
+
+add1 runs MES at thousands of budgets; :mod:`civicvote.allocation.add1` skips the budgets that
+a run proves select the same projects in the same order. The proof, for a run at ``y`` made
+with ``against=`` the :class:`Trace` of a run at ``x < y`` that selected the same sequence:
+
+*Monotone.* Along a fixed order of winners, every voter's money left is non-decreasing in the
+starting budget ``t`` (paying ``min(money, rho * u)`` leaves ``max(0, money - rho * u)``), so
+every price ``rho`` in every round is non-increasing in ``t``, and a voter who pays a round's
+price in full at ``t`` also does at every larger budget. Nothing unaffordable at ``y`` after
+the last round is affordable at any smaller budget.
+
+*Plain check.* If in each round every other project costs more at ``y`` than the winner did at
+``x`` (or as much, and the winner comes first on ties), it costs more at every ``t`` between.
+
+*Slope check*, for a close runner-up ``q`` of a round's winner ``w``. Where the budgets of who
+pays all they have move, the price moves: ``rho'(t) = -sum(m * money') / sum(m * u)`` over
+those who pay all they have (numerator) and those who pay the price (denominator), and a voter's
+money grows at ``money' = 1 + sum(|rho_j'| * u_j)`` over what they paid the price for. Who pays
+all at ``t`` is bounded by the runs at both ends (see :func:`price_fall`), so on the stretch
+``|rho_w'| <= fall_w`` and ``|rho_q'| >= fall_q``, and
+``rho_q(t) - rho_w(t) >= gap(y) - max(0, fall_w - fall_q) * (y - t)``, which is positive over the
+stretch if it is at ``x``. Floats carry error bounds; a check too close to call fails, which
+costs add1 one more run, never exactness. tests/allocation/test_add1_exact.py checks that a
+run never vouches for a budget that selects otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+_DEAD = 0  # the class of voters with no money left (mes._DEAD)
+_ALIVE = np.iinfo(np.int32).max  # the "round" a voter who never runs out of money ran out
+_SAFE = 1e-7  # relative slack on float bounds of price slopes: far above rounding
+
+
+class Trace:
+    """One run's rounds: winner, price, and when each ballot group ran out of money."""
+
+    __slots__ = (
+        "x",
+        "value",
+        "rounds",
+        "price_f",
+        "price_err",
+        "out_at",
+        "certified",
+        "ahead",
+        "by_slope",
+    )
+
+    def __init__(self, x: Fraction, value, groups: int) -> None:
+        self.x = x
+        self.value = value  # exact budgets (mes._Budgets), for the rare call floats cannot make
+        self.rounds: list[int] = []  # the winner of each round (projects of cost 0 apart)
+        self.price_f: list[float] = []  # the winner's price per unit of utility
+        self.price_err: list[float] = []  # a bound on each price's float error
+        self.out_at = np.full(groups, _ALIVE, dtype=np.int32)  # round each group paid all it had
+        self.certified = True  # with ``against``: whether this run vouches for the stretch
+        # With ``against``: how much further the budget per voter may grow before a close
+        # runner-up overtakes a winner, at the rates bounded for the stretch. add1's guess of
+        # where to run next, never part of a proof.
+        self.ahead = math.inf
+        self.by_slope = 0  # runner-ups only the slope check kept above the winner
+
+    def exact(self, rnd: int) -> Fraction:
+        """The exact price of round ``rnd``'s winner."""
+        self.value.settle()
+        return self.value.rho[self.rounds[rnd]]
+
+
+class Slopes:
+    """Per class of the run at ``y``: bounds on how fast its money grows over the stretch.
+
+    ``lo`` holds for voters who still had money at ``x`` in the round at hand; ``hi`` for all.
+    """
+
+    def __init__(self, against: Trace, y: Fraction, capacity: int) -> None:
+        self.against = against
+        self.span = float(y - against.x)
+        self.lo = np.zeros(capacity)
+        self.hi = np.zeros(capacity)
+        self.lo[1] = self.hi[1] = 1.0  # before any purchase, money is the budget itself
+
+    def grow(self, size: int) -> None:
+        extra = size - self.lo.size
+        if extra > 0:
+            self.lo, self.hi = (np.concatenate([a, np.zeros(extra)]) for a in (self.lo, self.hi))
+
+    def price_fall(self, rnd, parts, class_of, value_f, error, rho_f, rho_err):
+        """Bounds (at least, at most) on ``-rho'(t)`` over the stretch for a project priced
+        ``rho_f`` (within ``rho_err``) in round ``rnd`` at ``y``.
+
+        ``parts``: per item of the project, (its ballot groups, their weights or None, the
+        item's utility). Who pays all at ``t`` paid all (or had run out) by this round at
+        ``x``, and still had money at ``y``; who surely pays all at ``y``, and had money at
+        ``x``, pays all at every ``t``. Those who pay the price at ``t`` include everyone who
+        paid it at ``x`` and only those who did not surely pay all at ``y``.
+        """
+        out_at = self.against.out_at
+        num_lo = num_hi = den_lo = den_hi = 0.0
+        for groups, weights, u in parts:
+            cls = class_of[groups]
+            m = np.ones(groups.size) if weights is None else weights
+            alive = cls != _DEAD
+            surely_all = alive & (value_f[cls] + error[cls] < (rho_f - rho_err) * u * (1 - _SAFE))
+            ran_out = out_at[groups] <= rnd  # at x: paid all by this round
+            num_hi += float(m[alive & ran_out] @ self.hi[cls[alive & ran_out]])
+            den_lo += float(m[~ran_out].sum()) * u
+            had_money = out_at[groups] >= rnd
+            num_lo += float(m[surely_all & had_money] @ self.lo[cls[surely_all & had_money]])
+            den_hi += float(m[alive & ~surely_all].sum()) * u
+        low = num_lo / den_hi * (1 - _SAFE) if den_hi else 0.0
+        high = num_hi / den_lo * (1 + _SAFE) if den_lo else math.inf
+        return low, high
+
+    def paid(self, parents, new, low: float, high: float, u: float) -> None:
+        """Classes ``new`` paid ``rho * u`` from ``parents``: their money grows faster by
+        what the price falls."""
+        self.grow(int(new[-1]) + 1 if new.size else 0)
+        self.lo[new] = self.lo[parents] + low * u
+        self.hi[new] = self.hi[parents] + high * u
+
+    def apart(self, gap_lo: float, fall_w: float, fall_q: float) -> float:
+        """How far (at least) a runner-up ``gap_lo`` above the winner at ``y`` stays above it
+        over the stretch, its price falling at least ``fall_q`` per unit of budget, the
+        winner's at most ``fall_w``: it stays above if this is positive."""
+        return gap_lo - max(0.0, fall_w - fall_q) * self.span * (1 + _SAFE)
