@@ -491,10 +491,6 @@ def run_mes(
             for it in prep.project_items[p]
         ]
 
-    # With ``against``: projects priced at most this far above the other run's winner are
-    # priced here too, so that each can be compared with it (see Trace).
-    check_hi = -math.inf
-
     def check(rnd: int, winner: int, best: tuple[float, float], seen: list[tuple], fall) -> None:
         """Whether this round keeps ``against``'s winner at every budget in between: the
         plain check, else the slope check (see stretch). Also guesses, for add1, how much
@@ -532,6 +528,8 @@ def run_mes(
 
     while remaining.any():
         rnd = len(trace.rounds)
+        # With ``against``: projects priced at most this far above the other run's winner are
+        # priced here too, so that each can be compared with it.
         if against is not None and trace.certified and rnd < len(against.rounds):
             check_hi = against.price_f[rnd] + against.price_err[rnd]
         else:
