@@ -204,7 +204,8 @@ def compare(label, size, completion, seed):
         f"{label}: {size[0]} projects x {size[1]:,} voters, budget {budget:,}; "
         f"ours {t_ours[0]:.2f} s [{t_ours[1]:.2f}], pabutools {t_theirs[0]:.2f} s "
         f"[{t_theirs[1]:.2f}], ratio {t_theirs[0] / t_ours[0]:.0f}x; "
-        f"add1 increments {outcome.details['add1_increments']}; "
+        f"add1 increments {outcome.details['add1_increments']}"
+        f"{f' ({_search_figures(outcome)})' if completion == 'add1' else ''}; "
         f"{'same outcome' if same else 'DIFFERENT OUTCOME'}"
     )
     return same
