@@ -1,8 +1,9 @@
 """Parsing money and quantities typed by people: Decimal only, never floats.
 
 Amounts are typed the way people say them: ``1200``, ``35.50``, ``¥100,000``, ``100000元``,
-``10万``, ``1.5万``, ``10 万``, full-width ``１０万``. ``parse_yuan`` is the one parser every
-money field uses (the form field is ``forms.YuanField``).
+``10万``, ``1.5万``, ``10 万``, full-width ``１０万``, and in Chinese numerals: ``二十万``,
+``一百二十万元``, ``一点五万``, and the financial capitals of invoices, ``贰拾万元整``.
+``parse_yuan`` is the one parser every money field uses (the form field is ``forms.YuanField``).
 """
 
 import unicodedata
@@ -46,9 +47,95 @@ def _decimal(text: str) -> Decimal | None:
     return value
 
 
+# Chinese numerals, everyday and financial (大写). 两 is "two" before a unit.
+_CN_DIGITS = {
+    **dict.fromkeys("零〇", 0),
+    **dict.fromkeys("一壹", 1),
+    **dict.fromkeys("二贰两", 2),
+    **dict.fromkeys("三叁", 3),
+    **dict.fromkeys("四肆", 4),
+    **dict.fromkeys("五伍", 5),
+    **dict.fromkeys("六陆", 6),
+    **dict.fromkeys("七柒", 7),
+    **dict.fromkeys("八捌", 8),
+    **dict.fromkeys("九玖", 9),
+}
+_CN_SMALL = {
+    **dict.fromkeys("十拾", 10),
+    **dict.fromkeys("百佰", 100),
+    **dict.fromkeys("千仟", 1000),
+}
+_CN_LARGE = {**dict.fromkeys("万萬", 10_000), **dict.fromkeys("亿億", 100_000_000)}
+
+
+def _chinese_whole(text: str) -> int | None:
+    """A whole number in Chinese numerals (一百二十万, 贰拾万, 一亿零五百万); None otherwise.
+
+    Refuses the spoken shorthand where a digit ends a number straight after 百, 千, 万 or 亿
+    (一万二 for 12,000, 三千五 for 3,500): read literally it is another amount, so people are
+    asked to type it out.
+    """
+    total = section = 0
+    digit: int | None = None
+    loose = False  # the pending digit came straight after a unit above ten
+    unit: int | None = None  # the last unit read; None at the start and after 零
+    small = large = None  # the last 十/百/千 in this section, the last 万/亿: each must fall
+    for ch in text:
+        if ch in "零〇":
+            if digit is not None:
+                return None
+            unit = None
+        elif ch in _CN_DIGITS:
+            if digit is not None:
+                return None  # two digits in a row (一二) are not a number
+            digit, loose = _CN_DIGITS[ch], unit is not None and unit > 10
+        elif ch in _CN_SMALL:
+            if small is not None and _CN_SMALL[ch] >= small:
+                return None  # 十十, 百千
+            section += (1 if digit is None else digit) * _CN_SMALL[ch]
+            digit, loose, unit = None, False, _CN_SMALL[ch]
+            small = unit
+        elif ch in _CN_LARGE:
+            section += digit or 0
+            if loose or not section or (large is not None and _CN_LARGE[ch] >= large):
+                return None  # 一千二万 (1,002 or 1,200 万?), 万 alone, 一万二万
+            if _CN_LARGE[ch] == 100_000_000:
+                total, section = (total + section) * 100_000_000, 0
+            else:
+                total, section = total + section * 10_000, 0
+            digit, loose, unit = None, False, _CN_LARGE[ch]
+            small, large = None, unit
+        else:
+            return None
+    if loose:
+        return None
+    return total + section + (digit or 0)
+
+
+def _chinese(text: str) -> Decimal | None:
+    """An amount in Chinese numerals, with 点 for the decimal point (一点五万); None if not."""
+    if not text or not any(ch in _CN_DIGITS or ch in _CN_SMALL for ch in text):
+        return None
+    text = text.removesuffix("整")  # 元整, "and no fen", on invoices
+    unit = 1
+    if "点" in text and text[-1:] in _CN_LARGE:
+        unit, text = _CN_LARGE[text[-1]], text[:-1]
+    whole, _, fraction = text.partition("点")
+    number = _chinese_whole(whole) if whole else None
+    if number is None or any(ch not in _CN_DIGITS for ch in fraction):
+        return None
+    if "点" in text and not fraction:
+        return None
+    decimals = "".join(str(_CN_DIGITS[ch]) for ch in fraction)
+    return Decimal(f"{number}.{decimals or 0}") * unit
+
+
 def _yuan(text: str) -> Decimal | None:
     """The amount in yuan, with a trailing 万 or 亿 multiplied out; None when not a number."""
     cleaned = _normalized(text)
+    spelled = _chinese(cleaned)
+    if spelled is not None:
+        return spelled
     unit = UNITS.get(cleaned[-1:]) if cleaned else None
     if unit is None:
         return _decimal(cleaned)

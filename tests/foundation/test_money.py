@@ -37,6 +37,16 @@ def plain_app(tmp_path_factory):
         ("0.0001万", 100),
         ("1亿", MAX_FEN),
         ("35.5", 3550),
+        ("二十万", 20_000_000),
+        ("十万", 10_000_000),
+        ("十五万元", 15_000_000),
+        ("一百二十万", 120_000_000),
+        ("两万", 2_000_000),
+        ("一万零五百", 1_050_000),
+        ("三十五点五", 3550),
+        ("一点五万", 1_500_000),
+        ("贰拾万元整", 20_000_000),
+        ("一亿", MAX_FEN),
     ],
 )
 def test_amounts_are_read_as_people_write_them(plain_app, text, fen):
@@ -46,7 +56,26 @@ def test_amounts_are_read_as_people_write_them(plain_app, text, fen):
 
 @pytest.mark.parametrize(
     "text",
-    ["万", "十万", "10万万", "1.0000001万", "1e3万", "-1万", "0万", "1.1亿", "10千", "1,5.5元x"],
+    [
+        "万",
+        "10万万",
+        "1.0000001万",
+        "1e3万",
+        "-1万",
+        "0万",
+        "1.1亿",
+        "10千",
+        "1,5.5元x",
+        # Spoken shorthand: literally 10,002 and 3,005, meant as 12,000 and 3,500.
+        "一万二",
+        "三千五",
+        "一千二万",
+        "一二",
+        "十十",
+        "一万二万",
+        "点五",
+        "一亿零一",  # over ¥100,000,000
+    ],
 )
 def test_what_is_not_an_amount_is_refused(plain_app, text):
     with plain_app.test_request_context(), pytest.raises(DomainError):
@@ -100,3 +129,36 @@ def test_the_form_field_parses_checks_and_keeps_what_was_typed(plain_app, typed,
         form = _Form(formdata=None)
         form.amount.data = 1_500_000
         assert 'value="15000.00"' in form.amount()
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def _spelled(n: int) -> str:
+    """n (1 to 10^8) in Chinese numerals as a bank form writes it, independently of money.py."""
+
+    def four(m: int) -> str:
+        out, gap = "", False
+        for size, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+            d = m // size % 10
+            if d == 0:
+                gap = bool(out)
+            else:
+                out += ("零" if gap else "") + _DIGITS[d] + unit
+                gap = False
+        return out
+
+    yi, wan, rest = n // 10**8, n // 10**4 % 10**4, n % 10**4
+    text = four(yi) + "亿" if yi else ""
+    if wan:
+        text += ("零" if yi and wan < 1000 else "") + four(wan) + "万"
+    if rest:
+        text += ("零" if (yi or wan) and (rest < 1000 or not wan) else "") + four(rest)
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 100_000_000))
+def test_any_whole_amount_in_chinese_numerals_reads_back(plain_app, n):
+    with plain_app.test_request_context():
+        assert parse_yuan(_spelled(n) + "元") == n * 100, _spelled(n)

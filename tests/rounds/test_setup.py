@@ -292,11 +292,11 @@ def test_an_organizer_starts_a_round_and_sets_it_up(client):
         "csrf_token": factories.csrf_token(page),
         "name": "2027年度社区微基金",
         "year": "2027",
-        "budget": "200,000",
+        "budget": "二十万",  # as people say it; the shorthand below is refused
         "fund_name": "为民服务专项资金",
         "categories": "elderly = 为老服务\ngreening = 环境绿化",
     }
-    bad = client.post(f"{base}/rounds/new", data={**form, "budget": "二十万"})
+    bad = client.post(f"{base}/rounds/new", data={**form, "budget": "二十万五"})
     assert bad.status_code == 422 and "1200" in bad.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(FundingRound)) == 0
     created = client.post(f"{base}/rounds/new", data=form)
