@@ -87,17 +87,18 @@ def test_a_community_and_its_round_are_set_up_through_the_screens(empty_server, 
     flash(page, "计票与分配方式已保存。")
     expect(_form(page, "保存计票与分配方式").get_by_label("分配规则")).to_have_value("mes")
 
-    # The foundation's money for elderly care, then a matching donor; a typo is refused.
+    # The foundation's money for elderly care, then a matching donor. The spoken shorthand
+    # 三万五 (35,000, literally 30,005) is refused rather than guessed.
     add = _form(page, "添加资金来源")
     add.get_by_label("资金名称").fill("幸福里社区基金会")
     add.get_by_label("类型").select_option("restricted")
-    add.get_by_label("金额（元）", exact=True).fill("三万")
+    add.get_by_label("金额（元）", exact=True).fill("三万五")
     add.get_by_label("为老服务").check()
     add.get_by_role("button", name="添加资金来源").click()
     # Refused at the field, which says how to write an amount.
     expect(page.locator(".field-error").filter(has_text="1200").first).to_be_visible()
     add = _form(page, "添加资金来源")
-    add.get_by_label("金额（元）", exact=True).fill("30000")
+    add.get_by_label("金额（元）", exact=True).fill("三万")  # as people say it
     add.get_by_label("为老服务").check()
     add.get_by_role("button", name="添加资金来源").click()
     flash(page, "资金来源已添加。")
