@@ -17,7 +17,7 @@ the last round is affordable at any smaller budget.
 pays all they have move, the price moves: ``rho'(t) = -sum(m * money') / sum(m * u)`` over
 those who pay all they have (numerator) and those who pay the price (denominator), and a voter's
 money grows at ``money' = 1 + sum(|rho_j'| * u_j)`` over what they paid the price for. Who pays
-all at ``t`` is bounded by the runs at both ends (see :func:`price_fall`), so on the stretch
+all at ``t`` is bounded by the runs at both ends (:meth:`Slopes.price_fall`), so on the stretch
 ``|rho_w'| <= fall_w`` and ``|rho_q'| >= fall_q``, and
 ``rho_q(t) - rho_w(t) >= gap(y) - max(0, fall_w - fall_q) * (y - t)``, which is positive over the
 stretch if it is at ``x``. Floats carry error bounds; a check too close to call fails, which
