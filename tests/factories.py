@@ -196,6 +196,22 @@ def ballot(of_round: FundingRound | None = None, *, proposals=3, costs=None, **f
     return obj
 
 
+def approval_and_knapsack(of_round: FundingRound):
+    """Three community proposals (¥30,000, ¥50,000, ¥40,000, with summaries) and two open
+    ballots over them: "居民议事会投票" (approval) and "预算投票" (knapsack, ¥80,000).
+    Returns (proposals, approval, knapsack)."""
+    titles = ["楼道加装扶手", "老年食堂助餐", "小区绿化改造"]
+    proposals = [
+        proposal(of_round, title=t, cost_fen=c, summary="为居民服务的项目")
+        for t, c in zip(titles, (3_000_000, 5_000_000, 4_000_000), strict=True)
+    ]
+    approval = ballot(of_round, proposals=proposals, title="居民议事会投票")
+    knapsack = ballot(
+        of_round, proposals=proposals, title="预算投票", method="knapsack", budget_fen=8_000_000
+    )
+    return proposals, approval, knapsack
+
+
 def credential(of_ballot, voter_key: str | None = None, **fields):
     """A credential for ``of_ballot``; returns (credential, token, short_code)."""
     from civicvote.registry.credentials import hash_secret, new_short_code, new_token

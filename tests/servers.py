@@ -35,6 +35,23 @@ def civicvote(args: list[str], env: dict, timeout: float = 300) -> subprocess.Co
     return result
 
 
+def run_seed(env: dict, seed_module: str) -> dict:
+    """Run ``python -m <seed_module>`` against the server's database (``env``); its last line
+    of output is JSON, returned."""
+    import json
+
+    seeded = subprocess.run(
+        [sys.executable, "-m", seed_module],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(seeded.stdout.strip().splitlines()[-1])
+
+
 def vote_by_api(base_url: str, ballot_id: int, token: str, selections: list, key: str) -> None:
     """Cast one approval vote through the JSON API, as a phone app would."""
     import json

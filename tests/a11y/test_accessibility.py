@@ -17,27 +17,16 @@ import re
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.conftest import IN_CI
-from tests.servers import REPO, Server, civicvote, server_env
+from tests.servers import Server, civicvote, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.a11y]
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 360, "height": 740}
 ZOOMED = {"width": 640, "height": 360}  # 1280 x 720 at 200%
 LOCALES = ("zh-CN", "en")
 SLUG = "xingfuli"  # the demo community whose ballot is opened here
 INTAKE_SLUG = "fengqiao"  # the demo community whose round collects needs
 MAX_BALLOT_PAGE_BYTES = 150 * 1024
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.exists():
-        if IN_CI:
-            pytest.fail("axe-core is missing: run `npm ci` at the repository root")
-        pytest.skip("axe-core is missing: run `npm ci` at the repository root")
-    return AXE.read_text()
 
 
 @pytest.fixture(scope="module")

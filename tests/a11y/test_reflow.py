@@ -22,11 +22,8 @@ screen. One server for the module, one context per mode, one page reused.
 """
 
 import csv
-import json
 import re
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
@@ -35,12 +32,11 @@ from civicvote.extensions import db
 from tests import factories
 from tests.a11y.test_accessibility import SMALL_TARGETS_JS, demo_records, serious_violations
 from tests.browser.conftest import screenshot
-from tests.conftest import IN_CI, test_config
-from tests.servers import REPO, Server, civicvote, demo_ballot_id, server_env
+from tests.conftest import test_config
+from tests.servers import REPO, Server, civicvote, demo_ballot_id, run_seed, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.a11y]
 
-AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 # Ignored; scripts/handbook_screenshots.py copies the ballot shots into docs/screenshots/.
 HANDBOOK_SHOTS = REPO / "artifacts" / "screenshots"
 SLUG = "xingfuli"  # the demo community whose ballot is open here
@@ -156,15 +152,6 @@ def ballot_bar_problems(page) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.exists():
-        if IN_CI:
-            pytest.fail("axe-core is missing: run `npm ci` at the repository root")
-        pytest.skip("axe-core is missing: run `npm ci` at the repository root")
-    return AXE.read_text()
-
-
-@pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The demo district with its ballot open, plus a community whose project was funded (its
     results, report and delivery pages), served by one gunicorn."""
@@ -172,16 +159,7 @@ def site(tmp_path_factory):
     env = server_env(instance)
     civicvote(["seed-demo"], env)
     civicvote(["ballots", "open", str(demo_ballot_id(env))], env)
-    funded = subprocess.run(
-        [sys.executable, "-m", "tests.delivery.seed"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    seed = json.loads(funded.stdout.strip().splitlines()[-1])
+    seed = run_seed(env, "tests.delivery.seed")
     with (instance / "demo-cards.csv").open(encoding="utf-8") as handle:
         tokens = [row["token"] for row in csv.DictReader(handle)]
     yes_no = yes_no_ballot(env, instance)

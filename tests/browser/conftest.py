@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import PASSWORD
-from tests.servers import REPO, Server, civicvote, demo_ballot_id, server_env
+from tests.servers import REPO, Server, civicvote, demo_ballot_id, run_seed, server_env
 
 # Every user's password in the demo district (``civicvote seed-demo``); factories' users have
 # tests.factories.PASSWORD.
@@ -54,24 +54,12 @@ def demo_server(tmp_path_factory):
 def seeded_server(tmp_path_factory, name: str, seed_module: str):
     """A gunicorn server over a fresh database filled by ``python -m <seed_module>``, whose
     last line of output (JSON) becomes ``server.seed``; yields the server, then stops it."""
-    import json
-    import subprocess
-    import sys
-
     instance = tmp_path_factory.mktemp(name)
     env = server_env(instance)
     civicvote(["db", "upgrade"], env)
-    seeded = subprocess.run(
-        [sys.executable, "-m", seed_module],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    seed = run_seed(env, seed_module)
     server = Server(env, log_path=instance / "server.log")
-    server.seed = json.loads(seeded.stdout.strip().splitlines()[-1])
+    server.seed = seed
     yield server
     server.stop()
 
@@ -131,7 +119,8 @@ def logged_in(chromium):
     contexts = []
 
     def open_page(server, username, password=PASSWORD, *, viewport=None, locale="zh-CN", **options):
-        context = _context(chromium, locale, viewport or {"width": 1280, "height": 900}, **options)
+        size = viewport or {"width": 1280, "height": 900}
+        context = locale_context(chromium, locale, size, **options)
         contexts.append(context)
         page = context.new_page()
         log_in(page, server, username, password)
@@ -142,7 +131,9 @@ def logged_in(chromium):
         context.close()
 
 
-def _context(chromium, locale: str, viewport: dict, **options):
+def locale_context(chromium, locale: str, viewport: dict, **options):
+    """A browser context at ``viewport`` speaking ``locale`` (its Accept-Language too), one
+    device pixel per CSS pixel, so that sizes measured are the ones asked for."""
     return chromium.new_context(
         viewport=viewport,
         locale=locale,
@@ -155,7 +146,7 @@ def _context(chromium, locale: str, viewport: dict, **options):
 @pytest.fixture
 def phone(chromium):
     """A phone-sized page speaking Chinese, the residents' default."""
-    context = _context(chromium, "zh-CN", PHONE)
+    context = locale_context(chromium, "zh-CN", PHONE)
     page = context.new_page()
     yield page
     context.close()
@@ -163,7 +154,7 @@ def phone(chromium):
 
 @pytest.fixture
 def phone_en(chromium):
-    context = _context(chromium, "en", PHONE)
+    context = locale_context(chromium, "en", PHONE)
     page = context.new_page()
     yield page
     context.close()
@@ -171,7 +162,7 @@ def phone_en(chromium):
 
 @pytest.fixture
 def desktop(chromium):
-    context = _context(chromium, "zh-CN", {"width": 1280, "height": 900})
+    context = locale_context(chromium, "zh-CN", {"width": 1280, "height": 900})
     page = context.new_page()
     yield page
     context.close()

@@ -16,19 +16,7 @@ def voting(tmp_path_factory):
     def build():
         community = factories.community(name="幸福社区")
         funding_round = factories.funding_round(community)
-        titles = ["楼道加装扶手", "老年食堂助餐", "小区绿化改造"]
-        proposals = [
-            factories.proposal(funding_round, title=t, cost_fen=c, summary="为居民服务的项目")
-            for t, c in zip(titles, (3_000_000, 5_000_000, 4_000_000), strict=True)
-        ]
-        approval = factories.ballot(funding_round, proposals=proposals, title="居民议事会投票")
-        knapsack = factories.ballot(
-            funding_round,
-            proposals=proposals,
-            title="预算投票",
-            method="knapsack",
-            budget_fen=8_000_000,
-        )
+        _proposals, approval, knapsack = factories.approval_and_knapsack(funding_round)
         tokens = {
             "approval": [factories.credential(approval)[1] for _ in range(6)],
             "knapsack": [factories.credential(knapsack)[1] for _ in range(3)],

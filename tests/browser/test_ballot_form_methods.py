@@ -3,15 +3,13 @@ creates the ballot; the same works with JavaScript turned off (the method is a G
 A resident's yes/no and points ballots show each proposal's summary and its full budget."""
 
 import pytest
+from flask import current_app
 
-from civicvote import create_app
 from civicvote.ballots.forms import ALL_METHOD_FIELDS, METHOD_FIELDS
 from civicvote.ballots.models import Ballot
 from civicvote.extensions import db
 from tests import factories
-from tests.browser.conftest import screenshot
-from tests.conftest import test_config
-from tests.servers import Server, civicvote, server_env
+from tests.browser.conftest import built_server, screenshot
 
 # What the organizer types in each method's own fields.
 TYPED = {"budget_yuan": "6万", "points_total": "5", "min_choices": "1", "max_choices": "2"}
@@ -19,11 +17,7 @@ TYPED = {"budget_yuan": "6万", "points_total": "5", "min_choices": "1", "max_ch
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    instance = tmp_path_factory.mktemp("ballot-methods")
-    env = server_env(instance)
-    civicvote(["db", "upgrade"], env)
-    app = create_app(test_config(env["CIVICVOTE_DATABASE_URL"], instance / "local"))
-    with app.app_context():
+    def build():
         community = factories.community(slug="xingfu", name="幸福社区")
         factories.user("organizer", roles=[(community, "organizer")])
         funding_round = factories.funding_round(community)
@@ -34,18 +28,15 @@ def site(tmp_path_factory):
                 ("老年食堂助餐", 5_000_000, "为80岁以上独居老人每周送餐五次。"),
             )
         ]
-        data = {"round": funding_round.id, "app": app, "tokens": {}}
+        data = {"round": funding_round.id, "app": current_app._get_current_object(), "tokens": {}}
         for method, extra in (("yes_no", {}), ("cumulative", {"points_total": 5})):
             ballot = factories.ballot(
                 funding_round, proposals=proposals, method=method, title=method, **extra
             )
             data["tokens"][method] = factories.credential(ballot)[1]
-        db.session.remove()
-        db.engine.dispose()
-    server = Server(env, log_path=instance / "server.log")
-    data["url"] = server.url
-    yield data
-    server.stop()
+        return data
+
+    yield from built_server(tmp_path_factory, "ballot-methods", build)
 
 
 @pytest.fixture(params=[True, False], ids=["js", "no-js"])

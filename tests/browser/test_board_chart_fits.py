@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import locale_context, screenshot
 from tests.browser.test_results_explained import published  # noqa: F401
 from tests.browser.test_results_flow import closed_vote_server  # noqa: F401
 
@@ -22,12 +22,7 @@ def _inside(inner: dict, outer: dict, slack: float = 0.5) -> bool:
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_counterfactual_chart_is_not_clipped(published, chromium, locale, screen):  # noqa: F811
     size = SCREENS[screen]
-    context = chromium.new_context(
-        viewport=size,
-        locale=locale,
-        device_scale_factor=1,
-        extra_http_headers={"Accept-Language": locale},
-    )
+    context = locale_context(chromium, locale, size)
     page = context.new_page()
     page.goto(f"{published.url}/c/xingfuli/board")
     chart = page.locator(".panel-explain svg.chart-svg")

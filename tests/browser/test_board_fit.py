@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.conftest import demo_vote_server, publish_provisional, screenshot
+from tests.browser.conftest import demo_vote_server, locale_context, publish_provisional, screenshot
 from tests.servers import civicvote, vote_by_api
 
 SIZES = {
@@ -107,12 +107,7 @@ def closed_board(board_server, chromium):
 def _check_board(chromium, server, size: str, phase: str, expect_panels: set) -> None:
     viewport, layout = SIZES[size]
     for locale in LOCALES:
-        context = chromium.new_context(
-            viewport=viewport,
-            locale=locale,
-            device_scale_factor=1,
-            extra_http_headers={"Accept-Language": locale},
-        )
+        context = locale_context(chromium, locale, viewport)
         page = context.new_page()
         page.goto(f"{server.url}/c/xingfuli/board?layout={layout}")
         page.evaluate("document.fonts.ready")

@@ -9,7 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.a11y.test_accessibility import AXE, serious_violations
+from tests.a11y.conftest import AXE
+from tests.a11y.test_accessibility import serious_violations
 from tests.browser.conftest import PHONE, built_server, screenshot
 
 DESKTOP = {"width": 1280, "height": 900}

@@ -11,12 +11,9 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from civicvote import create_app
 from civicvote.extensions import db
 from tests import factories
-from tests.browser.conftest import PHONE, screenshot
-from tests.conftest import test_config
-from tests.servers import Server, civicvote, server_env
+from tests.browser.conftest import PHONE, built_server, screenshot
 
 ASSEMBLY_AT = datetime(2026, 6, 1, 1, 30)  # 09:30 in Asia/Shanghai
 ASSEMBLY_ZH = "2026年6月1日周一 09:30"
@@ -31,26 +28,11 @@ def _round(name: str, phase: str):
 @pytest.fixture(scope="module")
 def paths(tmp_path_factory):
     """One server, one community per step of the round; the voting one has two open ballots."""
-    instance = tmp_path_factory.mktemp("resident-paths")
-    env = server_env(instance)
-    civicvote(["db", "upgrade"], env)
-    app = create_app(test_config(env["CIVICVOTE_DATABASE_URL"], instance / "local"))
-    data = {}
-    with app.app_context():
+
+    def build():
+        data = {}
         voting, funding_round = _round("幸福社区", "ballot")
-        titles = ["楼道加装扶手", "老年食堂助餐", "小区绿化改造"]
-        proposals = [
-            factories.proposal(funding_round, title=t, cost_fen=c, summary="为居民服务的项目")
-            for t, c in zip(titles, (3_000_000, 5_000_000, 4_000_000), strict=True)
-        ]
-        approval = factories.ballot(funding_round, proposals=proposals, title="居民议事会投票")
-        knapsack = factories.ballot(
-            funding_round,
-            proposals=proposals,
-            title="预算投票",
-            method="knapsack",
-            budget_fen=8_000_000,
-        )
+        _proposals, approval, knapsack = factories.approval_and_knapsack(funding_round)
         factories.assembly(approval, starts_at=ASSEMBLY_AT, place="社区服务中心三楼")
         voting.board_ballot_id = approval.id
         db.session.commit()
@@ -71,12 +53,9 @@ def paths(tmp_path_factory):
         notice, notice_round = _round("朝阳社区", "notice")
         data["notice"] = (notice.slug, notice_round.id)
         data["delivery"] = _round("金桥社区", "delivery")[0].slug
-        db.session.remove()
-        db.engine.dispose()
-    server = Server(env, log_path=instance / "server.log")
-    data["url"] = server.url
-    yield data
-    server.stop()
+        return data
+
+    yield from built_server(tmp_path_factory, "resident-paths", build)
 
 
 class Taps:

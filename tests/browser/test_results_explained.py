@@ -3,8 +3,9 @@ on a 360 px phone and a 1080p screen (screenshots under artifacts/screenshots/),
 
 import pytest
 
-from tests.a11y.test_accessibility import axe_source, serious_violations  # noqa: F401
-from tests.browser.conftest import publish_provisional, screenshot
+from tests.a11y.conftest import axe_source  # noqa: F401
+from tests.a11y.test_accessibility import serious_violations
+from tests.browser.conftest import locale_context, publish_provisional, screenshot
 from tests.browser.test_results_flow import closed_vote_server  # noqa: F401
 
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "1080p": {"width": 1920, "height": 1080}}
@@ -30,11 +31,10 @@ def test_results_page_and_board_explain_the_result(
     locale,
     size,
 ):
-    context = chromium.new_context(
-        viewport=VIEWPORTS[size],
-        locale=locale,
-        device_scale_factor=1,
-        extra_http_headers={"Accept-Language": locale},
+    context = locale_context(
+        chromium,
+        locale,
+        VIEWPORTS[size],
         java_script_enabled=True,
         bypass_csp=True,  # lets the test inject axe; the app itself runs no inline script
     )

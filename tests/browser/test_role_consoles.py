@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.a11y.test_accessibility import AXE, serious_violations
+from tests.a11y.conftest import AXE
+from tests.a11y.test_accessibility import serious_violations
 from tests.browser.conftest import PHONE, seeded_server
 from tests.servers import REPO
 
