@@ -84,7 +84,6 @@ def equal_shares(
         return run_mes(inp, base, prep)[0], 0
     last = math.floor(budget / Fraction(step))  # pabutools' bound: budget * (voters + 1)
     walk = _Walk(inp, prep, base, Fraction(step), fits)
-    walk.check_runs = max(1, CHECK_WORK // prep.size)
     if exact_runs is None:
         exact_runs = max(1, EXACT_WORK // prep.size)
     limit = exact_runs if searchable else math.inf
@@ -106,6 +105,7 @@ class _Walk:
         self.inp, self.prep, self.base, self.step, self.fits = inp, prep, base, step, fits
         self.everything = len(prep.candidates) + len(prep.free)
         self.runs = self.stretches = 0
+        self.check_runs = max(1, CHECK_WORK // prep.size)  # for the search's checks
         self.reach = FIRST_REACH
         # Where the walk stands: every increment up to ``at`` fits; ``at_run`` is run there.
         self.at: int = 0
