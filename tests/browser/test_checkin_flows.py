@@ -13,7 +13,7 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from tests.browser.conftest import DEMO_PASSWORD, _context, log_in, screenshot
+from tests.browser.conftest import DEMO_PASSWORD, locale_context, log_in, screenshot
 
 PASSWORD = DEMO_PASSWORD
 
@@ -72,7 +72,7 @@ def test_walk_in_desk_shows_a_qr_that_decodes_to_a_personal_link(demo_server, de
 
     # The resident's phone scans the desk screen and opens the link. The landing page belongs to
     # the casting half: where it exists, the token must not stay in the address bar.
-    phone = _context(chromium, "zh-CN", {"width": 360, "height": 740}).new_page()
+    phone = locale_context(chromium, "zh-CN", {"width": 360, "height": 740}).new_page()
     try:
         response = phone.goto(link)
         if response.request.redirected_from is not None:  # exchanged for a session cookie

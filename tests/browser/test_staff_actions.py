@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, _context, log_in, screenshot, seeded_server
+from tests.browser.conftest import DEMO_PASSWORD, locale_context, log_in, screenshot, seeded_server
 from tests.browser.test_checkin_flows import _decode, confirm_walk_in
 
 
@@ -97,7 +97,7 @@ def _pay(page, console: str, item: str, fund: str):
 def test_spending_against_a_fund_that_did_not_pay_is_refused(project_server, chromium):
     seed = project_server.seed
     base = project_server.url
-    page = _context(chromium, "zh-CN", {"width": 1024, "height": 900}).new_page()
+    page = locale_context(chromium, "zh-CN", {"width": 1024, "height": 900}).new_page()
     log_in(page, base, seed["users"]["member"], seed["password"])
     console = f"{base}/console/c/{seed['slug']}/projects/{seed['proposal_id']}"
     form, label = _pay(page, console, "儿童绘本", "儿童基金")

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _context
+from tests.browser.conftest import locale_context
 
 PASSWORD = "demo-password-2026"  # the demo staff's password
 ADMIN = ("chief", "chief-password-2026")
@@ -15,7 +15,7 @@ class Staff:
     """One laptop browser that staff take turns on (log out, log in)."""
 
     def __init__(self, chromium, base: str):
-        self.context = _context(chromium, "zh-CN", LAPTOP)
+        self.context = locale_context(chromium, "zh-CN", LAPTOP)
         self.page = self.context.new_page()
         self.page.on("dialog", lambda dialog: dialog.accept())  # "Are you sure?" confirmations
         self.base = base

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _context, screenshot
+from tests.browser.conftest import locale_context, screenshot
 from tests.e2e.staff import ADMIN, Staff, flash
 from tests.servers import Server, civicvote, server_env
 
@@ -117,7 +117,7 @@ def test_a_community_and_its_round_are_set_up_through_the_screens(empty_server, 
     screenshot(page, "e2e-00c-fund-sources")
 
     # Residents see the round and its money.
-    phone = _context(chromium, "zh-CN", {"width": 360, "height": 740}).new_page()
+    phone = locale_context(chromium, "zh-CN", {"width": 360, "height": 740}).new_page()
     phone.goto(empty_server.url + "/c/xinhe")
     expect(phone.locator("main")).to_contain_text("2027年度社区微基金")
     expect(phone.locator("main")).to_contain_text("幸福里社区基金会")

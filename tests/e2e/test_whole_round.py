@@ -23,7 +23,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import _context, screenshot
+from tests.browser.conftest import locale_context, screenshot
 from tests.e2e.staff import ADMIN, PASSWORD, Staff, flash
 from tests.servers import Server, civicvote, server_env
 
@@ -77,7 +77,7 @@ def round_server(tmp_path_factory):
 
 
 def _phone(chromium):
-    page = _context(chromium, "zh-CN", PHONE).new_page()
+    page = locale_context(chromium, "zh-CN", PHONE).new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     return page
 
@@ -290,7 +290,7 @@ def test_whole_round(round_server, chromium, tmp_path):  # noqa: C901 (one story
     expect(page.locator(".flash-success")).to_be_visible()
     screenshot(page, "e2e-14-ballot-open")
 
-    tv_context = _context(chromium, "zh-CN", TV)
+    tv_context = locale_context(chromium, "zh-CN", TV)
     tv = tv_context.new_page()
     tv.goto(f"{base}/c/{SLUG}/board")
     turnout = tv.locator(".turnout")
