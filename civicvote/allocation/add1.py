@@ -12,11 +12,12 @@ starts the next stretch at ``j + 1``. Every increment is covered by a proof or a
 own, so the walk's result is exactly one-step add1's, whatever the shape of the outcomes (the
 total cost of MES's outcome is not monotone in the budget: tests/allocation/test_add1_exact.py).
 
-The walk costs about three runs per change of order. Where the order changes hundreds of times
-(the largest city elections), it stops after the runs ``EXACT_WORK`` allows and :func:`_search`
-gallops and bisects over the rest, checking the stretches between its probes with the walk
-for the runs ``CHECK_WORK`` allows; increments no proof reached are reported as
-``unchecked_increments`` (docs/recount.md says what that means and how to recount them).
+The walk costs about five runs per change of order (two at the least). Where the order
+changes hundreds of times (the largest city elections), it stops after the runs
+``EXACT_WORK`` allows and :func:`_search` gallops and bisects over the rest, checking the
+stretches between its probes with the walk for the runs ``CHECK_WORK`` allows; increments no
+proof reached are reported as ``unchecked_increments`` (docs/recount.md says what that means
+and how to recount them).
 """
 
 from __future__ import annotations
@@ -107,6 +108,9 @@ class _Walk:
         self.runs = self.stretches = 0
         self.check_runs = max(1, CHECK_WORK // prep.size)  # for the search's checks
         self.reach = FIRST_REACH
+        # The same, for a stretch's first long run: a proof reaches less far from where two
+        # projects just changed places, so this one is learnt apart.
+        self.opening_reach = FIRST_REACH
         # Where the walk stands: every increment up to ``at`` fits; ``at_run`` is run there.
         self.at: int = 0
         self.at_run: tuple[MESRun, Trace] | None = None
@@ -145,41 +149,87 @@ class _Walk:
         ``k``'s outcome), and the run at ``j + 1`` (None if ``j == upto``).
 
         Each run is checked against the last one that vouched (the closer the two, the
-        tighter the proof) and guesses where a close runner-up overtakes a winner
-        (``Trace.ahead``): the next run goes just before that, else twice as far as the last
-        stride, within the distance proofs have lately reached. The first run of a stretch
-        is one increment on, for its guess. A run that selects differently bounds the
-        stretch from above; one that selects the same but cannot vouch (too far for the
-        proof) halves the stride.
+        tighter the proof). Where to run next is a guess from the prices the runs found:
+        the budget where a runner-up catches up with a winner, extrapolated from the last two
+        runs that vouched (:func:`_catching_up`) or, once a run selects differently,
+        interpolated between it and the last that vouched (:func:`_crossing`). The next run
+        goes just before that, within the distance proofs have lately reached. The first run
+        of a stretch is one increment on, for the first extrapolation. A run that selects
+        differently bounds the stretch from above; one that selects the same but cannot vouch
+        (too far for the proof) halves the stride.
         """
-        good, guide, stride = k, trace, 1
+        good, guide, earlier, stride = k, trace, None, 1
         top, after = upto + 1, None  # the first increment known to select differently
         while good + 1 < top:
             probe = min(good + stride, top - 1)
             run = self.run(probe, guide)
             span = probe - good
+            first_jump = good == k + 1  # the stretch's first run past its opening step
             if run[1].certified:
-                self.reach = max(self.reach, 2 * span)
-                good, guide = probe, run[1]
-                ahead = self.increments(guide)
-                stride = min(self.reach, ahead if ahead is not None else 2 * span)
+                if first_jump:
+                    self.opening_reach = max(self.opening_reach, span + span // 4)
+                else:
+                    self.reach = max(self.reach, 2 * span)
+                good, guide, earlier = probe, run[1], guide
+                at = self.increment(_catching_up(earlier, guide))
+                reach = self.opening_reach if good == k + 1 else self.reach
+                stride = min(reach, 2 * span if at is None else at - good)
             elif run[0].selected != selected or span == 1:
                 top, after = probe, run
-                stride = span // 2
+                at = self.increment(_crossing(guide, run[1]))
+                stride = at - good if at is not None and good < at < top else span // 2
             else:  # the same, but too far for the proof: it reaches less far than that
-                self.reach = max(1, span // 2)
+                if first_jump:
+                    self.opening_reach = max(1, span // 2)
+                else:
+                    self.reach = max(1, span // 2)
                 stride = span // 2
             stride = max(1, stride)
         return good, after
 
-    def increments(self, trace: Trace) -> int | None:
-        """Whole increments from ``trace``'s budget to just before its guessed overtaking."""
-        if not math.isfinite(trace.ahead):
+    def increment(self, budget: float) -> int | None:
+        """The last whole increment at or below a budget per voter (None if unbounded)."""
+        if not math.isfinite(budget):
             return None
-        return math.floor(trace.ahead / self.step)
+        return math.floor((budget - float(self.base)) / float(self.step))
 
     def selection(self, k: int) -> tuple[int, ...]:
         return self.run(k)[0].selected
+
+
+def _catching_up(earlier: Trace, later: Trace) -> float:
+    """The smallest budget per voter at which, extrapolating each round's prices linearly
+    from two runs that select in the same order, a runner-up catches up with its round's
+    winner (infinite if none closes in)."""
+    x0, x1 = float(earlier.x), float(later.x)
+    first = math.inf
+    for rnd, (before, now) in enumerate(zip(earlier.priced, later.priced, strict=False)):
+        winner = later.rounds[rnd]
+        for p, price in now.items():
+            if p == winner or p not in before:
+                continue
+            gap0, gap1 = before[p] - before[winner], price - now[winner]
+            if gap1 < gap0:
+                first = min(first, x1 + gap1 * (x1 - x0) / (gap0 - gap1))
+    return first
+
+
+def _crossing(below: Trace, above: Trace) -> float:
+    """Where, interpolating linearly, the first round that two runs decide differently
+    changes hands: ``below`` selects its winner, ``above`` another (infinite if the two
+    runs did not both price both projects)."""
+    for rnd, (w, v) in enumerate(zip(below.rounds, above.rounds, strict=False)):
+        if w == v:
+            continue
+        if v not in below.priced[rnd] or w not in above.priced[rnd]:
+            break
+        x0, x1 = float(below.x), float(above.x)
+        gap0 = below.priced[rnd][v] - below.price_f[rnd]  # v dearer below
+        gap1 = above.priced[rnd][w] - above.price_f[rnd]  # w dearer above
+        if gap0 + gap1 > 0:
+            return x0 + gap0 * (x1 - x0) / (gap0 + gap1)
+        break
+    return math.inf
 
 
 def _search(walk: _Walk, last: int, report: dict) -> int:

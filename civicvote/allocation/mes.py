@@ -493,8 +493,7 @@ def run_mes(
 
     def check(rnd: int, winner: int, best: tuple[float, float], seen: list[tuple], fall) -> None:
         """Whether this round keeps ``against``'s winner at every budget in between: the
-        plain check, else the slope check (see stretch). Also guesses, for add1, how much
-        further the budget can grow before a close runner-up overtakes the winner."""
+        plain check, else the slope check (see stretch)."""
         if rnd >= len(against.rounds) or against.rounds[rnd] != winner:
             trace.certified = False  # a different project wins here
             return
@@ -502,14 +501,6 @@ def run_mes(
         for p, rho_f, err, s, stop in seen:
             if p == winner:
                 continue
-            low = None
-            if rho_f - best[0] < 0.05 * best[0]:
-                # A close runner-up: where would it overtake the winner, prices falling at
-                # the rates bounded here? add1 probes just before that.
-                low = slopes.price_fall(rnd, parts(p), class_of, value_f, error, rho_f, err)[0]
-                closing = low - (fall[0] + fall[1]) / 2
-                if closing > 0:
-                    trace.ahead = min(trace.ahead, (rho_f - best[0]) / closing)
             if rho_f - err > thr_f + thr_err:
                 continue  # surely dearer than the winner was at the smaller budget
             if rho_f + err >= thr_f - thr_err:  # too close for floats: exactly
@@ -519,8 +510,7 @@ def run_mes(
                 thr = against.exact(rnd)
                 if rho > thr or (rho == thr and inp.tie_rank[winner] < inp.tie_rank[p]):
                     continue
-            if low is None:
-                low = slopes.price_fall(rnd, parts(p), class_of, value_f, error, rho_f, err)[0]
+            low = slopes.price_fall(rnd, parts(p), class_of, value_f, error, rho_f, err)[0]
             if slopes.apart((rho_f - err) - (best[0] + best[1]), fall[1], low) <= 0:
                 trace.certified = False
                 return
@@ -587,6 +577,7 @@ def run_mes(
         trace.rounds.append(winner)
         trace.price_f.append(best_f)
         trace.price_err.append(best_err)
+        trace.priced.append({entry[0]: entry[1] for entry in seen})
         selected.append(winner)
         ties.append(tuple(tied) if len(tied) > 1 else ())
         pay(winner, best_f, best_err, rnd, fall)

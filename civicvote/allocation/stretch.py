@@ -46,9 +46,9 @@ class Trace:
         "rounds",
         "price_f",
         "price_err",
+        "priced",
         "out_at",
         "certified",
-        "ahead",
         "by_slope",
     )
 
@@ -58,12 +58,11 @@ class Trace:
         self.rounds: list[int] = []  # the winner of each round (projects of cost 0 apart)
         self.price_f: list[float] = []  # the winner's price per unit of utility
         self.price_err: list[float] = []  # a bound on each price's float error
+        # Per round, every project priced in it (the winner and close runner-ups): float prices
+        # for add1's guesses of where the order changes, never part of a proof.
+        self.priced: list[dict[int, float]] = []
         self.out_at = np.full(groups, _ALIVE, dtype=np.int32)  # round each group paid all it had
         self.certified = True  # with ``against``: whether this run vouches for the stretch
-        # With ``against``: how much further the budget per voter may grow before a close
-        # runner-up overtakes a winner, at the rates bounded for the stretch. add1's guess of
-        # where to run next, never part of a proof.
-        self.ahead = math.inf
         self.by_slope = 0  # runner-ups only the slope check kept above the winner
 
     def exact(self, rnd: int) -> Fraction:
