@@ -72,6 +72,8 @@ def _search_figures(outcome) -> str:
     walked = f"{search.get('runs', 0)} runs, {search.get('stretches', 0)} stretches"
     if "probes" not in search:
         return f"exact walk: {walked}"
+    if search.get("walked_on"):
+        return f"walk, search, walk on to its end: {walked}, {search['probes']} probes (exact)"
     return (
         f"walk then search: {walked}, {search['probes']} probes, "
         f"{search['unchecked_increments']:,} increments unchecked"

@@ -14,8 +14,9 @@ total cost of MES's outcome is not monotone in the budget: tests/allocation/test
 
 The walk costs about five runs per change of order (two at the least). Where the order
 changes hundreds of times (the largest city elections), it stops after the runs
-``EXACT_WORK`` allows and :func:`_search` gallops and bisects over the rest, checking the
-stretches between its probes with the walk for the runs ``CHECK_WORK`` allows; increments no
+``EXACT_WORK`` allows and :func:`_search` gallops and bisects over the rest. If the walk's pace
+says it reaches the search's end within ``FINISH_WORK``, it walks on there; else it checks the
+stretches between the search's probes for the runs ``CHECK_WORK`` allows, and increments no
 proof reached are reported as ``unchecked_increments`` (docs/recount.md says what that means
 and how to recount them).
 """
@@ -37,6 +38,9 @@ from civicvote.allocation.stretch import Trace
 # ballots give the same result on every machine.
 EXACT_WORK = 64 * 200_000
 CHECK_WORK = 32 * 200_000
+# Once the search has found where add1 ends, the walk goes on to there if its pace so far says
+# it arrives within this much work in all: a proven result for a few more runs.
+FINISH_WORK = 224 * 200_000
 # How many increments a proof is first trusted to reach (its bounds loosen with distance).
 FIRST_REACH = 64
 
@@ -107,6 +111,7 @@ class _Walk:
         self.everything = len(prep.candidates) + len(prep.free)
         self.runs = self.stretches = 0
         self.check_runs = max(1, CHECK_WORK // prep.size)  # for the search's checks
+        self.finish_runs = max(1, FINISH_WORK // prep.size)
         self.reach = FIRST_REACH
         # The same, for a stretch's first long run: a proof reaches less far from where two
         # projects just changed places, so this one is learnt apart.
@@ -240,13 +245,15 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
     ``b`` that fits while ``b + 1`` does not (or ``b`` is the bound): both are run, so that much
     is exact. add1 wants the *first* increment that does not fit; an earlier one can hide
     between two probes that fit, because the total cost of MES's outcome is not monotone in the
-    budget. So the stretches between consecutive probes that fit are walked (exactly, as
+    budget. So where the walk's pace so far says it reaches ``b`` within ``walk.finish_runs``
+    runs in all, it walks on there (``report["walked_on"]``) and the result is proven.
+    Otherwise the stretches between consecutive probes that fit are walked (exactly, as
     above), those where the later outcome does not fund every project the earlier one funds
-    first, then the others in order, with ``walk.check_runs`` runs in all. The first increment found
-    not to fit decides. Increments no walk reached are counted in
+    first, then the others in order, with ``walk.check_runs`` runs in all. The first increment
+    found not to fit decides. Increments no walk reached are counted in
     ``report["unchecked_increments"]``: only there can the result differ from one-step add1.
     """
-    k = walk.at
+    k, walked = walk.at, walk.runs
     fitting = {k: walk.at_run[0].selected}
     hi, gap = None, 1
     while hi is None and k < last:
@@ -265,7 +272,21 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
         else:
             hi = mid
     probes = sorted(fitting)
-    gaps = [(a, b) for a, b in zip(probes, probes[1:], strict=False) if b > a + 1]
+    report["probes"] = len(probes) + (hi is not None)
+    # Walk on to k where the walk's pace (increments proven per run) says it gets there in time.
+    runs_left = walk.finish_runs - walk.runs
+    if runs_left > 0 and (k - walk.at) * walked <= runs_left * walk.at:
+        found = walk.first_misfit(walk.at, *walk.at_run, k, runs_left)
+        if found is not None:
+            report.update(walked_on=True, chain_breaks=0, unchecked_increments=0)
+            return found - 1
+    # Stretches the walk has proven need no check.
+    fitting.setdefault(walk.at, walk.at_run[0].selected)
+    gaps = [
+        (max(a, walk.at), b)
+        for a, b in zip(probes, probes[1:], strict=False)
+        if b > max(a, walk.at) + 1
+    ]
     growing = {(a, b): set(fitting[a]) <= set(fitting[b]) for a, b in gaps}
     # Stretches where the outcomes visibly do not grow first, then in order.
     gaps.sort(key=lambda gap: (growing[gap], gap))
@@ -284,7 +305,6 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
     if misfits:
         k = min(misfits) - 1
     report.update(
-        probes=len(probes) + (hi is not None),
         chain_breaks=sum(not g for g in growing.values()),
         unchecked_increments=unchecked,
     )

@@ -116,6 +116,19 @@ def test_the_walk_skips_what_runs_vouch_for():
     assert report["exact"] and report["stretches"] <= report["runs"] < k / 4, report
 
 
+def test_a_search_walks_on_to_its_end_when_the_walk_gets_there_in_time():
+    """Cut short after one run, the walk goes on from where it stood to where the search
+    ended, as its pace says it arrives within the work allowed: the result is proven."""
+    costs = {p: c for p, c in zip("ABCDEF", (900, 700, 650, 400, 300, 120), strict=True)}
+    ballots = [{"A", "B"}, {"B", "C"}, {"C"}, {"D", "E"}, {"A", "F"}, {"F"}, {"E"}, {"A"}]
+    inp, _ids = compiled(costs, ballots)
+    report: dict = {}
+    run, _k = equal_shares(inp, Fraction(2000), add1=True, exact_runs=1, report=report)
+    assert report["probes"] > 0 and report["walked_on"], report
+    assert report["exact"] and report["unchecked_increments"] == 0, report
+    assert set(run.selected) == set(plain_add1(inp, 2000))
+
+
 @st.composite
 def mid_size_elections(draw):
     """Dozens to hundreds of voters with skewed tastes: close runner-ups whose prices fall
