@@ -246,11 +246,12 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
     is exact. add1 wants the *first* increment that does not fit; an earlier one can hide
     between two probes that fit, because the total cost of MES's outcome is not monotone in the
     budget. So where the walk's pace so far says it reaches ``b`` within ``walk.finish_runs``
-    runs in all, it walks on there (``report["walked_on"]``) and the result is proven.
-    Otherwise the stretches between consecutive probes that fit are walked (exactly, as
-    above), those where the later outcome does not fund every project the earlier one funds
-    first, then the others in order, with ``walk.check_runs`` runs in all. The first increment
-    found not to fit decides. Increments no walk reached are counted in
+    runs in all, it walks on there (``report["walked_on"]``) and the result is proven (if the
+    pace misled and the runs run out, what it did not reach is left unchecked). Otherwise the
+    stretches between consecutive probes that fit are walked (exactly, as above), those where
+    the later outcome does not fund every project the earlier one funds first, then the others
+    in order, with ``walk.check_runs`` runs in all. The first increment found not to fit
+    decides. Increments no walk reached are counted in
     ``report["unchecked_increments"]``: only there can the result differ from one-step add1.
     """
     k, walked = walk.at, walk.runs
@@ -274,12 +275,13 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
     probes = sorted(fitting)
     report["probes"] = len(probes) + (hi is not None)
     # Walk on to k where the walk's pace (increments proven per run) says it gets there in time.
-    runs_left = walk.finish_runs - walk.runs
+    runs_left, allowance = walk.finish_runs - walk.runs, walk.check_runs
     if runs_left > 0 and (k - walk.at) * walked <= runs_left * walk.at:
         found = walk.first_misfit(walk.at, *walk.at_run, k, runs_left)
         if found is not None:
             report.update(walked_on=True, chain_breaks=0, unchecked_increments=0)
             return found - 1
+        allowance = 0  # the pace misled: FINISH_WORK is spent, so checks would only add time
     # Stretches the walk has proven need no check.
     fitting.setdefault(walk.at, walk.at_run[0].selected)
     gaps = [
@@ -292,7 +294,7 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
     gaps.sort(key=lambda gap: (growing[gap], gap))
     spent, unchecked, misfits = walk.runs, 0, []
     for a, b in gaps:
-        left = walk.check_runs - (walk.runs - spent)
+        left = allowance - (walk.runs - spent)
         if left <= 1:
             unchecked += b - a - 1
             continue
