@@ -319,6 +319,13 @@ def test_every_resident_and_board_page_reflows(chromium, axe_source, site, mode)
 
 
 STAFF = ("organizer", "clerk", "supervisor", "reviewer")
+# Pages kept as screenshots (artifacts/screenshots/): each role's workbench, and the stacked
+# tables of a ballot's count and the round's fund sources (the registry's 200 cards are too tall).
+SHOWN_CONSOLES = {
+    f"/console/c/{SLUG}": "workbench",
+    f"/console/c/{SLUG}/ballots/1": "ballot",
+    f"/console/c/{SLUG}/rounds/1": "round",
+}
 # Links the crawl does not follow: files to download, and leaving the console.
 NOT_A_PAGE = re.compile(r"export|download|\.csv|\.pb|\.pdf|/print|logout")
 
@@ -358,6 +365,8 @@ def test_every_staff_console_page_reflows(chromium, axe_source, site, mode):
             found = check(page, axe_source, mode)
             if found:
                 problems[f"{username} {path}"] = found
+            if path in SHOWN_CONSOLES:
+                tall_screenshot(page, f"reflow-console-{SHOWN_CONSOLES[path]}-{username}-{mode}")
         ctx.close()
     assert visited >= 40, visited  # the crawl reached the consoles
     assert not problems, "\n".join(f"{name}: {found}" for name, found in problems.items())
