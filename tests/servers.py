@@ -35,13 +35,13 @@ def civicvote(args: list[str], env: dict, timeout: float = 300) -> subprocess.Co
     return result
 
 
-def run_seed(env: dict, seed_module: str) -> dict:
-    """Run ``python -m <seed_module>`` against the server's database (``env``); its last line
-    of output is JSON, returned."""
+def run_python(env: dict, *args: str):
+    """Run ``python <args>`` (a seed module with ``-m``, or code with ``-c``) against the
+    server's database (``env``); its last line of output is JSON, returned."""
     import json
 
     seeded = subprocess.run(
-        [sys.executable, "-m", seed_module],
+        [sys.executable, *args],
         env=env,
         cwd=REPO,
         capture_output=True,

@@ -33,7 +33,7 @@ from tests import factories
 from tests.a11y.test_accessibility import SMALL_TARGETS_JS, demo_records, serious_violations
 from tests.browser.conftest import DEMO_PASSWORD, log_in, screenshot
 from tests.conftest import test_config
-from tests.servers import REPO, Server, civicvote, demo_ballot_id, run_seed, server_env
+from tests.servers import REPO, Server, civicvote, demo_ballot_id, run_python, server_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.a11y]
 
@@ -161,7 +161,7 @@ def site(tmp_path_factory):
     env = server_env(instance)
     civicvote(["seed-demo"], env)
     civicvote(["ballots", "open", str(demo_ballot_id(env))], env)
-    seed = run_seed(env, "tests.delivery.seed")
+    seed = run_python(env, "-m", "tests.delivery.seed")
     with (instance / "demo-cards.csv").open(encoding="utf-8") as handle:
         tokens = [row["token"] for row in csv.DictReader(handle)]
     yes_no = yes_no_ballot(env, instance)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import PASSWORD
-from tests.servers import REPO, Server, civicvote, demo_ballot_id, run_seed, server_env
+from tests.servers import REPO, Server, civicvote, demo_ballot_id, run_python, server_env
 
 # Every user's password in the demo district (``civicvote seed-demo``); factories' users have
 # tests.factories.PASSWORD.
@@ -57,7 +57,7 @@ def seeded_server(tmp_path_factory, name: str, seed_module: str):
     instance = tmp_path_factory.mktemp(name)
     env = server_env(instance)
     civicvote(["db", "upgrade"], env)
-    seed = run_seed(env, seed_module)
+    seed = run_python(env, "-m", seed_module)
     server = Server(env, log_path=instance / "server.log")
     server.seed = seed
     yield server

@@ -2,14 +2,12 @@
 revises it, and the reviewer approves it. Chromium on a 360×740 phone, screenshots saved."""
 
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DEMO_PASSWORD, log_in, screenshot
-from tests.servers import REPO, Server, civicvote, server_env
+from tests.servers import Server, civicvote, run_python, server_env
 
 # Run once against the demo database: the Fengqiao round (collecting needs) gets two accepted
 # needs, the demo organization member and reviewer get roles there, and one proposal is
@@ -56,16 +54,9 @@ def review_server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("proposals-instance")
     env = server_env(instance)
     civicvote(["seed-demo"], env)
-    result = subprocess.run(
-        [sys.executable, "-c", SETUP],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    proposal_id = run_python(env, "-c", SETUP)
     server = Server(env, log_path=instance / "server.log")
-    server.proposal_id = int(result.stdout.strip().splitlines()[-1])
+    server.proposal_id = proposal_id
     yield server
     server.stop()
 
