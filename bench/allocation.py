@@ -82,21 +82,10 @@ def _search_figures(outcome) -> str:
 
 
 def exact_reference(costs, ballots, budget):
-    """add1 by the exact walk alone, however many runs it takes: (funded, CPU s, report)."""
-    from fractions import Fraction
-
-    from civicvote.allocation.add1 import equal_shares
-    from civicvote.allocation.mes import compile_input
-
-    ids = sorted(costs)
-    index = {pid: i for i, pid in enumerate(ids)}
-    cost = [Fraction(costs[p]) for p in ids]
-    rows = [[(index[p], cost[index[p]]) for p in b] for b in ballots]
-    inp = compile_input(cost, rows, [1] * len(rows), list(range(len(ids))))
-    report: dict = {}
-    start = time.process_time()
-    run, _k = equal_shares(inp, Fraction(budget), add1=True, exact_runs=10**9, report=report)
-    return {ids[i] for i in run.selected}, time.process_time() - start, report
+    """add1 by the exact walk alone (``prove=True``), however many runs it takes: (funded,
+    CPU s, what the walk did)."""
+    got, seconds, outcome = ours(costs, ballots, budget, "add1", prove=True)
+    return got, seconds[0], outcome.details["add1_search"]
 
 
 def _theirs_child(queue, args):
@@ -150,7 +139,7 @@ def small_units(label, size, budget, seed, timeout, reference=False):
     return same
 
 
-def ours(costs, ballots, budget, completion):
+def ours(costs, ballots, budget, completion, prove=False):
     projects = [Project(p, c) for p, c in costs.items()]
     start, wall = time.process_time(), time.perf_counter()
     outcome = allocate(
@@ -160,6 +149,7 @@ def ours(costs, ballots, budget, completion):
         rule="mes",
         completion=completion,
         tie_break="lexico",
+        prove=prove,
     )
     return set(outcome.funded), (time.process_time() - start, time.perf_counter() - wall), outcome
 

@@ -52,7 +52,7 @@ def equal_shares(
     add1: bool = False,
     step: Fraction = Fraction(1),
     fits: Callable[[Sequence[int]], bool] | None = None,
-    exact_runs: int | None = None,
+    exact_runs: int | float | None = None,
     report: dict | None = None,
 ) -> tuple[MESRun, int]:
     """MES with the budget split equally; with ``add1``, the equalshares.net completion.
@@ -63,10 +63,10 @@ def equal_shares(
     budget_step=step * num_voters)``, whose budget bound we also honour.
 
     The walk is exact. After ``exact_runs`` runs (by default as many as ``EXACT_WORK``
-    allows) it searches instead, unless a caller's ``fits`` (fund sources with restrictions)
-    is given: such a test need not behave like a budget, so the walk goes on. ``report``, if
-    given, receives what the walk and the search did. Returns the chosen run and its
-    increment.
+    allows; ``math.inf`` walks to the end, however long that takes) it searches instead,
+    unless a caller's ``fits`` (fund sources with restrictions) is given: such a test need
+    not behave like a budget, so the walk goes on. ``report``, if given, receives what the
+    walk and the search did. Returns the chosen run and its increment.
     """
     n = inp.num_voters
     budget = Fraction(budget)

@@ -57,7 +57,13 @@ def _explanations(election, outcome, **options):
 )
 @click.option("--explain", is_flag=True, help="Why each project was funded or not, and fairness.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of text.")
-def allocate_command(file, rule, threshold, tie_break, completion, explain, as_json):
+@click.option(
+    "--prove",
+    is_flag=True,
+    help="add1: prove every increment one by one, however long it takes (a minute or two on "
+    "the largest elections), instead of searching past the usual amount of work.",
+)
+def allocate_command(file, rule, threshold, tie_break, completion, explain, as_json, prove):
     """Print the projects FILE.pb funds under its rule (or --rule) and their total cost.
 
     A file civicvote exported is recounted with the round's own rule, completion, tie-break
@@ -71,7 +77,12 @@ def allocate_command(file, rule, threshold, tie_break, completion, explain, as_j
     try:
         limit = parse_number(threshold) if threshold is not None else None
         outcome = replay(
-            election, rule=rule, threshold=limit, tie_break=tie_break, completion=completion
+            election,
+            rule=rule,
+            threshold=limit,
+            tie_break=tie_break,
+            completion=completion,
+            prove=prove,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -81,12 +92,14 @@ def allocate_command(file, rule, threshold, tie_break, completion, explain, as_j
         click.echo(
             f"add1 searched: {search['unchecked_increments']} of "
             f"{outcome.details['add1_increments']} increments were not checked one by one; "
-            "recount one step at a time (pabutools) to confirm (docs/recount.md).",
+            "run again with --prove to check them all (docs/recount.md).",
             err=True,
         )
     explained = other = None
     if explain:
-        explained, other = _explanations(election, outcome, threshold=limit, tie_break=tie_break)
+        explained, other = _explanations(
+            election, outcome, threshold=limit, tie_break=tie_break, prove=prove
+        )
     if as_json:
         payload = {
             "selected": list(outcome.funded),
@@ -100,6 +113,8 @@ def allocate_command(file, rule, threshold, tie_break, completion, explain, as_j
                 "increments": outcome.details["add1_increments"],
                 "exact": search["exact"],
                 "unchecked_increments": search.get("unchecked_increments", 0),
+                "searched": "probes" in search,
+                "runs": search.get("runs", 0),
             }
         if explained is not None:
             payload["explanation"] = jsonify(explained)

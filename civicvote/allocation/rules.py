@@ -18,6 +18,7 @@ project. Reason codes (``Reason.code``) and their parameters:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
@@ -64,6 +65,7 @@ def allocate(
     rank_by: str = "score",
     step: Amount = 1,
     tally: tuple[Mapping[str, int], Mapping[str, Amount]] | None = None,
+    prove: bool = False,
 ) -> Outcome:
     """Run an allocation rule.
 
@@ -87,6 +89,8 @@ def allocate(
     outcome the sources can pay in full.
     ``tally``: optional ``(votes, score)`` per project id replacing the counts from ``votes``
     (for Pabulib files published without ballots; greedy rules only).
+    ``prove``: add1 walks every increment, however long that takes, instead of searching past
+    its work budget (only the largest elections search: docs/recount.md).
     """
     projects = list(projects)
     ids = [p.id for p in projects]
@@ -110,7 +114,7 @@ def allocate(
     if rule == "mes":
         if completion not in COMPLETIONS:
             raise ValueError(f"unknown completion {completion!r}")
-        outcome = _mes(ctx, completion, utility, Fraction(step))
+        outcome = _mes(ctx, completion, utility, Fraction(step), prove)
         if completion.endswith("+compare"):
             rival = _Context(projects, votes, sources, threshold, tb, "votes", tally)
             outcome = compare_with_greedy(outcome, _greedy(rival, "greedy", skip=True), votes)
@@ -260,7 +264,9 @@ def _greedy(ctx: _Context, rule: str, skip: bool) -> Outcome:
     return ctx.outcome(name)
 
 
-def _mes(ctx: _Context, completion: str, utility: str | None, step: Fraction) -> Outcome:
+def _mes(
+    ctx: _Context, completion: str, utility: str | None, step: Fraction, prove: bool = False
+) -> Outcome:
     votes = ctx.votes
     if utility is None:
         utility = "points" if votes.kind in (CUMULATIVE, SCORING) else "cost"
@@ -311,7 +317,13 @@ def _mes(ctx: _Context, completion: str, utility: str | None, step: Fraction) ->
     # Simple funds: the default test (total cost) is the same and lets add1 search.
     search: dict = {}
     run, increments = equal_shares(
-        inp, budget, add1=add1, step=step, fits=None if ctx.funds.simple else fits, report=search
+        inp,
+        budget,
+        add1=add1,
+        step=step,
+        fits=None if ctx.funds.simple else fits,
+        exact_runs=math.inf if prove else None,
+        report=search,
     )
     ctx.details.update(
         {

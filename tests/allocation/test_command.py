@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 from click.testing import CliRunner
@@ -98,3 +99,47 @@ def test_mes_says_whether_add1_was_walked_exactly(pabulib_dir):
     add1 = json.loads(result.output)["add1"]
     assert add1["exact"] is True and add1["unchecked_increments"] == 0
     assert add1["increments"] >= 0
+
+
+def _small_units_pb(num_projects: int, num_voters: int, budget: int) -> str:
+    """A city-sized approval election in a small currency unit: add1 needs thousands of
+    increments, more than its usual work budget walks one by one."""
+    rng = random.Random(1)
+    ids = [f"P{i:03d}" for i in range(num_projects)]
+    popularity = [1 / (i + 1) ** 0.8 for i in range(num_projects)]
+    rng.shuffle(popularity)
+    raw = [rng.lognormvariate(0, 0.9) for _ in ids]
+    costs = [max(1000, int(r * budget * 3.2 / sum(raw))) for r in raw]
+    lines = ["META", "key;value", "description;small units", "country;Nowhere", "unit;Test"]
+    lines += ["instance;2026", f"num_projects;{num_projects}", f"num_votes;{num_voters}"]
+    lines += [f"budget;{budget}", "vote_type;approval", "rule;equalshares/add1"]
+    lines += ["PROJECTS", "project_id;cost"] + [f"{p};{c}" for p, c in zip(ids, costs, strict=True)]
+    lines += ["VOTES", "voter_id;vote"]
+    for voter in range(num_voters):
+        chosen = set(rng.choices(ids, weights=popularity, k=rng.randint(1, 15)))
+        lines.append(f"{voter};{','.join(sorted(chosen))}")
+    return "\n".join(lines) + "\n"
+
+
+def test_prove_checks_every_increment_the_search_left(tmp_path):
+    """On a city-sized election add1 searches past its usual work and says what it left
+    unchecked; --prove walks every increment and gives the proven outcome."""
+    path = tmp_path / "city.pb"
+    path.write_text(_small_units_pb(100, 8000, 1_000_000_000), encoding="utf-8")
+    searched = run(path, "--json")
+    assert searched.exit_code == 0, searched.output
+    fast = json.loads(searched.stdout)
+    assert fast["add1"]["searched"] and fast["add1"]["unchecked_increments"] > 0
+    assert not fast["add1"]["exact"]
+    assert "--prove" in searched.stderr
+
+    proven = run(path, "--json", "--prove")
+    assert proven.exit_code == 0, proven.output
+    exact = json.loads(proven.stdout)
+    assert not exact["add1"]["searched"] and exact["add1"]["exact"]
+    assert exact["add1"]["unchecked_increments"] == 0
+    assert exact["add1"]["runs"] > fast["add1"]["runs"]
+    assert "--prove" not in proven.stderr
+    # The search found the same increment and outcome here; the proof is what says so.
+    assert exact["add1"]["increments"] == fast["add1"]["increments"]
+    assert exact["selected"] == fast["selected"]
