@@ -17,6 +17,8 @@ Two ways a resident meets a narrow page, each in its own browser context:
 On each page: no horizontal scrolling (``scrollWidth <= innerWidth``), no visible element that
 sticks out of the viewport or is clipped by an ``overflow`` ancestor, no region that scrolls
 sideways, no text squeezed to a character per line, and axe-core clean (serious and critical).
+On resident pages, no text drawn at less than three quarters of the page's own size (a chart's
+SVG labels would stay small when the resident enlarges the text).
 On the ballot, the sticky bar leaves most of the screen to the options and its button is on
 screen. One server for the module, one context per mode, one page reused.
 """
@@ -119,6 +121,31 @@ REFLOW_JS = """
     }
   }
   return problems;
+}
+"""
+
+# Text drawn smaller than the reader's own size: an SVG's text scales with its drawing, not with
+# the browser's text size, so a chart's labels stay small however large the resident set it.
+SMALL_TEXT_JS = """
+() => {
+  const body = parseFloat(getComputedStyle(document.body).fontSize);
+  const problems = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const own = [...el.childNodes].filter((n) => n.nodeType === 3)
+      .map((n) => n.textContent.trim()).join('');
+    if (!own || el.closest('.visually-hidden, [hidden], noscript, title, desc')) { continue; }
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) { continue; }
+    const style = getComputedStyle(el);
+    // What the eye sees: an SVG text's size times the drawing's scale.
+    const svg = el.closest('svg');
+    const scale = svg ? svg.getScreenCTM().a : 1;
+    const size = parseFloat(style.fontSize) * scale;
+    if (size < 0.75 * body) {
+      problems.push(`"${own.slice(0, 24)}" is ${size.toFixed(1)} px, the page's text ${body} px`);
+    }
+  }
+  return problems.slice(0, 5);
 }
 """
 
@@ -292,6 +319,8 @@ def test_every_resident_and_board_page_reflows(chromium, axe_source, site, mode)
         response = page.goto(site["url"] + path)
         assert response.status == 200, (name, response.status)
         found = check(page, axe_source, mode)
+        if not name.startswith("board"):  # a TV's layout fits its screen, not a text size
+            found += page.evaluate(SMALL_TEXT_JS)
         if found:
             problems[name] = found
         if name in ("results", "project", "board"):  # stacked tables, for people to look at

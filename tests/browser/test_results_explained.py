@@ -44,11 +44,13 @@ def test_results_page_and_board_explain_the_result(
 
     page.goto(f"{published.url}/c/xingfuli/rounds/{published.round_id}/results")
     assert page.get_by_role("heading", name=fair).is_visible()
-    charts = page.locator("svg.chart-svg[role=img]")
+    charts = page.locator(".pair-rows [role=img]")
     assert charts.count() >= 3
-    for n in range(charts.count()):  # every chart has a text alternative
-        assert charts.nth(n).locator("title").text_content()
-        assert charts.nth(n).locator("desc").text_content()
+    for n in range(charts.count()):  # every chart has a text alternative: title, description
+        title, desc = charts.nth(n).get_attribute("aria-labelledby").split()
+        assert page.locator(f"#{title}").text_content()
+        assert page.locator(f"#{desc}").text_content()
+        assert charts.nth(n).locator("svg.bar-line").count() >= 1
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, f"results-explained-{tag}-{size}")
     assert serious_violations(page, axe_source) == []
