@@ -13,6 +13,7 @@ Screenshots of every step go to artifacts/screenshots/e2e-NN-*.png;
 """
 
 import io
+import json
 import re
 import sqlite3
 import urllib.request
@@ -24,6 +25,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
+from civicvote.allocation.pabulib import parse_pb
 from tests.browser.conftest import locale_context, screenshot
 from tests.e2e.staff import ADMIN, PASSWORD, Staff, flash
 from tests.servers import Server, civicvote, server_env
@@ -435,6 +437,24 @@ def test_whole_round(round_server, chromium, tmp_path):  # noqa: C901 (one story
     page.get_by_role("button", name="确定最终结果").click()
     expect(page.get_by_role("status")).to_contain_text("结果已确定")
     screenshot(page, "e2e-30-result-final")
+
+    # 15b. Anyone recounts: from the final results page a resident downloads the anonymised
+    # ballots, and civicvote counts the file again: it funds what the page says.
+    phone = _phone(chromium)
+    phone.goto(f"{base}/c/{SLUG}")
+    phone.get_by_role("link", name="结果与异议").click()
+    expect(phone.locator("main")).to_contain_text("civicvote allocate")
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="自己重新计票：下载匿名选票（Pabulib 格式）").click()
+    ballots_file = tmp_path / download.value.suggested_filename
+    download.value.save_as(ballots_file)
+    funded_on_page = set(phone.locator("table.results tr.funded .title-cell").all_inner_texts())
+    _close(phone)
+    counted = civicvote(["allocate", str(ballots_file), "--json"], round_server.env)
+    recount = json.loads(counted.stdout)
+    election = parse_pb(ballots_file.read_text(encoding="utf-8"))
+    names = {p.id: p.columns["name"] for p in election.projects}
+    assert funded_on_page and {names[pid] for pid in recount["selected"]} == funded_on_page
 
     # 16. Delivery: the organization member plans and reaches a milestone, reports progress
     # with a photo, and records a payment.
