@@ -12,6 +12,7 @@ Usage: python bench/allocation.py [--quick]
     in a child process with a timeout (--pabutools-timeout) and is reported where it finishes.
     With --exact-reference, where add1 left increments unchecked, the exact walk alone (no
     search; minutes) is run too and must give the same outcome.
+(e) the same in choose-1 elections (one project per voter).
 Exits with status 1 if any outcome differs from pabutools'.
 Times are CPU seconds of this process (time.process_time), so that other load on a shared
 machine distorts them less; wall-clock seconds are shown in brackets.
@@ -45,8 +46,9 @@ def generate(num_projects: int, num_voters: int, seed: int, budget_share=0.3):
     return costs, ballots, budget
 
 
-def generate_small_units(num_projects, num_voters, seed, budget=1_000_000_000):
-    """Costs in small units (a budget of ``budget``), 1-15 approvals, skewed popularity.
+def generate_small_units(num_projects, num_voters, seed, budget=1_000_000_000, approvals=15):
+    """Costs in small units (a budget of ``budget``), 1 to ``approvals`` approvals (1: a
+    choose-1 election), skewed popularity.
 
     The budget per voter is large in units, so add1 (one unit per voter per step) needs
     thousands of increments before an outcome no longer fits.
@@ -59,7 +61,7 @@ def generate_small_units(num_projects, num_voters, seed, budget=1_000_000_000):
     scale = budget * 3.2 / sum(raw.values())  # the projects ask for about 3x the budget
     costs = {pid: max(1000, int(raw[pid] * scale)) for pid in ids}
     ballots = [
-        frozenset(rng.choices(ids, weights=weights, k=rng.randint(1, 15)))
+        frozenset(rng.choices(ids, weights=weights, k=rng.randint(1, approvals)))
         for _ in range(num_voters)
     ]
     return costs, ballots, budget
@@ -107,8 +109,10 @@ def theirs_within(timeout, *args):
     return queue.get()
 
 
-def small_units(label, size, budget, seed, timeout, reference=False):
-    costs, ballots, budget = generate_small_units(*size, seed=seed, budget=budget)
+def small_units(label, size, budget, seed, timeout, reference=False, approvals=15):
+    costs, ballots, budget = generate_small_units(
+        *size, seed=seed, budget=budget, approvals=approvals
+    )
     got, t_ours, outcome = ours(costs, ballots, budget, "add1")
     text = (
         f"{label}: {size[0]} projects x {size[1]:,} voters, budget {budget:,}; ours "
@@ -241,6 +245,15 @@ def main() -> int:
         ok &= small_units(
             "(d) real shape", (175, 28_943), 1_000_000_000, seed=2, timeout=0, reference=ref
         )
+        # Choose-1: each voter picks one project, so supporters never overlap and what changes
+        # with the budget is which projects become affordable.
+        for size, budget, seed, timeout in (
+            ((20, 300), 1_000_000, 3, wait),
+            ((60, 3000), 100_000_000, 4, 0),
+            ((175, 28_943), 1_000_000_000, 1, 0),
+            ((175, 28_943), 1_000_000_000, 2, 0),
+        ):
+            ok &= small_units("(e) choose-1", size, budget, seed=seed, timeout=timeout, approvals=1)
     return 0 if ok else 1
 
 

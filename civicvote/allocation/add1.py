@@ -203,11 +203,11 @@ class _Walk:
 
 
 def _catching_up(earlier: Trace, later: Trace) -> float:
-    """The smallest budget per voter at which, extrapolating each round's prices linearly
-    from two runs that select in the same order, a runner-up catches up with its round's
-    winner (infinite if none closes in)."""
+    """The smallest budget per voter at which, extrapolating linearly from two runs that
+    select in the same order, a runner-up catches up with its round's winner or a project
+    out of reach becomes affordable (infinite if none closes in)."""
     x0, x1 = float(earlier.x), float(later.x)
-    first = math.inf
+    first = _affordable_at(earlier, later)
     for rnd, (before, now) in enumerate(zip(earlier.priced, later.priced, strict=False)):
         winner = later.rounds[rnd]
         for p, price in now.items():
@@ -219,16 +219,33 @@ def _catching_up(earlier: Trace, later: Trace) -> float:
     return first
 
 
+def _affordable_at(earlier: Trace, later: Trace) -> float:
+    """Where, extrapolating linearly, the first project ``later`` found unaffordable has
+    supporters with money enough (infinite if none closes in)."""
+    x0, x1 = float(earlier.x), float(later.x)
+    first = math.inf
+    for p, lack in later.lack.items():
+        before = earlier.lack.get(p)
+        if lack > 0 and before is not None and lack < before:
+            first = min(first, x1 + lack * (x1 - x0) / (before - lack))
+    return first
+
+
 def _crossing(below: Trace, above: Trace) -> float:
     """Where, interpolating linearly, the first round that two runs decide differently
-    changes hands: ``below`` selects its winner, ``above`` another (infinite if the two
-    runs did not both price both projects)."""
-    for rnd, (w, v) in enumerate(zip(below.rounds, above.rounds, strict=False)):
+    changes hands: ``below`` selects its winner (or stops), ``above`` another project. If
+    that project was out of reach below, where its supporters' money covers its cost; else
+    where its price meets the winner's (infinite if the runs did not price both)."""
+    x0, x1 = float(below.x), float(above.x)
+    for rnd, v in enumerate(above.rounds):
+        w = below.rounds[rnd] if rnd < len(below.rounds) else None
         if w == v:
             continue
-        if v not in below.priced[rnd] or w not in above.priced[rnd]:
+        lack0, lack1 = below.lack.get(v), above.lack.get(v)
+        if lack0 is not None and lack0 > 0 and lack1 is not None:
+            return x0 + lack0 * (x1 - x0) / (lack0 - lack1) if lack0 > lack1 else math.inf
+        if w is None or v not in below.priced[rnd] or w not in above.priced[rnd]:
             break
-        x0, x1 = float(below.x), float(above.x)
         gap0 = below.priced[rnd][v] - below.price_f[rnd]  # v dearer below
         gap1 = above.priced[rnd][w] - above.price_f[rnd]  # w dearer above
         if gap0 + gap1 > 0:

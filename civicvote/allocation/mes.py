@@ -531,6 +531,7 @@ def run_mes(
             if lower_f[p] > best_hi and lower_f[p] > check_hi:
                 break
             s = supporters(p)
+            trace.lack[p] = cost_f[p] - s.money  # for add1's guesses only
             if not affordable(p, s):
                 remaining[p] = False
                 lower_f[p] = math.inf
@@ -583,6 +584,16 @@ def run_mes(
         pay(winner, best_f, best_err, rnd, fall)
     if against is not None and len(trace.rounds) != len(against.rounds):
         trace.certified = False
+    if not money:
+        # What each project left out lacks at the end, where a later budget may fund it (add1
+        # guesses where its runs select differently: never part of a proof).
+        for q in sorted(set(prep.candidates).difference(selected)):
+            held = 0.0
+            for it in prep.project_items[q]:
+                there = value_f[class_of[prep.item_groups[it]]]
+                weights = prep.item_weights[it]
+                held += float(there.sum() if weights is None else there @ weights)
+            trace.lack[q] = cost_f[q] - held
 
     rhos: tuple[Fraction, ...] = ()
     left: tuple[Fraction, ...] = ()

@@ -261,3 +261,20 @@ def test_the_walk_stops_at_the_first_increment_over_budget_in_non_monotone_seque
             assert report.get("unchecked_increments", 0) == 0, report
             assert set(run.selected) == set(want), (costs, exact_runs)
             assert k == 4, (costs, exact_runs, k)
+
+
+def test_choose_one_aims_at_where_a_project_becomes_affordable():
+    """In a choose-1 election supporters never overlap, so prices do not move with the budget:
+    what changes is which projects their supporters can afford. The walk extrapolates what
+    each project left out lacks and runs just there, instead of halving its way to it."""
+    counts = {"A": 9, "B": 7, "C": 6, "D": 5, "E": 4, "F": 3, "G": 2, "H": 2}
+    costs = {"A": 3100, "B": 2900, "C": 2600, "D": 2500, "E": 2300, "F": 1900, "G": 1500}
+    costs["H"] = 1700
+    ballots = [{p} for p, n in counts.items() for _ in range(n)]
+    inp, _ids = compiled(costs, ballots)
+    budget = 6000
+    report: dict = {}
+    run, k = equal_shares(inp, Fraction(budget), add1=True, report=report)
+    assert set(run.selected) == set(plain_add1(inp, budget))
+    assert report["exact"] and report["stretches"] >= 3, report
+    assert report["runs"] <= 5 * report["stretches"], report  # 43 runs when it halved
