@@ -30,17 +30,19 @@ from fractions import Fraction
 from civicvote.allocation.mes import MESInput, MESRun, _Prepared, run_mes
 from civicvote.allocation.stretch import Trace
 
-# Work for the exact walk before add1 searches instead, and for checking the search, in
-# (ballot group, approved item) pairs processed: a run of MES costs about as many as the
-# election has, so small elections get thousands of runs and the largest a few dozen. Sized
-# on bench/allocation.py so that the 175 x 28,943 and 150 x 100,000 instances stay within
-# their time targets (docs/recount.md has the figures). A count, not a clock: the same
-# ballots give the same result on every machine.
-EXACT_WORK = 64 * 200_000
-CHECK_WORK = 32 * 200_000
+# Work for the exact walk before add1 searches instead, and for checking the search. A run of
+# MES costs about as many (ballot group, approved item) pairs as the election has, plus
+# ROUND_WORK for each round it buys a project (what pricing and paying cost whatever the
+# number of ballots: elections with few distinct ballots still take a few ms a run). So small
+# elections get thousands of runs and the largest a few dozen. Sized on bench/allocation.py
+# so that every shape there stays within its time target (docs/recount.md has the figures).
+# A count, not a clock: the same ballots give the same result on every machine.
+ROUND_WORK = 2_048
+EXACT_WORK = 64 * 300_000
+CHECK_WORK = 32 * 300_000
 # Once the search has found where add1 ends, the walk goes on to there if its pace so far says
 # it arrives within this much work in all: a proven result for a few more runs.
-FINISH_WORK = 224 * 200_000
+FINISH_WORK = 224 * 300_000
 # How many increments a proof is first trusted to reach (its bounds loosen with distance).
 FIRST_REACH = 64
 
@@ -62,8 +64,8 @@ def equal_shares(
     like pabutools' ``exhaustion_by_budget_increase(..., exhaustive_stop=False,
     budget_step=step * num_voters)``, whose budget bound we also honour.
 
-    The walk is exact. After ``exact_runs`` runs (by default as many as ``EXACT_WORK``
-    allows; ``math.inf`` walks to the end, however long that takes) it searches instead,
+    The walk is exact. After ``EXACT_WORK`` (or, if given, ``exact_runs`` runs; ``math.inf``
+    walks to the end, however long that takes) it searches instead,
     unless a caller's ``fits`` (fund sources with restrictions) is given: such a test need
     not behave like a budget, so the walk goes on. ``report``, if given, receives what the
     walk and the search did. Returns the chosen run and its increment.
@@ -89,10 +91,13 @@ def equal_shares(
         return run_mes(inp, base, prep)[0], 0
     last = math.floor(budget / Fraction(step))  # pabutools' bound: budget * (voters + 1)
     walk = _Walk(inp, prep, base, Fraction(step), fits)
-    if exact_runs is None:
-        exact_runs = max(1, EXACT_WORK // prep.size)
-    limit = exact_runs if searchable else math.inf
-    found = walk.first_misfit(0, first, trace, last, limit)
+    walk.work = walk.cost(trace)
+    if not searchable:
+        found = walk.first_misfit(0, first, trace, last)
+    elif exact_runs is None:
+        found = walk.first_misfit(0, first, trace, last, work=EXACT_WORK)
+    else:
+        found = walk.first_misfit(0, first, trace, last, runs=exact_runs)
     search: dict = {}
     k = found - 1 if found is not None else _search(walk, last, search)
     # Exact: the walk went all the way, or the search's walks left nothing unchecked.
@@ -110,8 +115,7 @@ class _Walk:
         self.inp, self.prep, self.base, self.step, self.fits = inp, prep, base, step, fits
         self.everything = len(prep.candidates) + len(prep.free)
         self.runs = self.stretches = 0
-        self.check_runs = max(1, CHECK_WORK // prep.size)  # for the search's checks
-        self.finish_runs = max(1, FINISH_WORK // prep.size)
+        self.work = 0  # what the runs so far cost, as ``cost`` counts it
         self.reach = FIRST_REACH
         # The same, for a stretch's first long run: a proof reaches less far from where two
         # projects just changed places, so this one is learnt apart.
@@ -122,23 +126,32 @@ class _Walk:
 
     def run(self, k: int, against: Trace | None = None) -> tuple[MESRun, Trace]:
         self.runs += 1
-        return run_mes(self.inp, self.base + k * self.step, self.prep, money=False, against=against)
+        run = run_mes(self.inp, self.base + k * self.step, self.prep, money=False, against=against)
+        self.work += self.cost(run[1])
+        return run
 
-    def first_misfit(self, k: int, run: MESRun, trace: Trace, upto: int, limit) -> int | None:
+    def cost(self, trace: Trace) -> int:
+        """What a run costs in work (see ``ROUND_WORK``)."""
+        return self.prep.size + ROUND_WORK * len(trace.rounds)
+
+    def first_misfit(
+        self, k: int, run: MESRun, trace: Trace, upto: int, runs=math.inf, work=math.inf
+    ) -> int | None:
         """The first increment after ``k`` (whose ``run`` fits) up to ``upto`` whose outcome
-        does not fit; ``upto + 1`` if none does; None if ``limit`` runs did not settle it.
+        does not fit; ``upto + 1`` if none does; None if ``runs`` more runs or ``work`` more
+        work did not settle it.
 
         Stops early, as add1 always has, once everything is funded: every later outcome is a
         subset of it.
         """
-        start = self.runs
+        start, start_work = self.runs, self.work
         while True:
             self.at, self.at_run = k, (run, trace)
             if len(run.selected) == self.everything:
                 return k + 1
             if k >= upto:
                 return upto + 1
-            if self.runs - start >= limit:
+            if self.runs - start >= runs or self.work - start_work >= work:
                 return None
             self.stretches += 1
             end, after = self.stretch_end(k, run.selected, trace, upto)
@@ -241,9 +254,6 @@ def _crossing(below: Trace, above: Trace) -> float:
         w = below.rounds[rnd] if rnd < len(below.rounds) else None
         if w == v:
             continue
-        lack0, lack1 = below.lack.get(v), above.lack.get(v)
-        if lack0 is not None and lack0 > 0 and lack1 is not None:
-            return x0 + lack0 * (x1 - x0) / (lack0 - lack1) if lack0 > lack1 else math.inf
         if w is None or v not in below.priced[rnd] or w not in above.priced[rnd]:
             break
         gap0 = below.priced[rnd][v] - below.price_f[rnd]  # v dearer below
@@ -262,16 +272,16 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
     ``b`` that fits while ``b + 1`` does not (or ``b`` is the bound): both are run, so that much
     is exact. add1 wants the *first* increment that does not fit; an earlier one can hide
     between two probes that fit, because the total cost of MES's outcome is not monotone in the
-    budget. So where the walk's pace so far says it reaches ``b`` within ``walk.finish_runs``
-    runs in all, it walks on there (``report["walked_on"]``) and the result is proven (if the
+    budget. So where the walk's pace so far says it reaches ``b`` within ``FINISH_WORK`` in
+    all, it walks on there (``report["walked_on"]``) and the result is proven (if the
     pace misled and the runs run out, what it did not reach is left unchecked). Otherwise the
     stretches between consecutive probes that fit are walked (exactly, as above), those where
     the later outcome does not fund every project the earlier one funds first, then the others
-    in order, with ``walk.check_runs`` runs in all. The first increment found not to fit
+    in order, with ``CHECK_WORK`` in all. The first increment found not to fit
     decides. Increments no walk reached are counted in
     ``report["unchecked_increments"]``: only there can the result differ from one-step add1.
     """
-    k, walked = walk.at, walk.runs
+    k, walked = walk.at, walk.work
     fitting = {k: walk.at_run[0].selected}
     hi, gap = None, 1
     while hi is None and k < last:
@@ -291,10 +301,10 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
             hi = mid
     probes = sorted(fitting)
     report["probes"] = len(probes) + (hi is not None)
-    # Walk on to k where the walk's pace (increments proven per run) says it gets there in time.
-    runs_left, allowance = walk.finish_runs - walk.runs, walk.check_runs
-    if runs_left > 0 and (k - walk.at) * walked <= runs_left * walk.at:
-        found = walk.first_misfit(walk.at, *walk.at_run, k, runs_left)
+    # Walk on to k where the walk's pace (increments proven per work) says it gets there in time.
+    work_left, allowance = FINISH_WORK - walk.work, CHECK_WORK
+    if work_left > 0 and (k - walk.at) * walked <= work_left * walk.at:
+        found = walk.first_misfit(walk.at, *walk.at_run, k, work=work_left)
         if found is not None:
             report.update(walked_on=True, chain_breaks=0, unchecked_increments=0)
             return found - 1
@@ -309,14 +319,14 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
     growing = {(a, b): set(fitting[a]) <= set(fitting[b]) for a, b in gaps}
     # Stretches where the outcomes visibly do not grow first, then in order.
     gaps.sort(key=lambda gap: (growing[gap], gap))
-    spent, unchecked, misfits = walk.runs, 0, []
+    spent, unchecked, misfits = walk.work, 0, []
     for a, b in gaps:
-        left = allowance - (walk.runs - spent)
-        if left <= 1:
+        left = allowance - (walk.work - spent)
+        if left <= walk.cost(walk.at_run[1]):  # not even one more run
             unchecked += b - a - 1
             continue
         run, trace = walk.run(a)
-        found = walk.first_misfit(a, run, trace, b - 1, left - 1)
+        found = walk.first_misfit(a, run, trace, b - 1, work=left - walk.cost(trace))
         if found is None:
             unchecked += b - walk.at - 1
         elif found <= b - 1:
