@@ -12,7 +12,8 @@ Usage: python bench/allocation.py [--quick]
     in a child process with a timeout (--pabutools-timeout) and is reported where it finishes.
     With --exact-reference, where add1 left increments unchecked, the exact walk alone (no
     search; minutes) is run too and must give the same outcome.
-(e) the same in choose-1 elections (one project per voter).
+(e) the same in choose-1 elections (one project per voter), and (f) with 1-2 or 1-5 approvals
+    per voter.
 Exits with status 1 if any outcome differs from pabutools'.
 Times are CPU seconds of this process (time.process_time), so that other load on a shared
 machine distorts them less; wall-clock seconds are shown in brackets.
@@ -245,15 +246,21 @@ def main() -> int:
         ok &= small_units(
             "(d) real shape", (175, 28_943), 1_000_000_000, seed=2, timeout=0, reference=ref
         )
-        # Choose-1: each voter picks one project, so supporters never overlap and what changes
-        # with the budget is which projects become affordable.
-        for size, budget, seed, timeout in (
-            ((20, 300), 1_000_000, 3, wait),
-            ((60, 3000), 100_000_000, 4, 0),
-            ((175, 28_943), 1_000_000_000, 1, 0),
-            ((175, 28_943), 1_000_000_000, 2, 0),
+        # Choose-1 (each voter picks one project: supporters never overlap, so what changes
+        # with the budget is which projects become affordable), and few approvals per voter
+        # (few distinct ballots: cheap runs, many of them).
+        for label, size, budget, seed, timeout, approvals in (
+            ("(e) choose-1", (20, 300), 1_000_000, 3, wait, 1),
+            ("(e) choose-1", (60, 3000), 100_000_000, 4, 0, 1),
+            ("(e) choose-1", (175, 28_943), 1_000_000_000, 1, 0, 1),
+            ("(e) choose-1", (175, 28_943), 1_000_000_000, 2, 0, 1),
+            ("(f) 1-2 approvals", (175, 28_943), 1_000_000_000, 1, 0, 2),
+            ("(f) 1-2 approvals", (175, 28_943), 1_000_000_000, 2, 0, 2),
+            ("(f) 1-5 approvals", (175, 28_943), 1_000_000_000, 1, 0, 5),
         ):
-            ok &= small_units("(e) choose-1", size, budget, seed=seed, timeout=timeout, approvals=1)
+            ok &= small_units(
+                label, size, budget, seed, timeout, reference=ref, approvals=approvals
+            )
     return 0 if ok else 1
 
 
