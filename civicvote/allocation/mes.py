@@ -531,7 +531,6 @@ def run_mes(
             if lower_f[p] > best_hi and lower_f[p] > check_hi:
                 break
             s = supporters(p)
-            trace.lack[p] = cost_f[p] - s.money  # for add1's guesses only
             if not affordable(p, s):
                 remaining[p] = False
                 lower_f[p] = math.inf

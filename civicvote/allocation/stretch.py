@@ -62,8 +62,8 @@ class Trace:
         # Per round, every project priced in it (the winner and close runner-ups): float prices
         # for add1's guesses of where the order changes, never part of a proof.
         self.priced: list[dict[int, float]] = []
-        # Per project examined, how much its supporters' money fell short of its cost when last
-        # examined (negative: they had enough): where a project becomes affordable, also a guess.
+        # Per project left out, how much its supporters' money falls short of its cost at the
+        # end (float): where a project becomes affordable, also a guess for add1.
         self.lack: dict[int, float] = {}
         self.out_at = np.full(groups, _ALIVE, dtype=np.int32)  # round each group paid all it had
         self.certified = True  # with ``against``: whether this run vouches for the stretch
