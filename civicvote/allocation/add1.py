@@ -90,8 +90,7 @@ def equal_shares(
         # let the caller report what does not fit (pabutools would return nothing).
         return run_mes(inp, base, prep)[0], 0
     last = math.floor(budget / Fraction(step))  # pabutools' bound: budget * (voters + 1)
-    walk = _Walk(inp, prep, base, Fraction(step), fits)
-    walk.work = walk.cost(trace)
+    walk = _Walk(inp, prep, base, Fraction(step), fits, trace)
     if not searchable:
         found = walk.first_misfit(0, first, trace, last)
     elif exact_runs is None:
@@ -111,11 +110,13 @@ def equal_shares(
 class _Walk:
     """add1's increments, one stretch of identical outcomes at a time."""
 
-    def __init__(self, inp: MESInput, prep: _Prepared, base: Fraction, step: Fraction, fits):
+    def __init__(
+        self, inp: MESInput, prep: _Prepared, base: Fraction, step: Fraction, fits, first: Trace
+    ):
         self.inp, self.prep, self.base, self.step, self.fits = inp, prep, base, step, fits
         self.everything = len(prep.candidates) + len(prep.free)
         self.runs = self.stretches = 0
-        self.work = 0  # what the runs so far cost, as ``cost`` counts it
+        self.work = self.cost(first)  # what the runs so far cost, the first one included
         self.reach = FIRST_REACH
         # The same, for a stretch's first long run: a proof reaches less far from where two
         # projects just changed places, so this one is learnt apart.
@@ -219,7 +220,6 @@ def _catching_up(earlier: Trace, later: Trace) -> float:
     """The smallest budget per voter at which, extrapolating linearly from two runs that
     select in the same order, a runner-up catches up with its round's winner or a project
     out of reach becomes affordable (infinite if none closes in)."""
-    x0, x1 = float(earlier.x), float(later.x)
     first = _affordable_at(earlier, later)
     for rnd, (before, now) in enumerate(zip(earlier.priced, later.priced, strict=False)):
         winner = later.rounds[rnd]
@@ -228,27 +228,32 @@ def _catching_up(earlier: Trace, later: Trace) -> float:
                 continue
             gap0, gap1 = before[p] - before[winner], price - now[winner]
             if gap1 < gap0:
-                first = min(first, x1 + gap1 * (x1 - x0) / (gap0 - gap1))
+                first = min(first, _closed(earlier, gap0, later, gap1))
     return first
 
 
 def _affordable_at(earlier: Trace, later: Trace) -> float:
     """Where, extrapolating linearly, the first project ``later`` found unaffordable has
     supporters with money enough (infinite if none closes in)."""
-    x0, x1 = float(earlier.x), float(later.x)
     first = math.inf
     for p, lack in later.lack.items():
         before = earlier.lack.get(p)
         if lack > 0 and before is not None and lack < before:
-            first = min(first, x1 + lack * (x1 - x0) / (before - lack))
+            first = min(first, _closed(earlier, before, later, lack))
     return first
+
+
+def _closed(earlier: Trace, gap0: float, later: Trace, gap1: float) -> float:
+    """The budget per voter at which a gap of ``gap0`` at ``earlier``'s budget and a smaller
+    ``gap1`` at ``later``'s closes, extrapolating linearly."""
+    x0, x1 = float(earlier.x), float(later.x)
+    return x1 + gap1 * (x1 - x0) / (gap0 - gap1)
 
 
 def _crossing(below: Trace, above: Trace) -> float:
     """Where, interpolating linearly, the first round that two runs decide differently
-    changes hands: ``below`` selects its winner (or stops), ``above`` another project. If
-    that project was out of reach below, where its supporters' money covers its cost; else
-    where its price meets the winner's (infinite if the runs did not price both)."""
+    changes hands: ``below`` selects its winner, ``above`` another project, and their prices
+    meet (infinite if ``below`` stopped there or the runs did not price both)."""
     x0, x1 = float(below.x), float(above.x)
     for rnd, v in enumerate(above.rounds):
         w = below.rounds[rnd] if rnd < len(below.rounds) else None
