@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from civicvote.allocation.command import allocate_command
-from civicvote.allocation.pabulib import parse_pb
+from civicvote.allocation.pabulib import Election, PbProject, PbVote, parse_pb, write_pb
 
 
 def run(*args):
@@ -110,15 +110,18 @@ def _small_units_pb(num_projects: int, num_voters: int, budget: int) -> str:
     rng.shuffle(popularity)
     raw = [rng.lognormvariate(0, 0.9) for _ in ids]
     costs = [max(1000, int(r * budget * 3.2 / sum(raw))) for r in raw]
-    lines = ["META", "key;value", "description;small units", "country;Nowhere", "unit;Test"]
-    lines += ["instance;2026", f"num_projects;{num_projects}", f"num_votes;{num_voters}"]
-    lines += [f"budget;{budget}", "vote_type;approval", "rule;equalshares/add1"]
-    lines += ["PROJECTS", "project_id;cost"] + [f"{p};{c}" for p, c in zip(ids, costs, strict=True)]
-    lines += ["VOTES", "voter_id;vote"]
+    meta = {"description": "small units", "country": "Nowhere", "unit": "Test"}
+    meta |= {"instance": "2026", "num_projects": str(num_projects), "num_votes": str(num_voters)}
+    meta |= {"budget": str(budget), "vote_type": "approval", "rule": "equalshares/add1"}
+    projects = [PbProject(p, c, {"cost": str(c)}) for p, c in zip(ids, costs, strict=True)]
+    votes = []
     for voter in range(num_voters):
         chosen = set(rng.choices(ids, weights=popularity, k=rng.randint(1, 15)))
-        lines.append(f"{voter};{','.join(sorted(chosen))}")
-    return "\n".join(lines) + "\n"
+        votes.append(PbVote(tuple(sorted(chosen)), None, {"voter_id": str(voter)}))
+    election = Election(
+        meta, ("project_id", "cost"), tuple(projects), ("voter_id", "vote"), tuple(votes)
+    )
+    return write_pb(election)
 
 
 def test_prove_checks_every_increment_the_search_left(tmp_path):
