@@ -123,7 +123,7 @@ RUN_STATUS_LABELS = {"provisional": _l("Provisional"), "final": _l("Final")}
 REASON_LABELS = {
     "funded": _l("Funded"),
     "did_not_fit": _l("Not funded: not enough money left"),
-    "below_threshold": _l("Not funded: below the approval threshold"),
+    "below_threshold": _l("Not funded: below the pass threshold"),
     "not_reached": _l("Not funded: the rule stopped at a proposal that did not fit"),
     "no_support": _l("Not funded: no votes"),
     "not_affordable": _l("Not funded: its supporters' equal shares could not pay for it"),

@@ -32,8 +32,8 @@ def explain(reason: dict, *, titles: dict, sources: dict) -> str:
         )
     if code == "below_threshold":
         return ngettext(
-            "Not funded: below the approval threshold (%(num)s vote, %(required)s needed).",
-            "Not funded: below the approval threshold (%(num)s votes, %(required)s needed).",
+            "Not funded: below the pass threshold (%(num)s vote, %(required)s needed).",
+            "Not funded: below the pass threshold (%(num)s votes, %(required)s needed).",
             p.get("score") or 0,
             required=p.get("required"),
         )

@@ -116,7 +116,7 @@ def a_proposal_below_the_threshold_is_never_funded(story, staff, phone):
     rows = phone.locator("table.results tbody tr")
     second = rows.filter(has_text=_title(story, story.proposals[1]))
     # 3 of 80 ballots: the money was there, the threshold (more than 50%) was not met.
-    expect(second).to_contain_text("未过通过线")
+    expect(second).to_contain_text("未达通过门槛")
     expect(second).to_contain_text("未获资助")
     top = rows.filter(has_text=_title(story, first))
     expect(top).to_contain_text("通过")

@@ -147,3 +147,21 @@ def test_the_board_shows_no_explanation_while_a_vote_is_open(client):
     ballot = factories.ballot()
     html = client.get(f"/c/{ballot.round.community.slug}/board").get_data(as_text=True)
     assert 'data-name="explain"' not in html
+
+
+def test_a_project_below_the_threshold_is_told_so_once_in_one_wording(client):
+    # Five ballots, more than 50% needed: p1 (3 votes) passes, p0 (1) and p2 (2) do not.
+    funding_round, ballot, _ids = _closed_ballot([[1], [1], [1, 0], [2], [2]])
+    ballot.pass_threshold_percent = 50
+    _count(funding_round, ballot, rule="greedy", tie_break="lexico")
+    slug, en = funding_round.community.slug, {"Accept-Language": "en"}
+    base = f"/c/{slug}/rounds/{funding_round.id}"
+    results = client.get(f"{base}/results", headers=en).get_data(as_text=True)
+    assert results.count("below the pass threshold (1 vote, 3 needed)") == 1
+    assert "Did not reach the pass threshold." not in results  # the reason said it already
+    assert "Reached the pass threshold." in results and "approval threshold" not in results
+    # The report's list of projects gives no other reason: there the line stays.
+    report = client.get(f"{base}/report", headers=en).get_data(as_text=True)
+    assert "Did not reach the pass threshold." in report
+    zh = client.get(f"{base}/results", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert "通过门槛" in zh and "支持门槛" not in zh and "通过线" not in zh
