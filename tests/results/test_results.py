@@ -200,3 +200,16 @@ def test_allocation_answer_matches_the_published_schema(client):
     path = "/api/v1/rounds/{round_id}/allocation"
     check(spec, path, "get", client.get(f"/api/v1/rounds/{funding_round.id}/allocation"))
     check(spec, path, "get", client.get(f"/api/v1/rounds/{funding_round.id + 50}/allocation"))
+
+
+def test_a_published_add1_count_is_proven_even_where_add1_would_search(app, monkeypatch):
+    from civicvote.allocation import add1
+
+    # No work at all for the walk: anything but a proven count would search past it.
+    monkeypatch.setattr(add1, "EXACT_WORK", 0)
+    funding_round, ballot, ids = _closed_ballot([[0], [0, 1], [1, 2], [2]])
+    funding_round.allocation_rule, funding_round.mes_completion = "mes", "add1"
+    run = services.run_allocation(funding_round, ballot, actor=None)
+    search = run.outcome["details"]["add1_search"]
+    assert run.outcome["details"]["add1_increments"] > 0
+    assert search["exact"] and "probes" not in search  # walked every increment
