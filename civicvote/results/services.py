@@ -207,7 +207,7 @@ def run_allocation(
         # so an exported round replays identically in yuan.
         step=100,
         # A published result is one-step add1's, proven: add1 never settles for its search
-        # here. Rounds in yuan take a few hundred increments, so the walk is quick anyway.
+        # here. A community round in yuan walks to its end within the work budget anyway.
         prove=True,
     )
     _supersede_current(funding_round.id)
