@@ -30,19 +30,15 @@ from fractions import Fraction
 from civicvote.allocation.mes import MESInput, MESRun, _Prepared, run_mes
 from civicvote.allocation.stretch import Trace
 
-# Work for the exact walk before add1 searches instead, and for checking the search. A run of
-# MES costs about as many (ballot group, approved item) pairs as the election has, plus
-# ROUND_WORK for each round it buys a project (what pricing and paying cost whatever the
-# number of ballots: elections with few distinct ballots still take a few ms a run). So small
-# elections get thousands of runs and the largest a few dozen. Sized on bench/allocation.py
-# so that every shape there stays within its time target (docs/recount.md has the figures).
-# A count, not a clock: the same ballots give the same result on every machine.
-ROUND_WORK = 2_048
-EXACT_WORK = 64 * 300_000
-CHECK_WORK = 32 * 300_000
+# Work (what runs cost, counted as they go: mes.CALL_WORK) for the exact walk before add1
+# searches instead, and for checking the search. Small elections get thousands of runs, the
+# largest a few dozen. At 10 ns a unit, the walk has 2 s, the check 1 s.
+EXACT_WORK = 200_000_000
+CHECK_WORK = 100_000_000
 # Once the search has found where add1 ends, the walk goes on to there if its pace so far says
-# it arrives within this much work in all: a proven result for a few more runs.
-FINISH_WORK = 224 * 300_000
+# it arrives within this much work in all (5.6 s): a proven result for a few more runs. It
+# also bounds add1 as a whole, whatever the shape of the election.
+FINISH_WORK = 560_000_000
 # How many increments a proof is first trusted to reach (its bounds loosen with distance).
 FIRST_REACH = 64
 
@@ -116,7 +112,7 @@ class _Walk:
         self.inp, self.prep, self.base, self.step, self.fits = inp, prep, base, step, fits
         self.everything = len(prep.candidates) + len(prep.free)
         self.runs = self.stretches = 0
-        self.work = self.cost(first)  # what the runs so far cost, the first one included
+        self.work = first.work  # what the runs so far cost, the first one included
         self.reach = FIRST_REACH
         # The same, for a stretch's first long run: a proof reaches less far from where two
         # projects just changed places, so this one is learnt apart.
@@ -128,12 +124,8 @@ class _Walk:
     def run(self, k: int, against: Trace | None = None) -> tuple[MESRun, Trace]:
         self.runs += 1
         run = run_mes(self.inp, self.base + k * self.step, self.prep, money=False, against=against)
-        self.work += self.cost(run[1])
+        self.work += run[1].work
         return run
-
-    def cost(self, trace: Trace) -> int:
-        """What a run costs in work (see ``ROUND_WORK``)."""
-        return self.prep.size + ROUND_WORK * len(trace.rounds)
 
     def first_misfit(
         self, k: int, run: MESRun, trace: Trace, upto: int, runs=math.inf, work=math.inf
@@ -327,11 +319,11 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
     spent, unchecked, misfits = walk.work, 0, []
     for a, b in gaps:
         left = allowance - (walk.work - spent)
-        if left <= walk.cost(walk.at_run[1]):  # not even one more run
+        if left <= walk.at_run[1].work:  # not even one more run
             unchecked += b - a - 1
             continue
         run, trace = walk.run(a)
-        found = walk.first_misfit(a, run, trace, b - 1, work=left - walk.cost(trace))
+        found = walk.first_misfit(a, run, trace, b - 1, work=left - trace.work)
         if found is None:
             unchecked += b - walk.at - 1
         elif found <= b - 1:

@@ -51,6 +51,7 @@ class Trace:
         "out_at",
         "certified",
         "by_slope",
+        "work",
     )
 
     def __init__(self, x: Fraction, value, groups: int) -> None:
@@ -68,6 +69,7 @@ class Trace:
         self.out_at = np.full(groups, _ALIVE, dtype=np.int32)  # round each group paid all it had
         self.certified = True  # with ``against``: whether this run vouches for the stretch
         self.by_slope = 0  # runner-ups only the slope check kept above the winner
+        self.work = 0  # what the run cost (mes.CALL_WORK says in what)
 
     def exact(self, rnd: int) -> Fraction:
         """The exact price of round ``rnd``'s winner."""
