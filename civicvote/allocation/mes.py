@@ -137,8 +137,8 @@ class _Prepared:
 # A run's work, counted as it goes (Trace.work): add1 budgets its runs in it. One unit per
 # ballot group gathered by class, CLASS_WORK per class a price is scanned over, CALL_WORK per
 # item priced or paid (what numpy's calls cost whatever their size). Fitted to the time of runs
-# on bench/allocation.py's elections, from 30 x 450 to 175 x 28,943: within 12% on each, about
-# 8 ns a unit on the development machine. A count, not a clock: the same ballots give the same
+# on bench/allocation.py's elections, from 30 x 450 to 175 x 28,943: within 12% on each, 8-12 ns
+# a unit on the development machine. A count, not a clock: the same ballots give the same
 # work, and so the same result, on every machine.
 CALL_WORK = 3_600
 CLASS_WORK = 14
@@ -431,7 +431,7 @@ def run_mes(
             # Gathering the few classes an item's groups are in beats counting over every class
             # ever made (bincount + nonzero was 40% of a run on the 175 x 28,943 benchmark).
             cls, where = by_class(class_of[prep.item_groups[it]])
-            held = np.bincount(where, weights=prep.item_weights[it]).astype(np.float64)
+            held = np.bincount(where, prep.item_weights[it]).astype(np.float64, copy=False)
             alive = cls != _DEAD
             if not alive.all():
                 cls, held = cls[alive], held[alive]
