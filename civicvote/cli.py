@@ -215,4 +215,9 @@ def main() -> None:
         load_dotenv=False,
         help="civicvote: participatory budgeting and resident voting.",
     )
+    # A recount needs no app, database or configuration: found here, it starts without loading
+    # the app (which costs about a second, and fails where the app is not configured).
+    from .allocation.command import allocate_command
+
+    cli.add_command(allocate_command, "allocate")
     cli.main(prog_name="civicvote")

@@ -146,3 +146,28 @@ def test_prove_checks_every_increment_the_search_left(tmp_path):
     # The search found the same increment and outcome here; the proof is what says so.
     assert exact["add1"]["increments"] == fast["add1"]["increments"]
     assert exact["selected"] == fast["selected"]
+
+
+def test_the_civicvote_command_recounts_without_building_the_app(pabulib_dir, monkeypatch, capsys):
+    """Anyone recounts from the file alone: ``civicvote allocate`` needs no app, database or
+    configuration, and does not build the app (a second of start-up) to find the command."""
+    import sys
+
+    from civicvote import cli
+
+    def no_app(*_args, **_kwargs):
+        raise AssertionError("civicvote allocate built the app")
+
+    monkeypatch.setattr(cli, "create_app", no_app)
+    path = pabulib_dir / "Poland_Warszawa_2019_Radosc.pb"
+    monkeypatch.setattr(sys, "argv", ["civicvote", "allocate", str(path), "--json"])
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 0
+    assert set(json.loads(capsys.readouterr().out)["selected"]) == {
+        "1318",
+        "2407",
+        "257",
+        "2391",
+        "2397",
+    }
