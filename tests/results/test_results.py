@@ -207,7 +207,7 @@ def test_a_published_add1_count_is_proven_even_where_add1_would_search(app, monk
 
     # No work at all for the walk: anything but a proven count would search past it.
     monkeypatch.setattr(add1, "EXACT_WORK", 0)
-    funding_round, ballot, ids = _closed_ballot([[0], [0, 1], [1, 2], [2]])
+    funding_round, ballot, _ids = _closed_ballot([[0], [0, 1], [1, 2], [2]])
     funding_round.allocation_rule, funding_round.mes_completion = "mes", "add1"
     run = services.run_allocation(funding_round, ballot, actor=None)
     search = run.outcome["details"]["add1_search"]
