@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+from civicvote.allocation.describe import describe_reason
 from civicvote.allocation.model import Outcome, Project, Votes
 
 
@@ -102,7 +103,8 @@ def explain(
 ) -> dict[str, Any]:
     """Per project: funded or not and why, and the figures that say why.
 
-    Each entry has ``id``, ``funded``, ``reason`` (the main reason code), ``votes``,
+    Each entry has ``id``, ``funded``, ``reason`` (the main reason code), ``why`` (that
+    reason in plain English, for the command line), ``votes``,
     ``cost``, ``passed_threshold`` (None without a threshold), ``lacked`` (greedy: the money
     missing when its turn came), ``effective_support`` (MES: its supporters' money left at
     the end as a share of its cost, at least 1 when funded) and ``used_by`` (MES: the funded
@@ -117,6 +119,7 @@ def explain(
             "id": r.project_id,
             "funded": r.funded,
             "reason": main.code if main else None,
+            "why": describe_reason(main) if main else None,
             "votes": r.votes,
             "cost": r.cost,
             "passed_threshold": None,
@@ -155,12 +158,14 @@ def describe_explanation(
     """Plain English text of :func:`explain` (for the command line), with a counterfactual."""
     lines = [f"Rule: {explained['rule']}"]
     for row in explained["projects"]:
-        parts = [
-            f"{row['id']}: {'funded' if row['funded'] else 'not funded'} ({row['reason']})",
-            f"{row['votes']} votes, cost {_amount(row['cost'])}",
-        ]
-        if row["passed_threshold"] is not None:
-            parts.append("passed the threshold" if row["passed_threshold"] else "below threshold")
+        why = row["why"] or ("funded" if row["funded"] else "not funded")
+        if not row["funded"] and not why.startswith("not "):
+            why = f"not funded, {why}"
+        parts = [f"{row['id']}: {why}", f"{row['votes']} votes, cost {_amount(row['cost'])}"]
+        if row["passed_threshold"]:
+            parts.append("passed the threshold")
+        elif row["passed_threshold"] is False and row["reason"] != "below_threshold":
+            parts.append("below the threshold")
         if row["lacked"] is not None:
             parts.append(f"lacked {_amount(row['lacked'])} at its turn")
         if row["effective_support"] is not None:

@@ -83,6 +83,10 @@ def test_explain_prints_reasons_fairness_and_the_counterfactual(pabulib_dir):
     text = result.output
     assert "Rule: mes/add1" in text and "effective support" in text
     assert "its supporters' money went to" in text
+    # Why, in words rather than reason codes.
+    assert "2022/ORL/0011: funded by equal shares in round 1;" in text
+    assert "2022/ORL/0014: not funded, its supporters had only 11,619.64" in text
+    assert "(funded)" not in text and "not_affordable" not in text
     assert "Voters with at least one funded project they supported" in text
     assert "Counterfactual: greedy would fund" in text
     as_json = json.loads(
