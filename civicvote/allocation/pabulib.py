@@ -114,15 +114,29 @@ class Election:
         raise PabulibError(f"unsupported vote_type {kind!r}")
 
 
+# No real budget, cost or score comes near it. The bound keeps a malformed file from asking
+# for numbers that overflow the floats MES prices with, or, written "1e999999999", take minutes
+# to build exactly.
+MAX_NUMBER = 10**18
+_EXPONENT = re.compile(r"[eE]([+-]?\d+)$")  # checked before Fraction builds 10**exponent
+
+
 def parse_number(text: str, decimal_comma: bool = False) -> Amount:
-    """Parse a number exactly (``"1331751.11"`` -> ``Fraction(133175111, 100)``)."""
+    """Parse a number exactly (``"1331751.11"`` -> ``Fraction(133175111, 100)``), at most
+    ``MAX_NUMBER`` in size."""
     cleaned = text.strip()
     if decimal_comma:
         cleaned = cleaned.replace(",", ".")
+    power = _EXPONENT.search(cleaned)
+    if len(cleaned) > 64 or (power is not None and len(power.group(1).lstrip("+-")) > 2):
+        raise PabulibError(f"number out of range: {text[:40]!r} (at most 10^18)")
     try:
-        return exact(Fraction(cleaned))
+        value = Fraction(cleaned)
     except (ValueError, ZeroDivisionError) as exc:
         raise PabulibError(f"not a number: {text!r}") from exc
+    if abs(value) > MAX_NUMBER:
+        raise PabulibError(f"number out of range: {text!r} (at most 10^18)")
+    return exact(value)
 
 
 def format_number(value: Amount) -> str:

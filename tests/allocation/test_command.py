@@ -175,3 +175,16 @@ def test_the_civicvote_command_recounts_without_building_the_app(pabulib_dir, mo
         "2391",
         "2397",
     }
+
+
+def test_a_budget_out_of_range_is_a_clear_error_not_a_traceback(tmp_path):
+    path = tmp_path / "huge.pb"
+    path.write_text(
+        "META\nkey;value\nbudget;1e400\nvote_type;approval\nrule;equalshares/add1\n"
+        "PROJECTS\nproject_id;cost\n1;100\nVOTES\nvoter_id;vote\n1;1\n",
+        encoding="utf-8",
+    )
+    result = run(path, "--rule", "mes")
+    assert result.exit_code == 2
+    assert "number out of range: '1e400'" in result.output
+    assert not isinstance(result.exception, OverflowError)

@@ -129,6 +129,11 @@ def test_format_number_is_exact():
         "META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;abc\n",
         "META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\n1;2\n",
         "META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;5\n1;6\n",
+        # Out of range: past what MES's floats hold, or slow to build exactly.
+        "META\nkey;value\nbudget;1e400\nPROJECTS\nproject_id;cost\n1;5\n",
+        "META\nkey;value\nbudget;1e999999\nPROJECTS\nproject_id;cost\n1;5\n",
+        "META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;1000000000000000000001\n",
+        "META\nkey;value\nbudget;10\nPROJECTS\nproject_id;cost\n1;" + "9" * 5000 + "\n",
     ],
 )
 def test_unreadable_files_raise(text):
