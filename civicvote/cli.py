@@ -16,7 +16,6 @@ from .resources import PACKAGE_DIR, resource_dir
 
 
 def register(app) -> None:
-    from .allocation.command import allocate_command
     from .audit.commands import audit
     from .backup import backup, restore
     from .ballots.commands import ballots
@@ -39,7 +38,6 @@ def register(app) -> None:
         credentials,
     ):
         app.cli.add_command(command)
-    app.cli.add_command(allocate_command, "allocate")
 
 
 def _upgrade_database() -> None:
@@ -215,8 +213,9 @@ def main() -> None:
         load_dotenv=False,
         help="civicvote: participatory budgeting and resident voting.",
     )
-    # A recount needs no app, database or configuration: found here, it starts without loading
-    # the app (which costs about a second, and fails where the app is not configured).
+    # A recount needs no app, database or configuration: registered on the group rather than
+    # with the app's commands (register), it starts without loading the app (which costs about
+    # a second, and fails where the app is not configured).
     from .allocation.command import allocate_command
 
     cli.add_command(allocate_command, "allocate")
