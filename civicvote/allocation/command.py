@@ -6,6 +6,7 @@ The main CLI registers it with ``cli.add_command(allocate_command, "allocate")``
 from __future__ import annotations
 
 import json
+import os
 from fractions import Fraction
 
 import click
@@ -19,6 +20,14 @@ from civicvote.allocation.rules import COMPLETIONS
 def _number(value) -> int | float:
     value = Fraction(value)
     return int(value) if value.denominator == 1 else float(value)
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's share, where the OS says)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _explanations(election, outcome, **options):
@@ -63,17 +72,28 @@ def _explanations(election, outcome, **options):
     help="add1: prove every increment one by one, however long it takes (a minute or two on "
     "the largest elections), instead of searching past the usual amount of work.",
 )
-def allocate_command(file, rule, threshold, tie_break, completion, explain, as_json, prove):
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="With --prove: how many processes prove parts of add1 at once (default: one per "
+    "core this command may use).",
+)
+def allocate_command(
+    file, rule, threshold, tie_break, completion, explain, as_json, prove, workers
+):
     """Print the projects FILE.pb funds under its rule (or --rule) and their total cost.
 
     A file civicvote exported is recounted with the round's own rule, completion, tie-break
     and seed, threshold and fund sources, which its META comment carries.
     """
+    if workers and not prove:
+        raise click.UsageError("--workers only applies with --prove")
     try:
         with open(file, encoding="utf-8-sig") as handle:
             election = parse_pb(handle.read())
     except (OSError, UnicodeDecodeError, PabulibError) as exc:
         raise click.UsageError(f"cannot read {file}: {exc}") from exc
+    workers = (workers or _cores()) if prove else 1
     try:
         limit = parse_number(threshold) if threshold is not None else None
         outcome = replay(
@@ -83,6 +103,7 @@ def allocate_command(file, rule, threshold, tie_break, completion, explain, as_j
             tie_break=tie_break,
             completion=completion,
             prove=prove,
+            workers=workers,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -98,7 +119,7 @@ def allocate_command(file, rule, threshold, tie_break, completion, explain, as_j
     explained = other = None
     if explain:
         explained, other = _explanations(
-            election, outcome, threshold=limit, tie_break=tie_break, prove=prove
+            election, outcome, threshold=limit, tie_break=tie_break, prove=prove, workers=workers
         )
     if as_json:
         payload = {
@@ -115,6 +136,7 @@ def allocate_command(file, rule, threshold, tie_break, completion, explain, as_j
                 "unchecked_increments": search.get("unchecked_increments", 0),
                 "searched": "probes" in search,
                 "runs": search.get("runs", 0),
+                "parts": search.get("parts", 1),  # walked by several processes at once
             }
         if explained is not None:
             payload["explanation"] = jsonify(explained)

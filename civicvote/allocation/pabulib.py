@@ -310,6 +310,7 @@ def replay(
     tie_break: str | None = None,
     completion: str | None = None,
     prove: bool = False,
+    workers: int = 1,
 ) -> Outcome:
     """Recompute the outcome of a ``.pb`` file.
 
@@ -325,11 +326,12 @@ def replay(
     ``rule`` may also be ``mes``. Greedy ranks by ``score`` when PROJECTS has that column, else
     by ``votes``; both are counted from VOTES when the file has ballots (ordinal score:
     ``len(ballot) - position``). Ties: ``lexico`` unless ``tie_break`` says otherwise.
-    ``prove``: MES with add1 proves every increment rather than searching (see ``allocate``).
+    ``prove``: MES with add1 proves every increment rather than searching, in ``workers``
+    processes at once (see ``allocate``).
     """
     ours = counted_by(election.meta)
     if ours is not None:
-        return _replay_ours(election, ours, rule, threshold, tie_break, completion, prove)
+        return _replay_ours(election, ours, rule, threshold, tie_break, completion, prove, workers)
     name = rule or election.meta.get("rule", "")
     tie_break = tie_break or "lexico"
     meta_threshold = election.meta.get("min_project_score_threshold")
@@ -341,7 +343,13 @@ def replay(
     if not election.votes:
         tally = _tally_from_columns(election)
     rank_by = "score" if "score" in election.project_columns else "votes"
-    common = {"budget": election.budget, "tie_break": tie_break, "tally": tally, "prove": prove}
+    common = {
+        "budget": election.budget,
+        "tie_break": tie_break,
+        "tally": tally,
+        "prove": prove,
+        "workers": workers,
+    }
     limit = Threshold(threshold) if threshold is not None else None
     if name in ("greedy", "greedy-no-skip"):
         return allocate(projects, votes, rule=name, threshold=limit, rank_by=rank_by, **common)
@@ -468,7 +476,9 @@ def pabulib_rule(
     return rule, notes
 
 
-def _replay_ours(election, settings, rule, threshold, tie_break, completion, prove) -> Outcome:
+def _replay_ours(
+    election, settings, rule, threshold, tie_break, completion, prove, workers
+) -> Outcome:
     try:
         sources = sources_from(settings) or None
         limit = settings.get("threshold")
@@ -479,6 +489,7 @@ def _replay_ours(election, settings, rule, threshold, tie_break, completion, pro
             "completion": completion or settings.get("completion") or "add1",
             "step": parse_number(str(settings.get("step") or 1)),
             "prove": prove,
+            "workers": workers,
         }
     except (KeyError, TypeError, ValueError) as exc:
         raise PabulibError(f"META comment: bad civicvote settings: {exc}") from exc

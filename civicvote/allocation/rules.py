@@ -66,6 +66,7 @@ def allocate(
     step: Amount = 1,
     tally: tuple[Mapping[str, int], Mapping[str, Amount]] | None = None,
     prove: bool = False,
+    workers: int = 1,
 ) -> Outcome:
     """Run an allocation rule.
 
@@ -90,7 +91,9 @@ def allocate(
     ``tally``: optional ``(votes, score)`` per project id replacing the counts from ``votes``
     (for Pabulib files published without ballots; greedy rules only).
     ``prove``: add1 walks every increment, however long that takes, instead of searching past
-    its work budget (only the largest elections search: docs/recount.md).
+    its work budget (only the largest elections search: docs/recount.md). ``workers``: with
+    ``prove``, how many processes walk parts of it at once (forked; the command line's
+    ``--prove`` uses every core, a server process never forks).
     """
     projects = list(projects)
     ids = [p.id for p in projects]
@@ -114,7 +117,7 @@ def allocate(
     if rule == "mes":
         if completion not in COMPLETIONS:
             raise ValueError(f"unknown completion {completion!r}")
-        outcome = _mes(ctx, completion, utility, Fraction(step), prove)
+        outcome = _mes(ctx, completion, utility, Fraction(step), prove, workers)
         if completion.endswith("+compare"):
             rival = _Context(projects, votes, sources, threshold, tb, "votes", tally)
             outcome = compare_with_greedy(outcome, _greedy(rival, "greedy", skip=True), votes)
@@ -265,7 +268,12 @@ def _greedy(ctx: _Context, rule: str, skip: bool) -> Outcome:
 
 
 def _mes(
-    ctx: _Context, completion: str, utility: str | None, step: Fraction, prove: bool = False
+    ctx: _Context,
+    completion: str,
+    utility: str | None,
+    step: Fraction,
+    prove: bool = False,
+    workers: int = 1,
 ) -> Outcome:
     votes = ctx.votes
     if utility is None:
@@ -324,6 +332,7 @@ def _mes(
         fits=None if ctx.funds.simple else fits,
         exact_runs=math.inf if prove else None,
         report=search,
+        workers=workers,
     )
     ctx.details.update(
         {

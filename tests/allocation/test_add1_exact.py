@@ -10,12 +10,15 @@ increment nobody vouched for.
 
 from __future__ import annotations
 
+import math
 import random
 from fractions import Fraction
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from civicvote.allocation import add1
 from civicvote.allocation.add1 import equal_shares
 from civicvote.allocation.mes import _Prepared, compile_input, run_mes
 
@@ -261,6 +264,38 @@ def test_the_walk_stops_at_the_first_increment_over_budget_in_non_monotone_seque
             assert report.get("unchecked_increments", 0) == 0, report
             assert set(run.selected) == set(want), (costs, exact_runs)
             assert k == 4, (costs, exact_runs, k)
+
+
+def test_parts_proven_at_once_stop_at_the_first_increment_over_budget():
+    """--prove's processes each walk a part of the increments. The search's probes land on 8,
+    which fits, past 5, which does not: the part holding 5 must find it and decide, not the
+    probes. With no work for the walk, everything is proven in parts."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(add1, "EXACT_WORK", 0)
+        for costs, ballots, budget in NON_MONOTONE:
+            inp, _ids = compiled(costs, ballots)
+            want = plain_add1(inp, budget)
+            report: dict = {}
+            run, k = equal_shares(
+                inp, Fraction(budget), add1=True, exact_runs=math.inf, workers=2, report=report
+            )
+            assert report["parts"] >= 5 and report["exact"], report
+            assert set(run.selected) == set(want) and k == 4, (costs, k)
+
+
+@settings(SETTINGS, max_examples=40)
+@given(small_unit_elections())
+def test_parts_proven_at_once_equal_plain_stepping(election):
+    costs, ballots, budget = election
+    inp, _ids = compiled(costs, ballots)
+    report: dict = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(add1, "EXACT_WORK", 0)
+        run, _k = equal_shares(
+            inp, Fraction(budget), add1=True, exact_runs=math.inf, workers=2, report=report
+        )
+    assert set(run.selected) == set(plain_add1(inp, budget))
+    assert report["exact"] and report.get("unchecked_increments", 0) == 0
 
 
 def test_choose_one_aims_at_where_a_project_becomes_affordable():

@@ -140,16 +140,27 @@ def test_prove_checks_every_increment_the_search_left(tmp_path):
     assert not fast["add1"]["exact"]
     assert "--prove" in searched.stderr
 
-    proven = run(path, "--json", "--prove")
+    proven = run(path, "--json", "--prove", "--workers", "1")
     assert proven.exit_code == 0, proven.output
     exact = json.loads(proven.stdout)
     assert not exact["add1"]["searched"] and exact["add1"]["exact"]
-    assert exact["add1"]["unchecked_increments"] == 0
+    assert exact["add1"]["unchecked_increments"] == 0 and exact["add1"]["parts"] == 1
     assert exact["add1"]["runs"] > fast["add1"]["runs"]
     assert "--prove" not in proven.stderr
     # The search found the same increment and outcome here; the proof is what says so.
     assert exact["add1"]["increments"] == fast["add1"]["increments"]
     assert exact["selected"] == fast["selected"]
+
+    # Two processes prove parts of it at once: the same proven increment and outcome.
+    shared = run(path, "--json", "--prove", "--workers", "2")
+    assert shared.exit_code == 0, shared.output
+    both = json.loads(shared.stdout)
+    assert both["add1"]["parts"] == 8 and both["add1"]["exact"], both["add1"]
+    assert both["add1"]["unchecked_increments"] == 0
+    assert both["add1"]["increments"] == exact["add1"]["increments"]
+    assert both["selected"] == exact["selected"]
+    refused = run(path, "--workers", "2")
+    assert refused.exit_code == 2 and "--workers only applies with --prove" in refused.output
 
 
 def test_the_civicvote_command_recounts_without_building_the_app(pabulib_dir, monkeypatch, capsys):
