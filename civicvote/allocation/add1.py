@@ -18,7 +18,8 @@ changes hundreds of times (the largest city elections), it stops after the runs
 says it reaches the search's end within ``FINISH_WORK``, it walks on there; else it checks the
 stretches between the search's probes for the runs ``CHECK_WORK`` allows, and increments no
 proof reached are reported as ``unchecked_increments`` (docs/recount.md says what that means
-and how to recount them).
+and how to recount them). A proof asked for (``exact_runs=math.inf``) may be walked in parts by
+several processes at once (``workers``): the same result, sooner on several cores.
 """
 
 from __future__ import annotations
@@ -378,8 +379,8 @@ def _walk_in_parts(walk: _Walk, last: int, workers: int, report: dict) -> int:
     does not. Every increment between ``walk.at`` and ``k`` still has to be proven: they are
     cut into parts of equal length, each walked from a run at its first increment by one
     process of a pool (forked, so the election is not copied). add1 stops at the first
-    increment that does not fit, so the first part (in order) that finds one decides and
-    the later parts are not waited for. The result is the sequential walk's.
+    increment that does not fit, so the first part (in order) that finds one decides. The
+    result is the sequential walk's.
     """
     global _PART_WALK
     before = walk.runs
@@ -391,25 +392,42 @@ def _walk_in_parts(walk: _Walk, last: int, workers: int, report: dict) -> int:
     if not parts:  # the probes stopped where the walk stands
         return k
     _PART_WALK = walk
+    pool = multiprocessing.get_context("fork").Pool(min(workers, len(parts)))
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(parts))) as pool:
-            for found, runs, stretches, (_, upto) in pool.imap(_walk_part, parts):
-                walk.runs, walk.stretches = walk.runs + runs, walk.stretches + stretches
-                if found <= upto:
-                    k = found - 1
-                    break
+        # Every part is waited for, even after one that ends add1: terminating a pool with
+        # tasks in flight can hang (its task thread blocks on a queue no one reads), and the
+        # search's probes already end add1 at k unless a hidden increment over budget, rare,
+        # ends it earlier.
+        ends = pool.map(_walk_part, parts, chunksize=1)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
     finally:
+        pool.join()
         _PART_WALK = None
-    return k
+    walk.runs += sum(runs for _, runs, _ in ends)
+    walk.stretches += sum(stretches for _, _, stretches in ends)
+    return next((end for end, _, _ in ends if end is not None), k)
 
 
 def _walk_part(part: tuple[int, int]):
     """In a forked process: walk increments ``a`` to ``upto`` from a run at ``a``. Returns the
-    first that does not fit (``upto + 1`` if none; ``a`` itself if its run does not), the
-    runs and stretches it took, and the part."""
+    increment add1 returns if it ends in this part (before the first that does not fit, or
+    where everything is funded, as the walk does), else None; and the runs and stretches it
+    took."""
     a, upto = part
     walk = _PART_WALK
     runs, stretches = walk.runs, walk.stretches
     run, trace = walk.at_run if a == walk.at else walk.run(a)
-    found = walk.first_misfit(a, run, trace, upto) if walk.fits(run.selected) else a
-    return found, walk.runs - runs, walk.stretches - stretches, part
+    if not walk.fits(run.selected):
+        end = a - 1
+    else:
+        found = walk.first_misfit(a, run, trace, upto)
+        if found <= upto:
+            end = found - 1
+        elif len(walk.at_run[0].selected) == walk.everything:
+            end = walk.at  # everything is funded at the part's last increment: add1 ends there
+        else:
+            end = None
+    return end, walk.runs - runs, walk.stretches - stretches

@@ -283,6 +283,24 @@ def test_parts_proven_at_once_stop_at_the_first_increment_over_budget():
             assert set(run.selected) == set(want) and k == 4, (costs, k)
 
 
+def test_parts_proven_at_once_end_where_everything_is_funded():
+    """The walk ends add1 at the first increment that funds every project (7 here). Cut into
+    parts, that increment can be the last of a part: add1 still ends there, not one later
+    where the next part starts (it did, with five parts per process)."""
+    inp, _ids = compiled({"A": 17, "B": 16}, [{"A", "B"}, {"B"}])
+    run, k = equal_shares(inp, Fraction(37), add1=True, exact_runs=math.inf)
+    assert len(run.selected) == 2 and k == 7
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(add1, "EXACT_WORK", 0)
+        for per_worker in range(1, 7):
+            patch.setattr(add1, "PARTS_PER_WORKER", per_worker)
+            report: dict = {}
+            got = equal_shares(
+                inp, Fraction(37), add1=True, exact_runs=math.inf, workers=2, report=report
+            )
+            assert report["parts"] > 1 and got == (run, k), per_worker
+
+
 @settings(SETTINGS, max_examples=40)
 @given(small_unit_elections())
 def test_parts_proven_at_once_equal_plain_stepping(election):
