@@ -45,6 +45,8 @@ from .services import (
 )
 
 LAYOUTS = ("landscape", "portrait")
+# Result rows a results page of the board holds: as many as fit a TV with two-line titles.
+RESULTS_PER_PAGE = 5
 
 
 def _layout() -> str:
@@ -68,8 +70,12 @@ def _board(community) -> tuple[dict, str, int]:
     return cached((community.id, "data"), compute)
 
 
-def _panel_context(community, data: dict, layout: str) -> dict:
-    """What templates/board/_panels.html needs, for the page and for live updates alike."""
+def _panel_context(community, data: dict, layout: str, slide: int | None = None) -> dict:
+    """What templates/board/_panels.html needs, for the page and for live updates alike.
+
+    ``slide`` (the page only): which of the panels that take turns this page shows, for a
+    screen without JavaScript, which turns them by reloading (board.js turns them itself).
+    """
     result_bars = None
     if data["results"]:
         result_bars = bars(
@@ -78,14 +84,33 @@ def _panel_context(community, data: dict, layout: str) -> dict:
                 for r in data["results"]
             ]
         )
+    explained = _explained(data)
+    pages = [
+        result_bars[i : i + RESULTS_PER_PAGE]
+        for i in range(0, len(result_bars or ()), RESULTS_PER_PAGE)
+    ]
+    turns = _turns(data, pages, explained)
     return {
         "community": community,
         "data": data,
-        "result_bars": result_bars,
-        "explained": _explained(data),
+        "result_pages": pages,
+        "explained": explained,
         "layout": layout,
         "vote_url": _vote_url(data["ballot"]),
+        "turns": len(turns),
+        "turn": turns[slide % len(turns)] if slide is not None and len(turns) > 1 else None,
     }
+
+
+def _turns(data: dict, pages: list, explained) -> list[str]:
+    """The panels that take turns beside attendance when the presenter leaves the board on
+    "auto", in board.js's order: why this result (after the close), each page of results,
+    the funded projects."""
+    if data["panel"] != "auto":
+        return []
+    turns = ["explain"] if explained else []
+    turns += [f"page-{n}" for n in range(1, len(pages) + 1)]
+    return turns + (["funded"] if data["funded"] else [])
 
 
 def _short(title: str, limit: int = 40) -> str:
@@ -127,12 +152,15 @@ def board(slug: str):
     community = _load(slug)
     data, version, read_at = _board(community)
     layout = _layout()
+    slide = request.args.get("slide", "0")
+    slide = int(slide) if slide.isascii() and slide.isdigit() and len(slide) < 4 else 0
     return render_template(
         "board/board.html",
         version=version,
         generated_at=utcnow(),
         server_now_ms=int(time.time() * 1000),
-        **_panel_context(community, data, layout),
+        slide=slide,
+        **_panel_context(community, data, layout, slide),
     )
 
 

@@ -57,7 +57,7 @@ def test_long_lists_are_split_and_capped(client, layout):
     page = client.get(f"/c/{place.slug}/board?layout={layout}").get_data(as_text=True)
     # Nine results: two pages of at most five, shown in turn by board.js.
     assert page.count('class="result-page"') == 2
-    first = re.search(r'data-page="1">(.*?)</div>', page, re.S).group(1)
+    first = re.search(r'data-page="1"[^>]*>(.*?)</div>', page, re.S).group(1)
     assert first.count('class="bar-row') == 5
     # The funded list shows four, and says there are nine and where to find them all.
     funded = re.search(r'<ol class="funded-list">(.*?)</ol>', page, re.S).group(1)

@@ -133,3 +133,37 @@ def test_live_board_fits(board_server, chromium, size):
 @pytest.mark.parametrize("size", list(SIZES))
 def test_closed_board_fits(closed_board, chromium, size):
     _check_board(chromium, closed_board, size, "closed", {"attendance", "explain"})
+
+
+@pytest.mark.parametrize("size", ["1920x1080", "1080x1920"])
+def test_a_board_without_javascript_shows_its_panels_in_turn(closed_board, chromium, size):
+    """A screen without JavaScript cannot run board.js. The server shows one of the panels
+    that take turns beside attendance, and the page reloads to the next one every 10 s, round
+    and round: every panel comes up, one at a time, and each fits the screen."""
+    viewport, layout = SIZES[size]
+    context = locale_context(chromium, "zh-CN", viewport, java_script_enabled=False)
+    page = context.new_page()
+    url = f"/c/xingfuli/board?layout={layout}"
+    seen = []
+    for step in range(8):
+        page.goto(closed_board.url + url)
+        shown = page.eval_on_selector_all(
+            "#board-panels > .panel:not(.rotated-out), .result-page:not([hidden])",
+            "s => s.map(p => p.dataset.name || 'page-' + p.dataset.page)",
+        )
+        turn = [name for name in shown if name != "attendance"]
+        # One panel in turn (a page of results comes in its panel), attendance beside it.
+        one = turn in (["explain"], ["funded"])
+        assert "attendance" in shown and (one or turn[:1] == ["results"] and len(turn) == 2), shown
+        assert page.evaluate(FIT_PROBLEMS) == [], (step, shown)
+        screenshot(page, f"board-{size}-closed-nojs-{step + 1}")
+        seen.append(turn[-1])
+        refresh = page.get_attribute("noscript meta[http-equiv=refresh]", "content")
+        delay, _, url = refresh.partition(";url=")
+        assert delay == "10" and url, refresh
+        if seen.count(seen[0]) == 2:
+            break
+    # Round and round: back at the first, having shown the explanation and the funded projects.
+    assert seen[-1] == seen[0] and len(set(seen)) == len(seen) - 1, seen
+    assert {"explain", "funded", "page-1"} <= set(seen), seen
+    context.close()
