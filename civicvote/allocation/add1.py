@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import sys
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 
@@ -368,7 +369,10 @@ _PART_WALK: _Walk | None = None  # the walk whose parts forked processes take (f
 
 
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether parts can go to forked processes: on Linux. macOS has fork, but its system
+    libraries may have started threads that a forked child cannot use (Python's own default
+    there is spawn, which would copy the election to every process)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _walk_in_parts(walk: _Walk, last: int, workers: int, report: dict) -> int:
