@@ -75,8 +75,8 @@ def _explanations(election, outcome, **options):
 @click.option(
     "--workers",
     type=click.IntRange(1, 256),
-    help="With --prove: how many processes prove parts of add1 at once (default: one per "
-    "core this command may use).",
+    help="With --prove, on Linux: how many processes prove parts of add1 at once (default: "
+    "one per core this command may use).",
 )
 def allocate_command(
     file, rule, threshold, tie_break, completion, explain, as_json, prove, workers
