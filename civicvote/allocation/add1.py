@@ -169,6 +169,19 @@ class _Walk:
                 self.at = end
                 return k
 
+    def ended(self, found: int | None, upto: int) -> int | None:
+        """The increment add1 ends at, given what :meth:`first_misfit` up to ``upto`` returned:
+        the one before the first that does not fit, or the first that funds everything
+        (which ``first_misfit`` reports as the next increment, so at ``upto`` itself as if
+        none did). None if add1 does not end by ``upto``, or the walk ran out of work."""
+        if found is None:
+            return None
+        if found <= upto:
+            return found - 1
+        if len(self.at_run[0].selected) == self.everything:
+            return self.at  # everything is funded at ``upto``: the walk stopped there
+        return None
+
     def stretch_end(self, k: int, selected, trace: Trace, upto: int):
         """The last increment ``j <= upto`` that runs prove select ``selected`` (increment
         ``k``'s outcome), and the run at ``j + 1`` (None if ``j == upto``).
@@ -340,7 +353,7 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
     growing = {(a, b): set(fitting[a]) <= set(fitting[b]) for a, b in gaps}
     # Stretches where the outcomes visibly do not grow first, then in order.
     gaps.sort(key=lambda gap: (growing[gap], gap))
-    spent, unchecked, misfits = walk.work, 0, []
+    spent, unchecked, ends = walk.work, 0, []
     for a, b in gaps:
         left = allowance - (walk.work - spent)
         if left <= walk.at_run[1].work:  # not even one more run
@@ -350,10 +363,12 @@ def _search(walk: _Walk, last: int, report: dict) -> int:
         found = walk.first_misfit(a, run, trace, b - 1, work=left - trace.work)
         if found is None:
             unchecked += b - walk.at - 1
-        elif found <= b - 1:
-            misfits.append(found)
-    if misfits:
-        k = min(misfits) - 1
+            continue
+        end = walk.ended(found, b - 1)
+        if end is not None:
+            ends.append(end)
+    if ends:
+        k = min(ends)
     report.update(
         chain_breaks=sum(not g for g in growing.values()),
         unchecked_increments=unchecked,
@@ -387,9 +402,8 @@ def _walk_in_parts(walk: _Walk, last: int, workers: int, report: dict) -> int:
     result is the sequential walk's.
     """
     global _PART_WALK
-    before = walk.runs
-    k, _, _ = _probe(walk, last)
-    report["probes"] = walk.runs - before
+    k, fitting, hi = _probe(walk, last)
+    report["probes"] = len(fitting) + (hi is not None)  # counted as _search counts them
     length = max(1, -(-(k - walk.at) // (workers * PARTS_PER_WORKER)))
     parts = [(a, min(a + length, k + 1) - 1) for a in range(walk.at, k, length)]
     report.update(walked_on=True, parts=len(parts), chain_breaks=0, unchecked_increments=0)
@@ -424,14 +438,8 @@ def _walk_part(part: tuple[int, int]):
     walk = _PART_WALK
     runs, stretches = walk.runs, walk.stretches
     run, trace = walk.at_run if a == walk.at else walk.run(a)
-    if not walk.fits(run.selected):
-        end = a - 1
+    if walk.fits(run.selected):
+        end = walk.ended(walk.first_misfit(a, run, trace, upto), upto)
     else:
-        found = walk.first_misfit(a, run, trace, upto)
-        if found <= upto:
-            end = found - 1
-        elif len(walk.at_run[0].selected) == walk.everything:
-            end = walk.at  # everything is funded at the part's last increment: add1 ends there
-        else:
-            end = None
+        end = a - 1
     return end, walk.runs - runs, walk.stretches - stretches

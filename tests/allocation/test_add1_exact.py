@@ -331,3 +331,16 @@ def test_choose_one_aims_at_where_a_project_becomes_affordable():
     assert set(run.selected) == set(plain_add1(inp, budget))
     assert report["exact"] and report["stretches"] >= 3, report
     assert report["runs"] <= 5 * report["stretches"], report  # 43 runs when it halved
+
+
+def test_a_search_ends_where_everything_is_funded_as_the_walk_does():
+    """Everything fits the budget here, and every project is funded from increment 6: the
+    walk ends add1 there. A search that checks the stretch up to its next probe must end
+    there too, not at the probe after it, while it says its result is exact."""
+    inp, _ids = compiled({"A": 60, "B": 41, "C": 16, "D": 57}, [{"B", "C"}, {"D", "C"}])
+    walked, k = equal_shares(inp, Fraction(119), add1=True, exact_runs=math.inf)
+    assert k == 6 and len(walked.selected) == 3
+    for exact_runs in (0, 1, 2):
+        report: dict = {}
+        got = equal_shares(inp, Fraction(119), add1=True, exact_runs=exact_runs, report=report)
+        assert report["exact"] and got == (walked, k), (exact_runs, got[1], report)
