@@ -24,7 +24,7 @@ per dialect and says how to convert its parameters; the driver runs it. Through
 cursor, result, row objects) on top: measured, that made a vote 0.1-0.4 ms of CPU dearer and
 an assembly's votes 10-30 % slower (docs/architecture.md, "The vote path"). Only public
 interfaces are used: ``ClauseElement.compile``, the compiled statement's binds and the types'
-bind processors, ``Dialect.is_disconnect``, ``Connection.invalidate`` and
+bind processors, ``Dialect.is_disconnect``, ``Connection.invalidate``, ``Engine.dispose`` and
 ``DBAPIError.instance``, so a driver error surfaces as SQLAlchemy's (IntegrityError; a lost
 connection invalidated, answered 503) like any other statement's. What this path does not do
 is checked, not skipped silently: no column it reads has a result processor (first_row
@@ -318,6 +318,10 @@ def first_row(connection, statement, params: dict):
         lost = dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
         if lost:
             connection.invalidate(error)
+            # As SQLAlchemy does for its own statements: one lost connection means the others
+            # opened with it are likely dead too (a restarted database). Replace them all now,
+            # rather than one failed request at a time.
+            connection.engine.dispose()
         raise DBAPIError.instance(
             sql,
             values,

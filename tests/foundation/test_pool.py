@@ -74,3 +74,32 @@ def test_the_pool_keeps_a_connection_per_server_thread(monkeypatch, tmp_path):
         {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "INSTANCE_PATH": str(tmp_path)}
     )
     assert "pool_size" not in sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+def test_a_vote_that_finds_its_connection_lost_retires_every_older_one(postgres_app, monkeypatch):
+    """After a database restart every pooled connection is dead. The vote's own statements
+    (first_row, outside SQLAlchemy's execution) must retire them all on the first loss, as
+    SQLAlchemy does for its own: replacing them one failed request at a time answered a 503
+    to whichever request drew a dead one next, seconds after the database was back."""
+    import pytest
+    from sqlalchemy import literal_column, select
+    from sqlalchemy.exc import DBAPIError
+
+    from civicvote.voting.statements import first_row
+
+    monkeypatch.setattr(civicvote.app, "PING_AFTER_IDLE_SECONDS", 1e9)  # used moments ago
+    engine = db.engine
+    held = [engine.connect() for _ in range(3)]  # three connections in the pool at once
+    pids = [c.execute(text("SELECT pg_backend_pid()")).scalar() for c in held]
+    for connection in held:
+        connection.close()
+    for pid in pids:
+        _terminate(pid)  # the restart: every pooled connection is dead
+
+    one = select(literal_column("1").label("one"))
+    with engine.connect() as connection, pytest.raises(DBAPIError) as lost:
+        first_row(connection, one, {})
+    assert lost.value.connection_invalidated  # this request's answer: a retryable 503
+    for _ in pids:  # every later request gets a live connection
+        with engine.connect() as connection:
+            assert first_row(connection, one, {}) == {"one": 1}
