@@ -209,13 +209,20 @@ class _Walk:
                 else:
                     self.reach = max(self.reach, 2 * span)
                 good, guide, earlier = probe, run[1], guide
-                at = self.increment(_catching_up(earlier, guide))
                 reach = self.opening_reach if good == k + 1 else self.reach
-                stride = min(reach, 2 * span if at is None else at - good)
+                if after is None:
+                    at = self.increment(_catching_up(earlier, guide))
+                    stride = min(reach, 2 * span if at is None else at - good)
+                else:  # the order changes by ``top``: aim at where, not just below ``top``
+                    at = self.increment(_crossing(guide, after[1]))
+                    inside = at is not None and good < at < top
+                    stride = min(reach, at - good if inside else (top - good) // 2)
             elif run[0].selected != selected or span == 1:
                 top, after = probe, run
                 at = self.increment(_crossing(guide, run[1]))
-                stride = at - good if at is not None and good < at < top else span // 2
+                # A crossing before ``good + 1`` (often: a project just came within reach)
+                # makes that the next probe.
+                stride = at - good if at is not None and good <= at < top else span // 2
             else:  # the same, but too far for the proof: it reaches less far than that
                 if first_jump:
                     self.opening_reach = max(1, span // 2)
@@ -271,21 +278,45 @@ def _closed(earlier: Trace, gap0: float, later: Trace, gap1: float) -> float:
 
 def _crossing(below: Trace, above: Trace) -> float:
     """Where, interpolating linearly, the first round that two runs decide differently
-    changes hands: ``below`` selects its winner, ``above`` another project, and their prices
-    meet (infinite if ``below`` stopped there or the runs did not price both)."""
+    changes hands: ``below`` selects its winner ``w``, ``above`` another project ``v``, and
+    their prices meet, or ``v``'s supporters get the money it lacked below (infinite if
+    ``below`` stopped there or the runs did not see what changed)."""
     x0, x1 = float(below.x), float(above.x)
     for rnd, v in enumerate(above.rounds):
         w = below.rounds[rnd] if rnd < len(below.rounds) else None
         if w == v:
             continue
-        if w is None or v not in below.priced[rnd] or w not in above.priced[rnd]:
+        if w is None:
             break
-        gap0 = below.priced[rnd][v] - below.price_f[rnd]  # v dearer below
+        if v in below.priced[rnd]:
+            gap0 = below.priced[rnd][v] - below.price_f[rnd]  # v dearer below
+        else:
+            reached = _reached(below, above, v, rnd)
+            if reached is not None:
+                return reached
+            gap0 = below.lower[rnd][v] - below.price_f[rnd]  # at least: v was no contender
+        if w not in above.priced[rnd] or not math.isfinite(gap0):
+            break
         gap1 = above.priced[rnd][w] - above.price_f[rnd]  # w dearer above
         if gap0 + gap1 > 0:
             return x0 + gap0 * (x1 - x0) / (gap0 + gap1)
         break
     return math.inf
+
+
+def _reached(below: Trace, above: Trace, v: int, rnd: int) -> float | None:
+    """Where, interpolating linearly, ``v`` stays within reach: the round (up to ``rnd``) in
+    which ``below`` found its supporters' money short of its cost, if ``above`` saw them hold
+    more there. None if ``v`` was within reach below, or ``above`` did not look."""
+    for r in range(rnd + 1):
+        short0 = below.shortfall[r].get(v)
+        if short0 is not None and short0 > 0:
+            short1 = above.shortfall[r].get(v)
+            if short1 is None or short1 >= short0:
+                return None
+            x0, x1 = float(below.x), float(above.x)
+            return x0 + short0 * (x1 - x0) / (short0 - short1)
+    return None
 
 
 def _probe(walk: _Walk, last: int) -> tuple[int, dict[int, tuple[int, ...]], int | None]:

@@ -563,11 +563,13 @@ def run_mes(
             check_hi = -math.inf
         best_hi = math.inf  # an upper bound on the cheapest price this round
         seen: list[tuple] = []
+        shortfall: dict[int, float] = {}
         order = np.lexsort((tie_rank, lower_f))[: int(remaining.sum())]
         for p in order.tolist():
             if lower_f[p] > best_hi and lower_f[p] > check_hi:
                 break
             s = supporters(p)
+            shortfall[p] = cost_f[p] - s.money
             if not affordable(p, s):
                 remaining[p] = False
                 lower_f[p] = math.inf
@@ -615,6 +617,8 @@ def run_mes(
         trace.price_f.append(best_f)
         trace.price_err.append(best_err)
         trace.priced.append({entry[0]: entry[1] for entry in seen})
+        trace.lower.append(lower_f.copy())
+        trace.shortfall.append(shortfall)
         selected.append(winner)
         ties.append(tuple(tied) if len(tied) > 1 else ())
         pay(winner, best_f, best_err, rnd, fall)

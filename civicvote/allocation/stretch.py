@@ -48,6 +48,8 @@ class Trace:
         "price_err",
         "priced",
         "lack",
+        "lower",
+        "shortfall",
         "out_at",
         "certified",
         "by_slope",
@@ -66,6 +68,12 @@ class Trace:
         # Per project left out, how much its supporters' money falls short of its cost at the
         # end (float): where a project becomes affordable, also a guess for add1.
         self.lack: dict[int, float] = {}
+        # Per round, a lower bound on every project's price (inf: out of reach): where a
+        # project not priced in a round stood, for the same guesses.
+        self.lower: list[np.ndarray] = []
+        # Per round, each project examined in it: its cost less its supporters' money (more
+        # than 0: out of reach from then on). Also for add1's guesses.
+        self.shortfall: list[dict[int, float]] = []
         self.out_at = np.full(groups, _ALIVE, dtype=np.int32)  # round each group paid all it had
         self.certified = True  # with ``against``: whether this run vouches for the stretch
         self.by_slope = 0  # runner-ups only the slope check kept above the winner

@@ -333,6 +333,22 @@ def test_choose_one_aims_at_where_a_project_becomes_affordable():
     assert report["runs"] <= 5 * report["stretches"], report  # 43 runs when it halved
 
 
+def test_the_walk_aims_at_where_a_project_stays_within_reach():
+    """Here the order changes where a project that ran out of reach in a middle round (its
+    supporters had paid for others) keeps enough money to win a later one. Neither run around
+    the change priced it there, so the walk interpolates what its supporters lacked, and runs
+    where that closes, instead of halving its way to the change."""
+    costs = {"A": 10537, "B": 14736, "C": 9047, "D": 6040, "E": 2091, "F": 2545}
+    ballots = [{"F", "A"}, {"C", "A"}, {"B"}, {"C", "B", "E"}, {"C", "B", "A"}]
+    inp, _ids = compiled(costs, ballots)
+    budget = 15071
+    report: dict = {}
+    run, k = equal_shares(inp, Fraction(budget), add1=True, report=report)
+    assert set(run.selected) == set(plain_add1(inp, budget))
+    assert report["exact"] and report["stretches"] == 3, report
+    assert report["runs"] <= 24, report  # 37 runs when it halved
+
+
 def test_a_search_ends_where_everything_is_funded_as_the_walk_does():
     """Everything fits the budget here, and every project is funded from increment 6: the
     walk ends add1 there. A search that checks the stretch up to its next probe must end
