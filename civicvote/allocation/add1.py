@@ -209,14 +209,9 @@ class _Walk:
                 else:
                     self.reach = max(self.reach, 2 * span)
                 good, guide, earlier = probe, run[1], guide
+                at = self.increment(_catching_up(earlier, guide))
                 reach = self.opening_reach if good == k + 1 else self.reach
-                if after is None:
-                    at = self.increment(_catching_up(earlier, guide))
-                    stride = min(reach, 2 * span if at is None else at - good)
-                else:  # the order changes by ``top``: aim at where, not just below ``top``
-                    at = self.increment(_crossing(guide, after[1]))
-                    inside = at is not None and good < at < top
-                    stride = min(reach, at - good if inside else (top - good) // 2)
+                stride = min(reach, 2 * span if at is None else at - good)
             elif run[0].selected != selected or span == 1:
                 top, after = probe, run
                 at = self.increment(_crossing(guide, run[1]))
