@@ -343,7 +343,7 @@ def test_the_walk_aims_at_where_a_project_stays_within_reach():
     inp, _ids = compiled(costs, ballots)
     budget = 15071
     report: dict = {}
-    run, k = equal_shares(inp, Fraction(budget), add1=True, report=report)
+    run, _k = equal_shares(inp, Fraction(budget), add1=True, report=report)
     assert set(run.selected) == set(plain_add1(inp, budget))
     assert report["exact"] and report["stretches"] == 3, report
     assert report["runs"] <= 24, report  # 37 runs when it halved

@@ -1,9 +1,12 @@
 """Pooled connections: checked before use only after sitting idle, replaced when dead."""
 
-from sqlalchemy import create_engine, text
+import pytest
+from sqlalchemy import create_engine, literal_column, select, text
+from sqlalchemy.exc import DBAPIError
 
 import civicvote.app
 from civicvote.extensions import db
+from civicvote.voting.statements import first_row
 
 
 def _backend_pid() -> int:
@@ -81,12 +84,6 @@ def test_a_vote_that_finds_its_connection_lost_retires_every_older_one(postgres_
     (first_row, outside SQLAlchemy's execution) must retire them all on the first loss, as
     SQLAlchemy does for its own: replacing them one failed request at a time answered a 503
     to whichever request drew a dead one next, seconds after the database was back."""
-    import pytest
-    from sqlalchemy import literal_column, select
-    from sqlalchemy.exc import DBAPIError
-
-    from civicvote.voting.statements import first_row
-
     monkeypatch.setattr(civicvote.app, "PING_AFTER_IDLE_SECONDS", 1e9)  # used moments ago
     engine = db.engine
     held = [engine.connect() for _ in range(3)]  # three connections in the pool at once
