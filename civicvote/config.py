@@ -181,6 +181,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # No X-RateLimit-* headers on every answer: they cost two more reads of the rate-limit
         # storage per request. A refusal (429) still says when to retry (main/errors.py).
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Redis unreachable: limits hold in each process's memory until it is back (also
+        # ratelimit.py), rather than every limited request failing.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_LOGIN": os.environ.get(
             "CIVICVOTE_RATELIMIT_LOGIN", "10 per minute; 50 per hour"
         ),
@@ -202,6 +205,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "LANGUAGES": ["zh_Hans", "en"],
     }
     settings.update(overrides)
+    if str(settings["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+        # An unreachable Redis answers within a second, as limits' own error (StorageError),
+        # which the fallback above and ratelimit.py catch.
+        settings.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {"socket_connect_timeout": 1, "socket_timeout": 1, "wrap_exceptions": True},
+        )
     settings.setdefault("REMEMBER_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"])
     # An error's message never carries a statement's values (a card's hash, a ballot's
     # contents, a receipt) into the logs (voting/redact.py).

@@ -18,6 +18,8 @@ from functools import lru_cache
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from limits import parse_many
+from limits.errors import StorageError
+from limits.storage import MemoryStorage
 
 from .errors import DomainError
 from .extensions import limiter
@@ -40,6 +42,39 @@ def _limits(text: str) -> tuple:
     return tuple(parse_many(text))
 
 
+# When the shared storage (Redis) cannot be reached, failures are counted in this process's
+# memory for this long before Redis is tried again: the limits still hold (per process, so as
+# many times looser as there are server processes) and no vote or check-in fails for it.
+FALLBACK_SECONDS = 30.0
+
+
+class _Fallback:
+    """One application's counting in its own process while the shared storage is away."""
+
+    def __init__(self) -> None:
+        self.until = 0.0  # time.monotonic() until which failures are counted here
+        self.limiter = type(limiter.limiter)(MemoryStorage())  # the configured strategy
+
+
+def _on_storage(call):
+    """``call(rate_limiter)`` on the shared storage, or on this process's memory while the
+    shared storage is unreachable."""
+    fallback = current_app.extensions.get("civicvote.ratelimit_fallback")
+    if fallback is None:
+        fallback = current_app.extensions["civicvote.ratelimit_fallback"] = _Fallback()
+    if time.monotonic() >= fallback.until:
+        try:
+            return call(limiter.limiter)
+        except StorageError as error:
+            current_app.logger.warning(
+                "rate-limit storage unreachable, counting failures in this process for %s s: %s",
+                FALLBACK_SECONDS,
+                error.storage_error,
+            )
+            fallback.until = time.monotonic() + FALLBACK_SECONDS
+    return call(fallback.limiter)
+
+
 class FailureLimit:
     """Failures allowed per key within one ``scope``, as configured under ``config_key`` (for
     example "30 per minute"; several limits separated by ";")."""
@@ -60,8 +95,10 @@ class FailureLimit:
         if not limiter.enabled:
             return None
         for item, keys in self._checks(key):
-            if not limiter.limiter.test(item, *keys):
-                reset_at, _remaining = limiter.limiter.get_window_stats(item, *keys)
+            if not _on_storage(lambda rate, item=item, keys=keys: rate.test(item, *keys)):
+                reset_at, _remaining = _on_storage(
+                    lambda rate, item=item, keys=keys: rate.get_window_stats(item, *keys)
+                )
                 return max(1, int(reset_at - time.time()))
         return None
 
@@ -76,7 +113,7 @@ class FailureLimit:
         if not limiter.enabled:
             return
         for item, keys in self._checks(key):
-            limiter.limiter.hit(item, *keys)
+            _on_storage(lambda rate, item=item, keys=keys: rate.hit(item, *keys))
 
 
 # The same card or code refused again and again (a phone retrying a mistyped code, a withdrawn
