@@ -149,8 +149,9 @@ def backend(request):
     return request.param
 
 
-def _app_on(backend: str, database_urls, tmp_path):
-    application = create_app(test_config(database_urls(backend), tmp_path / "instance"))
+def _app_on(backend: str, database_urls, tmp_path, **overrides):
+    settings = test_config(database_urls(backend), tmp_path / "instance")
+    application = create_app({**settings, **overrides})
     with application.app_context():
         yield application
         db.session.rollback()

@@ -4,6 +4,8 @@ Every test here is marked ``faults`` (and ``load`` where it drives gunicorn with
 voters) and kept to a few hundred voters so that the whole module stays within CI's budget.
 """
 
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,18 @@ def worker_pids(master_pid: int) -> list[int]:
         text = (task / "children").read_text().split()
         children += [int(pid) for pid in text]
     return children
+
+
+def post_vote(base: str, ballot_id: int):
+    """A vote with a card no ballot has (status, headers, body), straight to the server."""
+    request = urllib.request.Request(
+        f"{base}/api/v1/ballots/{ballot_id}/votes",
+        data=b'{"credential": "AAAAAAAAAAAAAAAAAAAAAAAAAAAA", "selections": [1]}',
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()

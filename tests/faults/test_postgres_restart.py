@@ -22,6 +22,7 @@ import pytest
 
 from bench.vote_load import seed, verify, vote_all
 from tests.conftest import IN_CI
+from tests.faults.conftest import post_vote
 from tests.faults.loop import run_async
 from tests.servers import Server, civicvote, free_port, server_env
 
@@ -139,17 +140,3 @@ def test_a_restarted_database_gives_retryable_503s_and_loses_nothing(cluster, tm
     verdict = verify(cluster.url, seeded, outcomes)
     assert verdict.ok, verdict
     assert verdict.stored_ballots == VOTERS
-
-
-def post_vote(base: str, ballot_id: int):
-    request = urllib.request.Request(
-        f"{base}/api/v1/ballots/{ballot_id}/votes",
-        data=b'{"credential": "AAAAAAAAAAAAAAAAAAAAAAAAAAAA", "selections": [1]}',
-        headers={"Content-Type": "application/json", "Accept": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
