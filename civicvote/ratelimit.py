@@ -53,7 +53,10 @@ class _Fallback:
 
     def __init__(self) -> None:
         self.until = 0.0  # time.monotonic() until which failures are counted here
-        self.limiter = type(limiter.limiter)(MemoryStorage())  # the configured strategy
+        # The configured strategy on this process's memory, made at the first failure of the
+        # shared storage: limits' MemoryStorage starts a timer thread, which a process whose
+        # Redis never fails does not need.
+        self.limiter = None
 
 
 def _on_storage(call):
@@ -72,6 +75,8 @@ def _on_storage(call):
                 error.storage_error,
             )
             fallback.until = time.monotonic() + FALLBACK_SECONDS
+            if fallback.limiter is None:
+                fallback.limiter = type(limiter.limiter)(MemoryStorage())
     return call(fallback.limiter)
 
 
