@@ -131,6 +131,9 @@ class _Walk:
         # The same, for a stretch's first long run: a proof reaches less far from where two
         # projects just changed places, so this one is learnt apart.
         self.opening_reach = FIRST_REACH
+        # The last run that vouched in the stretch before: with a stretch's first run, its
+        # prices extrapolate to where that stretch ends. None where the walk (re)starts.
+        self.prior: Trace | None = None
         # Where the walk stands: every increment up to ``at`` fits; ``at_run`` is run there.
         self.at: int = 0
         self.at_run: tuple[MESRun, Trace] | None = None
@@ -152,6 +155,8 @@ class _Walk:
         subset of it.
         """
         start, start_work = self.runs, self.work
+        if self.at_run is None or trace is not self.at_run[1]:
+            self.prior = None  # a fresh start: the stretch before is elsewhere
         while True:
             self.at, self.at_run = k, (run, trace)
             if len(run.selected) == self.everything:
@@ -191,18 +196,25 @@ class _Walk:
         the budget where a runner-up catches up with a winner, extrapolated from the last two
         runs that vouched (:func:`_catching_up`) or, once a run selects differently,
         interpolated between it and the last that vouched (:func:`_crossing`). The next run
-        goes just before that, within the distance proofs have lately reached. The first run
-        of a stretch is one increment on, for the first extrapolation. A run that selects
-        differently bounds the stretch from above; one that selects the same but cannot vouch
-        (too far for the proof) halves the stride.
+        goes just before that, within the distance proofs have lately reached. The first
+        guess extrapolates from the last run that vouched in the stretch before
+        (:attr:`prior`) to increment ``k``'s, over the rounds both decide alike; without one,
+        the first run is one increment on, and the extrapolation starts from there. A run
+        that selects differently bounds the stretch from above; one that selects the same but
+        cannot vouch (too far for the proof) halves the stride.
         """
         good, guide, earlier, stride = k, trace, None, 1
         top, after = upto + 1, None  # the first increment known to select differently
+        opening = k + 1  # where the stretch's first long jump starts
+        if self.prior is not None:
+            at = self.increment(_catching_up(self.prior, trace))
+            if at is not None and at > k:
+                opening, stride = k, min(self.opening_reach, at - k)
         while good + 1 < top:
             probe = min(good + stride, top - 1)
             run = self.run(probe, guide)
             span = probe - good
-            first_jump = good == k + 1  # the stretch's first run past its opening step
+            first_jump = good == opening  # the stretch's first long jump
             if run[1].certified:
                 if first_jump:
                     self.opening_reach = max(self.opening_reach, span + span // 4)
@@ -210,7 +222,7 @@ class _Walk:
                     self.reach = max(self.reach, 2 * span)
                 good, guide, earlier = probe, run[1], guide
                 at = self.increment(_catching_up(earlier, guide))
-                reach = self.opening_reach if good == k + 1 else self.reach
+                reach = self.opening_reach if good == opening else self.reach
                 stride = min(reach, 2 * span if at is None else at - good)
             elif run[0].selected != selected or span == 1:
                 top, after = probe, run
@@ -225,6 +237,7 @@ class _Walk:
                     self.reach = max(1, span // 2)
                 stride = span // 2
             stride = max(1, stride)
+        self.prior = guide
         return good, after
 
     def increment(self, budget: float) -> int | None:
@@ -240,10 +253,13 @@ class _Walk:
 def _catching_up(earlier: Trace, later: Trace) -> float:
     """The smallest budget per voter at which, extrapolating linearly from two runs that
     select in the same order, a runner-up catches up with its round's winner or a project
-    out of reach becomes affordable (infinite if none closes in)."""
+    out of reach becomes affordable (infinite if none closes in). Rounds the two decide
+    differently (runs either side of a change of order) are passed over."""
     first = _affordable_at(earlier, later)
     for rnd, (before, now) in enumerate(zip(earlier.priced, later.priced, strict=False)):
         winner = later.rounds[rnd]
+        if earlier.rounds[rnd] != winner:
+            continue
         for p, price in now.items():
             if p == winner or p not in before:
                 continue

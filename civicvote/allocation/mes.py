@@ -530,7 +530,7 @@ def run_mes(
 
     def check(rnd: int, winner: int, best: tuple[float, float], seen: list[tuple], fall) -> None:
         """Whether this round keeps ``against``'s winner at every budget in between: the
-        plain check, else the slope check (see stretch)."""
+        plain check, else the slope check, else the widening check (see stretch)."""
         if rnd >= len(against.rounds) or against.rounds[rnd] != winner:
             trace.certified = False  # a different project wins here
             return
@@ -548,10 +548,13 @@ def run_mes(
                 if rho > thr or (rho == thr and inp.tie_rank[winner] < inp.tie_rank[p]):
                     continue
             low = slopes.price_fall(rnd, parts(p), class_of, value_f, error, rho_f, err)[0]
-            if slopes.apart((rho_f - err) - (best[0] + best[1]), fall[1], low) <= 0:
+            if slopes.apart((rho_f - err) - (best[0] + best[1]), fall[1], low) > 0:
+                trace.by_slope += 1
+            elif slopes.widening(rnd, p, parts(p), class_of, value_f, error, fall[0]):
+                trace.by_widening += 1
+            else:
                 trace.certified = False
                 return
-            trace.by_slope += 1
 
     while remaining.any():
         rnd = len(trace.rounds)

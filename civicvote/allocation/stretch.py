@@ -20,9 +20,22 @@ money grows at ``money' = 1 + sum(|rho_j'| * u_j)`` over what they paid the pric
 all at ``t`` is bounded by the runs at both ends (:meth:`Slopes.price_fall`), so on the stretch
 ``|rho_w'| <= fall_w`` and ``|rho_q'| >= fall_q``, and
 ``rho_q(t) - rho_w(t) >= gap(y) - max(0, fall_w - fall_q) * (y - t)``, which is positive over the
-stretch if it is at ``x``. Floats carry error bounds; a check too close to call fails, which
-costs add1 one more run, never exactness. tests/allocation/test_add1_exact.py checks that a
-run never vouches for a budget that selects otherwise.
+stretch if it is at ``x``.
+
+*Widening check*, for a runner-up ``q`` too close for the slope check (often: the two just
+traded places, so they are nearly tied at ``x``). The winner won at ``x``, so ``q`` cost at
+least as much there. If ``q`` was within reach at ``x`` (priced there) and its price falls more
+slowly than the winner's at every ``t`` in between, its lead only widens with the budget, so it
+stays dearer. The winner's price falls at least as fast as the money of who surely pays all at
+every ``t`` grows, over the utility of who may pay the price (:meth:`Slopes.price_fall`).
+``q``'s falls at most as fast as the money of who may pay all for it grows, over the utility of
+who surely pays its price: who pays all for it at ``t`` has less than its price at ``x``, and
+money at ``t`` is at least money at ``y`` less its fastest growth over the stretch
+(:meth:`Slopes.widening`).
+
+Floats carry error bounds; a check too close to call fails, which costs add1 one more run,
+never exactness. tests/allocation/test_add1_exact.py checks that a run never vouches for a
+budget that selects otherwise.
 """
 
 from __future__ import annotations
@@ -53,6 +66,7 @@ class Trace:
         "out_at",
         "certified",
         "by_slope",
+        "by_widening",
         "work",
     )
 
@@ -77,6 +91,7 @@ class Trace:
         self.out_at = np.full(groups, _ALIVE, dtype=np.int32)  # round each group paid all it had
         self.certified = True  # with ``against``: whether this run vouches for the stretch
         self.by_slope = 0  # runner-ups only the slope check kept above the winner
+        self.by_widening = 0  # runner-ups only the widening check kept above the winner
         self.work = 0  # what the run cost (mes.CALL_WORK says in what)
 
     def exact(self, rnd: int) -> Fraction:
@@ -129,6 +144,37 @@ class Slopes:
         low = num_lo / den_hi * (1 - _SAFE) if den_hi else 0.0
         high = num_hi / den_lo * (1 + _SAFE) if den_lo else math.inf
         return low, high
+
+    def widening(self, rnd, q, parts, class_of, value_f, error, fall_w: float) -> bool:
+        """Whether runner-up ``q``'s lead over round ``rnd``'s winner can only widen from ``x``
+        to ``y``: ``q`` was priced at ``x`` (so within reach there, and at every larger
+        budget), and its price falls more slowly than the winner's, which falls at least
+        ``fall_w``, at every budget in between.
+
+        ``parts`` as for :meth:`price_fall`. How fast ``q``'s price falls at ``t`` is at most
+        the money growth (``hi``) of who may pay all they have for it, over the utility of
+        who surely pays its price. Who may pay all at ``t`` has less than ``q``'s price at
+        ``x`` then, and money at ``t`` is at least money at ``y`` less ``hi`` per unit of
+        budget over the stretch.
+        """
+        against = self.against
+        price_x = against.priced[rnd].get(q)
+        if price_x is None:
+            return False  # not priced at x: perhaps out of reach there
+        # Its price at x plus its error bound (lower holds it less the bound). The winner won
+        # at x, so q was no cheaper there: a lead that only widens stays a lead.
+        high_x = (2 * price_x - against.lower[rnd][q]) * (1 + _SAFE)
+        num = den = 0.0
+        for groups, weights, u in parts:
+            cls = class_of[groups]
+            m = np.ones(groups.size) if weights is None else weights
+            alive = cls != _DEAD  # no money at y: none at any smaller budget
+            hi = self.hi[cls]
+            least = value_f[cls] - error[cls] - hi * self.span * (1 + _SAFE)
+            may_pay_all = alive & (least < high_x * u)
+            num += float(m[may_pay_all] @ hi[may_pay_all])
+            den += float(m[alive & ~may_pay_all].sum()) * u
+        return bool(den) and fall_w > num / den * (1 + _SAFE)
 
     def paid(self, parents, new, low: float, high: float, u: float) -> None:
         """Classes ``new`` paid ``rho * u`` from ``parents``: their money grows faster by

@@ -194,6 +194,48 @@ def test_the_slope_check_vouches_where_the_plain_one_cannot_and_rightly():
         assert run_mes(inp, base + k, prep, money=False)[0].selected == low.selected, k
 
 
+def test_the_widening_check_vouches_where_the_slope_check_cannot_and_rightly():
+    """Further on in the same election, over 256 increments, a runner-up stays too close to
+    its round's winner for the slope check, but the winner's price falls faster at every
+    budget in between, so the runner-up's lead only widens as the budget grows (the widening
+    check, stretch.Slopes.widening); every increment in the stretch is run to confirm."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=3)
+    prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
+    low, low_trace = run_mes(inp, base + 1450, prep, money=False)
+    _high, high_trace = run_mes(inp, base + 1706, prep, money=False, against=low_trace)
+    assert high_trace.certified and high_trace.by_widening >= 1
+    for k in range(1450, 1707):
+        assert run_mes(inp, base + k, prep, money=False)[0].selected == low.selected, k
+
+
+def test_the_widening_check_takes_the_slowest_fall_of_the_winners_price():
+    """Projects 3 and 4 trade places at increment 8 and back at 24: the runs at 5 and at
+    24 to 27 select alike, with the order otherwise in between. Found by searching small
+    elections with the widening check taking the winner's fastest fall over the stretch
+    instead of its slowest; then the runs at 24 to 27 vouched for 5 onwards."""
+    costs = [314, 102, 285, 70, 179, 183, 196]
+    ballots = [
+        [3, 1, 5, 0],
+        [6],
+        [5, 0, 2, 4, 1, 6],
+        [0, 3, 6],
+        [1, 4, 6],
+        [2, 4, 6, 1],
+        [4, 2, 1],
+        [0, 3],
+        [1, 2, 0],
+        [2, 1, 4, 5, 0, 3, 6],
+    ]
+    rows = [[(p, Fraction(costs[p])) for p in ballot] for ballot in ballots]
+    inp = compile_input([Fraction(c) for c in costs], rows, [1] * len(rows), list(range(7)))
+    prep, base = _Prepared(inp), Fraction(982, len(rows))
+    low, low_trace = run_mes(inp, base + 5, prep, money=False)
+    assert run_mes(inp, base + 8, prep, money=False)[0].selected != low.selected
+    for j in (24, 25, 26, 27):
+        high, high_trace = run_mes(inp, base + j, prep, money=False, against=low_trace)
+        assert high.selected == low.selected and not high_trace.certified, j
+
+
 def test_no_run_vouches_across_an_order_that_changes_and_comes_back():
     """The adversary's case for the proof: the order at i and at j is the same, but some
     increment in between selects otherwise (it happens in about one small election in ten).
