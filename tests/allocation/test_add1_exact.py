@@ -391,6 +391,17 @@ def test_the_walk_aims_at_where_a_project_stays_within_reach():
     assert report["runs"] <= 24, report  # 37 runs when it halved
 
 
+def test_a_stretch_first_guess_comes_from_the_stretch_before():
+    """A stretch's first run goes where the last run that vouched in the stretch before,
+    extrapolated with the stretch's opening run, says the order changes next, instead of
+    one increment on. Guesses cost runs, never exactness."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=1)
+    report: dict = {}
+    equal_shares(inp, Fraction(budget), add1=True, exact_runs=math.inf, report=report)
+    assert report["exact"] and report["stretches"] == 18, report
+    assert report["runs"] <= 160, report  # 178 runs when each stretch first ran one on
+
+
 def test_a_search_ends_where_everything_is_funded_as_the_walk_does():
     """Everything fits the budget here, and every project is funded from increment 6: the
     walk ends add1 there. A search that checks the stretch up to its next probe must end
