@@ -227,6 +227,10 @@ class _Walk:
                     self.reach = max(self.reach, 2 * span)
                 good, guide, earlier = probe, run[1], guide
                 at = self.increment(_catching_up(earlier, guide))
+                if after is not None:  # interpolating towards a run above beats extrapolating
+                    near = self.increment(_crossing(guide, after[1]))
+                    if near is not None and good <= near < top:
+                        at = near
                 reach = self.opening_reach if good == opening else self.reach
                 stride = min(reach, 2 * span if at is None else at - good)
             elif run[0].selected != selected or span == 1:
