@@ -402,6 +402,19 @@ def test_a_stretch_first_guess_comes_from_the_stretch_before():
     assert report["runs"] <= 160, report  # 178 runs when each stretch first ran one on
 
 
+def test_where_the_order_changes_at_nearly_every_increment_the_walk_steps():
+    """Here four stretches in a row are under four increments long on average: proofs cost
+    more than they save, so the walk runs the next increments one by one, plainly (as on the
+    150 x 100,000 instance). Its result is still one-step add1's."""
+    costs = {"A": 277, "B": 141, "C": 76, "D": 76, "E": 71, "F": 88, "G": 198}
+    ballots = [set("FBAGCE"), {"E"}, set("CGBFDA"), set("FEGBD")]
+    inp, _ids = compiled(costs, ballots)
+    report: dict = {}
+    run, _k = equal_shares(inp, Fraction(428), add1=True, exact_runs=math.inf, report=report)
+    assert run.selected == plain_add1(inp, 428)
+    assert report["exact"] and report["stepped"] >= 8, report
+
+
 def test_a_search_ends_where_everything_is_funded_as_the_walk_does():
     """Everything fits the budget here, and every project is funded from increment 6: the
     walk ends add1 there. A search that checks the stretch up to its next probe must end
