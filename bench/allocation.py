@@ -74,6 +74,8 @@ def _search_figures(outcome) -> str:
     unchecked."""
     search = outcome.details.get("add1_search") or {}
     walked = f"{search.get('runs', 0)} runs, {search.get('stretches', 0)} stretches"
+    if search.get("stepped"):
+        walked += f", {search['stepped']} increments stepped"
     if "probes" not in search:
         return f"exact walk: {walked}"
     if search.get("walked_on"):
