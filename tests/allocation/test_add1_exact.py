@@ -181,17 +181,25 @@ def small_unit_city(projects: int, voters: int, budget: int, seed: int):
     return compile_input([Fraction(c) for c in costs], rows, [1] * voters, ranks), budget
 
 
+def vouched_and_confirmed(i: int, j: int):
+    """On a 1,500-voter city election: the run at increment ``j`` must vouch for every
+    increment from ``i``, and each of them, run, must select the same. Returns its trace."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=3)
+    prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
+    low, low_trace = run_mes(inp, base + i, prep, money=False)
+    _high, high_trace = run_mes(inp, base + j, prep, money=False, against=low_trace)
+    assert high_trace.certified
+    for k in range(i, j + 1):
+        assert run_mes(inp, base + k, prep, money=False)[0].selected == low.selected, k
+    return high_trace
+
+
 def test_the_slope_check_vouches_where_the_plain_one_cannot_and_rightly():
     """On a 1,500-voter election a runner-up's price falls below what the winner paid 64
     increments earlier, so only the slope check can vouch for the stretch; every increment in
     it is run to confirm."""
-    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=3)
-    prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
-    low, low_trace = run_mes(inp, base + 500, prep, money=False)
-    _high, high_trace = run_mes(inp, base + 564, prep, money=False, against=low_trace)
-    assert high_trace.certified and high_trace.by_slope >= 1
-    for k in range(500, 565):
-        assert run_mes(inp, base + k, prep, money=False)[0].selected == low.selected, k
+    high_trace = vouched_and_confirmed(500, 564)
+    assert high_trace.by_slope >= 1
 
 
 def test_the_widening_check_vouches_where_the_slope_check_cannot_and_rightly():
@@ -199,13 +207,8 @@ def test_the_widening_check_vouches_where_the_slope_check_cannot_and_rightly():
     its round's winner for the slope check, but the winner's price falls faster at every
     budget in between, so the runner-up's lead only widens as the budget grows (the widening
     check, stretch.Slopes.widening); every increment in the stretch is run to confirm."""
-    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=3)
-    prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
-    low, low_trace = run_mes(inp, base + 1450, prep, money=False)
-    _high, high_trace = run_mes(inp, base + 1706, prep, money=False, against=low_trace)
-    assert high_trace.certified and high_trace.by_widening >= 1
-    for k in range(1450, 1707):
-        assert run_mes(inp, base + k, prep, money=False)[0].selected == low.selected, k
+    high_trace = vouched_and_confirmed(1450, 1706)
+    assert high_trace.by_widening >= 1
 
 
 def test_the_widening_check_takes_the_slowest_fall_of_the_winners_price():
