@@ -4,6 +4,7 @@ Every test here is marked ``faults`` (and ``load`` where it drives gunicorn with
 voters) and kept to a few hundred voters so that the whole module stays within CI's budget.
 """
 
+import json
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -40,3 +41,16 @@ def post_vote(base: str, ballot_id: int):
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
+
+
+def api_vote(client, ballot_id: int, proposal: int, credential: str, locale="en", key=None):
+    """A vote for one proposal through the app's API, with Flask's test client."""
+    body = {"credential": credential, "selections": [proposal]}
+    if key is not None:
+        body["idempotency_key"] = key
+    return client.post(
+        f"/api/v1/ballots/{ballot_id}/votes",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Accept-Language": locale},
+    )

@@ -9,7 +9,6 @@ break the tests running beside this one.
 
 import asyncio
 import contextlib
-import json
 import shutil
 import subprocess
 import time
@@ -24,7 +23,7 @@ from civicvote.registry.credentials import issue_credentials
 from tests import factories
 from tests.checkin.test_checkin import _scan as scan
 from tests.conftest import IN_CI, IsolatedClient, _app_on
-from tests.faults.conftest import post_vote
+from tests.faults.conftest import api_vote, post_vote
 from tests.faults.loop import run_async
 from tests.servers import Server, civicvote, free_port, server_env
 
@@ -81,13 +80,7 @@ def redis_app(private_redis, database_urls, tmp_path):
 
 
 def vote(client, ballot, credential: str):
-    body = {"credential": credential, "selections": [ballot.items[0].proposal_id]}
-    return client.post(
-        f"/api/v1/ballots/{ballot.id}/votes",
-        data=json.dumps(body),
-        content_type="application/json",
-        headers={"Accept-Language": "en"},
-    )
+    return api_vote(client, ballot.id, ballot.items[0].proposal_id, credential)
 
 
 def test_staff_log_in_while_redis_is_down_and_guessing_stays_limited(redis_app, private_redis):

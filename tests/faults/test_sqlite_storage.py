@@ -9,7 +9,6 @@ it may not write (``mode=ro``); a full disk is SQLite's ``max_page_count`` limit
 every write that needs a new page fail with SQLITE_FULL, exactly as a full disk does.
 """
 
-import json
 import sqlite3
 
 import pytest
@@ -20,6 +19,7 @@ from civicvote import create_app
 from civicvote.extensions import db
 from tests import factories
 from tests.conftest import test_config
+from tests.faults.conftest import api_vote
 
 VOTERS = 400
 
@@ -63,27 +63,18 @@ def integrity(path) -> str:
         return connection.execute("PRAGMA integrity_check").fetchone()[0]
 
 
-def vote(client, ballot_id, proposal, token, locale="en"):
-    return client.post(
-        f"/api/v1/ballots/{ballot_id}/votes",
-        data=json.dumps({"credential": token, "selections": [proposal], "idempotency_key": "k"}),
-        content_type="application/json",
-        headers={"Accept-Language": locale},
-    )
-
-
 def test_read_only_database_gives_a_clear_503(database, tmp_path):
     path, ballot_id, proposal, tokens = database
     before = counts(path)
     app = app_on(f"sqlite:///file:{path}?mode=ro&uri=true", tmp_path)
     client = app.test_client()
 
-    response = vote(client, ballot_id, proposal, tokens[0])
+    response = api_vote(client, ballot_id, proposal, tokens[0], key="k")
     assert response.status_code == 503
     assert response.json["error"] == "storage_readonly"
     assert "read-only" in response.json["message"]
     assert response.headers["Retry-After"]
-    chinese = vote(client, ballot_id, proposal, tokens[0], locale="zh-CN")
+    chinese = api_vote(client, ballot_id, proposal, tokens[0], locale="zh-CN", key="k")
     assert chinese.status_code == 503 and "只读" in chinese.json["message"]
     # A person following a voting link (which records the claim) gets a page, not a trace.
     page = client.get(f"/v/{tokens[1]}", headers={"Accept": "text/html"})
@@ -112,7 +103,7 @@ def test_full_disk_gives_a_clear_507_and_no_half_vote(database, tmp_path):
     client = app.test_client()
     acknowledged, refusal = 0, None
     for token in tokens:
-        response = vote(client, ballot_id, proposal, token)
+        response = api_vote(client, ballot_id, proposal, token, key="k")
         if response.status_code == 201:
             acknowledged += 1
             continue
@@ -122,7 +113,7 @@ def test_full_disk_gives_a_clear_507_and_no_half_vote(database, tmp_path):
     assert refusal.status_code == 507, refusal.get_data(as_text=True)
     assert refusal.json["error"] == "storage_full"
     assert "storage is full" in refusal.json["message"]
-    chinese = vote(client, ballot_id, proposal, token, locale="zh-CN")
+    chinese = api_vote(client, ballot_id, proposal, token, locale="zh-CN", key="k")
     assert chinese.status_code == 507 and "已满" in chinese.json["message"]
 
     with app.app_context():
@@ -132,4 +123,4 @@ def test_full_disk_gives_a_clear_507_and_no_half_vote(database, tmp_path):
     assert integrity(path) == "ok"
     # Once there is room again, the refused voter can vote.
     fresh = app_on(f"sqlite:///{path}", tmp_path).test_client()
-    assert vote(fresh, ballot_id, proposal, token).status_code == 201
+    assert api_vote(fresh, ballot_id, proposal, token, key="k").status_code == 201
