@@ -547,10 +547,11 @@ def run_mes(
                 thr = against.exact(rnd)
                 if rho > thr or (rho == thr and inp.tie_rank[winner] < inp.tie_rank[p]):
                     continue
-            low = slopes.price_fall(rnd, parts(p), class_of, value_f, error, rho_f, err)[0]
+            items = parts(p)
+            low = slopes.price_fall(rnd, items, class_of, value_f, error, rho_f, err)[0]
             if slopes.apart((rho_f - err) - (best[0] + best[1]), fall[1], low) > 0:
                 trace.by_slope += 1
-            elif slopes.widening(rnd, p, parts(p), class_of, value_f, error, fall[0]):
+            elif slopes.widening(rnd, p, items, class_of, value_f, error, fall[0]):
                 trace.by_widening += 1
             else:
                 trace.certified = False
