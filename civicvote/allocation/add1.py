@@ -7,8 +7,10 @@ with every voter's budget raised by 0, 1, 2, … steps and returns the outcome j
 Elections with budgets in small units need thousands of increments, but the order in which
 MES selects projects changes far less often. So add1 *walks in stretches*: from a run at
 increment ``k`` it looks for the last increment ``j`` that runs prove select the same projects
-in the same order at every increment in between (:mod:`civicvote.allocation.stretch`), and
-starts the next stretch at ``j + 1``. Every increment is covered by a proof or a run of its
+in the same order at every increment in between (:mod:`civicvote.allocation.stretch`; or in
+orders that differ only by two projects trading places where that leaves everyone the same
+money, as add1 asks only which projects an outcome holds), and starts the next stretch at
+``j + 1``. Every increment is covered by a proof or a run of its
 own, so the walk's result is exactly one-step add1's, whatever the shape of the outcomes (the
 total cost of MES's outcome is not monotone in the budget: tests/allocation/test_add1_exact.py).
 
@@ -31,6 +33,8 @@ import multiprocessing
 import sys
 from collections.abc import Callable, Sequence
 from fractions import Fraction
+
+import numpy as np
 
 from civicvote.allocation.mes import MESInput, MESRun, _Prepared, run_mes
 from civicvote.allocation.stretch import Trace
@@ -111,7 +115,7 @@ def equal_shares(
         # let the caller report what does not fit (pabutools would return nothing).
         return run_mes(inp, base, prep)[0], 0
     last = math.floor(budget / Fraction(step))  # pabutools' bound: budget * (voters + 1)
-    walk = _Walk(inp, prep, base, Fraction(step), fits, trace)
+    walk = _Walk(inp, prep, base, Fraction(step), fits, trace, swaps=searchable)
     parts = searchable and exact_runs == math.inf and workers > 1 and _can_fork()
     if not searchable:
         found = walk.first_misfit(0, first, trace, last)
@@ -138,9 +142,19 @@ class _Walk:
     """add1's increments, one stretch of identical outcomes at a time."""
 
     def __init__(
-        self, inp: MESInput, prep: _Prepared, base: Fraction, step: Fraction, fits, first: Trace
+        self,
+        inp: MESInput,
+        prep: _Prepared,
+        base: Fraction,
+        step: Fraction,
+        fits,
+        first: Trace,
+        swaps: bool = False,
     ):
         self.inp, self.prep, self.base, self.step, self.fits = inp, prep, base, step, fits
+        # Whether a stretch may hold outcomes in orders that differ by commuting swaps: only
+        # when ``fits`` asks for no more than the set of projects (the total cost does).
+        self.swaps = swaps
         self.everything = len(prep.candidates) + len(prep.free)
         self.runs = self.stretches = 0
         self.recent: list[int] = []  # the lengths of the last stretches, in increments
@@ -160,7 +174,8 @@ class _Walk:
 
     def run(self, k: int, against: Trace | None = None) -> tuple[MESRun, Trace]:
         self.runs += 1
-        run = run_mes(self.inp, self.base + k * self.step, self.prep, money=False, against=against)
+        x = self.base + k * self.step
+        run = run_mes(self.inp, x, self.prep, money=False, against=against, swaps=self.swaps)
         self.work += run[1].work
         return run
 
@@ -242,7 +257,7 @@ class _Walk:
         top, after = upto + 1, None  # the first increment known to select differently
         opening = k + 1  # where the stretch's first long jump starts
         if self.prior is not None:
-            at = self.increment(_catching_up(self.prior, trace))
+            at = self.increment(_catching_up(self.prior, trace, self.commutes))
             if at is not None and at > k:
                 opening, stride = k, min(self.opening_reach, at - k)
         while good + 1 < top:
@@ -256,16 +271,17 @@ class _Walk:
                 else:
                     self.reach = max(self.reach, 2 * span)
                 good, guide, earlier = probe, run[1], guide
-                at = self.increment(_catching_up(earlier, guide))
+                selected = run[0].selected  # the same projects, perhaps in swapped order
+                at = self.increment(_catching_up(earlier, guide, self.commutes))
                 if after is not None:  # interpolating towards a run above beats extrapolating
-                    near = self.increment(_crossing(guide, after[1]))
+                    near = self.increment(_crossing(guide, after[1], self.commutes))
                     if near is not None and good <= near < top:
                         at = near
                 reach = self.opening_reach if good == opening else self.reach
                 stride = min(reach, 2 * span if at is None else at - good)
-            elif run[0].selected != selected or span == 1:
+            elif span == 1 or (run[0].selected != selected and not self.swapped(guide, run[1])):
                 top, after = probe, run
-                at = self.increment(_crossing(guide, run[1]))
+                at = self.increment(_crossing(guide, run[1], self.commutes))
                 # A crossing before ``good + 1`` (often: a project just came within reach)
                 # makes that the next probe.
                 stride = at - good if at is not None and good <= at < top else span // 2
@@ -279,6 +295,22 @@ class _Walk:
         self.prior = guide
         return good, after
 
+    def commutes(self, trace: Trace, rnd: int) -> bool:
+        """Whether round ``rnd``'s winner and the next round's could trade places at a later
+        run with the same money left after both (every supporter of both paid both in full
+        in ``trace``), so that the later run's check may let them (mes.run_mes)."""
+        if not self.swaps or not self.prep.uniform or rnd + 1 >= len(trace.rounds):
+            return False
+        both = self.prep.both(trace.rounds[rnd], trace.rounds[rnd + 1])
+        return bool(np.all(trace.out_at[both] > rnd + 1))
+
+    def swapped(self, below: Trace, above: Trace) -> bool:
+        """Whether ``above`` selects in ``below``'s order but for swaps of the winners of
+        two rounds in a row that :meth:`commutes` lets trade places."""
+        if len(below.rounds) != len(above.rounds):
+            return False
+        return _first_change(below, above, self.commutes) == len(below.rounds)
+
     def increment(self, budget: float) -> int | None:
         """The last whole increment at or below a budget per voter (None if unbounded)."""
         if not math.isfinite(budget):
@@ -289,18 +321,20 @@ class _Walk:
         return self.run(k)[0].selected
 
 
-def _catching_up(earlier: Trace, later: Trace) -> float:
+def _catching_up(earlier: Trace, later: Trace, commutes) -> float:
     """The smallest budget per voter at which, extrapolating linearly from two runs that
     select in the same order, a runner-up catches up with its round's winner or a project
     out of reach becomes affordable (infinite if none closes in). Rounds the two decide
-    differently (runs either side of a change of order) are passed over."""
+    differently (runs either side of a change of order) are passed over, and so is the next
+    round's winner where the two may trade places (``commutes(later, rnd)``)."""
     first = _affordable_at(earlier, later)
     for rnd, (before, now) in enumerate(zip(earlier.priced, later.priced, strict=False)):
         winner = later.rounds[rnd]
         if earlier.rounds[rnd] != winner:
             continue
+        after = later.rounds[rnd + 1] if rnd + 1 < len(later.rounds) else None
         for p, price in now.items():
-            if p == winner or p not in before:
+            if p == winner or p not in before or (p == after and commutes(later, rnd)):
                 continue
             gap0, gap1 = before[p] - before[winner], price - now[winner]
             if gap1 < gap0:
@@ -326,31 +360,47 @@ def _closed(earlier: Trace, gap0: float, later: Trace, gap1: float) -> float:
     return x1 + gap1 * (x1 - x0) / (gap0 - gap1)
 
 
-def _crossing(below: Trace, above: Trace) -> float:
+def _first_change(below: Trace, above: Trace, commutes) -> int:
+    """The first round that two runs decide differently, passing over the winners of two
+    rounds in a row that trade places where ``commutes(below, rnd)``; the length of the
+    shorter if none."""
+    a, b = below.rounds, above.rounds
+    rnd, end = 0, min(len(a), len(b))
+    while rnd < end:
+        if a[rnd] == b[rnd]:
+            rnd += 1
+        elif rnd + 1 < end and (a[rnd], a[rnd + 1]) == (b[rnd + 1], b[rnd]):
+            if not commutes(below, rnd):
+                break
+            rnd += 2
+        else:
+            break
+    return rnd
+
+
+def _crossing(below: Trace, above: Trace, commutes) -> float:
     """Where, interpolating linearly, the first round that two runs decide differently
     changes hands: ``below`` selects its winner ``w``, ``above`` another project ``v``, and
     their prices meet, or ``v``'s supporters get the money it lacked below (infinite if
-    ``below`` stopped there or the runs did not see what changed)."""
+    ``below`` stopped there or the runs did not see what changed). Swaps that ``commutes``
+    passes over (:func:`_first_change`)."""
     x0, x1 = float(below.x), float(above.x)
-    for rnd, v in enumerate(above.rounds):
-        w = below.rounds[rnd] if rnd < len(below.rounds) else None
-        if w == v:
-            continue
-        if w is None:
-            break
-        if v in below.priced[rnd]:
-            gap0 = below.priced[rnd][v] - below.price_f[rnd]  # v dearer below
-        else:
-            reached = _reached(below, above, v, rnd)
-            if reached is not None:
-                return reached
-            gap0 = below.lower[rnd][v] - below.price_f[rnd]  # at least: v was no contender
-        if w not in above.priced[rnd] or not math.isfinite(gap0):
-            break
-        gap1 = above.priced[rnd][w] - above.price_f[rnd]  # w dearer above
-        if gap0 + gap1 > 0:
-            return x0 + gap0 * (x1 - x0) / (gap0 + gap1)
-        break
+    rnd = _first_change(below, above, commutes)
+    if rnd >= len(above.rounds) or rnd >= len(below.rounds):
+        return math.inf
+    v, w = above.rounds[rnd], below.rounds[rnd]
+    if v in below.priced[rnd]:
+        gap0 = below.priced[rnd][v] - below.price_f[rnd]  # v dearer below
+    else:
+        reached = _reached(below, above, v, rnd)
+        if reached is not None:
+            return reached
+        gap0 = below.lower[rnd][v] - below.price_f[rnd]  # at least: v was no contender
+    if w not in above.priced[rnd] or not math.isfinite(gap0):
+        return math.inf
+    gap1 = above.priced[rnd][w] - above.price_f[rnd]  # w dearer above
+    if gap0 + gap1 > 0:
+        return x0 + gap0 * (x1 - x0) / (gap0 + gap1)
     return math.inf
 
 

@@ -20,7 +20,8 @@ prices. So ties are real ties and outcomes equal pabutools' ``method_of_equal_sh
 ``add1`` (equalshares.net's completion, as pabutools' ``exhaustion_by_budget_increase`` with
 ``exhaustive_stop=False``) runs MES at many budgets. Each run records its rounds in a
 :class:`Trace`; a run at a larger budget can then prove, against that trace, that every
-budget in between selects the same projects in the same order, so add1 need not run them.
+budget in between selects the same projects in the same order (or, asked to, in orders that
+differ only by swaps that leave everyone the same money), so add1 need not run them.
 """
 
 from __future__ import annotations
@@ -132,6 +133,16 @@ class _Prepared:
         self.candidates = [p for p in range(n_proj) if self.total_util[p] > 0 and inp.costs[p] > 0]
         # Approval with cost (or any uniform) utilities: one item per project, no division.
         self.uniform = all(len(items) <= 1 for items in self.project_items)
+        self._both: dict[tuple[int, int], np.ndarray] = {}
+
+    def both(self, p: int, q: int) -> np.ndarray:
+        """The ballot groups that support both ``p`` and ``q`` (uniform utilities)."""
+        key = (p, q) if p < q else (q, p)
+        if key not in self._both:
+            (it_p,), (it_q,) = self.project_items[p], self.project_items[q]
+            groups = self.item_groups[it_p], self.item_groups[it_q]
+            self._both[key] = np.intersect1d(*groups, assume_unique=True)
+        return self._both[key]
 
 
 # A run's work, counted as it goes (Trace.work): add1 budgets its runs in it. One unit per
@@ -391,6 +402,7 @@ def run_mes(
     prepared: _Prepared | None = None,
     money: bool = True,
     against: Trace | None = None,
+    swaps: bool = False,
 ) -> tuple[MESRun, Trace]:
     """Run MES once with every voter starting at ``budget_per_voter``.
 
@@ -401,7 +413,10 @@ def run_mes(
 
     ``against``, the trace of a run at a smaller budget per voter, asks whether every budget
     in between selects the same projects in the same order (``Trace.certified``): see
-    :mod:`civicvote.allocation.stretch` for the argument.
+    :mod:`civicvote.allocation.stretch` for the argument. With ``swaps``, the same projects
+    in the same order but for swaps of two rounds' winners where the swap leaves everyone the
+    same money (``Trace.swaps`` lists them): for callers that care only which projects an
+    outcome holds.
     """
     prep = prepared or _Prepared(inp)
     util, costs = inp.item_util, inp.costs
@@ -521,6 +536,7 @@ def run_mes(
     slopes = None
     if against is not None:
         slopes = Slopes(against, x, capacity)
+    pending: int | None = None  # the project that must win this round: a swap's second
 
     def parts(p: int) -> list[tuple]:
         return [
@@ -557,6 +573,57 @@ def run_mes(
                 trace.certified = False
                 return
 
+    def price(p: int, seen: list[tuple], shortfall: dict[int, float]) -> float:
+        """Price ``p`` in this round (as ``seen`` entries); its upper bound, inf if out of
+        reach from now on."""
+        s = supporters(p)
+        shortfall[p] = cost_f[p] - s.money
+        if not affordable(p, s):
+            remaining[p] = False
+            lower_f[p] = math.inf
+            return math.inf
+        s.sort()
+        rho_f, err, stop = _scan_float(s, cost_f[p], uniform)
+        if rho_f is None:
+            rho, stop = _scan_exact(s, costs[p], value, util, uniform)
+            rho_f, err = float(rho), 4 * _EPS * float(rho)
+        lower_f[p] = rho_f - err
+        seen.append((p, rho_f, err, s, stop))
+        return rho_f + err
+
+    def commute(rnd: int, q: int, seen: list[tuple], shortfall: dict[int, float]) -> bool:
+        """Whether ``against``'s winners of rounds ``rnd`` and ``rnd + 1``, ``p`` then ``q``,
+        may trade places (as here) at every budget in between, leaving the same money to
+        everyone after both, while no other project wins either round (see stretch)."""
+        p = against.rounds[rnd]
+        if not uniform:
+            return False
+        both = prep.both(p, q)
+        trace.work += CALL_WORK + both.size
+        # Who supports both paid both in full at x (so at every larger budget), or has no
+        # money at y (so none at any smaller budget).
+        if not np.all((against.out_at[both] > rnd + 1) | (class_of[both] == _DEAD)):
+            return False
+        thr_f = max(against.price_f[r] + against.price_err[r] for r in (rnd, rnd + 1))
+        priced = {entry[0] for entry in seen}
+        for o in np.lexsort((tie_rank, lower_f))[: int(remaining.sum())].tolist():
+            if lower_f[o] > thr_f:
+                break
+            if o not in priced and o != p:
+                price(o, seen, shortfall)
+        thr = None
+        for o, rho_f, err, s, stop in seen:
+            if o in (p, q) or rho_f - err > thr_f:
+                continue  # surely dearer than both were at the smaller budget
+            if thr is None:
+                thr = max(against.exact(rnd), against.exact(rnd + 1))
+            rho = _rho_exact(s, stop, costs[o], value, util, uniform, rho_f)
+            if rho is None:
+                rho, _ = _scan_exact(s, costs[o], value, util, uniform)
+            if rho <= thr:
+                return False
+        return True
+
     while remaining.any():
         rnd = len(trace.rounds)
         # With ``against``: projects priced at most this far above the other run's winner are
@@ -572,20 +639,7 @@ def run_mes(
         for p in order.tolist():
             if lower_f[p] > best_hi and lower_f[p] > check_hi:
                 break
-            s = supporters(p)
-            shortfall[p] = cost_f[p] - s.money
-            if not affordable(p, s):
-                remaining[p] = False
-                lower_f[p] = math.inf
-                continue
-            s.sort()
-            rho_f, err, stop = _scan_float(s, cost_f[p], uniform)
-            if rho_f is None:
-                rho, stop = _scan_exact(s, costs[p], value, util, uniform)
-                rho_f, err = float(rho), 4 * _EPS * float(rho)
-            lower_f[p] = rho_f - err
-            seen.append((p, rho_f, err, s, stop))
-            best_hi = min(best_hi, rho_f + err)
+            best_hi = min(best_hi, price(p, seen, shortfall))
         if not seen:
             break
         contenders = [entry for entry in seen if entry[1] - entry[2] <= best_hi]
@@ -611,8 +665,26 @@ def run_mes(
             value.buy(winner, prep.project_items[winner], best)
         fall = None
         if against is not None and trace.certified:
-            fall = slopes.price_fall(rnd, parts(winner), class_of, value_f, error, best_f, best_err)
-            check(rnd, winner, (best_f, best_err), seen, fall)
+            peer = rnd  # the round that bought the winner at the smaller budget
+            if pending is not None:  # a swap's second round: checked with its first
+                peer, trace.certified, pending = rnd - 1, winner == pending, None
+            elif (
+                swaps
+                and rnd + 1 < len(against.rounds)
+                and against.rounds[rnd] != winner
+                and against.rounds[rnd + 1] == winner
+            ):
+                peer = rnd + 1
+                if commute(rnd, winner, seen, shortfall):
+                    pending = against.rounds[rnd]
+                    trace.swaps.append(rnd)
+                else:
+                    trace.certified = False
+            if trace.certified:
+                items = parts(winner)
+                fall = slopes.price_fall(peer, items, class_of, value_f, error, best_f, best_err)
+                if peer == rnd:
+                    check(rnd, winner, (best_f, best_err), seen, fall)
             if not trace.certified:
                 fall = None
         remaining[winner] = False

@@ -33,6 +33,20 @@ who surely pays its price: who pays all for it at ``t`` has less than its price 
 money at ``t`` is at least money at ``y`` less its fastest growth over the stretch
 (:meth:`Slopes.widening`).
 
+*Swaps* (``run_mes(..., swaps=True)``): the run at ``y`` may buy round ``r``'s winner ``p`` at
+``x`` and round ``r + 1``'s ``q`` the other way round. If every voter who supports both paid
+both in full at ``x`` (so also at every larger budget, money growing and prices falling along
+the rounds before), then at every budget in between, whichever is bought first, each costs
+what it costs in round ``r``'s state and everyone has the same money after both: paying one
+leaves the other's price unchanged, since the voters it shares pay that price either way.
+Voters with no money at ``y`` have none at any smaller budget and pay nothing either way. So
+the two may trade places anywhere in the stretch, and what follows goes as along one order,
+provided no other project wins either round: each costs more at ``y`` in round ``r`` (and
+only more after paying either) than both did at ``x`` in theirs (the plain check against
+the dearer). Such a run vouches that every budget in between selects the same projects, in
+``x``'s order but for the swaps it lists (``Trace.swaps``): for add1, whose test of an
+outcome asks only which projects it holds, the same.
+
 Floats carry error bounds; a check too close to call fails, which costs add1 one more run,
 never exactness. tests/allocation/test_add1_exact.py checks that a run never vouches for a
 budget that selects otherwise.
@@ -65,6 +79,7 @@ class Trace:
         "shortfall",
         "out_at",
         "certified",
+        "swaps",
         "by_slope",
         "by_widening",
         "work",
@@ -90,6 +105,9 @@ class Trace:
         self.shortfall: list[dict[int, float]] = []
         self.out_at = np.full(groups, _ALIVE, dtype=np.int32)  # round each group paid all it had
         self.certified = True  # with ``against``: whether this run vouches for the stretch
+        # With ``swaps``: rounds r whose winners trade places with round r + 1's between the
+        # two runs, and may do so at any budget in between (the same money after both).
+        self.swaps: list[int] = []
         self.by_slope = 0  # runner-ups only the slope check kept above the winner
         self.by_widening = 0  # runner-ups only the widening check kept above the winner
         self.work = 0  # what the run cost (mes.CALL_WORK says in what)
