@@ -278,6 +278,23 @@ def test_a_run_vouches_across_two_projects_that_trade_places_leaving_the_same_mo
     assert orders[-1] != low.rounds  # the two really trade places in between
 
 
+def test_the_walk_passes_over_projects_that_trade_places_leaving_the_same_money():
+    """On a 1,500-voter election with 1-3 approvals, the walk that may vouch across such
+    swaps (add1's default test of an outcome, its total cost) and the one that may not (the
+    same test passed in, as fund sources pass theirs) end at the same increment with the
+    same projects; the first needs far fewer runs."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=6, approvals=3)
+    swapping, strict = {}, {}
+    got = equal_shares(inp, budget, add1=True, exact_runs=math.inf, report=swapping)
+
+    def fits(selection):
+        return sum(inp.costs[p] for p in selection) <= budget
+
+    want = equal_shares(inp, budget, add1=True, fits=fits, report=strict)
+    assert got[1] == want[1] and set(got[0].selected) == set(want[0].selected)
+    assert swapping["exact"] and swapping["runs"] * 4 < strict["runs"] * 3, (swapping, strict)
+
+
 def test_no_swap_is_let_through_where_supporters_of_both_run_out():
     """Projects 1 and 3 are bought in rounds 1 and 2 at increment 26 and the other way round
     at 36, but from 27 to 35 project 1 is not bought at all: voters who support both ran
