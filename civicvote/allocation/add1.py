@@ -165,9 +165,6 @@ class _Walk:
         # The same, for a stretch's first long run: a proof reaches less far from where two
         # projects just changed places, so this one is learnt apart.
         self.opening_reach = FIRST_REACH
-        # The last run that vouched in the stretch before: with a stretch's first run, its
-        # prices extrapolate to where that stretch ends. None where the walk (re)starts.
-        self.prior: Trace | None = None
         # Where the walk stands: every increment up to ``at`` fits; ``at_run`` is run there.
         self.at: int = 0
         self.at_run: tuple[MESRun, Trace] | None = None
@@ -190,8 +187,6 @@ class _Walk:
         subset of it.
         """
         start, start_work = self.runs, self.work
-        if self.at_run is None or trace is not self.at_run[1]:
-            self.prior = None  # a fresh start: the stretch before is elsewhere
         while True:
             self.at, self.at_run = k, (run, trace)
             if len(run.selected) == self.everything:
@@ -204,7 +199,7 @@ class _Walk:
                 # Every increment run: exact by add1's own definition, with nothing to prove.
                 self.steps_left -= 1
                 self.stepped += 1
-                end, after, self.prior = k, self.run(k + 1), trace
+                end, after = k, self.run(k + 1)
             else:
                 self.stretches += 1
                 end, after = self.stretch_end(k, run.selected, trace, upto)
@@ -243,23 +238,20 @@ class _Walk:
 
         Each run is checked against the last one that vouched (the closer the two, the
         tighter the proof). Where to run next is a guess from the prices the runs found:
-        the budget where a runner-up catches up with a winner, extrapolated from the last two
-        runs that vouched (:func:`_catching_up`) or, once a run selects differently,
-        interpolated between it and the last that vouched (:func:`_crossing`). The next run
-        goes just before that, within the distance proofs have lately reached. The first
-        guess extrapolates from the last run that vouched in the stretch before
-        (:attr:`prior`) to increment ``k``'s, over the rounds both decide alike; without one,
-        the first run is one increment on, and the extrapolation starts from there. A run
-        that selects differently bounds the stretch from above; one that selects the same but
-        cannot vouch (too far for the proof) halves the stride.
+        the budget where a runner-up catches up with a winner, going on at the pace prices
+        and money moved at the last run that vouched (:func:`_ahead`), or, once a run selects
+        differently, interpolated between it and the last that vouched (:func:`_crossing`).
+        The next run goes just before that, within the distance proofs have lately reached;
+        where nothing closes in, one increment on. A run that selects differently bounds the
+        stretch from above; one that selects the same but cannot vouch (too far for the
+        proof) halves the stride.
         """
-        good, guide, earlier, stride = k, trace, None, 1
+        good, guide, stride = k, trace, 1
         top, after = upto + 1, None  # the first increment known to select differently
         opening = k + 1  # where the stretch's first long jump starts
-        if self.prior is not None:
-            at = self.increment(_catching_up(self.prior, trace, self.commutes))
-            if at is not None and at > k:
-                opening, stride = k, min(self.opening_reach, at - k)
+        at = self.increment(_ahead(trace, self.commutes))
+        if at is not None and at > k:
+            opening, stride = k, min(self.opening_reach, at - k)
         while good + 1 < top:
             probe = min(good + stride, top - 1)
             run = self.run(probe, guide)
@@ -270,9 +262,9 @@ class _Walk:
                     self.opening_reach = max(self.opening_reach, span + span // 4)
                 else:
                     self.reach = max(self.reach, 2 * span)
-                good, guide, earlier = probe, run[1], guide
+                good, guide = probe, run[1]
                 selected = run[0].selected  # the same projects, perhaps in swapped order
-                at = self.increment(_catching_up(earlier, guide, self.commutes))
+                at = self.increment(_ahead(guide, self.commutes))
                 if after is not None:  # interpolating towards a run above beats extrapolating
                     near = self.increment(_crossing(guide, after[1], self.commutes))
                     if near is not None and good <= near < top:
@@ -292,7 +284,6 @@ class _Walk:
                     self.reach = max(1, span // 2)
                 stride = span // 2
             stride = max(1, stride)
-        self.prior = guide
         return good, after
 
     def commutes(self, trace: Trace, rnd: int) -> bool:
@@ -321,43 +312,28 @@ class _Walk:
         return self.run(k)[0].selected
 
 
-def _catching_up(earlier: Trace, later: Trace, commutes) -> float:
-    """The smallest budget per voter at which, extrapolating linearly from two runs that
-    select in the same order, a runner-up catches up with its round's winner or a project
-    out of reach becomes affordable (infinite if none closes in). Rounds the two decide
-    differently (runs either side of a change of order) are passed over, and so is the next
-    round's winner where the two may trade places (``commutes(later, rnd)``)."""
-    first = _affordable_at(earlier, later)
-    for rnd, (before, now) in enumerate(zip(earlier.priced, later.priced, strict=False)):
-        winner = later.rounds[rnd]
-        if earlier.rounds[rnd] != winner:
-            continue
-        after = later.rounds[rnd + 1] if rnd + 1 < len(later.rounds) else None
-        for p, price in now.items():
-            if p == winner or p not in before or (p == after and commutes(later, rnd)):
-                continue
-            gap0, gap1 = before[p] - before[winner], price - now[winner]
-            if gap1 < gap0:
-                first = min(first, _closed(earlier, gap0, later, gap1))
-    return first
-
-
-def _affordable_at(earlier: Trace, later: Trace) -> float:
-    """Where, extrapolating linearly, the first project ``later`` found unaffordable has
-    supporters with money enough (infinite if none closes in)."""
+def _ahead(trace: Trace, commutes) -> float:
+    """The smallest budget per voter at which, going on at the pace prices and money moved
+    at ``trace``'s budget (``Trace.slope``, ``Trace.lack_slope``), a runner-up catches up with
+    its round's winner or a project out of reach becomes affordable (infinite if none closes
+    in). The next round's winner is passed over where the two may trade places
+    (``commutes(trace, rnd)``)."""
+    x = float(trace.x)
     first = math.inf
-    for p, lack in later.lack.items():
-        before = earlier.lack.get(p)
-        if lack > 0 and before is not None and lack < before:
-            first = min(first, _closed(earlier, before, later, lack))
+    for p, lack in trace.lack.items():
+        rate = trace.lack_slope[p]
+        if lack > 0 and rate < 0:
+            first = min(first, x + lack / -rate)
+    for rnd, prices in enumerate(trace.priced):
+        winner, slopes = trace.rounds[rnd], trace.slope[rnd]
+        after = trace.rounds[rnd + 1] if rnd + 1 < len(trace.rounds) else None
+        for p, price in prices.items():
+            if p == winner or (p == after and commutes(trace, rnd)):
+                continue
+            closing = slopes[winner] - slopes[p]  # how fast the gap to the winner shrinks
+            if closing > 0:
+                first = min(first, x + (price - trace.price_f[rnd]) / closing)
     return first
-
-
-def _closed(earlier: Trace, gap0: float, later: Trace, gap1: float) -> float:
-    """The budget per voter at which a gap of ``gap0`` at ``earlier``'s budget and a smaller
-    ``gap1`` at ``later``'s closes, extrapolating linearly."""
-    x0, x1 = float(earlier.x), float(later.x)
-    return x1 + gap1 * (x1 - x0) / (gap0 - gap1)
 
 
 def _first_change(below: Trace, above: Trace, commutes) -> int:

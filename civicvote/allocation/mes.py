@@ -430,6 +430,10 @@ def run_mes(
     value_f = np.zeros(capacity)  # float budgets per class
     error = np.zeros(capacity)  # a bound on each float budget's error
     value_f[1], error[1] = float(x), _EPS * float(x)
+    # How fast each class's budget grows with the budget per voter, were every cut (who
+    # pays all they have) to stay as at x: for add1's guesses, never part of a proof.
+    growth = np.zeros(capacity)
+    growth[1] = 1.0
     n_classes = 2
     rounding = 2 * _EPS * float(x)  # one subtraction from a budget of at most x
     class_of = np.ones(len(inp.groups), dtype=np.intp)
@@ -485,7 +489,7 @@ def run_mes(
         """Charge p's supporters: each pays rho * u or all it has (``rho_err`` bounds rho_f).
 
         ``fall``: bounds on how fast p's price falls over the stretch, with ``against``."""
-        nonlocal n_classes, value_f, error
+        nonlocal n_classes, value_f, error, growth
         for it in prep.project_items[p]:
             uf = util_f[it]
             price_f = rho_f * uf
@@ -506,10 +510,13 @@ def run_mes(
             new = np.arange(n_classes, n_classes + keep.size)
             if new.size and new[-1] >= value_f.size:
                 grown = max(2 * value_f.size, int(new[-1]) + 1) - value_f.size
-                value_f, error = (np.concatenate([a, np.zeros(grown)]) for a in (value_f, error))
+                value_f, error, growth = (
+                    np.concatenate([a, np.zeros(grown)]) for a in (value_f, error, growth)
+                )
                 by_class.grow(value_f.size)
             parents = classes[keep]
             value_f[new] = left[keep]
+            growth[new] = growth[parents] - slope[p] * uf
             error[new] = error[parents] + price_err + rounding
             value.parent.extend(parents.tolist())
             value.last.extend([it] * keep.size)
@@ -537,6 +544,7 @@ def run_mes(
     if against is not None:
         slopes = Slopes(against, x, capacity)
     pending: int | None = None  # the project that must win this round: a swap's second
+    slope: dict[int, float] = {}  # how fast each project's last price moves with x (growth)
 
     def parts(p: int) -> list[tuple]:
         return [
@@ -589,6 +597,9 @@ def run_mes(
             rho_f, err = float(rho), 4 * _EPS * float(rho)
         lower_f[p] = rho_f - err
         seen.append((p, rho_f, err, s, stop))
+        # Those who pay all they have pay what their budgets grow by; the others share the rest.
+        paying = float(s.weight - s.m[:stop] @ s.uf[:stop])
+        slope[p] = -float(s.m[:stop] @ growth[s.cls[:stop]]) / paying if paying else 0.0
         return rho_f + err
 
     def commute(rnd: int, q: int, seen: list[tuple], shortfall: dict[int, float]) -> bool:
@@ -693,6 +704,7 @@ def run_mes(
         trace.price_f.append(best_f)
         trace.price_err.append(best_err)
         trace.priced.append({entry[0]: entry[1] for entry in seen})
+        trace.slope.append({entry[0]: slope[entry[0]] for entry in seen})
         trace.lower.append(lower_f.copy())
         trace.shortfall.append(shortfall)
         selected.append(winner)
@@ -704,13 +716,16 @@ def run_mes(
         # What each project left out lacks at the end, where a later budget may fund it (add1
         # guesses where its runs select differently: never part of a proof).
         for q in sorted(set(prep.candidates).difference(selected)):
-            held = 0.0
+            held = grows = 0.0
             for it in prep.project_items[q]:
                 trace.work += prep.item_groups[it].size
-                there = value_f[class_of[prep.item_groups[it]]]
+                there = class_of[prep.item_groups[it]]
                 weights = prep.item_weights[it]
-                held += float(there.sum() if weights is None else there @ weights)
+                cash, rate = value_f[there], growth[there]
+                held += float(cash.sum() if weights is None else cash @ weights)
+                grows += float(rate.sum() if weights is None else rate @ weights)
             trace.lack[q] = cost_f[q] - held
+            trace.lack_slope[q] = -grows
 
     rhos: tuple[Fraction, ...] = ()
     left: tuple[Fraction, ...] = ()

@@ -74,6 +74,8 @@ class Trace:
         "price_f",
         "price_err",
         "priced",
+        "slope",
+        "lack_slope",
         "lack",
         "lower",
         "shortfall",
@@ -97,6 +99,10 @@ class Trace:
         # Per project left out, how much its supporters' money falls short of its cost at the
         # end (float): where a project becomes affordable, also a guess for add1.
         self.lack: dict[int, float] = {}
+        # How fast each of those prices, and each of those shortfalls, moves with the budget
+        # per voter, were who pays all they have to stay the same: for the same guesses.
+        self.slope: list[dict[int, float]] = []
+        self.lack_slope: dict[int, float] = {}
         # Per round, a lower bound on every project's price (inf: out of reach): where a
         # project not priced in a round stood, for the same guesses.
         self.lower: list[np.ndarray] = []

@@ -476,15 +476,18 @@ def test_the_walk_aims_at_where_a_project_stays_within_reach():
     assert report["runs"] <= 24, report  # 37 runs when it halved
 
 
-def test_a_stretch_first_guess_comes_from_the_stretch_before():
-    """A stretch's first run goes where the last run that vouched in the stretch before,
-    extrapolated with the stretch's opening run, says the order changes next, instead of
-    one increment on. Guesses cost runs, never exactness."""
-    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=1)
+@pytest.mark.parametrize(("seed", "most"), [(1, 140), (3, 78)])
+def test_the_walk_aims_where_prices_at_its_last_run_say_the_order_changes(seed, most):
+    """Each run of a stretch, its first included, goes where the prices and money of the
+    last run that vouched, moving at the pace they move there, say a runner-up catches up
+    with a winner or a project comes within reach. On these elections: 136 and 73 runs;
+    extrapolating from two runs instead took 147 and 90; without a guess for a stretch's
+    first run (one increment on), 165 and 85; without one after a run that vouched (twice as
+    far), 163 and 120. Guesses cost runs, never exactness."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=seed)
     report: dict = {}
     equal_shares(inp, Fraction(budget), add1=True, exact_runs=math.inf, report=report)
-    assert report["exact"] and report["stretches"] == 18, report
-    assert report["runs"] <= 160, report  # 178 runs when each stretch first ran one on
+    assert report["exact"] and report["runs"] <= most, report
 
 
 def test_where_the_order_changes_at_nearly_every_increment_the_walk_steps():
