@@ -10,9 +10,9 @@ increment ``k`` it looks for the last increment ``j`` that runs prove select the
 in the same order at every increment in between (:mod:`civicvote.allocation.stretch`; or in
 orders that differ only by two projects trading places where that leaves everyone the same
 money, as add1 asks only which projects an outcome holds), and starts the next stretch at
-``j + 1``. Every increment is covered by a proof or a run of its
-own, so the walk's result is exactly one-step add1's, whatever the shape of the outcomes (the
-total cost of MES's outcome is not monotone in the budget: tests/allocation/test_add1_exact.py).
+``j + 1``. Every increment is covered by a proof or a run of its own, so the walk's result is
+exactly one-step add1's, whatever the shape of the outcomes (the total cost of MES's outcome
+is not monotone in the budget: tests/allocation/test_add1_exact.py).
 
 The walk costs about four runs per change of order (two at the least); where the order
 changes at nearly every increment, it steps through the increments instead, one plain run
@@ -140,7 +140,7 @@ def equal_shares(
 
 
 class _Walk:
-    """add1's increments, one stretch of identical outcomes at a time."""
+    """add1's increments, one stretch of outcomes with the same projects at a time."""
 
     def __init__(
         self,
