@@ -294,7 +294,7 @@ class _Walk:
         if not self.swaps or not self.prep.uniform or rnd + 1 >= len(trace.rounds):
             return False
         both = self.prep.both(trace.rounds[rnd], trace.rounds[rnd + 1])
-        return bool(np.all(trace.out_at[both] > rnd + 1))
+        return bool(np.all(trace.paid_both(both, rnd)))
 
     def swapped(self, below: Trace, above: Trace) -> bool:
         """Whether ``above`` selects in ``below``'s order but for swaps of the winners of

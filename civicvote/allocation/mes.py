@@ -546,6 +546,13 @@ def run_mes(
     pending: int | None = None  # the project that must win this round: a swap's second
     slope: dict[int, float] = {}  # how fast each project's last price moves with x (growth)
 
+    def exact_price(p: int, rho_f: float, s: _Supporters, stop: int) -> Fraction:
+        """``p``'s exact price from its float scan's cut, or from an exact scan if floats erred."""
+        rho = _rho_exact(s, stop, costs[p], value, util, uniform, rho_f)
+        if rho is None:
+            rho, _ = _scan_exact(s, costs[p], value, util, uniform)
+        return rho
+
     def parts(p: int) -> list[tuple]:
         return [
             (prep.item_groups[it], prep.item_weights[it], util_f[it])
@@ -565,9 +572,7 @@ def run_mes(
             if rho_f - err > thr_f + thr_err:
                 continue  # surely dearer than the winner was at the smaller budget
             if rho_f + err >= thr_f - thr_err:  # too close for floats: exactly
-                rho = _rho_exact(s, stop, costs[p], value, util, uniform, rho_f)
-                if rho is None:
-                    rho, _ = _scan_exact(s, costs[p], value, util, uniform)
+                rho = exact_price(p, rho_f, s, stop)
                 thr = against.exact(rnd)
                 if rho > thr or (rho == thr and inp.tie_rank[winner] < inp.tie_rank[p]):
                     continue
@@ -613,7 +618,7 @@ def run_mes(
         trace.work += CALL_WORK + both.size
         # Who supports both paid both in full at x (so at every larger budget), or has no
         # money at y (so none at any smaller budget).
-        if not np.all((against.out_at[both] > rnd + 1) | (class_of[both] == _DEAD)):
+        if not np.all(against.paid_both(both, rnd) | (class_of[both] == _DEAD)):
             return False
         thr_f = max(against.price_f[r] + against.price_err[r] for r in (rnd, rnd + 1))
         priced = {entry[0] for entry in seen}
@@ -628,10 +633,7 @@ def run_mes(
                 continue  # surely dearer than both were at the smaller budget
             if thr is None:
                 thr = max(against.exact(rnd), against.exact(rnd + 1))
-            rho = _rho_exact(s, stop, costs[o], value, util, uniform, rho_f)
-            if rho is None:
-                rho, _ = _scan_exact(s, costs[o], value, util, uniform)
-            if rho <= thr:
+            if exact_price(o, rho_f, s, stop) <= thr:
                 return False
         return True
 
@@ -663,9 +665,7 @@ def run_mes(
             best: Fraction | None = None
             tied = []
             for p, rho_f, _, s, stop in contenders:
-                rho = _rho_exact(s, stop, costs[p], value, util, uniform, rho_f)
-                if rho is None:
-                    rho, _ = _scan_exact(s, costs[p], value, util, uniform)
+                rho = exact_price(p, rho_f, s, stop)
                 if best is None or rho < best:
                     best, tied = rho, [p]
                 elif rho == best:

@@ -118,6 +118,11 @@ class Trace:
         self.by_widening = 0  # runner-ups only the widening check kept above the winner
         self.work = 0  # what the run cost (mes.CALL_WORK says in what)
 
+    def paid_both(self, groups: np.ndarray, rnd: int) -> np.ndarray:
+        """Per ballot group, whether it paid rounds ``rnd`` and ``rnd + 1`` in full (and kept
+        some money): where those two winners may trade places (see *Swaps* above)."""
+        return self.out_at[groups] > rnd + 1
+
     def exact(self, rnd: int) -> Fraction:
         """The exact price of round ``rnd``'s winner."""
         self.value.settle()
