@@ -130,7 +130,7 @@ def test_a_restarted_database_gives_retryable_503s_and_loses_nothing(cluster, tm
     assert status == 503 and headers["Retry-After"]
     assert "<html" in body and "Traceback" not in body
     # Recovered by itself; every voter got a receipt in the end, and no answer was a 500.
-    assert after[0] == 200
+    assert after[0] == 200, (after, log[-3000:])
     assert all(o.receipt for o in outcomes), [o.statuses for o in outcomes if not o.receipt]
     failures = [f for o in outcomes for f in o.failures]
     assert all(f[0] == 503 and f[2] and f[1].startswith("application/json") for f in failures), (
