@@ -66,6 +66,10 @@ FIRST_REACH = 64
 STEP_AFTER = 4
 STEP_BELOW = 4
 STEP_FOR = 4
+# A run within this many increments of the last reuses what that one gathered while the two
+# make the same classes (run_mes's ``near``): a run right after another (just before and just
+# after a change of order) shares most of its rounds with it, and their classes mostly.
+NEAR = 16
 
 
 def equal_shares(
@@ -169,11 +173,17 @@ class _Walk:
         # Where the walk stands: every increment up to ``at`` fits; ``at_run`` is run there.
         self.at: int = 0
         self.at_run: tuple[MESRun, Trace] | None = None
+        self.last: tuple[int, Trace] = (0, first)  # the last run, which the next may reuse
 
     def run(self, k: int, against: Trace | None = None) -> tuple[MESRun, Trace]:
         self.runs += 1
         x = self.base + k * self.step
-        run = run_mes(self.inp, x, self.prep, money=False, against=against, swaps=self.swaps)
+        last, near = self.last
+        near = near if abs(k - last) <= NEAR else None
+        run = run_mes(
+            self.inp, x, self.prep, money=False, against=against, swaps=self.swaps, near=near
+        )
+        self.last = (k, run[1])
         self.work += run[1].work
         return run
 
@@ -524,7 +534,9 @@ def _walk_in_parts(walk: _Walk, last: int, workers: int, report: dict) -> int:
         # tasks in flight can hang (its task thread blocks on a queue no one reads), and the
         # search's probes already end add1 at k unless a hidden increment over budget, rare,
         # ends it earlier.
-        ends = pool.map(_walk_part, parts, chunksize=1)
+        # The last parts first: their budgets fund more projects, so their runs take more
+        # rounds and their orders change more often; the short ones then fill in at the end.
+        ends = pool.map(_walk_part, parts[::-1], chunksize=1)[::-1]
         pool.close()
     except BaseException:
         pool.terminate()

@@ -153,6 +153,9 @@ class _Prepared:
 # work, and so the same result, on every machine.
 CALL_WORK = 3_600
 CLASS_WORK = 14
+# A price worked out again from a run at a close budget (run_mes's ``near``): no gathering or
+# sort, about a fifth of a full pricing's time (bench/allocation.py's 175 x 28,943 instance).
+REPRICE_WORK = 3_000
 _TOL = 1e-9
 _EPS = 2.0**-52
 _DEAD = 0  # the class of voters with no money left; class 1 holds everyone at the start
@@ -165,6 +168,8 @@ class _Supporters:
     ``val`` (float budget), ``err`` (a bound on that budget's error) and ``key`` (budget, or
     budget per unit of utility when a project's utilities differ); plus ``money`` (float),
     ``voters`` and ``weight`` (sum of m * u). :meth:`sort` orders the entries by key.
+    Entries priced again from a run at a close budget (``run_mes``'s ``near``) are not sorted,
+    but those who pay all they have come first.
     """
 
     __slots__ = (
@@ -179,13 +184,17 @@ class _Supporters:
         "voters",
         "weight",
         "_ints",
+        "sorted",
     )
 
     def sort(self) -> None:
+        if self.sorted:
+            return
         order = np.argsort(self.key, kind="stable")
         for name in ("cls", "item", "m", "uf", "val", "err", "key"):
             setattr(self, name, getattr(self, name)[order])
         self._ints = None
+        self.sorted = True
 
     @property
     def size(self) -> int:
@@ -403,6 +412,7 @@ def run_mes(
     money: bool = True,
     against: Trace | None = None,
     swaps: bool = False,
+    near: Trace | None = None,
 ) -> tuple[MESRun, Trace]:
     """Run MES once with every voter starting at ``budget_per_voter``.
 
@@ -417,6 +427,10 @@ def run_mes(
     in the same order but for swaps of two rounds' winners where the swap leaves everyone the
     same money (``Trace.swaps`` lists them): for callers that care only which projects an
     outcome holds.
+
+    ``near``, the trace of a run at a close budget (add1's last run), changes nothing but
+    speed: while this run makes the same classes as ``near`` did, it prices a project from
+    ``near``'s record of the same round where floats prove the same voters pay all they have.
     """
     prep = prepared or _Prepared(inp)
     util, costs = inp.item_util, inp.costs
@@ -471,7 +485,47 @@ def run_mes(
         s.voters = int(s.m.sum())
         s.weight = float(s.m @ s.uf)
         s._ints = None
+        s.sorted = False
         return s
+
+    def price_again(p: int, seen: list[tuple], shortfall: dict[int, float]) -> float | None:
+        """Price ``p`` as :func:`price` does, from ``near``'s record of this round: this run's
+        classes are still ``near``'s, so ``p``'s supporters are in the same classes, only
+        with other budgets. Who paid all they had there must do so here too, as floats prove
+        (``_cut_holds``: then this is the price). None where floats do not prove it, ``p`` is
+        out of reach or too close to it to tell, or ``near`` did not price ``p`` here."""
+        rnd = len(trace.rounds)
+        record = near.gathered[rnd].get(p) if rnd < len(near.gathered) else None
+        if record is None:
+            return None
+        cls, m, stop, voters = record
+        poor = int(m[:stop].sum())
+        it = prep.project_items[p][0]
+        u, cost = util_f[it], cost_f[p]
+        trace.work += REPRICE_WORK + cls.size
+        val, err_c = value_f[cls], error[cls]
+        money = float(m @ val)
+        if money <= cost + _TOL * cost + float(m @ err_c) or voters == poor:
+            return None
+        paid = float(m[:stop] @ val[:stop])
+        denom = u * (voters - poor)
+        rho_f = (cost - paid) / denom
+        # As _scan_float's bound: rounding in the sums, and the payers' budgets' own errors.
+        err = 8 * (cls.size + 4) * _EPS * ((cost + paid) / denom + rho_f)
+        err += 2 * float(m[:stop] @ err_c[:stop]) / denom
+        s = _Supporters()
+        s.cls, s.m, s.val, s.err, s.key = cls, m, val, err_c, val
+        s.item, s.uf = np.full(cls.size, it, dtype=np.intp), np.full(cls.size, u)
+        s.money, s.voters, s.weight, s._ints, s.sorted = money, voters, voters * u, None, False
+        if not _cut_holds(s, stop, rho_f, err):
+            return None
+        trace.reused += 1
+        shortfall[p] = cost - money
+        lower_f[p] = rho_f - err
+        seen.append((p, rho_f, err, s, stop))
+        gathered[p] = record
+        slope[p] = -float(m[:stop] @ growth[cls[:stop]]) / denom
+        return rho_f + err
 
     def affordable(p: int, s: _Supporters) -> bool:
         cost = costs[p]
@@ -507,6 +561,7 @@ def run_mes(
             # no existing path holds.
             trace.out_at[groups[(broke & (classes != _DEAD))[where]]] = rnd
             keep = np.flatnonzero(~broke)
+            kept.append(keep)
             new = np.arange(n_classes, n_classes + keep.size)
             if new.size and new[-1] >= value_f.size:
                 grown = max(2 * value_f.size, int(new[-1]) + 1) - value_f.size
@@ -548,6 +603,7 @@ def run_mes(
 
     def exact_price(p: int, rho_f: float, s: _Supporters, stop: int) -> Fraction:
         """``p``'s exact price from its float scan's cut, or from an exact scan if floats erred."""
+        s.sort()  # if priced again from ``near``: its cut holds, so the payers stay first
         rho = _rho_exact(s, stop, costs[p], value, util, uniform, rho_f)
         if rho is None:
             rho, _ = _scan_exact(s, costs[p], value, util, uniform)
@@ -589,6 +645,10 @@ def run_mes(
     def price(p: int, seen: list[tuple], shortfall: dict[int, float]) -> float:
         """Price ``p`` in this round (as ``seen`` entries); its upper bound, inf if out of
         reach from now on."""
+        if follows:
+            bound = price_again(p, seen, shortfall)
+            if bound is not None:
+                return bound
         s = supporters(p)
         shortfall[p] = cost_f[p] - s.money
         if not affordable(p, s):
@@ -600,6 +660,8 @@ def run_mes(
         if rho_f is None:
             rho, stop = _scan_exact(s, costs[p], value, util, uniform)
             rho_f, err = float(rho), 4 * _EPS * float(rho)
+        elif uniform:
+            gathered[p] = (s.cls, s.m, stop, s.voters)
         lower_f[p] = rho_f - err
         seen.append((p, rho_f, err, s, stop))
         # Those who pay all they have pay what their budgets grow by; the others share the rest.
@@ -637,8 +699,14 @@ def run_mes(
                 return False
         return True
 
+    # With ``near``: whether this run's classes are still ``near``'s (the same winners so far,
+    # each paid by the same classes in full). Then a project's supporters are in the classes
+    # ``near`` found them in, in the same round, and their prices need no gathering or sort.
+    follows = near is not None and uniform
     while remaining.any():
         rnd = len(trace.rounds)
+        gathered: dict[int, tuple] = {}  # for trace.gathered
+        kept: list[np.ndarray] = []  # for trace.kept
         # With ``against``: projects priced at most this far above the other run's winner are
         # priced here too, so that each can be compared with it.
         if against is not None and trace.certified and rnd < len(against.rounds):
@@ -710,6 +778,14 @@ def run_mes(
         selected.append(winner)
         ties.append(tuple(tied) if len(tied) > 1 else ())
         pay(winner, best_f, best_err, rnd, fall)
+        trace.gathered.append(gathered)
+        trace.kept.append(kept)
+        if follows:
+            follows = (
+                rnd < len(near.rounds)
+                and near.rounds[rnd] == winner
+                and all(map(np.array_equal, kept, near.kept[rnd]))
+            )
     if against is not None and len(trace.rounds) != len(against.rounds):
         trace.certified = False
     if not money:

@@ -85,6 +85,9 @@ class Trace:
         "by_slope",
         "by_widening",
         "work",
+        "gathered",
+        "kept",
+        "reused",
     )
 
     def __init__(self, x: Fraction, value, groups: int) -> None:
@@ -117,6 +120,14 @@ class Trace:
         self.by_slope = 0  # runner-ups only the slope check kept above the winner
         self.by_widening = 0  # runner-ups only the widening check kept above the winner
         self.work = 0  # what the run cost (mes.CALL_WORK says in what)
+        # Per round (uniform utilities): each project priced, as its supporters' classes,
+        # voters per class (those who pay all they have first), how many classes pay all and
+        # how many voters there are; and each item's classes that kept money paying the
+        # winner. A run at a close budget prices from them while it makes the same classes
+        # (mes.run_mes's ``near``).
+        self.gathered: list[dict[int, tuple]] = []
+        self.kept: list[list[np.ndarray]] = []
+        self.reused = 0  # prices worked out from such a record
 
     def paid_both(self, groups: np.ndarray, rnd: int) -> np.ndarray:
         """Per ballot group, whether it paid rounds ``rnd`` and ``rnd + 1`` in full (and kept

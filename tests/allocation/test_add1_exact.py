@@ -168,16 +168,21 @@ def in_swapped_order(rounds, low_rounds, swaps) -> bool:
     st.integers(1, 120),
     st.sampled_from([1, 3]),
     st.booleans(),
+    st.booleans(),
 )
-def test_a_run_vouches_only_for_budgets_that_select_the_same(election, i, span, parts, swaps):
+def test_a_run_vouches_only_for_budgets_that_select_the_same(election, i, span, parts, swaps, near):
     """The proof itself (civicvote/allocation/stretch.py): whenever a run at increment j,
     checked against the run at i, says every increment in between selects the same projects
-    in the same order (with ``swaps``: or with the swaps it lists), each of them really does."""
+    in the same order (with ``swaps``: or with the swaps it lists), each of them really does.
+    With ``near``, the run at j prices from what the run at i gathered, as add1's walk lets a
+    run do from the one before it."""
     inp, budget = election
     prep, base, step = _Prepared(inp), Fraction(budget) / inp.num_voters, Fraction(1, parts)
     low, low_trace = run_mes(inp, base + i * step, prep, money=False)
     x = base + (i + span) * step
-    _high, high = run_mes(inp, x, prep, money=False, against=low_trace, swaps=swaps)
+    _high, high = run_mes(
+        inp, x, prep, money=False, against=low_trace, swaps=swaps, near=low_trace if near else None
+    )
     assert swaps or not high.swaps
     if high.certified:
         for k in range(i, i + span + 1):
@@ -200,6 +205,42 @@ def small_unit_city(projects: int, voters: int, budget: int, seed: int, approval
     rows = [[(p, Fraction(costs[p])) for p in ballot] for ballot in ballots]
     ranks = list(range(projects))
     return compile_input([Fraction(c) for c in costs], rows, [1] * voters, ranks), budget
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mid_size_elections(), st.integers(0, 400), st.integers(-40, 400), st.booleans())
+def test_pricing_from_a_run_at_another_budget_changes_nothing(election, i, shift, money):
+    """A run that prices from another run's record (run_mes's ``near``: the same classes, other
+    budgets) selects the same projects in the same order, with the same ties, exact prices and
+    money left, as a run that gathers every price itself; wherever the classes or who pays
+    all they have differ between the two budgets, it must notice (near or far)."""
+    inp, budget = election
+    prep, base = _Prepared(inp), Fraction(budget) / inp.num_voters
+    other = run_mes(inp, base + i, prep, money=False)[1]
+    x = base + max(0, i + shift)
+    plain, plain_trace = run_mes(inp, x, prep, money=money)
+    reusing, trace = run_mes(inp, x, prep, money=money, near=other)
+    assert reusing == plain and trace.rounds == plain_trace.rounds
+    # Floats (guesses for add1, never part of a proof) may round otherwise in the last bits.
+    assert trace.lack == pytest.approx(plain_trace.lack, rel=1e-9, abs=1e-9)
+
+
+def test_a_run_right_after_another_prices_from_it_and_gets_its_own_result():
+    """On a 1,500-voter city election, the run one increment after another, and the run two
+    hundred after it, price from that run's record where it still holds: most prices in the
+    first, fewer in the second (the classes part ways earlier); both give what a run that
+    gathers every price itself gives, to the exact prices and money left."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=3)
+    prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
+    near = run_mes(inp, base + 500, prep, money=False)[1]
+    reused = []
+    for k in (501, 700):
+        plain = run_mes(inp, base + k, prep)[0]
+        reusing, trace = run_mes(inp, base + k, prep, near=near)
+        assert reusing == plain, k
+        reused.append(trace.reused)
+    priced = sum(len(prices) for prices in near.priced)
+    assert reused[0] > priced // 2 and 0 < reused[1] < reused[0], (reused, priced)
 
 
 def vouched_and_confirmed(i: int, j: int):
