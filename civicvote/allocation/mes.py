@@ -190,9 +190,20 @@ class _Supporters:
     def sort(self) -> None:
         if self.sorted:
             return
-        order = np.argsort(self.key, kind="stable")
-        for name in ("cls", "item", "m", "uf", "val", "err", "key"):
-            setattr(self, name, getattr(self, name)[order])
+        # Not a stable sort (three times slower here): entries with equal keys are either all
+        # payers of all they have or none, so their order changes no price and no cut.
+        order = self.key.argsort()
+        if self.key is self.val:  # one item (uniform utilities): item and utility constant
+            self.cls, self.m, self.val, self.err = (
+                self.cls[order],
+                self.m[order],
+                self.val[order],
+                self.err[order],
+            )
+            self.key = self.val
+        else:
+            for name in ("cls", "item", "m", "uf", "val", "err", "key"):
+                setattr(self, name, getattr(self, name)[order])
         self._ints = None
         self.sorted = True
 
@@ -304,7 +315,7 @@ class _ByClass:
         """The distinct classes, and for each entry the index of its class among them."""
         position = self.position[: classes.size]
         self.slot[classes] = position
-        first = np.flatnonzero(self.slot[classes] == position)
+        first = (self.slot[classes] == position).nonzero()[0]
         distinct = classes[first]
         self.slot[distinct] = position[: first.size]  # now each class's slot holds its index
         return distinct, self.slot[classes]
@@ -316,13 +327,13 @@ def _scan_float(s: _Supporters, cost_f: float, uniform: bool):
     Returns (rho, error bound, index of the first class that pays rho * u rather than all).
     """
     spent = s.m * s.val
-    paid = np.cumsum(spent) - spent  # paid by the classes before each entry
+    paid = spent.cumsum() - spent  # paid by the classes before each entry
     weights = s.m * s.uf
-    denom = s.weight - (np.cumsum(weights) - weights)
+    denom = s.weight - (weights.cumsum() - weights)
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = (cost_f - paid) / denom
         pays_part = (rho * s.uf <= s.key) if uniform else (rho <= s.key)
-    hits = np.flatnonzero(pays_part)
+    hits = pays_part.nonzero()[0]
     if not hits.size:
         return None, None, None  # rounding hid the paying class: the caller goes exact
     stop = int(hits[0])
@@ -343,7 +354,7 @@ def _cut_holds(s: _Supporters, stop: int, rho_f: float, err: float) -> bool:
     lo = (rho_f - err) * s.uf[:stop] * (1 - 4 * _EPS)
     hi = (rho_f + err) * s.uf[stop:] * (1 + 4 * _EPS)
     return bool(
-        np.all(s.val[:stop] + s.err[:stop] < lo) and np.all(s.val[stop:] - s.err[stop:] > hi)
+        (s.val[:stop] + s.err[:stop] < lo).all() and (s.val[stop:] - s.err[stop:] > hi).all()
     )
 
 
@@ -554,13 +565,13 @@ def run_mes(
             left = value_f[classes] - price_f
             near = error[classes] + price_err
             broke = (left < -near) | (classes == _DEAD)
-            for i in np.flatnonzero(~broke & (left <= near)).tolist():
+            for i in (~broke & (left <= near)).nonzero()[0].tolist():
                 # Too close for floats.
                 broke[i] = value[int(classes[i])] <= value.exact_price(it)
             # Classes that keep money move to a new class each: their path gains `it`, which
             # no existing path holds.
             trace.out_at[groups[(broke & (classes != _DEAD))[where]]] = rnd
-            keep = np.flatnonzero(~broke)
+            keep = (~broke).nonzero()[0]
             kept.append(keep)
             new = np.arange(n_classes, n_classes + keep.size)
             if new.size and new[-1] >= value_f.size:
@@ -680,7 +691,7 @@ def run_mes(
         trace.work += CALL_WORK + both.size
         # Who supports both paid both in full at x (so at every larger budget), or has no
         # money at y (so none at any smaller budget).
-        if not np.all(against.paid_both(both, rnd) | (class_of[both] == _DEAD)):
+        if not (against.paid_both(both, rnd) | (class_of[both] == _DEAD)).all():
             return False
         thr_f = max(against.price_f[r] + against.price_err[r] for r in (rnd, rnd + 1))
         priced = {entry[0] for entry in seen}
