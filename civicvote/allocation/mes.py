@@ -134,6 +134,9 @@ class _Prepared:
         # Approval with cost (or any uniform) utilities: one item per project, no division.
         self.uniform = all(len(items) <= 1 for items in self.project_items)
         self._both: dict[tuple[int, int], np.ndarray] = {}
+        # The most classes a run has made so far: the next starts with room for as many
+        # (growing arrays of classes by doubling copied them some 8 times a run).
+        self.classes = 1024
 
     def both(self, p: int, q: int) -> np.ndarray:
         """The ballot groups that support both ``p`` and ``q`` (uniform utilities)."""
@@ -234,9 +237,12 @@ class _Budgets:
         self.x = x
         self.util = util
         self.uniform = uniform
-        # A class's path of payments as a parent pointer and the item it paid last.
+        # A class's path of payments as a parent pointer and the item it paid last; classes
+        # made since these lists were last needed wait in ``made`` (parents, item): most runs
+        # never need them, and listing thousands of classes a round cost a twentieth of a run.
         self.parent: list[int] = [_DEAD, _DEAD]
         self.last: list[int] = [-1, -1]
+        self.made: list[tuple[np.ndarray, int]] = []
         self.price: dict[int, Fraction] = {}
         self.rho: dict[int, Fraction] = {}  # per project bought
         self.pending: list[tuple] = []  # deferred purchases, in order
@@ -269,8 +275,16 @@ class _Budgets:
             v = self.cache[c] = self.x - sum(map(self.price.__getitem__, self.path(c)), Fraction(0))
         return v
 
+    def add(self, parents: np.ndarray, it: int) -> None:
+        """New classes, numbered on from the last: each paid item ``it`` from its parent."""
+        self.made.append((parents, it))
+
     def path(self, c: int) -> list[int]:
         """The items class ``c`` paid for."""
+        for parents, it in self.made:
+            self.parent.extend(parents.tolist())
+            self.last.extend([it] * parents.size)
+        self.made.clear()
         items, parent, last = [], self.parent, self.last
         while c > 1:
             items.append(last[c])
@@ -451,7 +465,7 @@ def run_mes(
     # A class: voters with the same budget (the same payments so far).
     # class_of maps each ballot group to its class; classes are numbered in creation order.
     value = _Budgets(x, util, uniform)  # exact, on demand
-    capacity = 1024
+    capacity = prep.classes
     value_f = np.zeros(capacity)  # float budgets per class
     error = np.zeros(capacity)  # a bound on each float budget's error
     value_f[1], error[1] = float(x), _EPS * float(x)
@@ -584,8 +598,7 @@ def run_mes(
             value_f[new] = left[keep]
             growth[new] = growth[parents] - slope[p] * uf
             error[new] = error[parents] + price_err + rounding
-            value.parent.extend(parents.tolist())
-            value.last.extend([it] * keep.size)
+            value.add(parents, it)
             n_classes += keep.size
             if fall is not None:
                 slopes.paid(parents, new, *fall, uf)
@@ -797,6 +810,7 @@ def run_mes(
                 and near.rounds[rnd] == winner
                 and all(map(np.array_equal, kept, near.kept[rnd]))
             )
+    prep.classes = max(prep.classes, n_classes)
     if against is not None and len(trace.rounds) != len(against.rounds):
         trace.certified = False
     if not money:

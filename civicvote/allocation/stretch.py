@@ -154,7 +154,9 @@ class Slopes:
         self.lo[1] = self.hi[1] = 1.0  # before any purchase, money is the budget itself
 
     def grow(self, size: int) -> None:
-        extra = size - self.lo.size
+        # At least double, as the run's own class arrays do: a run makes new classes every
+        # round, and growing by just enough copied both arrays in nearly every round.
+        extra = max(size, 2 * self.lo.size) - self.lo.size if size > self.lo.size else 0
         if extra > 0:
             self.lo, self.hi = (np.concatenate([a, np.zeros(extra)]) for a in (self.lo, self.hi))
 
