@@ -124,6 +124,16 @@ class _Prepared:
             if all(m == 1 for m in inp.mult)
             else [mult[gs] for gs in self.item_groups]
         )
+        # Per item, as many copies of its index and its utility as it has groups (so at least
+        # as many as the classes they are in): slices of them stand for a priced item's
+        # constant columns without making new arrays.
+        self.item_index = [
+            np.full(gs.size, it, dtype=np.intp) for it, gs in enumerate(self.item_groups)
+        ]
+        self.item_utils = [
+            np.full(gs.size, float(u))
+            for gs, u in zip(self.item_groups, inp.item_util, strict=True)
+        ]
         self.total_util = [
             sum(self.item_count[it] * inp.item_util[it] for it in self.project_items[p])
             for p in range(n_proj)
@@ -493,22 +503,24 @@ def run_mes(
             alive = cls != _DEAD
             if not alive.all():
                 cls, held = cls[alive], held[alive]
-            parts.append((cls, np.full(cls.size, it, dtype=np.intp), held))
+            parts.append((cls, prep.item_index[it][: cls.size], held))
         s = _Supporters()
         if len(parts) == 1:
             s.cls, s.item, s.m = parts[0]
-        elif parts:
-            s.cls, s.item, s.m = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
-        else:  # nobody supports p
-            s.cls, s.item, s.m = np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0)
+            s.uf = prep.item_utils[it][: s.cls.size]
+        else:
+            if parts:
+                s.cls, s.item, s.m = (np.concatenate(a) for a in zip(*parts, strict=True))
+            else:  # nobody supports p
+                s.cls, s.item, s.m = np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0)
+            s.uf = util_arr[s.item]
         trace.work += CLASS_WORK * s.cls.size
-        s.uf = util_arr[s.item]
         s.val = value_f[s.cls]
         s.err = error[s.cls]
         s.key = s.val if uniform else s.val / s.uf
         s.money = float(s.m @ s.val)
         s.voters = int(s.m.sum())
-        s.weight = float(s.m @ s.uf)
+        s.weight = s.voters * util_f[it] if uniform and parts else float(s.m @ s.uf)
         s._ints = None
         s.sorted = False
         return s
@@ -540,7 +552,7 @@ def run_mes(
         err += 2 * float(m[:stop] @ err_c[:stop]) / denom
         s = _Supporters()
         s.cls, s.m, s.val, s.err, s.key = cls, m, val, err_c, val
-        s.item, s.uf = np.full(cls.size, it, dtype=np.intp), np.full(cls.size, u)
+        s.item, s.uf = prep.item_index[it][: cls.size], prep.item_utils[it][: cls.size]
         s.money, s.voters, s.weight, s._ints, s.sorted = money, voters, voters * u, None, False
         if not _cut_holds(s, stop, rho_f, err):
             return None
