@@ -247,12 +247,17 @@ class _Budgets:
         self.x = x
         self.util = util
         self.uniform = uniform
-        # A class's path of payments as a parent pointer and the item it paid last; classes
-        # made since these lists were last needed wait in ``made`` (parents, item): most runs
-        # never need them, and listing thousands of classes a round cost a twentieth of a run.
+        # The classes made, a round's at a time: (their parents, the item they paid). As lists,
+        # a parent pointer and the item paid last per class, and as a table of which items
+        # each class paid, made from them only when first needed: most runs never need them,
+        # and listing thousands of classes a round cost a twentieth of a run.
+        self.made: list[tuple[np.ndarray, int]] = []
         self.parent: list[int] = [_DEAD, _DEAD]
         self.last: list[int] = [-1, -1]
-        self.made: list[tuple[np.ndarray, int]] = []
+        self.listed = 0  # how many of ``made`` are in ``parent`` and ``last``
+        self.paid: np.ndarray | None = None  # per class and item: 1 if the class paid it
+        self.tabled = 0  # how many of ``made`` are in ``paid``, and how many classes
+        self.classes = 2
         self.price: dict[int, Fraction] = {}
         self.rho: dict[int, Fraction] = {}  # per project bought
         self.pending: list[tuple] = []  # deferred purchases, in order
@@ -291,28 +296,45 @@ class _Budgets:
 
     def path(self, c: int) -> list[int]:
         """The items class ``c`` paid for."""
-        for parents, it in self.made:
+        for parents, it in self.made[self.listed :]:
             self.parent.extend(parents.tolist())
             self.last.extend([it] * parents.size)
-        self.made.clear()
+        self.listed = len(self.made)
         items, parent, last = [], self.parent, self.last
         while c > 1:
             items.append(last[c])
             c = parent[c]
         return items
 
+    def table(self) -> np.ndarray:
+        """Per class (rows) and item: 1 if the class paid for the item, else 0."""
+        if self.paid is None:
+            self.paid = np.zeros((1024, len(self.util)), dtype=np.uint8)
+        for parents, it in self.made[self.tabled :]:
+            start, end = self.classes, self.classes + parents.size
+            if end > len(self.paid):
+                grown = np.zeros((max(2 * len(self.paid), end), len(self.util)), np.uint8)
+                grown[: self.classes] = self.paid[: self.classes]
+                self.paid = grown
+            self.paid[start:end] = self.paid[parents]
+            self.paid[start:end, it] = 1
+            self.classes = end
+        self.tabled = len(self.made)
+        return self.paid
+
     def total(self, classes: Sequence[int], counts: Sequence[int]) -> Fraction:
-        """Exact sum of ``m * budget(c)`` over classes ``c`` holding ``m`` voters each."""
+        """Exact sum of ``m * budget(c)`` over classes ``c`` holding ``m`` voters each: the
+        voters times the budget, less each item's price times how many of them paid it
+        (counted in floats, exact as whole numbers far below 2**53)."""
         if self.pending:
             self.settle()
-        voters = 0
-        per_item: dict[int, int] = {}
-        for c, m in zip(classes, counts, strict=True):
-            voters += m
-            for it in self.path(c):
-                per_item[it] = per_item.get(it, 0) + m
-        spent = sum((self.price[it] * n for it, n in per_item.items()), Fraction(0))
-        return voters * self.x - spent
+        if not classes:
+            return Fraction(0)
+        paid = np.asarray(counts, dtype=np.float64) @ self.table()[classes]
+        spent = sum(
+            (self.price[it] * int(n) for it, n in enumerate(paid.tolist()) if n), Fraction(0)
+        )
+        return sum(counts) * self.x - spent
 
 
 class _ByClass:
