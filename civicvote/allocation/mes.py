@@ -374,11 +374,19 @@ def _scan_float(s: _Supporters, cost_f: float, uniform: bool):
     """
     spent = s.m * s.val
     paid = spent.cumsum() - spent  # paid by the classes before each entry
-    weights = s.m * s.uf
-    denom = s.weight - (weights.cumsum() - weights)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    if uniform and s.size:
+        # One utility: who is left to pay the price is a whole count of voters, exact and
+        # never none, so no division by zero (and no np.errstate, a fifth of the scan's time).
+        u = float(s.uf[0])
+        denom = (s.voters - (s.m.cumsum() - s.m)) * u
         rho = (cost_f - paid) / denom
-        pays_part = (rho * s.uf <= s.key) if uniform else (rho <= s.key)
+        pays_part = rho * u <= s.val
+    else:
+        weights = s.m * s.uf
+        denom = s.weight - (weights.cumsum() - weights)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = (cost_f - paid) / denom
+            pays_part = (rho * s.uf <= s.key) if uniform else (rho <= s.key)
     hits = pays_part.nonzero()[0]
     if not hits.size:
         return None, None, None  # rounding hid the paying class: the caller goes exact
