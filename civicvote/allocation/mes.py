@@ -172,6 +172,7 @@ REPRICE_WORK = 3_000
 _TOL = 1e-9
 _EPS = 2.0**-52
 _DEAD = 0  # the class of voters with no money left; class 1 holds everyone at the start
+_TABLE_LIMIT = 32 * 2**20  # bytes of _Budgets.table at most (8 MB on the real shape)
 
 
 class _Supporters:
@@ -256,8 +257,8 @@ class _Budgets:
         self.last: list[int] = [-1, -1]
         self.listed = 0  # how many of ``made`` are in ``parent`` and ``last``
         self.paid: np.ndarray | None = None  # per class and item: 1 if the class paid it
-        self.tabled = 0  # how many of ``made`` are in ``paid``, and how many classes
-        self.classes = 2
+        self.tabled = 0  # how many of ``made`` are in ``paid``
+        self.classes = 2  # how many classes (rows of ``paid``) they hold
         self.price: dict[int, Fraction] = {}
         self.rho: dict[int, Fraction] = {}  # per project bought
         self.pending: list[tuple] = []  # deferred purchases, in order
@@ -330,10 +331,16 @@ class _Budgets:
             self.settle()
         if not classes:
             return Fraction(0)
-        paid = np.asarray(counts, dtype=np.float64) @ self.table()[classes]
-        spent = sum(
-            (self.price[it] * int(n) for it, n in enumerate(paid.tolist()) if n), Fraction(0)
-        )
+        made = self.classes + sum(parents.size for parents, _ in self.made[self.tabled :])
+        if made * len(self.util) <= _TABLE_LIMIT:
+            paid = np.asarray(counts, dtype=np.float64) @ self.table()[classes]
+            per_item = {it: int(n) for it, n in enumerate(paid.tolist()) if n}
+        else:  # items by the thousand (points ballots): each class's path, in Python
+            per_item = {}
+            for c, m in zip(classes, counts, strict=True):
+                for it in self.path(c):
+                    per_item[it] = per_item.get(it, 0) + m
+        spent = sum((self.price[it] * n for it, n in per_item.items()), Fraction(0))
         return sum(counts) * self.x - spent
 
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from civicvote.allocation import add1
+from civicvote.allocation import add1, mes
 from civicvote.allocation.add1 import equal_shares
 from civicvote.allocation.mes import _Prepared, compile_input, run_mes
 
@@ -241,6 +241,20 @@ def test_a_run_right_after_another_prices_from_it_and_gets_its_own_result():
         reused.append(trace.reused)
     priced = sum(len(prices) for prices in near.priced)
     assert reused[0] > priced // 2 and 0 < reused[1] < reused[0], (reused, priced)
+
+
+def test_exact_money_is_the_same_from_the_table_of_payments_or_from_each_class(monkeypatch):
+    """Exact money left (every project's, and the prices deferred to the end) sums each item's
+    price over the voters who paid it: counted from a table of which items each class paid,
+    or, where that table would be too large (points ballots with many items), by walking each
+    class's path of payments. Both give the same run to the last fraction."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=3)
+    prep, x = _Prepared(inp), Fraction(budget, inp.num_voters) + 700
+    by_table = run_mes(inp, x, prep)[0]
+    monkeypatch.setattr(mes, "_TABLE_LIMIT", 0)
+    by_path = run_mes(inp, x, prep)[0]
+    assert by_path == by_table and len(by_table.selected) > 5
+    assert sum(by_table.supporters_money) > 0
 
 
 def vouched_and_confirmed(i: int, j: int):
