@@ -399,11 +399,16 @@ def _scan_float(s: _Supporters, cost_f: float, uniform: bool):
         return None, None, None  # rounding hid the paying class: the caller goes exact
     stop = int(hits[0])
     rho_f, paid_f, denom_f = float(rho[stop]), float(paid[stop]), float(denom[stop])
+    return rho_f, _price_error(s, stop, cost_f, paid_f, denom_f, rho_f), stop
+
+
+def _price_error(s: _Supporters, stop: int, cost_f: float, paid_f: float, denom_f, rho_f):
+    """A bound on the error of ``rho_f = (cost_f - paid_f) / denom_f``, the float price when
+    the entries before ``stop`` pay all they have (``paid_f``) and the rest share the rest."""
     # Rounding in the sums is below len * eps * (cost + paid); the budgets of those who pay
     # all they have carry their own error bounds. Be generous.
     err = 8 * (s.size + 4) * _EPS * ((cost_f + paid_f) / denom_f + rho_f)
-    err += 2 * float(s.m[:stop] @ s.err[:stop]) / denom_f
-    return rho_f, err, stop
+    return err + 2 * float(s.m[:stop] @ s.err[:stop]) / denom_f
 
 
 def _cut_holds(s: _Supporters, stop: int, rho_f: float, err: float) -> bool:
@@ -584,22 +589,17 @@ def run_mes(
         paid = float(m[:stop] @ val[:stop])
         denom = u * (voters - poor)
         rho_f = (cost - paid) / denom
-        # As _scan_float's bound: rounding in the sums, and the payers' budgets' own errors.
-        err = 8 * (cls.size + 4) * _EPS * ((cost + paid) / denom + rho_f)
-        err += 2 * float(m[:stop] @ err_c[:stop]) / denom
         s = _Supporters()
         s.cls, s.m, s.val, s.err, s.key = cls, m, val, err_c, val
         s.item, s.uf = prep.item_index[it][: cls.size], prep.item_utils[it][: cls.size]
         s.money, s.voters, s.weight, s._ints, s.sorted = money, voters, voters * u, None, False
+        err = _price_error(s, stop, cost, paid, denom, rho_f)
         if not _cut_holds(s, stop, rho_f, err):
             return None
         trace.reused += 1
         shortfall[p] = cost - money
-        lower_f[p] = rho_f - err
-        seen.append((p, rho_f, err, s, stop))
         gathered[p] = record
-        slope[p] = -float(m[:stop] @ growth[cls[:stop]]) / denom
-        return rho_f + err
+        return priced(p, s, rho_f, err, stop, seen)
 
     def affordable(p: int, s: _Supporters) -> bool:
         cost = costs[p]
@@ -735,6 +735,10 @@ def run_mes(
             rho_f, err = float(rho), 4 * _EPS * float(rho)
         elif uniform:
             gathered[p] = (s.cls, s.m, stop, s.voters)
+        return priced(p, s, rho_f, err, stop, seen)
+
+    def priced(p: int, s: _Supporters, rho_f: float, err: float, stop: int, seen) -> float:
+        """Note ``p`` priced at ``rho_f`` (within ``err``) in this round; its upper bound."""
         lower_f[p] = rho_f - err
         seen.append((p, rho_f, err, s, stop))
         # Those who pay all they have pay what their budgets grow by; the others share the rest.

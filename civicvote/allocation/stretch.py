@@ -156,8 +156,8 @@ class Slopes:
     def grow(self, size: int) -> None:
         # At least double, as the run's own class arrays do: a run makes new classes every
         # round, and growing by just enough copied both arrays in nearly every round.
-        extra = max(size, 2 * self.lo.size) - self.lo.size if size > self.lo.size else 0
-        if extra > 0:
+        if size > self.lo.size:
+            extra = max(size, 2 * self.lo.size) - self.lo.size
             self.lo, self.hi = (np.concatenate([a, np.zeros(extra)]) for a in (self.lo, self.hi))
 
     def price_fall(self, rnd, parts, class_of, value_f, error, rho_f, rho_err):
