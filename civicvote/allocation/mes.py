@@ -143,6 +143,9 @@ class _Prepared:
         self.candidates = [p for p in range(n_proj) if self.total_util[p] > 0 and inp.costs[p] > 0]
         # Approval with cost (or any uniform) utilities: one item per project, no division.
         self.uniform = all(len(items) <= 1 for items in self.project_items)
+        self.project_util = [
+            float(inp.item_util[items[0]]) if items else 0.0 for items in self.project_items
+        ]
         self._both: dict[tuple[int, int], np.ndarray] = {}
         # The most classes a run has made so far: the next starts with room for as many
         # (growing arrays of classes by doubling copied them some 8 times a run).
@@ -575,7 +578,7 @@ def run_mes(
         out of reach or too close to it to tell, or ``near`` did not price ``p`` here."""
         rnd = len(trace.rounds)
         record = near.gathered[rnd].get(p) if rnd < len(near.gathered) else None
-        if record is None:
+        if record is None or record[2] < 0:  # not priced: out of reach there
             return None
         cls, m, stop, voters = record
         poor = int(m[:stop].sum())
@@ -727,6 +730,8 @@ def run_mes(
         if not affordable(p, s):
             remaining[p] = False
             lower_f[p] = math.inf
+            if uniform:  # where a larger budget may bring it within reach (add1's guesses)
+                gathered[p] = (s.cls, s.m, -1, s.voters)
             return math.inf
         s.sort()
         rho_f, err, stop = _scan_float(s, cost_f[p], uniform)
@@ -864,6 +869,9 @@ def run_mes(
                 and all(map(np.array_equal, kept, near.kept[rnd]))
             )
     prep.classes = max(prep.classes, n_classes)
+    if uniform:  # for add1's guesses (Trace.price_at)
+        trace.money_f, trace.pace = value_f, growth
+        trace.costs, trace.utils = cost_f, prep.project_util
     if against is not None and len(trace.rounds) != len(against.rounds):
         trace.certified = False
     if not money:
