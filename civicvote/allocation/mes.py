@@ -485,6 +485,55 @@ def _scan_exact(s: _Supporters, cost, value, util, uniform):
     raise AssertionError("an affordable project always has a paying class")
 
 
+class _Follow:
+    """How a run's classes stand to those of a run at another budget (``near``) that bought
+    the same winners so far (run_mes's ``near``).
+
+    In each run, voters with the same payments so far form a class, but who pays all they
+    have differs between budgets. Each class of near's is one of this run's (the same
+    voters, other budgets) or holds voters with no money left here (``here`` maps it to 0).
+    A class of this run's that none of near's is ("lone") holds voters who ran out of money
+    in near but not here. So near's record of the classes supporting a project is this
+    run's, through ``here``, once the lone classes are added.
+    """
+
+    def __init__(self, near: Trace, groups: int, capacity: int) -> None:
+        self.made = near.value.made  # near's classes, a round's at a time
+        self.here = np.zeros(2 + sum(parents.size for parents, _ in self.made), dtype=np.intp)
+        self.here[1] = 1  # everyone, at the start
+        self.next = 2  # near's next class
+        self.lone = np.zeros(capacity, dtype=bool)
+        self.lone_group = np.zeros(groups, dtype=bool)  # ballot groups in a lone class
+        self.any_lone = False
+        self.child = np.zeros(capacity, dtype=np.intp)  # scratch: each payer's new class
+
+    def grow(self, capacity: int) -> None:
+        grown = capacity - self.lone.size
+        if grown > 0:
+            self.lone = np.concatenate([self.lone, np.zeros(grown, dtype=bool)])
+            self.child = np.concatenate([self.child, np.zeros(grown, dtype=np.intp)])
+
+    def paid(self, rnd, classes, parents, new, groups, class_of) -> None:
+        """This run paid round ``rnd``'s winner: of the payers' ``classes``, ``parents`` kept
+        money, each now as class ``new`` (``class_of`` says where each group is now); near
+        paid the same winner in the same round, each class its own way."""
+        there, _ = self.made[rnd]
+        child = self.child
+        child[classes] = 0
+        child[parents] = new
+        child[0] = 0
+        # Near's new classes: each the new class of its parent here, or 0 if that ran out.
+        born = self.here[self.next : self.next + there.size]
+        born[:] = child[self.here[there]]
+        self.next += there.size
+        self.lone[new] = True
+        self.lone[born] = False
+        self.lone[0] = False
+        lone = self.lone[class_of[groups]]
+        self.lone_group[groups] = lone
+        self.any_lone = self.any_lone or bool(lone.any())
+
+
 def run_mes(
     inp: MESInput,
     budget_per_voter: Fraction,
@@ -509,8 +558,10 @@ def run_mes(
     outcome holds.
 
     ``near``, the trace of a run at a close budget (add1's last run), changes nothing but
-    speed: while this run makes the same classes as ``near`` did, it prices a project from
-    ``near``'s record of the same round where floats prove the same voters pay all they have.
+    speed: while this run buys the same winners as ``near`` did, it prices a project from
+    ``near``'s record of the same round (its supporters' classes, matched to this run's by
+    :class:`_Follow`) without gathering them, and without sorting where floats prove the same
+    voters pay all they have.
     """
     prep = prepared or _Prepared(inp)
     util, costs = inp.item_util, inp.costs
@@ -570,38 +621,63 @@ def run_mes(
         s.sorted = False
         return s
 
-    def price_again(p: int, seen: list[tuple], shortfall: dict[int, float]) -> float | None:
-        """Price ``p`` as :func:`price` does, from ``near``'s record of this round: this run's
-        classes are still ``near``'s, so ``p``'s supporters are in the same classes, only
-        with other budgets. Who paid all they had there must do so here too, as floats prove
-        (``_cut_holds``: then this is the price). None where floats do not prove it, ``p`` is
-        out of reach or too close to it to tell, or ``near`` did not price ``p`` here."""
+    def from_record(p: int) -> tuple[_Supporters, int] | None:
+        """``p``'s supporters as ``near`` found them in this round, in this run's classes
+        (``follow``): none gathered. Near's classes whose voters have no money here are left
+        out; this run's classes that none of near's is (voters who ran out of money there)
+        come first, as if they paid all they have. With the number of entries who pay all
+        they have in near's record; None if ``near`` did not price ``p`` here."""
         rnd = len(trace.rounds)
         record = near.gathered[rnd].get(p) if rnd < len(near.gathered) else None
         if record is None or record[2] < 0:  # not priced: out of reach there
             return None
-        cls, m, stop, voters = record
-        poor = int(m[:stop].sum())
+        there, m, stop, voters = record
+        cls = follow.here[there]
+        if not cls.all():
+            alive = cls.nonzero()[0]
+            stop = int(np.count_nonzero(cls[:stop]))
+            cls, m = cls[alive], m[alive]
+            voters = int(m.sum())
+        it = prep.project_items[p][0]
+        trace.work += REPRICE_WORK + cls.size
+        if follow.any_lone:
+            groups = prep.item_groups[it]
+            lone = follow.lone_group[groups]
+            if lone.any():
+                weights = prep.item_weights[it]
+                extra, where = by_class(class_of[groups[lone]])
+                held = np.bincount(where, None if weights is None else weights[lone])
+                cls, m = np.concatenate([extra, cls]), np.concatenate([held, m])
+                stop += extra.size
+                voters += int(held.sum())
+        s = _Supporters()
+        s.cls, s.m = cls, m
+        s.val = s.key = value_f[cls]
+        s.err = error[cls]
+        s.item, s.uf = prep.item_index[it][: cls.size], prep.item_utils[it][: cls.size]
+        s.money, s.voters, s.weight = float(m @ s.val), voters, voters * util_f[it]
+        s._ints, s.sorted = None, False
+        return s, stop
+
+    def price_again(p: int, s: _Supporters, stop: int, seen, shortfall) -> float | None:
+        """Price ``p`` as :func:`price` does, from ``near``'s record of this round
+        (:func:`from_record`): who paid all they had there must do so here too, as floats
+        prove (``_cut_holds``: then this is the price). None where floats do not prove it,
+        or ``p`` is out of reach or too close to it to tell."""
         it = prep.project_items[p][0]
         u, cost = util_f[it], cost_f[p]
-        trace.work += REPRICE_WORK + cls.size
-        val, err_c = value_f[cls], error[cls]
-        money = float(m @ val)
-        if money <= cost + _TOL * cost + float(m @ err_c) or voters == poor:
+        poor = int(s.m[:stop].sum())
+        if s.money <= cost + _TOL * cost + float(s.m @ s.err) or s.voters == poor:
             return None
-        paid = float(m[:stop] @ val[:stop])
-        denom = u * (voters - poor)
+        paid = float(s.m[:stop] @ s.val[:stop])
+        denom = u * (s.voters - poor)
         rho_f = (cost - paid) / denom
-        s = _Supporters()
-        s.cls, s.m, s.val, s.err, s.key = cls, m, val, err_c, val
-        s.item, s.uf = prep.item_index[it][: cls.size], prep.item_utils[it][: cls.size]
-        s.money, s.voters, s.weight, s._ints, s.sorted = money, voters, voters * u, None, False
         err = _price_error(s, stop, cost, paid, denom, rho_f)
         if not _cut_holds(s, stop, rho_f, err):
             return None
         trace.reused += 1
-        shortfall[p] = cost - money
-        gathered[p] = record
+        shortfall[p] = cost - s.money
+        gathered[p] = (s.cls, s.m, stop, s.voters)
         return priced(p, s, rho_f, err, stop, seen)
 
     def affordable(p: int, s: _Supporters) -> bool:
@@ -638,7 +714,6 @@ def run_mes(
             # no existing path holds.
             trace.out_at[groups[(broke & (classes != _DEAD))[where]]] = rnd
             keep = (~broke).nonzero()[0]
-            kept.append(keep)
             new = np.arange(n_classes, n_classes + keep.size)
             if new.size and new[-1] >= value_f.size:
                 grown = max(2 * value_f.size, int(new[-1]) + 1) - value_f.size
@@ -646,6 +721,8 @@ def run_mes(
                     np.concatenate([a, np.zeros(grown)]) for a in (value_f, error, growth)
                 )
                 by_class.grow(value_f.size)
+                if follows:
+                    follow.grow(value_f.size)
             parents = classes[keep]
             value_f[new] = left[keep]
             growth[new] = growth[parents] - slope[p] * uf
@@ -657,6 +734,8 @@ def run_mes(
             target = np.zeros(classes.size, dtype=np.intp)
             target[keep] = new  # the others have no money left
             class_of[groups] = target[where]
+            if follows:
+                follow.paid(rnd, classes, parents, new, groups, class_of)
 
     # Affordability never decreases (budgets only shrink), so a price computed earlier is a
     # lower bound now and projects can be examined lazily, cheapest bound first.
@@ -721,11 +800,15 @@ def run_mes(
     def price(p: int, seen: list[tuple], shortfall: dict[int, float]) -> float:
         """Price ``p`` in this round (as ``seen`` entries); its upper bound, inf if out of
         reach from now on."""
-        if follows:
-            bound = price_again(p, seen, shortfall)
+        got = from_record(p) if follows else None
+        if got is not None:
+            bound = price_again(p, *got, seen, shortfall)
             if bound is not None:
                 return bound
-        s = supporters(p)
+            s = got[0]  # gathered all the same: sorted and scanned below
+            trace.work += CLASS_WORK * s.size
+        else:
+            s = supporters(p)
         shortfall[p] = cost_f[p] - s.money
         if not affordable(p, s):
             remaining[p] = False
@@ -781,14 +864,14 @@ def run_mes(
                 return False
         return True
 
-    # With ``near``: whether this run's classes are still ``near``'s (the same winners so far,
-    # each paid by the same classes in full). Then a project's supporters are in the classes
-    # ``near`` found them in, in the same round, and their prices need no gathering or sort.
+    # With ``near``: whether this run has bought ``near``'s winners so far. Then a project's
+    # supporters are in the classes ``near`` found them in, in the same round (those classes
+    # taken to this run's by ``follow``), and their prices need no gathering.
     follows = near is not None and uniform
+    follow = _Follow(near, len(inp.groups), capacity) if follows else None
     while remaining.any():
         rnd = len(trace.rounds)
         gathered: dict[int, tuple] = {}  # for trace.gathered
-        kept: list[np.ndarray] = []  # for trace.kept
         # With ``against``: projects priced at most this far above the other run's winner are
         # priced here too, so that each can be compared with it.
         if against is not None and trace.certified and rnd < len(against.rounds):
@@ -859,15 +942,9 @@ def run_mes(
         trace.shortfall.append(shortfall)
         selected.append(winner)
         ties.append(tuple(tied) if len(tied) > 1 else ())
+        follows = follows and rnd < len(near.rounds) and near.rounds[rnd] == winner
         pay(winner, best_f, best_err, rnd, fall)
         trace.gathered.append(gathered)
-        trace.kept.append(kept)
-        if follows:
-            follows = (
-                rnd < len(near.rounds)
-                and near.rounds[rnd] == winner
-                and all(map(np.array_equal, kept, near.kept[rnd]))
-            )
     prep.classes = max(prep.classes, n_classes)
     if uniform:  # for add1's guesses (Trace.price_at)
         trace.money_f, trace.pace = value_f, growth

@@ -86,7 +86,6 @@ class Trace:
         "by_widening",
         "work",
         "gathered",
-        "kept",
         "reused",
         "money_f",
         "pace",
@@ -126,11 +125,9 @@ class Trace:
         self.work = 0  # what the run cost (mes.CALL_WORK says in what)
         # Per round (uniform utilities): each project priced, as its supporters' classes,
         # voters per class (those who pay all they have first), how many classes pay all (-1:
-        # out of reach, not priced) and how many voters there are; and each item's classes
-        # that kept money paying the winner. A run at a close budget prices from them while
-        # it makes the same classes (mes.run_mes's ``near``).
+        # out of reach, not priced) and how many voters there are. A run at a close budget
+        # prices from them while it buys the same winners (mes.run_mes's ``near``).
         self.gathered: list[dict[int, tuple]] = []
-        self.kept: list[list[np.ndarray]] = []
         self.reused = 0  # prices worked out from such a record
         # Every class's float money and how fast it grows with the budget per voter
         # (mes.run_mes's arrays, set at the end of the run), and each project's cost and

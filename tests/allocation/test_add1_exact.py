@@ -243,6 +243,28 @@ def test_a_run_right_after_another_prices_from_it_and_gets_its_own_result():
     assert reused[0] > priced // 2 and 0 < reused[1] < reused[0], (reused, priced)
 
 
+def test_a_run_prices_from_another_past_where_their_voters_run_out_of_money_differently():
+    """Five increments after a run, voters who paid all they had there keep money here (and
+    so form classes the other run does not have) from the seventh round on, before most
+    prices. The run still prices nearly every project from the other's record, those classes
+    added, and gets what a run that gathers every price itself gets, to the exact prices and
+    money left."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=3)
+    prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
+    near = run_mes(inp, base + 500, prep, money=False)[1]
+    reusing, trace = run_mes(inp, base + 505, prep, near=near)
+    assert reusing == run_mes(inp, base + 505, prep)[0]
+    assert trace.rounds == near.rounds
+    kept_here = [parents.size for parents, _ in trace.value.made]
+    kept_there = [parents.size for parents, _ in near.value.made]
+    pairs = zip(kept_here, kept_there, strict=True)
+    parted = next(r for r, (a, b) in enumerate(pairs) if a != b)
+    priced = sum(len(prices) for prices in trace.priced)
+    later = sum(len(prices) for prices in trace.priced[parted + 1 :])
+    assert later > priced // 2, (parted, later, priced)
+    assert trace.reused >= priced - 3, (trace.reused, priced)  # 6 when such classes stopped it
+
+
 def test_exact_money_is_the_same_from_the_table_of_payments_or_from_each_class(monkeypatch):
     """Exact money left (every project's, and the prices deferred to the end) sums each item's
     price over the voters who paid it: counted from a table of which items each class paid,
