@@ -473,9 +473,9 @@ def test_the_walk_stops_at_the_first_increment_over_budget_in_non_monotone_seque
 def test_parts_proven_at_once_stop_at_the_first_increment_over_budget():
     """--prove's processes each walk a part of the increments. The search's probes land on 8,
     which fits, past 5, which does not: the part holding 5 must find it and decide, not the
-    probes. With no work for the walk, everything is proven in parts."""
+    probes. With no walk before the parts, everything is proven in parts."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(add1, "EXACT_WORK", 0)
+        patch.setattr(add1, "PARTS_AFTER_WORK", 0)
         for costs, ballots, budget in NON_MONOTONE:
             inp, _ids = compiled(costs, ballots)
             want = plain_add1(inp, budget)
@@ -495,7 +495,7 @@ def test_parts_proven_at_once_end_where_everything_is_funded():
     run, k = equal_shares(inp, Fraction(37), add1=True, exact_runs=math.inf)
     assert len(run.selected) == 2 and k == 7
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(add1, "EXACT_WORK", 0)
+        patch.setattr(add1, "PARTS_AFTER_WORK", 0)
         for per_worker in range(1, 7):
             patch.setattr(add1, "PARTS_PER_WORKER", per_worker)
             report: dict = {}
@@ -512,7 +512,7 @@ def test_parts_proven_at_once_equal_plain_stepping(election):
     inp, _ids = compiled(costs, ballots)
     report: dict = {}
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(add1, "EXACT_WORK", 0)
+        patch.setattr(add1, "PARTS_AFTER_WORK", 0)
         run, _k = equal_shares(
             inp, Fraction(budget), add1=True, exact_runs=math.inf, workers=2, report=report
         )
