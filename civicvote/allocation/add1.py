@@ -377,10 +377,11 @@ def _meet(trace: Trace, rnd: int, w: int, v: int, guess: float) -> float | None:
     def gap(more: float) -> float:  # v dearer than w: positive
         return trace.price_at(rnd, v, more) - trace.price_at(rnd, w, more)
 
-    at_w, at_v = trace.price_at(rnd, w, 0.0), trace.price_at(rnd, v, 0.0)
-    if at_w is None or at_v is None:
+    recorded = trace.gathered[rnd] if rnd < len(trace.gathered) else {}
+    if trace.money_f is None or w not in recorded or v not in recorded:
         return None
-    lo, g_lo = 0.0, at_v - at_w
+    # At the run's own budget, price_at gives the run's prices (out of reach: inf).
+    lo, g_lo = 0.0, trace.priced[rnd].get(v, math.inf) - trace.priced[rnd][w]
     if g_lo <= 0:
         return 0.0
     hi = max(guess, _MEET_TO)
