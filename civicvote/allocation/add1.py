@@ -36,6 +36,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from civicvote.allocation.guesses import ahead, crossing, first_change
 from civicvote.allocation.mes import MESInput, MESRun, _Prepared, run_mes
 from civicvote.allocation.stretch import Trace
 
@@ -257,8 +258,9 @@ class _Walk:
         Each run is checked against the last one that vouched (the closer the two, the
         tighter the proof). Where to run next is a guess from the prices the runs found:
         the budget where a runner-up catches up with a winner, going on at the pace prices
-        and money moved at the last run that vouched (:func:`_ahead`), or, once a run selects
-        differently, interpolated between it and the last that vouched (:func:`_crossing`).
+        and money moved at the last run that vouched (:func:`.guesses.ahead`), or, once a
+        run selects differently, interpolated between it and the last that vouched
+        (:func:`.guesses.crossing`).
         The next run goes just before that, within the distance proofs have lately reached;
         where nothing closes in, one increment on. A run that selects differently bounds the
         stretch from above; one that selects the same but cannot vouch (too far for the
@@ -267,7 +269,7 @@ class _Walk:
         good, guide, stride = k, trace, 1
         top, after = upto + 1, None  # the first increment known to select differently
         opening = k + 1  # where the stretch's first long jump starts
-        at = self.increment(_ahead(trace, self.commutes))
+        at = self.increment(ahead(trace, self.commutes))
         if at is not None and at > k:
             opening, stride = k, min(self.opening_reach, at - k)
         while good + 1 < top:
@@ -282,16 +284,16 @@ class _Walk:
                     self.reach = max(self.reach, 2 * span)
                 good, guide = probe, run[1]
                 selected = run[0].selected  # the same projects, perhaps in swapped order
-                at = self.increment(_ahead(guide, self.commutes))
+                at = self.increment(ahead(guide, self.commutes))
                 if after is not None:  # interpolating towards a run above beats extrapolating
-                    near = self.increment(_crossing(guide, after[1], self.commutes))
+                    near = self.increment(crossing(guide, after[1], self.commutes))
                     if near is not None and good <= near < top:
                         at = near
                 reach = self.opening_reach if good == opening else self.reach
                 stride = min(reach, 2 * span if at is None else at - good)
             elif span == 1 or (run[0].selected != selected and not self.swapped(guide, run[1])):
                 top, after = probe, run
-                at = self.increment(_crossing(guide, run[1], self.commutes))
+                at = self.increment(crossing(guide, run[1], self.commutes))
                 # A crossing before ``good + 1`` (often: a project just came within reach)
                 # makes that the next probe.
                 stride = at - good if at is not None and good <= at < top else span // 2
@@ -318,7 +320,7 @@ class _Walk:
         two rounds in a row that :meth:`commutes` lets trade places."""
         if len(below.rounds) != len(above.rounds):
             return False
-        return _first_change(below, above, self.commutes) == len(below.rounds)
+        return first_change(below, above, self.commutes) == len(below.rounds)
 
     def increment(self, budget: float) -> int | None:
         """The last whole increment at or below a budget per voter (None if unbounded)."""
@@ -328,156 +330,6 @@ class _Walk:
 
     def selection(self, k: int) -> tuple[int, ...]:
         return self.run(k)[0].selected
-
-
-# How many runner-ups, those whose straight lines (their prices' slopes at one run) meet their
-# winners' first, are priced again along the way (:func:`_meet`). On the 175 x 28,943
-# instance (seed 1) the exact walk took 769 runs with none, 689 with one, 680 with two and
-# 679 with four, each costing a few milliseconds a guess.
-MEET_FIRST = 2
-
-
-def _ahead(trace: Trace, commutes) -> float:
-    """The smallest budget per voter at which, going on at the pace prices and money moved
-    at ``trace``'s budget (``Trace.slope``, ``Trace.lack_slope``), a runner-up catches up with
-    its round's winner or a project out of reach becomes affordable (infinite if none closes
-    in). The next round's winner is passed over where the two may trade places
-    (``commutes(trace, rnd)``). Where the lines of the first runner-ups meet their winners',
-    the prices are worked out again along the way (:func:`_meet`)."""
-    x = float(trace.x)
-    first = math.inf
-    for p, lack in trace.lack.items():
-        rate = trace.lack_slope[p]
-        if lack > 0 and rate < 0:
-            first = min(first, x + lack / -rate)
-    lines = []  # (where the lines meet, less x; round, winner, runner-up)
-    for rnd, prices in enumerate(trace.priced):
-        winner, slopes = trace.rounds[rnd], trace.slope[rnd]
-        after = trace.rounds[rnd + 1] if rnd + 1 < len(trace.rounds) else None
-        for p, price in prices.items():
-            if p == winner or (p == after and commutes(trace, rnd)):
-                continue
-            closing = slopes[winner] - slopes[p]  # how fast the gap to the winner shrinks
-            if closing > 0:
-                lines.append(((price - trace.price_f[rnd]) / closing, rnd, winner, p))
-    lines.sort()
-    for more, rnd, winner, p in lines[:MEET_FIRST]:
-        met = _meet(trace, rnd, winner, p, more)
-        first = min(first, x + (more if met is None else met))
-    return first
-
-
-def _meet(trace: Trace, rnd: int, w: int, v: int, guess: float) -> float | None:
-    """How much more budget per voter than ``trace``'s brings ``v``'s price in round ``rnd``
-    down to its winner ``w``'s, were every class's money to move at its pace
-    (:meth:`Trace.price_at`): the prices bend where who pays all they have changes. Found
-    from ``guess`` (where their straight lines meet) to within a fraction of a unit;
-    None if the run did not record both, inf if they do not meet by 4,096 times ``guess``."""
-
-    def gap(more: float) -> float:  # v dearer than w: positive
-        return trace.price_at(rnd, v, more) - trace.price_at(rnd, w, more)
-
-    recorded = trace.gathered[rnd] if rnd < len(trace.gathered) else {}
-    if trace.money_f is None or w not in recorded or v not in recorded:
-        return None
-    # At the run's own budget, price_at gives the run's prices (out of reach: inf).
-    lo, g_lo = 0.0, trace.priced[rnd].get(v, math.inf) - trace.priced[rnd][w]
-    if g_lo <= 0:
-        return 0.0
-    hi = max(guess, _MEET_TO)
-    g_hi = gap(hi)
-    while g_hi > 0:  # bent the other way: not met yet
-        if hi > 4096 * max(guess, _MEET_TO):
-            return math.inf
-        lo, g_lo, hi = hi, g_hi, 2 * hi
-        g_hi = gap(hi)
-    # Regula falsi, Illinois style (the end that stays put counts half each time it does).
-    stays = 0
-    for _ in range(64):
-        if hi - lo <= _MEET_TO:
-            break
-        if math.isfinite(g_lo) and g_lo - g_hi > 0:
-            mid = lo + (hi - lo) * g_lo / (g_lo - g_hi)
-            mid = min(max(mid, lo + _MEET_TO / 4), hi - _MEET_TO / 4)
-        else:  # v out of reach at lo
-            mid = (lo + hi) / 2
-        g_mid = gap(mid)
-        if g_mid > 0:
-            lo, g_lo = mid, g_mid
-            stays = stays + 1 if stays > 0 else 1
-            if stays > 1:
-                g_hi /= 2
-        else:
-            hi, g_hi = mid, g_mid
-            stays = stays - 1 if stays < 0 else -1
-            if stays < -1 and math.isfinite(g_lo):
-                g_lo /= 2
-    return hi
-
-
-_MEET_TO = 0.5  # how closely :func:`_meet` finds where two prices meet, per voter
-
-
-def _first_change(below: Trace, above: Trace, commutes) -> int:
-    """The first round that two runs decide differently, passing over the winners of two
-    rounds in a row that trade places where ``commutes(below, rnd)``; the length of the
-    shorter if none."""
-    a, b = below.rounds, above.rounds
-    rnd, end = 0, min(len(a), len(b))
-    while rnd < end:
-        if a[rnd] == b[rnd]:
-            rnd += 1
-        elif rnd + 1 < end and (a[rnd], a[rnd + 1]) == (b[rnd + 1], b[rnd]):
-            if not commutes(below, rnd):
-                break
-            rnd += 2
-        else:
-            break
-    return rnd
-
-
-def _crossing(below: Trace, above: Trace, commutes) -> float:
-    """Where, interpolating linearly, the first round that two runs decide differently
-    changes hands: ``below`` selects its winner ``w``, ``above`` another project ``v``, and
-    their prices meet, or ``v``'s supporters get the money it lacked below (infinite if
-    ``below`` stopped there or the runs did not see what changed). Swaps that ``commutes``
-    passes over (:func:`_first_change`)."""
-    x0, x1 = float(below.x), float(above.x)
-    rnd = _first_change(below, above, commutes)
-    if rnd >= len(above.rounds) or rnd >= len(below.rounds):
-        return math.inf
-    v, w = above.rounds[rnd], below.rounds[rnd]
-    met = _meet(below, rnd, w, v, (x1 - x0) / 2)
-    if met is not None and x0 < x0 + met < x1:
-        return x0 + met
-    if v in below.priced[rnd]:
-        gap0 = below.priced[rnd][v] - below.price_f[rnd]  # v dearer below
-    else:
-        reached = _reached(below, above, v, rnd)
-        if reached is not None:
-            return reached
-        gap0 = below.lower[rnd][v] - below.price_f[rnd]  # at least: v was no contender
-    if w not in above.priced[rnd] or not math.isfinite(gap0):
-        return math.inf
-    gap1 = above.priced[rnd][w] - above.price_f[rnd]  # w dearer above
-    if gap0 + gap1 > 0:
-        return x0 + gap0 * (x1 - x0) / (gap0 + gap1)
-    return math.inf
-
-
-def _reached(below: Trace, above: Trace, v: int, rnd: int) -> float | None:
-    """Where, interpolating linearly, ``v`` stays within reach: the round (up to ``rnd``) in
-    which ``below`` found its supporters' money short of its cost, if ``above`` saw them hold
-    more there. None if ``v`` was within reach below, or ``above`` did not look."""
-    for r in range(rnd + 1):
-        short0 = below.shortfall[r].get(v)
-        if short0 is not None and short0 > 0:
-            short1 = above.shortfall[r].get(v)
-            if short1 is None or short1 >= short0:
-                return None
-            x0, x1 = float(below.x), float(above.x)
-            return x0 + short0 * (x1 - x0) / (short0 - short1)
-    return None
 
 
 def _probe(walk: _Walk, last: int) -> tuple[int, dict[int, tuple[int, ...]], int | None]:
