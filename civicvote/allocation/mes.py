@@ -170,8 +170,11 @@ class _Prepared:
 CALL_WORK = 3_600
 CLASS_WORK = 14
 # A price worked out again from a run at a close budget (run_mes's ``near``): no gathering or
-# sort, about a fifth of a full pricing's time (bench/allocation.py's 175 x 28,943 instance).
-REPRICE_WORK = 3_000
+# sort, about half a full pricing's time (49 against 92 microseconds, timed one by one in a
+# walk of bench/allocation.py's 175 x 28,943 instance; a fifth was an estimate). With it, a
+# walk's time per unit of work is within 4% of the code before records were followed past
+# different cuts, on that instance and on 1-2 approvals.
+REPRICE_WORK = 7_000
 _TOL = 1e-9
 _EPS = 2.0**-52
 _DEAD = 0  # the class of voters with no money left; class 1 holds everyone at the start
