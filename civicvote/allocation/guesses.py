@@ -18,6 +18,7 @@ from civicvote.allocation.stretch import Trace
 # instance (seed 1) the exact walk took 769 runs with none, 689 with one, 680 with two and
 # 679 with four, each costing a few milliseconds a guess.
 MEET_FIRST = 2
+MEET_TO = 0.5  # how closely :func:`meet` finds where two prices meet, per voter
 
 
 def ahead(trace: Trace, commutes) -> float:
@@ -98,9 +99,6 @@ def meet(trace: Trace, rnd: int, w: int, v: int, guess: float) -> float | None:
     return hi
 
 
-MEET_TO = 0.5  # how closely :func:`meet` finds where two prices meet, per voter
-
-
 def first_change(below: Trace, above: Trace, commutes) -> int:
     """The first round that two runs decide differently, passing over the winners of two
     rounds in a row that trade places where ``commutes(below, rnd)``; the length of the
@@ -120,11 +118,12 @@ def first_change(below: Trace, above: Trace, commutes) -> int:
 
 
 def crossing(below: Trace, above: Trace, commutes) -> float:
-    """Where, interpolating linearly, the first round that two runs decide differently
-    changes hands: ``below`` selects its winner ``w``, ``above`` another project ``v``, and
-    their prices meet, or ``v``'s supporters get the money it lacked below (infinite if
-    ``below`` stopped there or the runs did not see what changed). Swaps that ``commutes``
-    passes over (:func:`first_change`)."""
+    """Where the first round that two runs decide differently changes hands: ``below``
+    selects its winner ``w``, ``above`` another project ``v``. Where their prices meet, worked
+    out again from ``below``'s record (:func:`meet`) if that lies between the two runs; else,
+    interpolating linearly, where their prices meet or ``v``'s supporters get the money it
+    lacked below (infinite if ``below`` stopped there or the runs did not see what changed).
+    Swaps that ``commutes`` passes over (:func:`first_change`)."""
     x0, x1 = float(below.x), float(above.x)
     rnd = first_change(below, above, commutes)
     if rnd >= len(above.rounds) or rnd >= len(below.rounds):

@@ -808,7 +808,7 @@ def run_mes(
             bound = price_again(p, *got, seen, shortfall)
             if bound is not None:
                 return bound
-            s = got[0]  # gathered all the same: sorted and scanned below
+            s = got[0]  # no gathering all the same: sorted and scanned below
             trace.work += CLASS_WORK * s.size
         else:
             s = supporters(p)
