@@ -73,7 +73,7 @@ STEP_AFTER = 4
 STEP_BELOW = 4
 STEP_FOR = 4
 # A run within this many increments of the last reuses what that one gathered while the two
-# make the same classes (run_mes's ``near``): a run right after another (just before and just
+# buy the same winners (run_mes's ``near``): a run right after another (just before and just
 # after a change of order) shares most of its rounds with it, and their classes mostly.
 NEAR = 16
 

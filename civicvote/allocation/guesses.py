@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from civicvote.allocation.mes import scan_uniform
 from civicvote.allocation.stretch import Trace
 
 # How many runner-ups, those whose straight lines (their prices' slopes at one run) meet their
@@ -54,12 +55,12 @@ def ahead(trace: Trace, commutes) -> float:
 def meet(trace: Trace, rnd: int, w: int, v: int, guess: float) -> float | None:
     """How much more budget per voter than ``trace``'s brings ``v``'s price in round ``rnd``
     down to its winner ``w``'s, were every class's money to move at its pace
-    (:meth:`Trace.price_at`): the prices bend where who pays all they have changes. Found
+    (:func:`price_at`): the prices bend where who pays all they have changes. Found
     from ``guess`` (where their straight lines meet) to within a fraction of a unit;
     None if the run did not record both, inf if they do not meet by 4,096 times ``guess``."""
 
     def gap(more: float) -> float:  # v dearer than w: positive
-        return trace.price_at(rnd, v, more) - trace.price_at(rnd, w, more)
+        return price_at(trace, rnd, v, more) - price_at(trace, rnd, w, more)
 
     recorded = trace.gathered[rnd] if rnd < len(trace.gathered) else {}
     if trace.money_f is None or w not in recorded or v not in recorded:
@@ -97,6 +98,22 @@ def meet(trace: Trace, rnd: int, w: int, v: int, guess: float) -> float | None:
             if stays < -1 and math.isfinite(g_lo):
                 g_lo /= 2
     return hi
+
+
+def price_at(trace: Trace, rnd: int, p: int, more: float) -> float | None:
+    """``p``'s price in round ``rnd`` with ``more`` budget per voter than ``trace``'s, from
+    the run's record of its supporters' classes there (``Trace.gathered``), were every class's
+    money to move at its pace (``Trace.pace``); inf if they could not pay for it, None if
+    ``p`` was not priced there. Never part of a proof: where who pays all they have changes,
+    the price bends, which a straight line from the run's slopes misses."""
+    record = trace.gathered[rnd].get(p) if rnd < len(trace.gathered) else None
+    if record is None or trace.money_f is None:
+        return None
+    cls, m, _, voters = record
+    money = (trace.money_f[cls] + trace.pace[cls] * more).clip(0.0)
+    order = money.argsort()
+    rho, _, _, stop = scan_uniform(m[order], money[order], voters, trace.costs[p], trace.utils[p])
+    return math.inf if stop is None else float(rho[stop])
 
 
 def first_change(below: Trace, above: Trace, commutes) -> int:

@@ -131,7 +131,7 @@ class Trace:
         self.reused = 0  # prices worked out from such a record
         # Every class's float money and how fast it grows with the budget per voter
         # (mes.run_mes's arrays, set at the end of the run), and each project's cost and
-        # utility: what :meth:`price_at` prices from, for add1's guesses only.
+        # utility: what guesses.price_at prices from, for add1's guesses only.
         self.money_f: np.ndarray | None = None
         self.pace: np.ndarray | None = None
         self.costs: list[float] = []
@@ -141,26 +141,6 @@ class Trace:
         """Per ballot group, whether it paid rounds ``rnd`` and ``rnd + 1`` in full (and kept
         some money): where those two winners may trade places (see *Swaps* above)."""
         return self.out_at[groups] > rnd + 1
-
-    def price_at(self, rnd: int, p: int, more: float) -> float | None:
-        """``p``'s price in round ``rnd`` with ``more`` budget per voter, from this run's record
-        of its supporters' classes there (``gathered``), were every class's money to move at
-        its pace (``pace``); inf if they could not pay for it, None if ``p`` was not priced
-        here. A guess for add1 of where two prices meet, never part of a proof: where who
-        pays all they have changes, the price bends, which a straight line from this run's
-        slopes misses."""
-        record = self.gathered[rnd].get(p) if rnd < len(self.gathered) else None
-        if record is None or self.money_f is None:
-            return None
-        cls, m, _, voters = record
-        money = (self.money_f[cls] + self.pace[cls] * more).clip(0.0)
-        order = money.argsort()
-        money, m = money[order], m[order]
-        u, spent = self.utils[p], m * money
-        # As mes._scan_float: those before each entry pay all they have, the rest the price.
-        rho = (self.costs[p] - (spent.cumsum() - spent)) / ((voters - (m.cumsum() - m)) * u)
-        pays = (rho * u <= money).nonzero()[0]
-        return float(rho[pays[0]]) if pays.size else math.inf
 
     def exact(self, rnd: int) -> Fraction:
         """The exact price of round ``rnd``'s winner."""

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from civicvote.allocation import add1, mes
 from civicvote.allocation.add1 import equal_shares
+from civicvote.allocation.guesses import price_at
 from civicvote.allocation.mes import _Prepared, compile_input, run_mes
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -570,7 +571,7 @@ def test_the_walk_aims_where_prices_at_its_last_run_say_the_order_changes(seed, 
 
 def test_prices_worked_out_again_along_the_way_bend_as_the_real_ones_do():
     """Where a runner-up meets its winner is guessed from one run's record of who supports
-    each project, every class's money moving at its pace (``Trace.price_at``): at the run's
+    each project, every class's money moving at its pace (``guesses.price_at``): at the run's
     own budget that gives its prices exactly, and twenty units per voter on, the prices a
     run there finds, over three times closer than each price's straight line from its
     slope (who pays all they have changes on the way, and the price bends)."""
@@ -581,12 +582,12 @@ def test_prices_worked_out_again_along_the_way_bend_as_the_real_ones_do():
     bent, straight = [], []
     for rnd, prices in enumerate(here.priced):
         for p, price in prices.items():
-            assert here.price_at(rnd, p, 0.0) == price
+            assert price_at(here, rnd, p, 0.0) == price
         if there.rounds[: rnd + 1] != here.rounds[: rnd + 1]:
             break
         for p, price in there.priced[rnd].items():
             if p in prices:
-                bent.append(abs(here.price_at(rnd, p, 20.0) - price) / price)
+                bent.append(abs(price_at(here, rnd, p, 20.0) - price) / price)
                 straight.append(abs(prices[p] + here.slope[rnd][p] * 20 - price) / price)
     assert len(bent) > 10 and max(bent) < 2e-4
     assert 3 * max(bent) < max(straight), (max(bent), max(straight))
