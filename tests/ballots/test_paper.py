@@ -360,5 +360,10 @@ def test_clerks_and_desks_at_the_same_moment_count_a_sheet_once(desk, app):
         return paper.enter_sheet(ballot.id, numbers[6], {"selections": [a]}, clerk=clerk).status
 
     statuses, errors = _at_once(app, [lambda c=c: entry(c) for c in clerk_ids])
-    assert sorted(statuses) == ["matched", "pending"] and errors == ["counted", "counted"]
+    # Two entries are taken and two refused. The first clerk's entry is read after its commit,
+    # so it may already show the second clerk's match: the stored rows say what was counted.
+    assert len(statuses) == 2 and "matched" in statuses and errors == ["counted", "counted"]
+    sheet_number = paper_sheets.normalize_sheet_number(numbers[6])
+    stored = db.session.scalars(db.select(PaperBallotEntry).filter_by(sheet_number=sheet_number))
+    assert sorted(e.status for e in stored) == ["matched", "matched"]
     assert factories.stored_count() == 1 and count(Participation) == 1
