@@ -33,7 +33,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from civicvote.allocation.stretch import Slopes, Trace
+from civicvote.allocation.stretch import Slopes, Trace, outcome_cost_bound
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,8 @@ class _Prepared:
         # Voter-level passes (who holds supporters of an item, who pays) run in numpy over the
         # groups of each item; a group's weight is its number of identical ballots.
         self.item_groups = [np.asarray(gs, dtype=np.intp) for gs in item_groups]
-        mult = np.asarray(inp.mult, dtype=np.float64)
+        self.mult = mult = np.asarray(inp.mult, dtype=np.float64)
+        self.costs = inp.costs
         self.item_weights = (
             [None] * n_items
             if all(m == 1 for m in inp.mult)
@@ -557,6 +558,7 @@ def run_mes(
     against: Trace | None = None,
     swaps: bool = False,
     near: Trace | None = None,
+    bound: bool = False,
 ) -> tuple[MESRun, Trace]:
     """Run MES once with every voter starting at ``budget_per_voter``.
 
@@ -570,7 +572,8 @@ def run_mes(
     :mod:`civicvote.allocation.stretch` for the argument. With ``swaps``, the same projects
     in the same order but for swaps of two rounds' winners where the swap leaves everyone the
     same money (``Trace.swaps`` lists them): for callers that care only which projects an
-    outcome holds.
+    outcome holds. With ``bound``, where the checks fail, ``Trace.cost_bound`` bounds the cost
+    of every outcome in between (:func:`.stretch.outcome_cost_bound`): for such callers too.
 
     ``near``, the trace of a run at a close budget (add1's last run), changes nothing but
     speed: while this run buys the same winners as ``near`` did, it prices a project from
@@ -928,10 +931,12 @@ def run_mes(
             best_f, best_err = float(best), 2 * _EPS * float(best)
             value.buy(winner, prep.project_items[winner], best)
         fall = None
+        vouched = against is not None and trace.certified  # every round before this one
         if against is not None and trace.certified:
             peer = rnd  # the round that bought the winner at the smaller budget
             if pending is not None:  # a swap's second round: checked with its first
                 peer, trace.certified, pending = rnd - 1, winner == pending, None
+                vouched = False  # half a swap is paid: no bound from this round's money
             elif (
                 swaps
                 and rnd + 1 < len(against.rounds)
@@ -951,6 +956,13 @@ def run_mes(
                     check(rnd, winner, (best_f, best_err), seen, fall)
             if not trace.certified:
                 fall = None
+        if bound and vouched and not trace.certified:
+            left = remaining.nonzero()[0].tolist()
+            bought = sum((costs[q] for q in trace.rounds), zero)
+            trace.cost_bound = outcome_cost_bound(prep, bought, left, class_of, value_f, error)
+            trace.work += sum(
+                CALL_WORK + prep.item_groups[it].size for q in left for it in prep.project_items[q]
+            )
         remaining[winner] = False
         lower_f[winner] = math.inf
         trace.rounds.append(winner)

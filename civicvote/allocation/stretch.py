@@ -47,6 +47,16 @@ the dearer). Such a run vouches that every budget in between selects the same pr
 ``x``'s order but for the swaps it lists (``Trace.swaps``): for add1, whose test of an
 outcome asks only which projects it holds, the same.
 
+*Cost bound* (``run_mes(..., bound=True)``), for add1, which asks only whether each outcome
+fits: where the checks fail in round ``R`` (another winner, or a runner-up too close), every
+budget in between still buys the first ``R`` winners in order. After them, a voter's money at
+``t`` is at most their money at ``y`` (*Monotone*), so a project later bought at ``t`` (its
+supporters could pay for it from round ``R`` on) is one whose supporters hold at least its cost
+at ``y`` in round ``R``: the rest of ``t``'s outcome costs at most those projects together, and
+at most what their supporters hold, since supporters pay every project in full. With the first
+``R`` winners' cost, that bounds every outcome in between (:func:`outcome_cost_bound`); where it
+is within the budget, every increment in between fits whichever projects it buys.
+
 Floats carry error bounds; a check too close to call fails, which costs add1 one more run,
 never exactness. tests/allocation/test_add1_exact.py checks that a run never vouches for a
 budget that selects otherwise.
@@ -91,6 +101,7 @@ class Trace:
         "pace",
         "costs",
         "utils",
+        "cost_bound",
     )
 
     def __init__(self, x: Fraction, value, groups: int) -> None:
@@ -116,6 +127,9 @@ class Trace:
         # than 0: out of reach from then on). Also for add1's guesses.
         self.shortfall: list[dict[int, float]] = []
         self.out_at = np.full(groups, _ALIVE, dtype=np.int32)  # round each group paid all it had
+        # With ``bound``, once the checks fail: at least the cost of every outcome between the
+        # two runs' budgets (outcome_cost_bound); None where they never failed, or mid-swap.
+        self.cost_bound: Fraction | None = None
         self.certified = True  # with ``against``: whether this run vouches for the stretch
         # With ``swaps``: rounds r whose winners trade places with round r + 1's between the
         # two runs, and may do so at any budget in between (the same money after both).
@@ -146,6 +160,36 @@ class Trace:
         """The exact price of round ``rnd``'s winner."""
         self.value.settle()
         return self.value.rho[self.rounds[rnd]]
+
+
+def outcome_cost_bound(prep, bought: Fraction, left, class_of, value_f, error) -> Fraction:
+    """At least the cost of every outcome between the two runs' budgets, when the checks
+    failed in this round (see *Cost bound* above; ``class_of``, ``value_f`` and ``error`` as the
+    run at ``y`` holds them at the start of the round).
+
+    ``prep`` is the run's ``mes._Prepared``; ``bought`` the cost of the winners before the
+    round; ``left`` the projects neither bought nor found out of reach so far at ``y`` (out of
+    reach at ``y``, out of reach at every smaller budget). Floats count what voters hold, with
+    their error bounds and a margin for the sums: a project in doubt counts as affordable.
+    """
+    costs = prep.costs
+    within = np.zeros(class_of.size, dtype=bool)  # ballot groups supporting one of them
+    tail = Fraction(0)
+    for q in left:
+        held = 0.0
+        for it in prep.project_items[q]:
+            groups, weights = prep.item_groups[it], prep.item_weights[it]
+            cash = value_f[class_of[groups]] + error[class_of[groups]]
+            # Products summed, not ``@``: a dot product this long starts BLAS's threads.
+            held += float(cash.sum() if weights is None else (cash * weights).sum())
+        if held * (1 + _SAFE) >= float(costs[q]):
+            tail += costs[q]
+            for it in prep.project_items[q]:
+                within[prep.item_groups[it]] = True
+    groups = within.nonzero()[0]
+    cash = value_f[class_of[groups]] + error[class_of[groups]]
+    money = Fraction(float((cash * prep.mult[groups]).sum()) * (1 + _SAFE))
+    return bought + min(tail, money)
 
 
 class Slopes:

@@ -538,11 +538,13 @@ def test_choose_one_aims_at_where_a_project_becomes_affordable():
     assert report["runs"] <= 5 * report["stretches"], report  # 43 runs when it halved
 
 
-def test_the_walk_aims_at_where_a_project_stays_within_reach():
+def test_the_walk_aims_at_where_a_project_stays_within_reach(monkeypatch):
     """Here the order changes where a project that ran out of reach in a middle round (its
     supporters had paid for others) keeps enough money to win a later one. Neither run around
     the change priced it there, so the walk interpolates what its supporters lacked, and runs
-    where that closes, instead of halving its way to the change."""
+    where that closes, instead of halving its way to the change. (Without leaps, which would
+    pass over the change here: test_add1_leaps.py.)"""
+    monkeypatch.setattr(add1, "FIRST_LEAP", 0)
     costs = {"A": 10537, "B": 14736, "C": 9047, "D": 6040, "E": 2091, "F": 2545}
     ballots = [{"F", "A"}, {"C", "A"}, {"B"}, {"C", "B", "E"}, {"C", "B", "A"}]
     inp, _ids = compiled(costs, ballots)

@@ -1,0 +1,127 @@
+"""add1's leaps: one run far ahead vouches that every outcome in between fits the budget.
+
+Where a run at ``y``, checked against a run at ``x``, finds another winner (or a runner-up too
+close to call) in round ``R``, every budget in between still buys the first ``R`` winners, and
+what it buys after them costs at most what the projects within reach at ``y`` in round ``R``
+cost together, and at most what their supporters hold there (stretch.outcome_cost_bound). The
+adversary's tests run every increment in between and compare; the walk's tests compare it with
+the walk without leaps, which test_add1_exact.py compares with one-step add1.
+"""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from civicvote.allocation import add1
+from civicvote.allocation.add1 import equal_shares
+from civicvote.allocation.mes import _Prepared, compile_input, run_mes
+from tests.allocation.test_add1_exact import mid_size_elections, small_unit_city
+
+
+def outcome_cost(inp, run) -> Fraction:
+    return sum((inp.costs[p] for p in run.selected), Fraction(0))
+
+
+def random_election(rng: random.Random):
+    """A small approval election whose order of winners changes every few increments."""
+    projects = rng.randint(3, 7)
+    costs = [rng.randint(20, 400) for _ in range(projects)]
+    voters = rng.randint(2, 12)
+    rows = [
+        [(p, Fraction(costs[p])) for p in rng.sample(range(projects), rng.randint(1, projects))]
+        for _ in range(voters)
+    ]
+    inp = compile_input([Fraction(c) for c in costs], rows, [1] * voters, list(range(projects)))
+    return inp, rng.randint(sum(costs) // 4, sum(costs))
+
+
+def test_every_outcome_between_two_runs_costs_at_most_their_bound():
+    """The adversary's case: over a corpus of small elections, every pair of runs whose
+    checks fail gives a bound, and no increment between them buys an outcome dearer than it
+    (each increment run on its own). The corpus must hold bounds within the budget across
+    orders that change on the way (what a leap passes over) and bounds that are tight."""
+    rng = random.Random(7)
+    bounded = passed_over = tight = 0
+    for _ in range(60):
+        inp, budget = random_election(rng)
+        prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
+        runs = [run_mes(inp, base + k, prep, money=False) for k in range(40)]
+        costs = [outcome_cost(inp, run) for run, _ in runs]
+        for i in range(40):
+            for j in rng.sample(range(i + 1, 41), min(4, 40 - i)):
+                j = min(j, 39)
+                swaps = rng.random() < 0.5
+                against = runs[i][1]
+                high = run_mes(inp, base + j, prep, money=False, against=against, swaps=swaps)
+                bounded_run = run_mes(
+                    inp, base + j, prep, money=False, against=against, swaps=swaps, bound=True
+                )[1]
+                # The bound asks nothing of the run: the same run, the same verdict.
+                assert bounded_run.rounds == high[1].rounds
+                assert bounded_run.certified == high[1].certified
+                bound = bounded_run.cost_bound
+                if bound is None:
+                    continue
+                assert not bounded_run.certified
+                dearest = max(costs[i : j + 1])
+                assert dearest <= bound, (i, j, dearest, bound)
+                bounded += 1
+                orders = {tuple(runs[k][1].rounds) for k in range(i, j + 1)}
+                passed_over += bound <= budget and len(orders) > 1
+                tight += bound == dearest
+    assert bounded >= 1000 and passed_over >= 100 and tight >= 20, (bounded, passed_over, tight)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    mid_size_elections(),
+    st.integers(0, 300),
+    st.integers(1, 120),
+    st.sampled_from([1, 3]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_bound_holds_at_every_budget_in_between(election, i, span, parts, swaps, near):
+    """The same with close runner-ups whose prices fall with the budget (the slope and
+    widening checks pass rounds before one fails), utilities by cost, count or points, swaps,
+    and the run at j pricing from the run at i's record, as the walk lets it."""
+    inp, budget = election
+    prep, base, step = _Prepared(inp), Fraction(budget) / inp.num_voters, Fraction(1, parts)
+    _low, low = run_mes(inp, base + i * step, prep, money=False)
+    _high, high = run_mes(
+        inp,
+        base + (i + span) * step,
+        prep,
+        money=False,
+        against=low,
+        swaps=swaps,
+        near=low if near else None,
+        bound=True,
+    )
+    if high.cost_bound is not None:
+        for k in range(i, i + span + 1):
+            run = run_mes(inp, base + k * step, prep, money=False)[0]
+            assert outcome_cost(inp, run) <= high.cost_bound, k
+
+
+@pytest.mark.parametrize(("seed", "leaps_at_most", "plain"), [(1, 100, 135), (3, 62, 66)])
+def test_leaps_pass_over_changes_of_order_where_outcomes_cost_well_under_the_budget(
+    monkeypatch, seed, leaps_at_most, plain
+):
+    """On the benchmark's small-unit shape, the walk leaps over the increments where every
+    outcome costs well under the budget: far fewer runs for the same increment and outcome
+    as the walk without leaps (135 and 66 runs without; 97 and 59 with)."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=seed)
+    walked: dict = {}
+    got = equal_shares(inp, Fraction(budget), add1=True, exact_runs=float("inf"), report=walked)
+    monkeypatch.setattr(add1, "FIRST_LEAP", 0)
+    without: dict = {}
+    want = equal_shares(inp, Fraction(budget), add1=True, exact_runs=float("inf"), report=without)
+    assert got == want and walked["exact"]
+    assert without["leaps"] == 0 and without["runs"] <= plain
+    assert walked["leaps"] > 0 and walked["runs"] <= leaps_at_most, walked
