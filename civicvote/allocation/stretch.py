@@ -173,22 +173,18 @@ def outcome_cost_bound(prep, bought: Fraction, left, class_of, value_f, error) -
     their error bounds and a margin for the sums: a project in doubt counts as affordable.
     """
     costs = prep.costs
+    # At most what each ballot group (of identical ballots) holds.
+    cash = (value_f[class_of] + error[class_of]) * prep.mult
     within = np.zeros(class_of.size, dtype=bool)  # ballot groups supporting one of them
     tail = Fraction(0)
     for q in left:
-        held = 0.0
-        for it in prep.project_items[q]:
-            groups, weights = prep.item_groups[it], prep.item_weights[it]
-            cash = value_f[class_of[groups]] + error[class_of[groups]]
-            # Products summed, not ``@``: a dot product this long starts BLAS's threads.
-            held += float(cash.sum() if weights is None else (cash * weights).sum())
+        items = prep.project_items[q]
+        held = sum(float(cash[prep.item_groups[it]].sum()) for it in items)
         if held * (1 + _SAFE) >= float(costs[q]):
             tail += costs[q]
-            for it in prep.project_items[q]:
+            for it in items:
                 within[prep.item_groups[it]] = True
-    groups = within.nonzero()[0]
-    cash = value_f[class_of[groups]] + error[class_of[groups]]
-    money = Fraction(float((cash * prep.mult[groups]).sum()) * (1 + _SAFE))
+    money = Fraction(float(cash[within].sum()) * (1 + _SAFE))
     return bought + min(tail, money)
 
 
