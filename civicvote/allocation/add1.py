@@ -201,12 +201,12 @@ class _Walk:
         self.at: int = 0
         self.at_run: tuple[MESRun, Trace] | None = None
         self.last: tuple[int, Trace] = (0, first)  # the last run, which the next may reuse
-        # How far the next leap goes, 0 for none (:meth:`leap_over`): only where the total
-        # cost decides, and an outcome within the budget cannot fund everything, where add1
-        # would stop (first_misfit).
-        self.budget = budget
+        # Runs may vouch by bounding what outcomes cost (:meth:`fit_between`) only where the
+        # total cost decides, and an outcome within the budget cannot fund everything, where
+        # add1 would stop (first_misfit): else None.
         everything = sum(inp.costs[p] for p in prep.candidates)
-        self.leap = FIRST_LEAP if budget is not None and everything > budget else 0
+        self.budget = budget if budget is not None and everything > budget else None
+        self.leap = 0 if self.budget is None else FIRST_LEAP  # the next leap's length, or none
 
     def run(self, k: int, against: Trace | None = None, bound=False) -> tuple[MESRun, Trace]:
         self.runs += 1
@@ -297,14 +297,18 @@ class _Walk:
             return k, None
         probe, last = min(k + self.leap, upto), self.last
         after = self.run(probe, trace, bound=True)
-        cost_bound = after[1].cost_bound
-        if after[1].certified or (cost_bound is not None and cost_bound <= self.budget):
+        if after[1].certified or self.fit_between(after[1]):
             self.leaps += 1
             self.leap *= 2
             return probe - 1, after
         self.leap = self.leap // 2 if self.leap > 2 * LEAP_LEAST else 0
         self.last = last  # the stretch's next run is closer to the one before the leap
         return k, None
+
+    def fit_between(self, trace: Trace) -> bool:
+        """Whether a run's checks bound the cost of every outcome between it and the run it
+        was checked against within the budget (:func:`.stretch.outcome_cost_bound`)."""
+        return trace.cost_bound is not None and trace.cost_bound <= self.budget
 
     def stretch_end(self, k: int, selected, trace: Trace, upto: int):
         """The last increment ``j <= upto`` that runs prove select ``selected`` (increment
@@ -329,9 +333,11 @@ class _Walk:
             opening, stride = k, min(self.opening_reach, at - k)
         while good + 1 < top:
             probe = min(good + stride, top - 1)
-            run = self.run(probe, guide)
+            run = self.run(probe, guide, bound=self.budget is not None)
             span = probe - good
             first_jump = good == opening  # the stretch's first long jump
+            if self.fit_between(run[1]):
+                return probe - 1, run  # whatever each increment between buys, it fits
             if run[1].certified:
                 if first_jump:
                     self.opening_reach = max(self.opening_reach, span + span // 4)

@@ -22,3 +22,13 @@ def pabulib_dir() -> Path:
     if not PABULIB.is_dir():
         pytest.skip(f"real Pabulib files not found at {PABULIB} (shared/pabulib next to the repo)")
     return PABULIB
+
+
+@pytest.fixture
+def without_cost_bounds(monkeypatch):
+    """add1's walk as it was before runs vouched by bounding what outcomes cost (no leaps, and
+    no run vouching that way): for tests of what the walk does where no such bound holds."""
+    from civicvote.allocation import add1
+
+    monkeypatch.setattr(add1, "FIRST_LEAP", 0)
+    monkeypatch.setattr(add1._Walk, "fit_between", lambda _walk, _trace: False)

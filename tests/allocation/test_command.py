@@ -128,14 +128,11 @@ def _small_units_pb(num_projects: int, num_voters: int, budget: int) -> str:
     return write_pb(election)
 
 
-def test_prove_checks_every_increment_the_search_left(tmp_path, monkeypatch):
+def test_prove_checks_every_increment_the_search_left(tmp_path, without_cost_bounds):
     """On a city-sized election add1 searches past its usual work and says what it left
-    unchecked; --prove walks every increment and gives the proven outcome. (Without leaps,
-    as on an election whose outcomes cost close to the budget throughout: with them, this
-    one is proven within the usual work.)"""
-    from civicvote.allocation import add1
-
-    monkeypatch.setattr(add1, "FIRST_LEAP", 0)
+    unchecked; --prove walks every increment and gives the proven outcome. (Without cost
+    bounds, as on an election whose outcomes cost close to the budget throughout: with them,
+    this one is proven within the usual work.)"""
     path = tmp_path / "city.pb"
     path.write_text(_small_units_pb(100, 8000, 1_000_000_000), encoding="utf-8")
     searched = run(path, "--json")
