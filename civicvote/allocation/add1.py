@@ -33,6 +33,7 @@ cores.
 
 from __future__ import annotations
 
+import copy
 import math
 import multiprocessing
 import sys
@@ -533,23 +534,28 @@ def _walk_in_parts(walk: _Walk, last: int, workers: int, report: dict) -> int:
     finally:
         pool.join()
         _PART_WALK = None
-    walk.runs += sum(runs for _, runs, _, _ in ends)
-    walk.stretches += sum(stretches for _, _, stretches, _ in ends)
-    walk.stepped += sum(stepped for *_, stepped in ends)
+    for _end, runs, stretches, stepped, leaps in ends:
+        walk.runs, walk.stretches = walk.runs + runs, walk.stretches + stretches
+        walk.stepped, walk.leaps = walk.stepped + stepped, walk.leaps + leaps
     return next((end for end, *_ in ends if end is not None), k)
 
 
 def _walk_part(part: tuple[int, int]):
     """In a forked process: walk increments ``a`` to ``upto`` from a run at ``a``. Returns the
     increment add1 returns if it ends in this part (before the first that does not fit, or
-    where everything is funded, as the walk does), else None; and the runs, stretches and
-    steps it took."""
+    where everything is funded, as the walk does), else None; and the runs, stretches, steps
+    and leaps it took."""
     a, upto = part
-    walk = _PART_WALK
-    runs, stretches, stepped = walk.runs, walk.stretches, walk.stepped
+    # Each part from the walk as it was forked, not as this process's last part left it (its
+    # reach, leap, stretches): the same runs for a part whichever process takes it, after
+    # whichever other part.
+    walk = copy.copy(_PART_WALK)
+    walk.recent = list(walk.recent)
+    before = walk.runs, walk.stretches, walk.stepped, walk.leaps
     run, trace = walk.at_run if a == walk.at else walk.run(a)
     if walk.fits(run.selected):
         end = walk.ended(walk.first_misfit(a, run, trace, upto), upto)
     else:
         end = a - 1
-    return end, walk.runs - runs, walk.stretches - stretches, walk.stepped - stepped
+    after = walk.runs, walk.stretches, walk.stepped, walk.leaps
+    return (end, *(n - m for n, m in zip(after, before, strict=True)))

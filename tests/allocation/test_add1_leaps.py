@@ -127,3 +127,25 @@ def test_leaps_pass_over_changes_of_order_where_outcomes_cost_well_under_the_bud
     assert got == want and walked["exact"]
     assert without["leaps"] == 0 and without["runs"] <= plain
     assert walked["leaps"] > 0 and walked["runs"] <= leaps_at_most, walked
+
+
+def test_a_part_takes_the_same_runs_whichever_parts_its_process_took_before(monkeypatch):
+    """--prove's processes each take parts of the walk, one after another, in whatever order
+    they come free. Each part starts from the walk as it was forked (its reach, its leap), so
+    a part takes the same runs to the same end whatever its process did before: the counts
+    --prove reports do not depend on timing."""
+    inp, budget = small_unit_city(30, 1500, 10_000_000, seed=1)
+    prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
+    first, trace = run_mes(inp, base, prep, money=False)
+
+    def fits(selected):
+        return sum(inp.costs[p] for p in selected) <= budget
+
+    walk = add1._Walk(inp, prep, base, Fraction(1), fits, trace, Fraction(budget))
+    walk.first_misfit(0, first, trace, 10**6, runs=3)
+    parts = [(walk.at + 1 + 600 * i, walk.at + 600 * (i + 1)) for i in range(4)]
+    monkeypatch.setattr(add1, "_PART_WALK", walk)
+    in_order = [add1._walk_part(part) for part in parts]
+    backwards = [add1._walk_part(part) for part in parts[::-1]][::-1]
+    assert in_order == backwards
+    assert sum(runs for _, runs, *_ in in_order) > 8 * len(parts)  # real walks, not one run
