@@ -81,9 +81,9 @@ STEP_FOR = 4
 # Leaps (_Walk.leap_over): the first goes this many increments; each that vouches doubles the
 # next, each that does not halves it (a run lost), and none go below LEAP_LEAST, or from an
 # outcome that costs more than LEAP_BELOW of the budget, where cost bounds rarely come within
-# it. Exact walk runs on the 175 x 28,943 instances (seeds 1 and 2): 479 and 446 as set; 455
-# and 478 from under 17/20; 488 and 455 from under 19/20; 465 and 542 down to 32 increments;
-# 487 and 439 from 1,024.
+# it. Exact walk runs on the 175 x 28,943 instances (seeds 1 and 2): 434 and 388 as set; 426
+# and 437 from under 17/20; 436 and 388 from under 19/20; 450 and 448 down to 32 increments;
+# 424 and 398 from 1,024; 429 and 396 from 256.
 FIRST_LEAP = 512
 LEAP_LEAST = 8
 LEAP_BELOW = Fraction(9, 10)
@@ -256,9 +256,9 @@ class _Walk:
                 end, after = k, self.run(k + 1)
             else:
                 self.stretches += 1
-                end, after = self.leap_over(k, run, trace, upto)
-                if after is None:
-                    end, after = self.stretch_end(k, run.selected, trace, upto)
+                leapt, end, after = self.leap_over(k, run, trace, upto)
+                if not leapt:
+                    end, after = self.stretch_end(k, run.selected, trace, upto, above=after)
                 if after is None:
                     return upto + 1  # the stretch reaches the end
                 self._stretched(end - k + 1)
@@ -292,28 +292,32 @@ class _Walk:
         """Where outcomes cost well under the budget: a run ``leap`` increments on whose
         checks bound the cost of every outcome in between within the budget
         (:func:`.stretch.outcome_cost_bound`) vouches that all of them fit, whatever they
-        buy. Returns the increment before that run, and the run; ``(k, None)`` where there is
-        no leap or it did not vouch (the leap then halves, and stops below ``LEAP_LEAST``).
+        buy. Returns whether it did, the increment before that run, and the run. Where there
+        is no leap, or it did not vouch (the leap then halves, and stops below
+        ``LEAP_LEAST``): False, ``k``, and the run if it selects differently (the stretch
+        ends before it), else None.
         """
         cost = sum((self.inp.costs[p] for p in run.selected), Fraction(0))
         if not self.leap or k >= upto or cost > LEAP_BELOW * self.budget:
-            return k, None
+            return False, k, None
         probe, last = min(k + self.leap, upto), self.last
         after = self.run(probe, trace, bound=True)
         if after[1].certified or self.fit_between(after[1]):
             self.leaps += 1
             self.leap *= 2
-            return probe - 1, after
+            return True, probe - 1, after
         self.leap = self.leap // 2 if self.leap > 2 * LEAP_LEAST else 0
         self.last = last  # the stretch's next run is closer to the one before the leap
-        return k, None
+        if after[0].selected != run.selected and not self.swapped(trace, after[1]):
+            return False, k, after  # it selects differently: the stretch ends before it
+        return False, k, None
 
     def fit_between(self, trace: Trace) -> bool:
         """Whether a run's checks bound the cost of every outcome between it and the run it
         was checked against within the budget (:func:`.stretch.outcome_cost_bound`)."""
         return trace.cost_bound is not None and trace.cost_bound <= self.budget
 
-    def stretch_end(self, k: int, selected, trace: Trace, upto: int):
+    def stretch_end(self, k: int, selected, trace: Trace, upto: int, above=None):
         """The last increment ``j <= upto`` that runs prove select ``selected`` (increment
         ``k``'s outcome), and the run at ``j + 1`` (None if ``j == upto``).
 
@@ -326,12 +330,18 @@ class _Walk:
         The next run goes just before that, within the distance proofs have lately reached;
         where nothing closes in, one increment on. A run that selects differently bounds the
         stretch from above; one that selects the same but cannot vouch (too far for the
-        proof) halves the stride.
+        proof) halves the stride. ``above``, a run further on that selects differently (a
+        leap that did not vouch), bounds the stretch from the start.
         """
         good, guide, stride = k, trace, 1
         top, after = upto + 1, None  # the first increment known to select differently
         opening = k + 1  # where the stretch's first long jump starts
         at = self.increment(ahead(trace, self.commutes))
+        if above is not None:
+            top, after = int((above[0].budget_per_voter - self.base) / self.step), above
+            near = self.increment(crossing(trace, above[1], self.commutes))
+            if near is not None and k <= near < top:
+                at = near
         if at is not None and at > k:
             opening, stride = k, min(self.opening_reach, at - k)
         while good + 1 < top:
