@@ -162,8 +162,9 @@ def in_swapped_order(rounds, low_rounds, swaps) -> bool:
     return list(rounds) == want
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
+# Two runs of a mid-size election: at increment i, and span increments on (each 1/parts of a
+# unit per voter), checked against the first with swaps or not, pricing from it or not.
+TWO_RUNS = given(
     mid_size_elections(),
     st.integers(0, 300),
     st.integers(1, 120),
@@ -171,6 +172,13 @@ def in_swapped_order(rounds, low_rounds, swaps) -> bool:
     st.booleans(),
     st.booleans(),
 )
+TWO_RUNS_SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@TWO_RUNS_SETTINGS
+@TWO_RUNS
 def test_a_run_vouches_only_for_budgets_that_select_the_same(election, i, span, parts, swaps, near):
     """The proof itself (civicvote/allocation/stretch.py): whenever a run at increment j,
     checked against the run at i, says every increment in between selects the same projects
@@ -391,6 +399,19 @@ def test_no_swap_is_let_through_where_supporters_of_both_run_out():
     assert high.rounds == [0, 3, 1] and not high.certified
 
 
+def random_small_election(rng: random.Random):
+    """A small approval election whose order of winners changes every few increments."""
+    projects = rng.randint(3, 7)
+    costs = [rng.randint(20, 400) for _ in range(projects)]
+    voters = rng.randint(2, 12)
+    rows = [
+        [(p, Fraction(costs[p])) for p in rng.sample(range(projects), rng.randint(1, projects))]
+        for _ in range(voters)
+    ]
+    inp = compile_input([Fraction(c) for c in costs], rows, [1] * voters, list(range(projects)))
+    return inp, rng.randint(sum(costs) // 4, sum(costs))
+
+
 def test_no_run_vouches_across_an_order_that_changes_and_comes_back():
     """The adversary's case for the proof: the order at i and at j is the same, but some
     increment in between selects otherwise (it happens in about one small election in ten).
@@ -399,16 +420,8 @@ def test_no_run_vouches_across_an_order_that_changes_and_comes_back():
     rng = random.Random(5)
     caught = 0
     for _ in range(160):
-        projects = rng.randint(3, 7)
-        costs = [rng.randint(20, 400) for _ in range(projects)]
-        voters = rng.randint(2, 12)
-        rows = [
-            [(p, Fraction(costs[p])) for p in rng.sample(range(projects), rng.randint(1, projects))]
-            for _ in range(voters)
-        ]
-        inp = compile_input([Fraction(c) for c in costs], rows, [1] * voters, list(range(projects)))
-        budget = rng.randint(sum(costs) // 4, sum(costs))
-        prep, base = _Prepared(inp), Fraction(budget, voters)
+        inp, budget = random_small_election(rng)
+        prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
         runs = [run_mes(inp, base + k, prep, money=False) for k in range(90)]
         for i in range(90):
             for j in range(i + 2, min(90, i + 50)):
@@ -420,11 +433,11 @@ def test_no_run_vouches_across_an_order_that_changes_and_comes_back():
                     continue
                 if top == low:
                     against = run_mes(inp, base + j, prep, money=False, against=runs[i][1])
-                    assert not against[1].certified, (costs, rows, budget, i, j)
+                    assert not against[1].certified, (inp, budget, i, j)
                 high = run_mes(inp, base + j, prep, money=False, against=runs[i][1], swaps=True)
                 assert not high[1].certified or all(
                     in_swapped_order(rounds, low, high[1].swaps) for rounds in between
-                ), (costs, rows, budget, i, j)
+                ), (inp, budget, i, j)
                 caught += 1
     assert caught >= 10  # the corpus really holds such orders
 

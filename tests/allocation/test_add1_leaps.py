@@ -14,30 +14,20 @@ import random
 from fractions import Fraction
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from civicvote.allocation import add1
 from civicvote.allocation.add1 import equal_shares
-from civicvote.allocation.mes import _Prepared, compile_input, run_mes
-from tests.allocation.test_add1_exact import mid_size_elections, small_unit_city
+from civicvote.allocation.mes import _Prepared, run_mes
+from tests.allocation.test_add1_exact import (
+    TWO_RUNS,
+    TWO_RUNS_SETTINGS,
+    random_small_election,
+    small_unit_city,
+)
 
 
 def outcome_cost(inp, run) -> Fraction:
     return sum((inp.costs[p] for p in run.selected), Fraction(0))
-
-
-def random_election(rng: random.Random):
-    """A small approval election whose order of winners changes every few increments."""
-    projects = rng.randint(3, 7)
-    costs = [rng.randint(20, 400) for _ in range(projects)]
-    voters = rng.randint(2, 12)
-    rows = [
-        [(p, Fraction(costs[p])) for p in rng.sample(range(projects), rng.randint(1, projects))]
-        for _ in range(voters)
-    ]
-    inp = compile_input([Fraction(c) for c in costs], rows, [1] * voters, list(range(projects)))
-    return inp, rng.randint(sum(costs) // 4, sum(costs))
 
 
 def test_every_outcome_between_two_runs_costs_at_most_their_bound():
@@ -48,7 +38,7 @@ def test_every_outcome_between_two_runs_costs_at_most_their_bound():
     rng = random.Random(7)
     bounded = passed_over = tight = 0
     for _ in range(60):
-        inp, budget = random_election(rng)
+        inp, budget = random_small_election(rng)
         prep, base = _Prepared(inp), Fraction(budget, inp.num_voters)
         runs = [run_mes(inp, base + k, prep, money=False) for k in range(40)]
         costs = [outcome_cost(inp, run) for run, _ in runs]
@@ -77,15 +67,8 @@ def test_every_outcome_between_two_runs_costs_at_most_their_bound():
     assert bounded >= 1000 and passed_over >= 100 and tight >= 20, (bounded, passed_over, tight)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    mid_size_elections(),
-    st.integers(0, 300),
-    st.integers(1, 120),
-    st.sampled_from([1, 3]),
-    st.booleans(),
-    st.booleans(),
-)
+@TWO_RUNS_SETTINGS
+@TWO_RUNS
 def test_a_bound_holds_at_every_budget_in_between(election, i, span, parts, swaps, near):
     """The same with close runner-ups whose prices fall with the budget (the slope and
     widening checks pass rounds before one fails), utilities by cost, count or points, swaps,
