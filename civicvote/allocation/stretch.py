@@ -59,7 +59,8 @@ is within the budget, every increment in between fits whichever projects it buys
 
 Floats carry error bounds; a check too close to call fails, which costs add1 one more run,
 never exactness. tests/allocation/test_add1_exact.py checks that a run never vouches for a
-budget that selects otherwise.
+budget that selects otherwise, tests/allocation/test_add1_leaps.py that no outcome between two
+runs costs more than their bound.
 """
 
 from __future__ import annotations
@@ -163,9 +164,9 @@ class Trace:
 
 
 def outcome_cost_bound(prep, bought: Fraction, left, class_of, value_f, error) -> Fraction:
-    """At least the cost of every outcome between the two runs' budgets, when the checks
-    failed in this round (see *Cost bound* above; ``class_of``, ``value_f`` and ``error`` as the
-    run at ``y`` holds them at the start of the round).
+    """A cost no outcome between the two runs' budgets exceeds, when the checks failed in
+    this round (see *Cost bound* above; ``class_of``, ``value_f`` and ``error`` as the run at
+    ``y`` holds them at the start of the round).
 
     ``prep`` is the run's ``mes._Prepared``; ``bought`` the cost of the winners before the
     round; ``left`` the projects neither bought nor found out of reach so far at ``y`` (out of
