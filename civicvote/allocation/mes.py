@@ -119,7 +119,6 @@ class _Prepared:
         # groups of each item; a group's weight is its number of identical ballots.
         self.item_groups = [np.asarray(gs, dtype=np.intp) for gs in item_groups]
         self.mult = mult = np.asarray(inp.mult, dtype=np.float64)
-        self.costs = inp.costs
         self.item_weights = (
             [None] * n_items
             if all(m == 1 for m in inp.mult)
@@ -959,7 +958,9 @@ def run_mes(
         if bound and vouched and not trace.certified:
             left = remaining.nonzero()[0].tolist()
             bought = sum((costs[q] for q in trace.rounds), zero)
-            trace.cost_bound = outcome_cost_bound(prep, bought, left, class_of, value_f, error)
+            trace.cost_bound = outcome_cost_bound(
+                prep, costs, bought, left, class_of, value_f, error
+            )
             trace.work += sum(
                 CALL_WORK + prep.item_groups[it].size for q in left for it in prep.project_items[q]
             )

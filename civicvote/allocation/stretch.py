@@ -128,8 +128,8 @@ class Trace:
         # than 0: out of reach from then on). Also for add1's guesses.
         self.shortfall: list[dict[int, float]] = []
         self.out_at = np.full(groups, _ALIVE, dtype=np.int32)  # round each group paid all it had
-        # With ``bound``, once the checks fail: at least the cost of every outcome between the
-        # two runs' budgets (outcome_cost_bound); None where they never failed, or mid-swap.
+        # With ``bound``, once the checks fail: a cost no outcome between the two runs' budgets
+        # exceeds (outcome_cost_bound); None where they never failed, or mid-swap.
         self.cost_bound: Fraction | None = None
         self.certified = True  # with ``against``: whether this run vouches for the stretch
         # With ``swaps``: rounds r whose winners trade places with round r + 1's between the
@@ -163,17 +163,17 @@ class Trace:
         return self.value.rho[self.rounds[rnd]]
 
 
-def outcome_cost_bound(prep, bought: Fraction, left, class_of, value_f, error) -> Fraction:
+def outcome_cost_bound(prep, costs, bought: Fraction, left, class_of, value_f, error) -> Fraction:
     """A cost no outcome between the two runs' budgets exceeds, when the checks failed in
     this round (see *Cost bound* above; ``class_of``, ``value_f`` and ``error`` as the run at
     ``y`` holds them at the start of the round).
 
-    ``prep`` is the run's ``mes._Prepared``; ``bought`` the cost of the winners before the
-    round; ``left`` the projects neither bought nor found out of reach so far at ``y`` (out of
-    reach at ``y``, out of reach at every smaller budget). Floats count what voters hold, with
+    ``prep`` is the run's ``mes._Prepared``, ``costs`` the projects' exact costs; ``bought``
+    the cost of the winners before the round; ``left`` the projects neither bought nor found
+    out of reach so far at ``y`` (out of reach at ``y``, out of reach at every smaller
+    budget). Floats count what voters hold, with
     their error bounds and a margin for the sums: a project in doubt counts as affordable.
     """
-    costs = prep.costs
     # At most what each ballot group (of identical ballots) holds.
     cash = (value_f[class_of] + error[class_of]) * prep.mult
     within = np.zeros(class_of.size, dtype=bool)  # ballot groups supporting one of them
